@@ -1,0 +1,70 @@
+package dev.gemulator.cli;
+
+import dev.gemulator.Machine;
+import dev.gemulator.gemscript.ParseException;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.kernel.Profile;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code gemulator run FILE.gem}: runs a scenario and prints the contract output. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Runs a gemscript scenario on a fresh emulated device and prints one line per statement,",
+            "the checkers' reports and the expectations summary (spec/gemscript.md).",
+            "Exit status: 0 all expectations held, 1 one failed, 2 the file cannot be parsed,",
+            "3 a checker reported a kernel bug."})
+public final class RunCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "FILE.gem", description = "the scenario")
+    private Path file;
+
+    @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
+    private String profile;
+
+    @Override
+    public Integer call() throws IOException {
+        Profile p = Profile.byName(profile);
+        if (p == null) {
+            System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: 6.x)");
+            return 2;
+        }
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
+            return 2;
+        }
+        return runScript(file.toString(), text, p, System.out);
+    }
+
+    /** Parses and runs a scenario; returns the exit status. */
+    static int runScript(String path, String text, Profile profile, PrintStream out) {
+        Script script;
+        try {
+            script = Parser.parse(path, text);
+        } catch (ParseException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return Runner.PARSE_ERROR;
+        }
+        PrintStream buffered = new PrintStream(new java.io.BufferedOutputStream(out, 1 << 16), false, StandardCharsets.UTF_8);
+        try {
+            return new Runner(new Machine(profile), buffered).run(script);
+        } catch (UnsupportedOperationException e) {
+            buffered.flush();
+            System.err.println("gemulator: " + path + ": " + e.getMessage());
+            return Runner.PARSE_ERROR;
+        } finally {
+            buffered.flush();
+        }
+    }
+}

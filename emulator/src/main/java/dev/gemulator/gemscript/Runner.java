@@ -1,0 +1,245 @@
+package dev.gemulator.gemscript;
+
+import dev.gemulator.Machine;
+import dev.gemulator.check.Report;
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.Task;
+import dev.gemulator.kernel.proc.Process;
+import dev.gemulator.kernel.proc.Syscalls;
+import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.sched.TaskHungException;
+import java.io.PrintStream;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a parsed script on a machine, statement by statement in file order,
+ * and prints the contract output of spec/gemscript.md: one line per
+ * statement, the checkers' reports, then the expectations summary.
+ *
+ * <p>Exit status: 0 when every expectation held, 1 when one failed, 3 when a
+ * checker reported a kernel bug (whatever the expectations did).
+ */
+public final class Runner {
+    /** Exit statuses of a run. */
+    public static final int OK = 0;
+    public static final int EXPECTATION_FAILED = 1;
+    public static final int PARSE_ERROR = 2;
+    public static final int KERNEL_BUG = 3;
+
+    private final Machine machine;
+    private final Syscalls sys;
+    private final PrintStream out;
+    private final Map<String, Process> procs = new LinkedHashMap<>();
+    private final Set<String> hung = new HashSet<>();
+    private final Map<String, Object> vars = new HashMap<>();
+    private int passed;
+    private int failed;
+
+    public Runner(Machine machine, PrintStream out) {
+        this.machine = machine;
+        this.sys = machine.sys();
+        this.out = out;
+    }
+
+    /** Runs the script to the end, tears the machine down and prints the summary. Returns the exit status. */
+    public int run(Script script) {
+        for (Script.Node n : script.nodes()) {
+            if (n instanceof Script.Par p) {
+                throw new UnsupportedOperationException("line " + p.line()
+                        + ": par blocks need the seeded scheduler, which is not built yet");
+            }
+        }
+        runNodes(script.nodes());
+        List<Report> reports = machine.teardown();
+        for (Report r : reports) {
+            out.println(r.line());
+        }
+        out.println("expectations: " + passed + " passed, " + failed + " failed");
+        out.flush();
+        if (!reports.isEmpty()) {
+            return KERNEL_BUG;
+        }
+        return failed == 0 ? OK : EXPECTATION_FAILED;
+    }
+
+    public int passed() {
+        return passed;
+    }
+
+    public int failed() {
+        return failed;
+    }
+
+    private void runNodes(List<Script.Node> nodes) {
+        for (Script.Node n : nodes) {
+            switch (n) {
+                case Script.Stmt s -> statement(s);
+                case Script.Repeat r -> {
+                    for (long i = 0; i < r.count(); i++) {
+                        runNodes(r.body());
+                    }
+                }
+                case Script.Par p -> throw new IllegalStateException("par at line " + p.line());
+            }
+        }
+    }
+
+    private Process proc(String name) {
+        return procs.computeIfAbsent(name, sys::spawn);
+    }
+
+    private void statement(Script.Stmt s) {
+        Process p = proc(s.proc());
+        if (s.op() == Op.SEND_FD) {
+            proc(((Script.Str) s.args().get(1)).text());
+        }
+        long[] a = new long[4];
+        byte[] bytes = null;
+        String unbound = null;
+        for (int i = 0; i < s.args().size(); i++) {
+            Script.Arg arg = s.args().get(i);
+            Op.ArgKind kind = s.op().args().get(i);
+            switch (arg) {
+                case Script.Lit l -> a[i] = l.value();
+                case Script.Bytes b -> bytes = b.bytes();
+                case Script.Str str -> { }
+                case Script.Var v -> {
+                    Object val = vars.get(v.name());
+                    if (kind == Op.ArgKind.HEX) {
+                        byte[] parsed = val instanceof String str ? Numbers.parseHex(str) : null;
+                        if (parsed == null) {
+                            unbound = unbound == null ? v.name() : unbound;
+                        } else {
+                            bytes = parsed;
+                        }
+                    } else if (val instanceof Long l) {
+                        a[i] = l;
+                    } else {
+                        unbound = unbound == null ? v.name() : unbound;
+                    }
+                }
+            }
+        }
+        StringBuilder line = new StringBuilder().append(s.line()).append(' ').append(s.proc()).append(' ')
+                .append(s.op().opName()).append(' ');
+        if (unbound != null) {
+            out.println(line.append("skip unbound $").append(unbound));
+            failed++;
+            return;
+        }
+        if (hung.contains(s.proc())) {
+            out.println(line.append("skip hung"));
+            failed++;
+            return;
+        }
+        SysResult r;
+        try {
+            r = execute(s, p, a, bytes);
+        } catch (TaskHungException e) {
+            hung.add(s.proc());
+            out.println(line.append("hung"));
+            failed++;
+            return;
+        }
+        if (!r.isOk()) {
+            line.append("err ").append(r.errno().name());
+            for (int i = 0; i < s.results().size(); i++) {
+                Op.ResultKind k = s.op().results().get(i);
+                vars.put(s.results().get(i), k == Op.ResultKind.STR ? "" : k == Op.ResultKind.HEX ? "hex:" : (Object) (-1L));
+            }
+        } else {
+            line.append("ok");
+            Object[] values = resultValues(s.op(), r);
+            for (int i = 0; i < values.length; i++) {
+                Op.ResultKind k = s.op().results().get(i);
+                line.append(' ').append(k == Op.ResultKind.EVENTS ? Flags.format((Long) values[i], Flags.EVENTS) : values[i]);
+                if (i < s.results().size()) {
+                    vars.put(s.results().get(i), values[i]);
+                }
+            }
+        }
+        out.println(line);
+        Errno expected = s.expect() == null || s.expect().equals("ok") ? Errno.OK : Errno.byName(s.expect());
+        if (r.errno() == expected) {
+            passed++;
+        } else {
+            failed++;
+        }
+    }
+
+    private static Object[] resultValues(Op op, SysResult r) {
+        return switch (op.results().size()) {
+            case 0 -> new Object[0];
+            case 1 -> switch (op.results().get(0)) {
+                case STR -> new Object[] {r.text()};
+                case HEX -> new Object[] {Numbers.hex(r.data())};
+                default -> new Object[] {r.v0()};
+            };
+            case 2 -> new Object[] {r.v0(), r.v1()};
+            default -> new Object[] {r.v0(), r.v1(), r.v2()};
+        };
+    }
+
+    /** The C int an fd argument is truncated to. */
+    private static long fd(long v) {
+        return (int) v;
+    }
+
+    private static int u32(long v) {
+        return (int) v;
+    }
+
+    private SysResult execute(Script.Stmt s, Process p, long[] a, byte[] bytes) {
+        Task t = p.mainTask();
+        return switch (s.op()) {
+            case OPEN -> sys.open(t, canonicalNode(((Script.Str) s.args().get(0)).text()));
+            case CLOSE -> sys.close(t, fd(a[0]));
+            case DUP -> sys.dup(t, fd(a[0]));
+            case SEND_FD -> sys.sendFd(t, fd(a[0]), proc(((Script.Str) s.args().get(1)).text()).mainTask());
+            case EXIT -> {
+                procs.remove(s.proc());
+                yield sys.exit(p);
+            }
+            case VERSION -> sys.ioctl(t, fd(a[0]), new Ioctl.Version());
+            case GET_CAP -> sys.ioctl(t, fd(a[0]), new Ioctl.GetCap(a[1]));
+            case CREATE_DUMB -> sys.ioctl(t, fd(a[0]), new Ioctl.ModeCreateDumb(u32(a[1]), u32(a[2]), u32(a[3]), 0));
+            case MAP_DUMB -> sys.ioctl(t, fd(a[0]), new Ioctl.ModeMapDumb(u32(a[1])));
+            case DESTROY_DUMB -> sys.ioctl(t, fd(a[0]), new Ioctl.ModeDestroyDumb(u32(a[1])));
+            case GEM_CLOSE -> sys.ioctl(t, fd(a[0]), new Ioctl.GemClose(u32(a[1])));
+            case FLINK -> sys.ioctl(t, fd(a[0]), new Ioctl.GemFlink(u32(a[1])));
+            case GEM_OPEN -> sys.ioctl(t, fd(a[0]), new Ioctl.GemOpen(u32(a[1])));
+            case HANDLE_TO_FD -> sys.ioctl(t, fd(a[0]), new Ioctl.PrimeHandleToFd(u32(a[1]), u32(a[2])));
+            case FD_TO_HANDLE -> sys.ioctl(t, fd(a[0]), new Ioctl.PrimeFdToHandle((int) a[1]));
+            case LSEEK -> sys.lseek(t, fd(a[0]), a[1], (int) a[2]);
+            case MMAP -> sys.mmap(t, fd(a[0]), a[1], a[2]);
+            case MUNMAP -> sys.munmap(t, a[0]);
+            case WRITE -> sys.writeMap(t, a[0], a[1], bytes);
+            case READ -> sys.readMap(t, a[0], a[1], a[2]);
+            case SYNC -> sys.ioctl(t, fd(a[0]), new Ioctl.DmaBufSync(a[1]));
+            case FENCE_ATTACH -> sys.ioctl(t, fd(a[0]), new Ioctl.VgemFenceAttach(u32(a[1]), u32(a[2]), 0));
+            case FENCE_SIGNAL -> sys.ioctl(t, fd(a[0]), new Ioctl.VgemFenceSignal(u32(a[1]), 0));
+            case POLL -> sys.poll(t, fd(a[0]), (short) a[1], (int) a[2]);
+            case EXPORT_SYNC_FILE -> sys.ioctl(t, fd(a[0]), new Ioctl.DmaBufExportSyncFile(u32(a[1])));
+            case IMPORT_SYNC_FILE -> sys.ioctl(t, fd(a[0]), new Ioctl.DmaBufImportSyncFile((int) a[1], u32(a[2])));
+            case GET_MAGIC -> sys.ioctl(t, fd(a[0]), new Ioctl.GetMagic());
+            case AUTH_MAGIC -> sys.ioctl(t, fd(a[0]), new Ioctl.AuthMagic(u32(a[1])));
+            case DROP_ROOT -> sys.dropRoot(t);
+            case SET_MASTER -> sys.ioctl(t, fd(a[0]), new Ioctl.SetMaster());
+            case DROP_MASTER -> sys.ioctl(t, fd(a[0]), new Ioctl.DropMaster());
+            case SLEEP -> sys.sleep(t, a[0]);
+        };
+    }
+
+    /** "card0x0" and "card00" name card0, as the harness's number parsing makes them. */
+    private static String canonicalNode(String t) {
+        boolean card = t.startsWith("card");
+        Long n = Numbers.parse(t.substring(card ? 4 : 6));
+        return (card ? "card" : "render") + n;
+    }
+}

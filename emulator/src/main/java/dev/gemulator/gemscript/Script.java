@@ -1,0 +1,53 @@
+package dev.gemulator.gemscript;
+
+import java.util.List;
+
+/** A parsed gemscript file: its top-level nodes, in file order. */
+public record Script(String path, List<Node> nodes) {
+
+    /** A node of the script: a statement or a block. */
+    public sealed interface Node permits Stmt, Repeat, Par {
+        int line();
+    }
+
+    /** An argument as written. */
+    public sealed interface Arg permits Lit, Var, Str, Bytes {
+        int column();
+    }
+
+    /** An integer (or a flag set or name already resolved to one). */
+    public record Lit(long value, int column) implements Arg {
+    }
+
+    /** A $variable. */
+    public record Var(String name, int column) implements Arg {
+    }
+
+    /** A device node ("card0") or a process name. */
+    public record Str(String text, int column) implements Arg {
+    }
+
+    /** hex:... bytes. */
+    public record Bytes(byte[] bytes, int column) implements Arg {
+    }
+
+    /**
+     * {@code PROC: OP ARG... [-> $VAR...] [!ERRNO]}. {@code expect} is null
+     * when no suffix was written, "ok" for {@code !ok}, else an errno name.
+     */
+    public record Stmt(int line, String proc, Op op, List<Arg> args, List<String> results, String expect)
+            implements Node {
+    }
+
+    /** {@code repeat N { ... }}. */
+    public record Repeat(int line, long count, List<Node> body) implements Node {
+    }
+
+    /** {@code par { thread P.t { ... } ... }}. */
+    public record Par(int line, List<Thread> threads) implements Node {
+    }
+
+    /** {@code thread PROC.NAME { ... }} inside a par. */
+    public record Thread(int line, String proc, String name, List<Node> body) {
+    }
+}

@@ -1,0 +1,126 @@
+package dev.gemulator.kernel;
+
+import java.util.Arrays;
+import java.util.function.IntConsumer;
+
+/**
+ * struct idr: a map from small integer ids to pointers that hands out the
+ * lowest free id at or above a start. An id can be allocated with no pointer
+ * (NULL), which keeps the id taken without making anything findable; the
+ * kernel does that to reserve handles and to retire vgem fence ids.
+ *
+ * <p>Not itself a step: callers take the kernel's lock around it and mark
+ * their own steps.
+ */
+public final class Idr<T> {
+    /** Stands for an id that is allocated but maps to NULL. */
+    private static final Object RESERVED = new Object();
+
+    private final int base;
+    private Object[] slots = new Object[8];
+    /** Every id in [base, hint) is taken. */
+    private int hint;
+    private int allocated;
+
+    /** An idr whose ids start at {@code base} (the kernel's idr_init_base; 1 for handles and names). */
+    public Idr(int base) {
+        this.base = base;
+        this.hint = base;
+    }
+
+    /** Result of {@link #replace} for an id that is not allocated (idr_replace's -ENOENT). */
+    public static final Object NOT_ALLOCATED = new Object();
+
+    /**
+     * idr_alloc: the lowest free id, mapped to {@code value} (null reserves
+     * it). Returns -1 when the id space is exhausted (-ENOSPC).
+     */
+    public int alloc(T value) {
+        int id = hint;
+        while (id < slots.length && slots[id] != null) {
+            id++;
+        }
+        if (id == Integer.MAX_VALUE) {
+            return -1;
+        }
+        if (id >= slots.length) {
+            int size = slots.length;
+            while (size <= id) {
+                size = size > (1 << 29) ? Integer.MAX_VALUE - 8 : size * 2;
+            }
+            slots = Arrays.copyOf(slots, size);
+        }
+        slots[id] = value == null ? RESERVED : value;
+        hint = id + 1;
+        allocated++;
+        return id;
+    }
+
+    /** idr_find: the pointer at {@code id}, or null when free or NULL. */
+    @SuppressWarnings("unchecked")
+    public T find(long id) {
+        if (id < base || id >= slots.length) {
+            return null;
+        }
+        Object o = slots[(int) id];
+        return o == RESERVED ? null : (T) o;
+    }
+
+    /** Whether {@code id} is allocated (with or without a pointer). */
+    public boolean isAllocated(long id) {
+        return id >= base && id < slots.length && slots[(int) id] != null;
+    }
+
+    /**
+     * idr_replace: stores {@code value} at an allocated id and returns the old
+     * pointer (null for NULL), or {@link #NOT_ALLOCATED}.
+     */
+    public Object replace(long id, T value) {
+        if (!isAllocated(id)) {
+            return NOT_ALLOCATED;
+        }
+        Object old = slots[(int) id];
+        slots[(int) id] = value == null ? RESERVED : value;
+        return old == RESERVED ? null : old;
+    }
+
+    /** idr_remove: frees the id and returns the pointer it held (null if none). */
+    @SuppressWarnings("unchecked")
+    public T remove(long id) {
+        if (!isAllocated(id)) {
+            return null;
+        }
+        Object old = slots[(int) id];
+        slots[(int) id] = null;
+        allocated--;
+        if (id < hint) {
+            hint = (int) id;
+        }
+        return old == RESERVED ? null : (T) old;
+    }
+
+    /** How many ids are allocated. */
+    public int size() {
+        return allocated;
+    }
+
+    public boolean isEmpty() {
+        return allocated == 0;
+    }
+
+    /** idr_for_each, in increasing id order, over allocated ids (pointer or NULL). */
+    public void forEachId(IntConsumer action) {
+        for (int id = 0; id < slots.length; id++) {
+            if (slots[id] != null) {
+                action.accept(id);
+            }
+        }
+    }
+
+    /** idr_destroy. */
+    public void clear() {
+        slots = new Object[8];
+        hint = base;
+        allocated = 0;
+    }
+}

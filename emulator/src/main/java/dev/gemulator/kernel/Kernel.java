@@ -1,0 +1,151 @@
+package dev.gemulator.kernel;
+
+import dev.gemulator.kernel.dmabuf.DmaBuf;
+import dev.gemulator.kernel.drm.DrmDevice;
+import dev.gemulator.kernel.proc.Process;
+import dev.gemulator.kernel.vfs.KFile;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The emulated machine: its devices, its processes, virtual time, and the
+ * two things the model hands control to, the scheduler (at every preemption
+ * point) and the observer (the checkers and tracer).
+ *
+ * <p>Exactly one task runs kernel code at a time; {@link #current()} is that
+ * task, as in the kernel. The scheduler sets it whenever it switches.
+ */
+public final class Kernel {
+    /** The kinds of object that get a sequence number for reports. */
+    public enum IdKind { GEM, DMA_BUF, FILE, FENCE, SYNC_FILE, PROCESS, MASTER }
+
+    private final Clock clock = new Clock();
+    private final Profile profile;
+    private Scheduler scheduler;
+    private KernelObserver observer;
+    private Task current;
+    private final WaitQueue fenceWait;
+    private final ArrayDeque<KFile> delayedFput = new ArrayDeque<>();
+    private final List<DrmDevice> devices = new ArrayList<>();
+    private final LinkedHashSet<DmaBuf> dmaBufs = new LinkedHashSet<>();
+    private final List<Process> processes = new ArrayList<>();
+    private final Map<IdKind, int[]> ids = new EnumMap<>(IdKind.class);
+
+    public Kernel(Profile profile, Scheduler scheduler, KernelObserver observer) {
+        this.profile = profile;
+        this.scheduler = scheduler;
+        this.observer = observer;
+        this.fenceWait = new WaitQueue(this, "dma_fence");
+        for (IdKind k : IdKind.values()) {
+            ids.put(k, new int[] {1});
+        }
+    }
+
+    public Profile profile() {
+        return profile;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    public void setScheduler(Scheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    public KernelObserver observer() {
+        return observer;
+    }
+
+    public void setObserver(KernelObserver observer) {
+        this.observer = observer;
+    }
+
+    /** The task running kernel code now, or null in timer context. */
+    public Task current() {
+        return current;
+    }
+
+    /** Called by the scheduler when it hands the CPU to {@code task}. */
+    public void setCurrent(Task task) {
+        this.current = task;
+    }
+
+    /**
+     * A preemption point of the current task followed by the start of a step:
+     * the scheduler may switch here, then the observer sees the step.
+     */
+    public void point(String function, StepKind kind, Object subject) {
+        scheduler.point(function, kind, subject);
+        observer.step(current, function, kind, subject);
+    }
+
+    /** The wait queue every dma-fence signal wakes (pollers, sync waits). */
+    public WaitQueue fenceWait() {
+        return fenceWait;
+    }
+
+    /** The next sequence number for an object of this kind (1, 2, ...). */
+    public int nextId(IdKind kind) {
+        return ids.get(kind)[0]++;
+    }
+
+    /**
+     * Fails the current system call with {@code errno}, keeping a message that
+     * says why for the caller. Returns {@code errno}.
+     */
+    public Errno fail(Errno errno, String message) {
+        if (current != null) {
+            current.setError(errno, message);
+        }
+        return errno;
+    }
+
+    /** WARN_ON(condition): reports when true and returns the condition. */
+    public boolean warnOn(boolean condition, String function, String what, Object... objects) {
+        if (condition) {
+            observer.warn(function, what, objects);
+        }
+        return condition;
+    }
+
+    /** The delayed-fput list: final puts from timer context or after a task's exit. */
+    public ArrayDeque<KFile> delayedFput() {
+        return delayedFput;
+    }
+
+    /** Every live dma-buf, oldest first (dma-buf core's db_list, what bufinfo shows). */
+    public LinkedHashSet<DmaBuf> dmaBufs() {
+        return dmaBufs;
+    }
+
+    public void addDevice(DrmDevice device) {
+        devices.add(device);
+    }
+
+    public List<DrmDevice> devices() {
+        return Collections.unmodifiableList(devices);
+    }
+
+    public void addProcess(Process process) {
+        processes.add(process);
+    }
+
+    public void removeProcess(Process process) {
+        processes.remove(process);
+    }
+
+    /** Live processes, oldest first. */
+    public List<Process> processes() {
+        return Collections.unmodifiableList(processes);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.gemulator.kernel;
+
+/**
+ * What the kernel model tells the outside world while it runs: every step,
+ * and every place where the real kernel would print a splat (KASAN, refcount_t,
+ * WARN_ON, lockdep, the hung task detector). The model only states the facts;
+ * the checkers (package check) decide what is a finding and keep the reports,
+ * and the tracer records steps. The model carries on after each call, as the
+ * kernel does after a WARN.
+ */
+public interface KernelObserver {
+
+    /** A step of the current task starts (called after the scheduler's preemption point). */
+    default void step(Task task, String function, StepKind kind, Object subject) {
+    }
+
+    /** A kernel object that was already freed is touched. */
+    default void useAfterFree(String function, KObject object, String access) {
+    }
+
+    /** A reference is dropped from a count that is already 0 (or saturated). */
+    default void refcountUnderflow(String function, KObject object) {
+    }
+
+    /** A reference is taken on a count that is 0: the object is dead. */
+    default void refcountAddOnZero(String function, KObject object) {
+    }
+
+    /** A count would pass its maximum. */
+    default void refcountOverflow(String function, KObject object) {
+    }
+
+    /** A WARN_ON site of the modelled kernel fired. */
+    default void warn(String function, String condition, Object... objects) {
+    }
+
+    /** A lock is used against its rules (unlock when not the owner, ...). */
+    default void lockMisuse(String function, Lock lock, String what) {
+    }
+
+    /** A task is about to return to user space while holding a lock. */
+    default void lockHeldAtSyscallExit(Task task, Lock lock) {
+    }
+
+    /** A task sleeps on something that nothing can ever wake: the task hangs. */
+    default void hung(Task task, String function, Object waitingFor) {
+    }
+
+    /** A kernel object is born. */
+    default void created(KObject object) {
+    }
+
+    /** A kernel object is freed (its memory goes back). */
+    default void freed(String function, KObject object) {
+    }
+}

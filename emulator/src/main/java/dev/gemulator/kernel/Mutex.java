@@ -1,0 +1,19 @@
+package dev.gemulator.kernel;
+
+/** struct mutex: a sleeping lock, never recursive. */
+public final class Mutex extends Lock {
+
+    public Mutex(Kernel kernel, String name) {
+        super(kernel, name);
+    }
+
+    /** mutex_lock: sleeps while another task holds it; a task that holds it already waits forever. */
+    public void lock(String function) {
+        acquire(function, StepKind.LOCK);
+    }
+
+    /** mutex_unlock. */
+    public void unlock(String function) {
+        release(function, StepKind.UNLOCK);
+    }
+}

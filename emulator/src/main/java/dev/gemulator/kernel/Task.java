@@ -1,0 +1,83 @@
+package dev.gemulator.kernel;
+
+import dev.gemulator.kernel.proc.Process;
+import dev.gemulator.kernel.vfs.KFile;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A task: one thread of a user process while it runs kernel code (current).
+ * It carries what the kernel keeps per task: the locks it holds (for the
+ * checkers) and its task work, the deferred file releases that run when it
+ * returns to user space (spec §6).
+ */
+public final class Task {
+    private final Process process;
+    private final String name;
+    private final List<Lock> held = new ArrayList<>(2);
+    private final ArrayDeque<KFile> taskWork = new ArrayDeque<>();
+    private boolean taskWorkDead;
+    private String errorMessage = "";
+    private Errno lastError = Errno.OK;
+
+    public Task(Process process, String name) {
+        this.process = process;
+        this.name = name;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The locks this task holds, in the order it took them. */
+    public List<Lock> held() {
+        return held;
+    }
+
+    /**
+     * task_work_add for a final fput. Returns false once the task has passed
+     * its last task-work run at exit (the caller falls back to delayed fput).
+     */
+    public boolean addTaskWork(KFile file) {
+        if (taskWorkDead) {
+            return false;
+        }
+        taskWork.add(file);
+        return true;
+    }
+
+    /** Takes the next pending deferred release, or null. */
+    public KFile pollTaskWork() {
+        return taskWork.poll();
+    }
+
+    /** exit_task_work: from now on final puts go to the delayed-fput list. */
+    public void killTaskWork() {
+        taskWorkDead = true;
+    }
+
+    /** Why the current system call failed, for people. */
+    public String errorMessage() {
+        return errorMessage;
+    }
+
+    /** The errno of the last failure recorded with {@link Kernel#fail}. */
+    public Errno lastError() {
+        return lastError;
+    }
+
+    public void setError(Errno errno, String message) {
+        this.lastError = errno;
+        this.errorMessage = message;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

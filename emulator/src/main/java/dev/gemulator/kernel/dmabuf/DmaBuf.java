@@ -1,0 +1,328 @@
+package dev.gemulator.kernel.dmabuf;
+
+import dev.gemulator.kernel.Clock;
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.StepKind;
+import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.proc.FdTable;
+import dev.gemulator.kernel.proc.Vma;
+import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.Uapi;
+import dev.gemulator.kernel.vfs.FileOps;
+import dev.gemulator.kernel.vfs.KFile;
+import java.util.List;
+
+/**
+ * struct dma_buf (drivers/dma-buf/dma-buf.c): a buffer shared through a
+ * file. Its reference count is its file's f_count: get_dma_buf is get_file,
+ * dma_buf_put is fput, and the last put releases the buffer through the
+ * exporter's ops when the releasing task returns to user space.
+ *
+ * <p>The file's access mode comes from the export flags and never changes:
+ * without O_RDWR the file is read-only and cannot be mapped shared-writable.
+ */
+public final class DmaBuf {
+    private final Kernel kernel;
+    private final int id;
+    private final long sizeBytes;
+    private final DmaBufOps ops;
+    private final Object priv;
+    private final DmaResv resv;
+    private final KFile file;
+    /** dma_buf_poll callbacks in flight: each pins the file until its fence signals. */
+    private boolean pollInActive;
+    private boolean pollOutActive;
+
+    private DmaBuf(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags, DmaResv resv) {
+        this.kernel = kernel;
+        this.id = kernel.nextId(Kernel.IdKind.DMA_BUF);
+        this.ops = ops;
+        this.priv = priv;
+        this.sizeBytes = sizeBytes;
+        this.resv = resv;
+        boolean rdwr = (flags & Uapi.O_ACCMODE) == Uapi.O_RDWR;
+        boolean wronly = (flags & Uapi.O_ACCMODE) == Uapi.O_WRONLY;
+        this.file = new KFile(kernel, FILE_OPS, "dmabuf", !wronly, rdwr || wronly, this);
+    }
+
+    /**
+     * dma_buf_export: a new dma-buf whose file holds the creator's single
+     * reference. It joins the global list bufinfo shows.
+     */
+    public static DmaBuf export(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags,
+            DmaResv resv, String function) {
+        kernel.point(function, StepKind.WRITE, null);
+        DmaBuf buf = new DmaBuf(kernel, ops, priv, sizeBytes, flags, resv);
+        kernel.dmaBufs().add(buf);
+        return buf;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public long size() {
+        return sizeBytes;
+    }
+
+    /** dmabuf->priv: the exporter's object (a GEM object for GEM exports). */
+    public Object priv() {
+        return priv;
+    }
+
+    public DmaBufOps ops() {
+        return ops;
+    }
+
+    public DmaResv resv() {
+        return resv;
+    }
+
+    public KFile file() {
+        return file;
+    }
+
+    public String exporter() {
+        return ops.exporter(this);
+    }
+
+    /** Whether the buffer's memory is gone (its file was released). */
+    public boolean isFreed() {
+        return file.isFreed();
+    }
+
+    /** get_dma_buf. */
+    public void get(String function) {
+        file.get(function);
+    }
+
+    /** dma_buf_put. */
+    public void put(String function) {
+        file.fput(function);
+    }
+
+    /**
+     * dma_buf_fd: installs the caller's reference in the lowest free fd of the
+     * current process. Returns the fd, or -EMFILE (the reference stays the caller's).
+     */
+    public static int fd(Kernel kernel, DmaBuf buf, String function) {
+        FdTable files = kernel.current().process().files();
+        kernel.point(function, StepKind.WRITE, buf.file);
+        buf.file.use(function, "fd_install");
+        int fd = files.install(buf.file);
+        return fd < 0 ? -Errno.EMFILE.number() : fd;
+    }
+
+    /**
+     * dma_buf_get: the dma-buf behind {@code fd} with a new reference, or
+     * null after failing the call with EBADF (no such fd) or EINVAL (not a dma-buf).
+     */
+    public static DmaBuf get(Kernel kernel, long fd, String function) {
+        KFile f = kernel.current().process().files().get(fd);
+        if (f == null) {
+            kernel.fail(Errno.EBADF, "fd " + fd + " is not open");
+            return null;
+        }
+        f.get(function);
+        if (f.ops() != FILE_OPS) {
+            f.fput(function);
+            kernel.fail(Errno.EINVAL, "fd " + fd + " is a " + f.ops().name() + " file, not a dma-buf");
+            return null;
+        }
+        return (DmaBuf) f.privateData();
+    }
+
+    /** Whether {@code file} is a dma-buf's file (is_dma_buf_file). */
+    public static boolean isDmaBufFile(KFile file) {
+        return file.ops() == FILE_OPS;
+    }
+
+    @Override
+    public String toString() {
+        return "dma-buf#" + id;
+    }
+
+    // --- file operations (dma_buf_fops) ---
+
+    private static final FileOps FILE_OPS = new FileOps() {
+        @Override
+        public String name() {
+            return "dma-buf";
+        }
+
+        /** dma_buf_file_release / dma_buf_release. */
+        @Override
+        public void release(KFile file) {
+            DmaBuf buf = (DmaBuf) file.privateData();
+            buf.ops.release(buf);
+            buf.kernel.dmaBufs().remove(buf);
+        }
+
+        @Override
+        public SysResult ioctl(KFile file, Ioctl ioctl) {
+            DmaBuf buf = (DmaBuf) file.privateData();
+            return switch (ioctl) {
+                case Ioctl.DmaBufSync s -> buf.sync(s.flags());
+                case Ioctl.DmaBufExportSyncFile e -> buf.exportSyncFile(e.flags());
+                case Ioctl.DmaBufImportSyncFile i -> buf.importSyncFile(i.fd(), i.flags());
+                default -> SysResult.err(Errno.ENOTTY, ioctl.requestName() + " is not a dma-buf ioctl");
+            };
+        }
+
+        @Override
+        public Errno mmap(KFile file, Vma vma) {
+            return ((DmaBuf) file.privateData()).mmapInternal(vma);
+        }
+
+        @Override
+        public int poll(KFile file, int events) {
+            return ((DmaBuf) file.privateData()).poll(events);
+        }
+
+        /** dma_buf_llseek: only the size (SEEK_END 0) or 0 (SEEK_SET 0). */
+        @Override
+        public long llseek(KFile file, long offset, int whence) {
+            DmaBuf buf = (DmaBuf) file.privateData();
+            long base;
+            if (whence == Uapi.SEEK_END) {
+                base = buf.sizeBytes;
+            } else if (whence == Uapi.SEEK_SET) {
+                base = 0;
+            } else {
+                buf.kernel.fail(Errno.EINVAL, "a dma-buf seeks only with SEEK_SET or SEEK_END");
+                return -Errno.EINVAL.number();
+            }
+            if (offset != 0) {
+                buf.kernel.fail(Errno.EINVAL, "a dma-buf seeks only to offset 0 (size query)");
+                return -Errno.EINVAL.number();
+            }
+            return base;
+        }
+    };
+
+    /** dma_buf_mmap_internal. */
+    private Errno mmapInternal(Vma vma) {
+        long pages = sizeBytes >>> Uapi.PAGE_SHIFT;
+        if (Long.compareUnsigned(vma.pageOffset() + vma.pages(), pages) > 0
+                || Long.compareUnsigned(vma.pageOffset(), pages) > 0) {
+            return kernel.fail(Errno.EINVAL, "mapping pages " + vma.pageOffset() + "+" + vma.pages()
+                    + " of a dma-buf of " + pages + " pages");
+        }
+        return ops.mmap(this, vma);
+    }
+
+    /** dma_buf_poll: POLLIN once writers are done, POLLOUT once every fence is. */
+    private int poll(int requested) {
+        int events = requested & (KFile.POLLIN | KFile.POLLOUT);
+        if ((events & KFile.POLLOUT) != 0) {
+            if (pollOutActive || !pollAddCallback(true)) {
+                events &= ~KFile.POLLOUT;
+            }
+        }
+        if ((events & KFile.POLLIN) != 0) {
+            if (pollInActive || !pollAddCallback(false)) {
+                events &= ~KFile.POLLIN;
+            }
+        }
+        return events;
+    }
+
+    /**
+     * dma_buf_poll_add_cb: hooks a wake-up on the first pending fence the
+     * direction waits for, pinning the file until it fires. Returns true when
+     * nothing is pending (ready).
+     */
+    private boolean pollAddCallback(boolean write) {
+        List<DmaFence> pending = resv.unsignaledFences(DmaResv.usageRw(write));
+        if (pending.isEmpty()) {
+            return true;
+        }
+        file.get("dma_buf_poll");
+        if (write) {
+            pollOutActive = true;
+        } else {
+            pollInActive = true;
+        }
+        pending.get(0).addCallback(() -> {
+            if (write) {
+                pollOutActive = false;
+            } else {
+                pollInActive = false;
+            }
+            file.fput("dma_buf_poll_cb");
+        });
+        return false;
+    }
+
+    /** DMA_BUF_IOCTL_SYNC: START waits for the fences the access conflicts with; END never waits. */
+    private SysResult sync(long flags) {
+        if ((flags & ~Uapi.DMA_BUF_SYNC_VALID_FLAGS_MASK) != 0) {
+            return SysResult.err(Errno.EINVAL, "DMA_BUF_IOCTL_SYNC flags 0x" + Long.toHexString(flags)
+                    + " have bits beyond READ|WRITE|END");
+        }
+        long rw = flags & Uapi.DMA_BUF_SYNC_RW;
+        if (rw == 0) {
+            return SysResult.err(Errno.EINVAL, "DMA_BUF_IOCTL_SYNC needs READ and/or WRITE");
+        }
+        if ((flags & Uapi.DMA_BUF_SYNC_END) != 0) {
+            return SysResult.ok();
+        }
+        boolean write = (rw & Uapi.DMA_BUF_SYNC_WRITE) != 0;
+        DmaResv.Usage usage = DmaResv.usageRw(write);
+        while (!resv.testSignaled(usage)) {
+            kernel.scheduler().sleep(kernel.fenceWait(), Clock.NEVER);
+        }
+        return SysResult.ok();
+    }
+
+    /** DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a snapshot of the pending fences as a sync_file fd. */
+    private SysResult exportSyncFile(int flags) {
+        if ((flags & ~Uapi.DMA_BUF_SYNC_RW) != 0 || (flags & Uapi.DMA_BUF_SYNC_RW) == 0) {
+            return SysResult.err(Errno.EINVAL, "EXPORT_SYNC_FILE flags must be READ, WRITE or both, not 0x"
+                    + Integer.toHexString(flags));
+        }
+        FdTable files = kernel.current().process().files();
+        int fd = files.reserve();
+        if (fd < 0) {
+            return SysResult.err(Errno.EMFILE, "no free fd for the sync_file");
+        }
+        String fn = "dma_buf_export_sync_file";
+        List<DmaFence> pending = resv.unsignaledFences(DmaResv.usageRw((flags & Uapi.DMA_BUF_SYNC_WRITE) != 0));
+        DmaFence fence;
+        if (pending.isEmpty()) {
+            fence = DmaFence.stub(kernel);
+        } else if (pending.size() == 1) {
+            fence = pending.get(0);
+            fence.get(fn);
+        } else {
+            for (DmaFence f : pending) {
+                f.get(fn);
+            }
+            fence = new DmaFenceArray(kernel, pending);
+        }
+        SyncFile syncFile = SyncFile.create(kernel, fence, fn);
+        fence.fencePut(fn);
+        files.fill(fd, syncFile.file());
+        return SysResult.ok(fd);
+    }
+
+    /** DMA_BUF_IOCTL_IMPORT_SYNC_FILE: adds a sync_file's fences as read or write fences. */
+    private SysResult importSyncFile(int syncFd, int flags) {
+        if ((flags & ~Uapi.DMA_BUF_SYNC_RW) != 0 || (flags & Uapi.DMA_BUF_SYNC_RW) == 0) {
+            return SysResult.err(Errno.EINVAL, "IMPORT_SYNC_FILE flags must be READ, WRITE or both, not 0x"
+                    + Integer.toHexString(flags));
+        }
+        String fn = "dma_buf_import_sync_file";
+        DmaFence fence = SyncFile.getFence(kernel, syncFd, fn);
+        if (fence == null) {
+            return SysResult.err(Errno.EINVAL, "fd " + syncFd + " is not a sync_file");
+        }
+        DmaResv.Usage usage = (flags & Uapi.DMA_BUF_SYNC_WRITE) != 0 ? DmaResv.Usage.WRITE : DmaResv.Usage.READ;
+        for (DmaFence f : fence.unwrap()) {
+            resv.addFence(f, usage, fn);
+        }
+        fence.fencePut(fn);
+        return SysResult.ok();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.gemulator.kernel.drm;
+
+import dev.gemulator.kernel.Idr;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.Mutex;
+import dev.gemulator.kernel.gem.GemObject;
+import dev.gemulator.kernel.gem.LiveObjects;
+import dev.gemulator.kernel.gem.VmaOffsetManager;
+import java.util.LinkedHashSet;
+
+/**
+ * struct drm_device: one GPU (a vgem instance) with its primary and render
+ * nodes, its global flink name table, the fake mmap offset space and the
+ * current DRM master.
+ */
+public final class DrmDevice {
+    private final Kernel kernel;
+    private final int index;
+    private final DrmDriver driver;
+    private final DrmMinor primary;
+    private final DrmMinor render;
+    private final Mutex objectNameLock;
+    private final Idr<GemObject> objectNameIdr = new Idr<>(1);
+    private final Mutex masterMutex;
+    private final VmaOffsetManager vmaOffsetManager = new VmaOffsetManager();
+    private final LinkedHashSet<DrmFile> files = new LinkedHashSet<>();
+    private final LiveObjects liveObjects = new LiveObjects();
+    private DrmMaster master;
+
+    public DrmDevice(Kernel kernel, int index, DrmDriver driver) {
+        this.kernel = kernel;
+        this.index = index;
+        this.driver = driver;
+        this.primary = new DrmMinor(this, DrmMinor.Type.PRIMARY, index);
+        this.render = new DrmMinor(this, DrmMinor.Type.RENDER, 128 + index);
+        this.objectNameLock = new Mutex(kernel, "dev->object_name_lock");
+        this.masterMutex = new Mutex(kernel, "dev->master_mutex");
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public DrmDriver driver() {
+        return driver;
+    }
+
+    /** drm_core_check_feature. */
+    public boolean hasFeature(int feature) {
+        return (driver.features() & feature) != 0;
+    }
+
+    public DrmMinor primary() {
+        return primary;
+    }
+
+    public DrmMinor render() {
+        return render;
+    }
+
+    /** dev->object_name_lock: serializes names, handle counts and the dma-buf link. */
+    public Mutex objectNameLock() {
+        return objectNameLock;
+    }
+
+    /** dev->object_name_idr: flink name to object. */
+    public Idr<GemObject> objectNameIdr() {
+        return objectNameIdr;
+    }
+
+    public Mutex masterMutex() {
+        return masterMutex;
+    }
+
+    /** dev->master: the current master, or null. */
+    public DrmMaster master() {
+        return master;
+    }
+
+    void setMaster(DrmMaster master) {
+        this.master = master;
+    }
+
+    public VmaOffsetManager vmaOffsetManager() {
+        return vmaOffsetManager;
+    }
+
+    /** dev->filelist: the open drm files, oldest first. */
+    public LinkedHashSet<DrmFile> files() {
+        return files;
+    }
+
+    /** The device's live GEM objects. */
+    public LiveObjects liveObjects() {
+        return liveObjects;
+    }
+
+    @Override
+    public String toString() {
+        return "card" + index;
+    }
+}

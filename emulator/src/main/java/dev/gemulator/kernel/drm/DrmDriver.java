@@ -1,0 +1,37 @@
+package dev.gemulator.kernel.drm;
+
+import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.uapi.Ioctl;
+
+/**
+ * struct drm_driver: what a driver plugs into the DRM core. The model has one
+ * driver, vgem; the interface keeps the core free of it.
+ */
+public interface DrmDriver {
+    int DRIVER_GEM = 0x1;
+    int DRIVER_MODESET = 0x2;
+    int DRIVER_RENDER = 0x8;
+    int DRIVER_SYNCOBJ = 0x20;
+
+    /** VERSION's name field ("vgem"). */
+    String name();
+
+    String description();
+
+    String date();
+
+    /** driver_features. */
+    int features();
+
+    /** open: per-file driver state, set as the file's driver_priv. */
+    Object open(DrmFile file);
+
+    /** postclose: tears down the per-file driver state. */
+    void postclose(DrmFile file);
+
+    /** The driver's own ioctl, or null when it has none of that kind. */
+    DrmIoctls.Desc driverIoctl(Ioctl ioctl);
+
+    /** dumb_create, after the core's checks of drm_mode_create_dumb. */
+    SysResult dumbCreate(DrmFile file, int width, int height, int bpp);
+}

@@ -1,0 +1,363 @@
+package dev.gemulator.kernel.gem;
+
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Idr;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.Mutex;
+import dev.gemulator.kernel.StepKind;
+import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.dmabuf.DmaBuf;
+import dev.gemulator.kernel.drm.DrmDevice;
+import dev.gemulator.kernel.drm.DrmDriver;
+import dev.gemulator.kernel.drm.DrmFile;
+import dev.gemulator.kernel.prime.Prime;
+import dev.gemulator.kernel.proc.Vma;
+
+/**
+ * drm_gem.c (Linux 6.x): handles, flink names and the lifetime of GEM objects.
+ *
+ * <p>Locks, in the order they nest: dev->object_name_lock (names, handle
+ * counts, the dma-buf link), then file->table_lock (the handle table, a
+ * spinlock never held across a sleep). GEM_CLOSE never holds two at once.
+ *
+ * <p>A handle is created in two stages: its id is reserved (mapped to
+ * nothing) while the name lock is held, then published once the object may be
+ * mapped through the file. It is deleted in two stages too: the entry is
+ * emptied, everything the handle held is released, and only then is the id
+ * freed for reuse.
+ */
+public final class Gem {
+    private Gem() {
+    }
+
+    // --- objects ---
+
+    /**
+     * drm_gem_object_init + drm_gem_create_mmap_offset for a shmem object of
+     * {@code sizeBytes} (already page aligned). The caller owns the only
+     * reference. Returns null after failing the call with ENOSPC when no fake
+     * offset range fits (a 0-page object never fits).
+     */
+    public static GemObject objectCreate(DrmDevice dev, long sizeBytes) {
+        Kernel k = dev.kernel();
+        k.point("drm_gem_object_init", StepKind.WRITE, null);
+        GemObject obj = new GemObject(dev, sizeBytes);
+        dev.liveObjects().link(obj);
+        k.observer().created(obj);
+        if (!dev.vmaOffsetManager().add(obj, sizeBytes >>> 12)) {
+            objectPut(obj, "drm_gem_create_mmap_offset");
+            k.fail(Errno.ENOSPC, "no fake mmap offset range for an object of " + sizeBytes + " bytes");
+            return null;
+        }
+        return obj;
+    }
+
+    /** drm_gem_object_put: the last reference frees the object. */
+    public static void objectPut(GemObject obj, String function) {
+        if (obj.put(function)) {
+            objectFree(obj, function);
+        }
+    }
+
+    /**
+     * drm_gem_object_free / drm_gem_object_release: drops the backing pages,
+     * the reservation object's fences and the fake offset. WARNs when the
+     * dma-buf link is still set (its reference is then leaked).
+     */
+    private static void objectFree(GemObject obj, String function) {
+        Kernel k = obj.dev().kernel();
+        k.warnOn(obj.dmaBuf() != null, "drm_gem_object_release", "obj->dma_buf still set", obj, obj.dmaBuf());
+        obj.dropPages();
+        obj.finiResv("drm_gem_object_release");
+        obj.dev().vmaOffsetManager().remove(obj);
+        obj.dev().liveObjects().unlink(obj);
+        obj.markFreedBy(function);
+    }
+
+    /**
+     * drm_gem_object_lookup: the object behind {@code handle} in {@code file}
+     * with a new reference, or null. A reserved (unpublished) handle finds nothing.
+     */
+    public static GemObject objectLookup(DrmFile file, int handle) {
+        String fn = "drm_gem_object_lookup";
+        file.tableLock().lock(fn);
+        GemObject obj = file.objectIdr().find(Integer.toUnsignedLong(handle));
+        if (obj != null) {
+            obj.get(fn);
+        }
+        file.tableLock().unlock(fn);
+        return obj;
+    }
+
+    // --- handles ---
+
+    /**
+     * drm_gem_handle_create_tail: called with object_name_lock held, which it
+     * drops. The first handle of an object takes the handles' object
+     * reference. Returns the new handle, or a negative errno.
+     */
+    public static int handleCreateTail(DrmFile file, GemObject obj) {
+        String fn = "drm_gem_handle_create_tail";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        Mutex nameLock = dev.objectNameLock();
+        k.warnOn(!nameLock.heldByCurrent(), fn, "object_name_lock not held");
+        k.point(fn, StepKind.WRITE, obj);
+        obj.use(fn, "handle_count++");
+        if (obj.handleCount() == 0) {
+            obj.get(fn);
+        }
+        obj.setHandleCount(obj.handleCount() + 1);
+        file.tableLock().lock(fn);
+        int handle = file.objectIdr().alloc(null);
+        file.tableLock().unlock(fn);
+        nameLock.unlock(fn);
+        if (handle < 0) {
+            handlePutUnlocked(obj);
+            k.fail(Errno.ENOSPC, "the file's handle table is full");
+            return -Errno.ENOSPC.number();
+        }
+        obj.vmaAllow(file);
+        file.tableLock().lock(fn);
+        file.objectIdr().replace(handle, obj);
+        file.tableLock().unlock(fn);
+        return handle;
+    }
+
+    /** drm_gem_handle_create: takes object_name_lock and creates a handle. */
+    public static int handleCreate(DrmFile file, GemObject obj) {
+        file.dev().objectNameLock().lock("drm_gem_handle_create");
+        return handleCreateTail(file, obj);
+    }
+
+    /**
+     * drm_gem_handle_delete: empties the handle's entry, releases what the
+     * handle held, then frees the id. EINVAL for a handle that is not
+     * (or not yet) in the table.
+     */
+    public static Errno handleDelete(DrmFile file, int handle) {
+        String fn = "drm_gem_handle_delete";
+        Kernel k = file.dev().kernel();
+        long id = Integer.toUnsignedLong(handle);
+        file.tableLock().lock(fn);
+        Object old = file.objectIdr().replace(id, null);
+        file.tableLock().unlock(fn);
+        if (old == Idr.NOT_ALLOCATED || old == null) {
+            return k.fail(Errno.EINVAL, "handle " + id + " does not exist in this file");
+        }
+        objectReleaseHandle((int) id, (GemObject) old, file);
+        file.tableLock().lock(fn);
+        file.objectIdr().remove(id);
+        file.tableLock().unlock(fn);
+        return Errno.OK;
+    }
+
+    /**
+     * drm_gem_object_release_handle: removes the handle's PRIME cache member,
+     * revokes the file's mmap permission and drops the handle count.
+     */
+    static void objectReleaseHandle(int handle, GemObject obj, DrmFile file) {
+        Prime.removeBufHandle(file, handle);
+        obj.vmaRevoke(file);
+        handlePutUnlocked(obj);
+    }
+
+    /**
+     * drm_gem_object_handle_put_unlocked: the last handle frees the flink
+     * name, drops the dma-buf link and the handles' object reference.
+     */
+    public static void handlePutUnlocked(GemObject obj) {
+        String fn = "drm_gem_object_handle_put_unlocked";
+        DrmDevice dev = obj.dev();
+        Kernel k = dev.kernel();
+        k.point(fn, StepKind.READ, obj);
+        if (k.warnOn(obj.handleCount() == 0, fn, "handle_count == 0", obj)) {
+            return;
+        }
+        boolean last = false;
+        dev.objectNameLock().lock(fn);
+        obj.use(fn, "handle_count--");
+        obj.setHandleCount(obj.handleCount() - 1);
+        if (obj.handleCount() == 0) {
+            handleFree(obj);
+            exportedDmaBufFree(obj);
+            last = true;
+        }
+        dev.objectNameLock().unlock(fn);
+        if (last) {
+            objectPut(obj, fn);
+        }
+    }
+
+    /** drm_gem_object_handle_free: removes the flink name (names own no reference). */
+    private static void handleFree(GemObject obj) {
+        if (obj.name() != 0) {
+            obj.dev().kernel().point("drm_gem_object_handle_free", StepKind.WRITE, obj);
+            obj.dev().objectNameIdr().remove(obj.name());
+            obj.setName(0);
+        }
+    }
+
+    /** drm_gem_object_exported_dma_buf_free: drops the link and its dma-buf reference. */
+    private static void exportedDmaBufFree(GemObject obj) {
+        DmaBuf buf = obj.dmaBuf();
+        if (buf != null) {
+            obj.setDmaBuf(null);
+            buf.put("drm_gem_object_exported_dma_buf_free");
+        }
+    }
+
+    /** drm_gem_release: drops every handle of a closing file, in id order. */
+    public static void gemRelease(DrmFile file) {
+        Idr<GemObject> idr = file.objectIdr();
+        idr.forEachId(id -> {
+            GemObject obj = idr.find(id);
+            if (obj != null) {
+                objectReleaseHandle(id, obj, file);
+            }
+        });
+        idr.clear();
+    }
+
+    // --- ioctls ---
+
+    /** drm_gem_close_ioctl. Errors: EINVAL for a handle not in the file. */
+    public static SysResult gemCloseIoctl(DrmFile file, int handle) {
+        if (!file.dev().hasFeature(DrmDriver.DRIVER_GEM)) {
+            return SysResult.err(Errno.EOPNOTSUPP, "the driver has no GEM");
+        }
+        Errno e = handleDelete(file, handle);
+        return e.isOk() ? SysResult.ok() : SysResult.err(e, "");
+    }
+
+    /**
+     * drm_gem_flink_ioctl: the object's global name, created on first use
+     * (lowest free from 1). Errors: ENOENT for a bad handle or an object whose
+     * last handle is being closed.
+     */
+    public static SysResult gemFlinkIoctl(DrmFile file, int handle) {
+        String fn = "drm_gem_flink_ioctl";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        if (!dev.hasFeature(DrmDriver.DRIVER_GEM)) {
+            return SysResult.err(Errno.EOPNOTSUPP, "the driver has no GEM");
+        }
+        GemObject obj = objectLookup(file, handle);
+        if (obj == null) {
+            return SysResult.err(Errno.ENOENT, "handle " + Integer.toUnsignedString(handle) + " does not exist in this file");
+        }
+        dev.objectNameLock().lock(fn);
+        SysResult result;
+        if (obj.handleCount() == 0) {
+            result = SysResult.err(Errno.ENOENT, "the object's last handle is being closed");
+        } else {
+            if (obj.name() == 0) {
+                k.point(fn, StepKind.WRITE, obj);
+                int name = dev.objectNameIdr().alloc(obj);
+                if (name > 0) {
+                    obj.setName(name);
+                }
+            }
+            result = obj.name() == 0
+                    ? SysResult.err(Errno.ENOSPC, "the device's name table is full")
+                    : SysResult.ok(obj.name());
+        }
+        dev.objectNameLock().unlock(fn);
+        objectPut(obj, fn);
+        return result;
+    }
+
+    /**
+     * drm_gem_open_ioctl: a new handle in this file for the object with this
+     * flink name, and its size. The name lookup and the handle count increment
+     * are one critical section. Errors: ENOENT for 0 or an unknown name.
+     */
+    public static SysResult gemOpenIoctl(DrmFile file, int name) {
+        String fn = "drm_gem_open_ioctl";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        if (!dev.hasFeature(DrmDriver.DRIVER_GEM)) {
+            return SysResult.err(Errno.EOPNOTSUPP, "the driver has no GEM");
+        }
+        dev.objectNameLock().lock(fn);
+        GemObject obj = name <= 0 ? null : dev.objectNameIdr().find(name);
+        if (obj == null) {
+            dev.objectNameLock().unlock(fn);
+            return SysResult.err(Errno.ENOENT, "no object has flink name " + Integer.toUnsignedString(name));
+        }
+        obj.get(fn);
+        int handle = handleCreateTail(file, obj);
+        SysResult result;
+        if (handle < 0) {
+            result = SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+        } else {
+            k.point(fn, StepKind.READ, obj);
+            obj.use(fn, "read size");
+            result = SysResult.ok(handle, obj.size());
+        }
+        objectPut(obj, fn);
+        return result;
+    }
+
+    /**
+     * drm_gem_dumb_map_offset: the fake offset to mmap the object at.
+     * Errors: ENOENT for a bad handle, EINVAL for an imported object.
+     */
+    public static SysResult dumbMapOffset(DrmFile file, int handle) {
+        String fn = "drm_gem_dumb_map_offset";
+        GemObject obj = objectLookup(file, handle);
+        if (obj == null) {
+            return SysResult.err(Errno.ENOENT, "handle " + Integer.toUnsignedString(handle) + " does not exist in this file");
+        }
+        SysResult result;
+        if (obj.importBuf() != null) {
+            result = SysResult.err(Errno.EINVAL, "an imported object cannot be mapped through the DRM file");
+        } else {
+            k(obj).point(fn, StepKind.READ, obj);
+            result = SysResult.ok(obj.mmapOffset());
+        }
+        objectPut(obj, fn);
+        return result;
+    }
+
+    /**
+     * drm_gem_mmap: maps the object whose fake offset range starts at the
+     * mapping's offset and holds it. Errors: EINVAL when no object starts
+     * there or the mapping is longer than it; EACCES when this file holds no
+     * handle to it.
+     */
+    public static Errno gemMmap(DrmFile file, Vma vma) {
+        String fn = "drm_gem_mmap";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        k.point(fn, StepKind.READ, null);
+        GemObject obj = dev.vmaOffsetManager().exactLookup(vma.pageOffset(), vma.pages());
+        if (obj != null && !obj.getUnlessZero(fn)) {
+            obj = null;
+        }
+        if (obj == null) {
+            return k.fail(Errno.EINVAL, "no object's fake offset range starts at page 0x"
+                    + Long.toHexString(vma.pageOffset()) + " with " + vma.pages() + " pages");
+        }
+        if (!obj.vmaIsAllowed(file)) {
+            objectPut(obj, fn);
+            return k.fail(Errno.EACCES, "this DRM file holds no handle to " + obj);
+        }
+        obj.get("drm_gem_mmap_obj");
+        vma.setObject(obj);
+        objectPut(obj, fn);
+        return Errno.OK;
+    }
+
+    /** drm_gem_vm_close: a mapping goes, with its object reference. */
+    public static void vmClose(Vma vma) {
+        GemObject obj = vma.object();
+        if (obj != null) {
+            objectPut(obj, "drm_gem_vm_close");
+        }
+    }
+
+    private static Kernel k(GemObject obj) {
+        return obj.dev().kernel();
+    }
+}

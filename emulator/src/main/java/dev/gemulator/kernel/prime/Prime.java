@@ -1,0 +1,274 @@
+package dev.gemulator.kernel.prime;
+
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.Mutex;
+import dev.gemulator.kernel.StepKind;
+import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.dmabuf.DmaBuf;
+import dev.gemulator.kernel.dmabuf.DmaBufOps;
+import dev.gemulator.kernel.drm.DrmDevice;
+import dev.gemulator.kernel.drm.DrmFile;
+import dev.gemulator.kernel.gem.Gem;
+import dev.gemulator.kernel.gem.GemObject;
+import dev.gemulator.kernel.proc.Vma;
+import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.Uapi;
+
+/**
+ * drm_prime.c (Linux 6.x): sharing GEM objects as dma-bufs.
+ *
+ * <p>Lifetime rules: an object has at most one dma-buf (the link,
+ * obj->dma_buf), set under dev->object_name_lock by the first export or
+ * import and owning a reference on the dma-buf; it is dropped with the
+ * object's last handle. A GEM dma-buf owns a reference on its object, given
+ * back when the dma-buf is released. Each file caches (dma-buf, handle)
+ * members so that exporting a handle again, or importing a dma-buf this file
+ * already knows, returns the same dma-buf or handle.
+ *
+ * <p>Locks: file->prime.lock is taken first and held across the whole of
+ * HANDLE_TO_FD; dev->object_name_lock nests inside it.
+ */
+public final class Prime {
+    private Prime() {
+    }
+
+    // --- the exporter side: drm_gem_prime_dmabuf_ops ---
+
+    /** The dma-buf ops of GEM exports. */
+    public static final DmaBufOps GEM_PRIME_OPS = new DmaBufOps() {
+        @Override
+        public String exporter(DmaBuf buf) {
+            return ((GemObject) buf.priv()).dev().driver().name();
+        }
+
+        /** drm_gem_dmabuf_release: gives back the object reference the dma-buf owned. */
+        @Override
+        public void release(DmaBuf buf) {
+            Gem.objectPut((GemObject) buf.priv(), "drm_gem_dmabuf_release");
+        }
+
+        /**
+         * drm_gem_dmabuf_mmap / drm_gem_prime_mmap: the mapping holds the object
+         * and pins its shmem file instead of the dma-buf's file.
+         */
+        @Override
+        public Errno mmap(DmaBuf buf, Vma vma) {
+            GemObject obj = (GemObject) buf.priv();
+            obj.get("drm_gem_prime_mmap");
+            vma.setObject(obj);
+            if (vma.file() != null) {
+                vma.file().fput("vma_set_file");
+                vma.setFile(null);
+            }
+            return Errno.OK;
+        }
+    };
+
+    // --- the cache ---
+
+    /** drm_prime_add_buf_handle: a new member owning a dma-buf reference. Caller holds prime.lock. */
+    static void addBufHandle(DrmFile file, DmaBuf buf, int handle) {
+        String fn = "drm_prime_add_buf_handle";
+        Kernel k = file.dev().kernel();
+        k.point(fn, StepKind.WRITE, buf);
+        buf.get(fn);
+        file.prime().add(buf, handle);
+    }
+
+    /** drm_prime_lookup_buf_by_handle: the dma-buf cached for a handle, or null. */
+    static DmaBuf lookupBufByHandle(DrmFile file, int handle) {
+        file.dev().kernel().point("drm_prime_lookup_buf_by_handle", StepKind.READ, null);
+        PrimeFile.Member m = file.prime().byHandle(handle);
+        return m == null ? null : m.buf();
+    }
+
+    /** drm_prime_lookup_buf_handle: the handle cached for a dma-buf, or -1. */
+    static long lookupBufHandle(DrmFile file, DmaBuf buf) {
+        file.dev().kernel().point("drm_prime_lookup_buf_handle", StepKind.READ, buf);
+        PrimeFile.Member m = file.prime().firstByBuf(buf);
+        return m == null ? -1 : Integer.toUnsignedLong(m.handle());
+    }
+
+    /** drm_prime_remove_buf_handle: drops the member of a handle being closed, if any. */
+    public static void removeBufHandle(DrmFile file, int handle) {
+        String fn = "drm_prime_remove_buf_handle";
+        Mutex lock = file.prime().lock();
+        lock.lock(fn);
+        PrimeFile.Member m = file.prime().byHandle(handle);
+        if (m != null) {
+            file.prime().remove(m);
+            m.buf().put(fn);
+        }
+        lock.unlock(fn);
+    }
+
+    /** drm_prime_destroy_file_private: a closing file must have an empty cache (WARN otherwise). */
+    public static void destroyFilePrivate(DrmFile file) {
+        Kernel k = file.dev().kernel();
+        k.warnOn(!file.prime().isEmpty(), "drm_prime_destroy_file_private",
+                "prime cache not empty at file close", file.prime().members().toArray());
+    }
+
+    // --- HANDLE_TO_FD ---
+
+    /**
+     * drm_prime_handle_to_fd_ioctl. Errors: EINVAL for flags other than
+     * DRM_CLOEXEC|DRM_RDWR; then those of {@link #gemPrimeHandleToFd}.
+     */
+    public static SysResult primeHandleToFdIoctl(DrmFile file, Ioctl.PrimeHandleToFd args) {
+        if ((args.flags() & ~(Uapi.DRM_CLOEXEC | Uapi.DRM_RDWR)) != 0) {
+            return SysResult.err(Errno.EINVAL, "flags 0x" + Integer.toHexString(args.flags())
+                    + " are not a subset of DRM_CLOEXEC|DRM_RDWR");
+        }
+        return gemPrimeHandleToFd(file, args.handle(), args.flags());
+    }
+
+    /**
+     * drm_gem_prime_handle_to_fd: a new fd for the object's dma-buf, exporting
+     * it on first use. The member for (dma-buf, handle) is added on every path
+     * while object_name_lock is held, so a racing GEM_CLOSE cannot miss it.
+     * Errors: ENOENT for a bad handle or one whose object lost its last handle;
+     * EMFILE when the process has no free fd (the member stays).
+     */
+    static SysResult gemPrimeHandleToFd(DrmFile file, int handle, int flags) {
+        String fn = "drm_gem_prime_handle_to_fd";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        Mutex primeLock = file.prime().lock();
+        primeLock.lock(fn);
+        GemObject obj = Gem.objectLookup(file, handle);
+        if (obj == null) {
+            primeLock.unlock(fn);
+            return SysResult.err(Errno.ENOENT, "handle " + Integer.toUnsignedString(handle) + " does not exist in this file");
+        }
+        SysResult result;
+        DmaBuf buf = lookupBufByHandle(file, handle);
+        if (buf != null) {
+            buf.get(fn);
+            result = installFd(k, buf, fn);
+        } else {
+            dev.objectNameLock().lock(fn);
+            k.point(fn, StepKind.READ, obj);
+            if (obj.importBuf() != null) {
+                buf = obj.importBuf();
+                buf.get(fn);
+            } else if (obj.dmaBuf() != null) {
+                buf = obj.dmaBuf();
+                buf.get(fn);
+            } else {
+                buf = exportAndRegisterObject(dev, obj, flags);
+            }
+            if (buf == null) {
+                dev.objectNameLock().unlock(fn);
+                result = SysResult.err(Errno.ENOENT, k.current().errorMessage());
+            } else {
+                addBufHandle(file, buf, handle);
+                dev.objectNameLock().unlock(fn);
+                result = installFd(k, buf, fn);
+            }
+        }
+        Gem.objectPut(obj, fn);
+        primeLock.unlock(fn);
+        return result;
+    }
+
+    /** dma_buf_fd for HANDLE_TO_FD: on failure the caller's dma-buf reference is dropped. */
+    private static SysResult installFd(Kernel k, DmaBuf buf, String fn) {
+        int fd = DmaBuf.fd(k, buf, fn);
+        if (fd < 0) {
+            buf.put(fn);
+            return SysResult.err(Errno.EMFILE, "no free fd for the dma-buf");
+        }
+        return SysResult.ok(fd);
+    }
+
+    /**
+     * export_and_register_object: exports the object (the dma-buf takes its
+     * own object reference) and sets the link, which owns a dma-buf
+     * reference. Called with object_name_lock held. Returns the dma-buf with
+     * the caller's reference, or null (ENOENT) when the object has no handle
+     * left.
+     */
+    static DmaBuf exportAndRegisterObject(DrmDevice dev, GemObject obj, int flags) {
+        String fn = "export_and_register_object";
+        Kernel k = dev.kernel();
+        if (obj.handleCount() == 0) {
+            k.fail(Errno.ENOENT, "the object's last handle was closed");
+            return null;
+        }
+        DmaBuf buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags, obj.resv(), "drm_gem_prime_export");
+        obj.get("drm_gem_dmabuf_export");
+        k.point(fn, StepKind.WRITE, obj);
+        obj.setDmaBuf(buf);
+        buf.get(fn);
+        return buf;
+    }
+
+    // --- FD_TO_HANDLE ---
+
+    /** drm_prime_fd_to_handle_ioctl. */
+    public static SysResult primeFdToHandleIoctl(DrmFile file, int fd) {
+        return gemPrimeFdToHandle(file, fd);
+    }
+
+    /**
+     * drm_gem_prime_fd_to_handle: the handle this file has for the dma-buf
+     * (from the cache), or a new handle for the object behind it.
+     * Errors: EBADF for a closed fd, EINVAL for an fd that is not a dma-buf;
+     * the importer's errors.
+     */
+    static SysResult gemPrimeFdToHandle(DrmFile file, int fd) {
+        String fn = "drm_gem_prime_fd_to_handle";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        DmaBuf buf = DmaBuf.get(k, fd, fn);
+        if (buf == null) {
+            return SysResult.err(k.current().lastError(), k.current().errorMessage());
+        }
+        Mutex primeLock = file.prime().lock();
+        primeLock.lock(fn);
+        long cached = lookupBufHandle(file, buf);
+        if (cached >= 0) {
+            primeLock.unlock(fn);
+            buf.put(fn);
+            return SysResult.ok(cached);
+        }
+        dev.objectNameLock().lock(fn);
+        GemObject obj = gemPrimeImport(dev, buf);
+        k.point(fn, StepKind.READ, obj);
+        if (obj.dmaBuf() != null) {
+            k.warnOn(obj.dmaBuf() != buf, fn, "obj->dma_buf != dma_buf", obj, obj.dmaBuf(), buf);
+        } else {
+            obj.setDmaBuf(buf);
+            buf.get(fn);
+        }
+        int handle = Gem.handleCreateTail(file, obj);
+        Gem.objectPut(obj, fn);
+        if (handle < 0) {
+            primeLock.unlock(fn);
+            buf.put(fn);
+            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+        }
+        addBufHandle(file, buf, handle);
+        primeLock.unlock(fn);
+        buf.put(fn);
+        return SysResult.ok(Integer.toUnsignedLong(handle));
+    }
+
+    /**
+     * drm_gem_prime_import_dev: a dma-buf this device exported is its own
+     * object again, with a new reference. Importing a foreign dma-buf
+     * (attach, map, wrap in a new object) is not modelled yet.
+     */
+    static GemObject gemPrimeImport(DrmDevice dev, DmaBuf buf) {
+        if (buf.ops() == GEM_PRIME_OPS) {
+            GemObject obj = (GemObject) buf.priv();
+            if (obj.dev() == dev) {
+                obj.get("drm_gem_prime_import_dev");
+                return obj;
+            }
+        }
+        throw new IllegalStateException("import of a foreign dma-buf (" + buf.exporter() + ") is not modelled");
+    }
+}

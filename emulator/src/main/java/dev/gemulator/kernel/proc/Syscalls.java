@@ -1,0 +1,419 @@
+package dev.gemulator.kernel.proc;
+
+import dev.gemulator.kernel.Clock;
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.Lock;
+import dev.gemulator.kernel.StepKind;
+import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.Task;
+import dev.gemulator.kernel.drm.DrmDevice;
+import dev.gemulator.kernel.drm.DrmFiles;
+import dev.gemulator.kernel.drm.DrmMinor;
+import dev.gemulator.kernel.gem.Gem;
+import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.Uapi;
+import dev.gemulator.kernel.vfs.KFile;
+import dev.gemulator.kernel.vfs.NullFileOps;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The system call layer: what a user thread can ask of the kernel, each call
+ * entered and left the way the kernel does it. Entering makes the task
+ * current; leaving runs the task's pending deferred releases (task work) and
+ * lets the checkers see any lock still held on the way back to user space.
+ *
+ * <p>Reads and writes through a mapping are not system calls, but they touch
+ * kernel memory (the object's pages), so they are modelled as one step each.
+ */
+public final class Syscalls {
+    /** The most bytes one gemscript read or write may move (the harness's limit). */
+    public static final int MAX_ACCESS_BYTES = 1 << 20;
+
+    private final Kernel kernel;
+    private final Task kworker;
+
+    public Syscalls(Kernel kernel) {
+        this.kernel = kernel;
+        this.kworker = new Task(null, "kworker");
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    /**
+     * A new process with fds 0, 1 and 2 open on /dev/null (0 read-only, 1 and
+     * 2 write-only), so its first new fd is 3.
+     */
+    public Process spawn(String name) {
+        Process p = new Process(kernel, name);
+        kernel.addProcess(p);
+        KFile in = new KFile(kernel, NullFileOps.INSTANCE, "/dev/null", true, false, null);
+        KFile out = new KFile(kernel, NullFileOps.INSTANCE, "/dev/null", false, true, null);
+        p.files().install(in);
+        p.files().install(out);
+        out.get("spawn");
+        p.files().install(out);
+        return p;
+    }
+
+    // --- entry and exit ---
+
+    private void enter(Task task, String syscall) {
+        runDelayedFput();
+        kernel.setCurrent(task);
+        task.setError(Errno.OK, "");
+        kernel.point(syscall, StepKind.SYSCALL_ENTER, null);
+    }
+
+    private SysResult leave(Task task, SysResult result) {
+        runTaskWork(task);
+        kernel.point("syscall_exit_to_user_mode", StepKind.SYSCALL_EXIT, null);
+        for (Lock l : List.copyOf(task.held())) {
+            kernel.observer().lockHeldAtSyscallExit(task, l);
+        }
+        return result.withMessage(task.errorMessage());
+    }
+
+    private SysResult leave(Task task, Errno errno) {
+        return leave(task, errno.isOk() ? SysResult.ok() : SysResult.err(errno, ""));
+    }
+
+    /** task_work_run: the releases deferred by this task's final fputs. */
+    private void runTaskWork(Task task) {
+        KFile f;
+        while ((f = task.pollTaskWork()) != null) {
+            f.release();
+        }
+    }
+
+    /** The delayed-fput work item, run by a kernel worker before the next system call. */
+    public void runDelayedFput() {
+        if (kernel.delayedFput().isEmpty()) {
+            return;
+        }
+        Task saved = kernel.current();
+        kernel.setCurrent(kworker);
+        KFile f;
+        while ((f = kernel.delayedFput().poll()) != null) {
+            f.release();
+            runTaskWork(kworker);
+        }
+        kernel.setCurrent(saved);
+    }
+
+    private static KFile fget(Task task, long fd) {
+        return task.process().files().get(fd);
+    }
+
+    private SysResult badFd(Task task, long fd) {
+        return leave(task, SysResult.err(Errno.EBADF, "fd " + fd + " is not open in " + task.process()));
+    }
+
+    // --- files ---
+
+    /** The minor behind a node name ("card0", "render0", or a /dev/dri path), or null. */
+    public DrmMinor lookupNode(String node) {
+        String n = node.startsWith("/dev/dri/") ? node.substring(9) : node;
+        for (DrmDevice dev : kernel.devices()) {
+            if (n.equals("card" + dev.index())) {
+                return dev.primary();
+            }
+            if (n.equals("render" + dev.index()) || n.equals("renderD" + (128 + dev.index()))) {
+                return dev.render();
+            }
+        }
+        return null;
+    }
+
+    /** open(2) of a DRM node with O_RDWR|O_CLOEXEC. Errors: ENOENT (no such node), EMFILE. */
+    public SysResult open(Task task, String node) {
+        enter(task, "do_sys_open");
+        FdTable files = task.process().files();
+        int fd = files.reserve();
+        if (fd < 0) {
+            return leave(task, SysResult.err(Errno.EMFILE, "no free fd"));
+        }
+        DrmMinor minor = lookupNode(node);
+        if (minor == null) {
+            files.unreserve(fd);
+            return leave(task, SysResult.err(Errno.ENOENT, "no device node " + node));
+        }
+        KFile filp = DrmFiles.open(minor, task.process());
+        files.fill(fd, filp);
+        return leave(task, SysResult.ok(fd));
+    }
+
+    /** close(2). Errors: EBADF. */
+    public SysResult close(Task task, long fd) {
+        enter(task, "close_fd");
+        KFile f = task.process().files().remove(fd);
+        if (f == null) {
+            return badFd(task, fd);
+        }
+        f.fput("filp_close");
+        return leave(task, SysResult.ok());
+    }
+
+    /** dup(2): the lowest free fd for the same file. Errors: EBADF, EMFILE. */
+    public SysResult dup(Task task, long fd) {
+        enter(task, "dup");
+        KFile f = fget(task, fd);
+        if (f == null) {
+            return badFd(task, fd);
+        }
+        f.get("dup");
+        int nfd = task.process().files().install(f);
+        if (nfd < 0) {
+            f.fput("dup");
+            return leave(task, SysResult.err(Errno.EMFILE, "no free fd"));
+        }
+        return leave(task, SysResult.ok(nfd));
+    }
+
+    /**
+     * sendmsg + recvmsg with SCM_RIGHTS: {@code fd} of the sender's process
+     * arrives as the lowest free fd of {@code receiver}'s main thread's process.
+     * Errors: EBADF (sender), EMFILE (receiver).
+     */
+    public SysResult sendFd(Task sender, long fd, Task receiver) {
+        enter(sender, "__sys_sendmsg");
+        KFile f = fget(sender, fd);
+        if (f == null) {
+            return badFd(sender, fd);
+        }
+        f.get("scm_send");
+        leave(sender, SysResult.ok());
+        enter(receiver, "__sys_recvmsg");
+        int nfd = receiver.process().files().install(f);
+        if (nfd < 0) {
+            f.fput("scm_detach_fds");
+            return leave(receiver, SysResult.err(Errno.EMFILE, "the receiver has no free fd"));
+        }
+        return leave(receiver, SysResult.ok(nfd));
+    }
+
+    /** ioctl(2). Errors: EBADF; ENOTTY for a file without ioctls; the handler's. */
+    public SysResult ioctl(Task task, long fd, Ioctl ioctl) {
+        enter(task, "__x64_sys_ioctl");
+        KFile f = fget(task, fd);
+        if (f == null) {
+            return badFd(task, fd);
+        }
+        f.get("fdget");
+        SysResult r = f.ops().ioctl(f, ioctl);
+        f.fput("fdput");
+        return leave(task, r);
+    }
+
+    /** lseek(2). Errors: EBADF, EINVAL (whence), the file's llseek errors. */
+    public SysResult lseek(Task task, long fd, long offset, int whence) {
+        enter(task, "ksys_lseek");
+        KFile f = fget(task, fd);
+        if (f == null) {
+            return badFd(task, fd);
+        }
+        if (whence < 0 || whence > Uapi.SEEK_MAX) {
+            return leave(task, SysResult.err(Errno.EINVAL, "whence " + whence + " is not a seek mode"));
+        }
+        long r = f.ops().llseek(f, offset, whence);
+        if (r < 0) {
+            Errno e = Errno.byNumber((int) -r);
+            return leave(task, SysResult.err(e, e == Errno.ESPIPE ? "a " + f.ops().name() + " file cannot seek" : ""));
+        }
+        f.setPosition(r);
+        return leave(task, SysResult.ok(r));
+    }
+
+    /**
+     * mmap(2) with PROT_READ|PROT_WRITE and MAP_SHARED; returns the process's
+     * next map id. Errors: EINVAL (unaligned offset, zero length), EBADF,
+     * EACCES (a file not open for reading and writing), ENODEV (no mmap), and
+     * the file's own mmap errors.
+     */
+    public SysResult mmap(Task task, long fd, long offset, long length) {
+        enter(task, "ksys_mmap_pgoff");
+        if ((offset & (Uapi.PAGE_SIZE - 1)) != 0) {
+            return leave(task, SysResult.err(Errno.EINVAL, "offset 0x" + Long.toHexString(offset) + " is not page aligned"));
+        }
+        KFile f = fget(task, fd);
+        if (f == null) {
+            return badFd(task, fd);
+        }
+        if (length == 0) {
+            return leave(task, SysResult.err(Errno.EINVAL, "length 0"));
+        }
+        long alignedLength = Uapi.pageAlign(length);
+        if (length < 0 || alignedLength <= 0 || alignedLength > (1L << 47)) {
+            return leave(task, SysResult.err(Errno.ENOMEM, "length " + Long.toUnsignedString(length) + " does not fit"));
+        }
+        long pgoff = offset >>> Uapi.PAGE_SHIFT;
+        if (Long.compareUnsigned(pgoff + (alignedLength >>> Uapi.PAGE_SHIFT), pgoff) < 0) {
+            return leave(task, SysResult.err(Errno.EOVERFLOW, "offset plus length overflows"));
+        }
+        if (!f.writable() || !f.readable()) {
+            return leave(task, SysResult.err(Errno.EACCES, "a shared writable mapping needs a file open for reading and writing; this "
+                    + f.ops().name() + " file is " + (f.readable() ? "read-only" : "write-only")));
+        }
+        f.get("mmap_region");
+        Vma vma = new Vma(0, length, pgoff, f);
+        Errno e = f.ops().mmap(f, vma);
+        if (!e.isOk()) {
+            f.fput("mmap_region");
+            return leave(task, SysResult.err(e, ""));
+        }
+        long id = task.process().takeMapId();
+        Vma mapped = new Vma(id, length, pgoff, vma.file());
+        mapped.setObject(vma.object());
+        task.process().mappings().put(id, mapped);
+        return leave(task, SysResult.ok(id));
+    }
+
+    /** munmap(2) of a map id. Errors: EINVAL for an unknown or unmapped id. */
+    public SysResult munmap(Task task, long mapId) {
+        enter(task, "__vm_munmap");
+        Vma vma = task.process().mappings().remove(mapId);
+        if (vma == null) {
+            return leave(task, SysResult.err(Errno.EINVAL, "no mapping with id " + mapId));
+        }
+        removeVma(vma);
+        return leave(task, SysResult.ok());
+    }
+
+    /** remove_vma: the vm close hook, then the vm_file reference. */
+    private static void removeVma(Vma vma) {
+        Gem.vmClose(vma);
+        if (vma.file() != null) {
+            vma.file().fput("remove_vma");
+        }
+    }
+
+    private Vma checkAccess(Task task, long mapId, long offset, long length, String what) {
+        Vma vma = task.process().mappings().get(mapId);
+        if (vma == null) {
+            task.setError(Errno.EINVAL, "no mapping with id " + mapId);
+            return null;
+        }
+        if (length > MAX_ACCESS_BYTES) {
+            task.setError(Errno.E2BIG, "at most 1 MiB per " + what);
+            return null;
+        }
+        if (Long.compareUnsigned(offset, vma.lengthBytes()) > 0 || length > vma.lengthBytes() - offset) {
+            task.setError(Errno.EFAULT, what + " of " + length + " bytes at " + Long.toUnsignedString(offset)
+                    + " is outside the mapping of " + vma.lengthBytes() + " bytes");
+            return null;
+        }
+        return vma;
+    }
+
+    /** A load of {@code length} bytes through a mapping. Errors: EINVAL, E2BIG, EFAULT. */
+    public SysResult readMap(Task task, long mapId, long offset, long length) {
+        enter(task, "user_read");
+        Vma vma = checkAccess(task, mapId, offset, length, "read");
+        if (vma == null) {
+            return leave(task, SysResult.err(task.lastError(), task.errorMessage()));
+        }
+        byte[] out = new byte[(int) length];
+        vma.object().readBytes(offset, out);
+        return leave(task, SysResult.data(out));
+    }
+
+    /** A store of {@code data} through a mapping. Errors: EINVAL, E2BIG, EFAULT. */
+    public SysResult writeMap(Task task, long mapId, long offset, byte[] data) {
+        enter(task, "user_write");
+        Vma vma = checkAccess(task, mapId, offset, data.length, "write");
+        if (vma == null) {
+            return leave(task, SysResult.err(task.lastError(), task.errorMessage()));
+        }
+        vma.object().writeBytes(offset, data);
+        return leave(task, SysResult.ok());
+    }
+
+    /**
+     * poll(2) on one fd: the ready subset of {@code events} (plus ERR/HUP),
+     * NVAL for a closed fd, 0 for a negative fd or when nothing became ready
+     * within {@code timeoutMs} of virtual time (negative: no limit).
+     */
+    public SysResult poll(Task task, long fd, int events, long timeoutMs) {
+        enter(task, "do_sys_poll");
+        if (fd < 0) {
+            sleepUntil(timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000);
+            return leave(task, SysResult.ok(0));
+        }
+        KFile f = fget(task, fd);
+        if (f == null) {
+            return leave(task, SysResult.ok(KFile.POLLNVAL));
+        }
+        f.get("fdget");
+        int filter = (events & 0xffff) | KFile.POLLERR | KFile.POLLHUP;
+        long deadline = timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000;
+        int mask = f.ops().poll(f, events) & filter;
+        while (mask == 0 && kernel.clock().nowNanos() < deadline) {
+            kernel.scheduler().sleep(kernel.fenceWait(), deadline);
+            mask = f.ops().poll(f, events) & filter;
+        }
+        f.fput("fdput");
+        return leave(task, SysResult.ok(mask));
+    }
+
+    private void sleepUntil(long deadline) {
+        while (kernel.clock().nowNanos() < deadline) {
+            kernel.scheduler().sleep(kernel.fenceWait(), deadline);
+        }
+    }
+
+    /** nanosleep(2) in virtual time. */
+    public SysResult sleep(Task task, long millis) {
+        enter(task, "hrtimer_nanosleep");
+        if (millis < 0) {
+            return leave(task, SysResult.err(Errno.EINVAL, "negative sleep"));
+        }
+        sleepUntil(kernel.clock().nowNanos() + millis * 1_000_000);
+        return leave(task, SysResult.ok());
+    }
+
+    /**
+     * Gives up root for good: uid/gid 65534, no capabilities. Files opened
+     * before keep what they had. Errors: EPERM when root was dropped already.
+     */
+    public SysResult dropRoot(Task task) {
+        enter(task, "drop_root");
+        if (!task.process().isRoot()) {
+            return leave(task, SysResult.err(Errno.EPERM, "root was dropped already"));
+        }
+        task.process().dropRoot();
+        return leave(task, SysResult.ok());
+    }
+
+    /**
+     * do_exit: the address space goes first (each mapping drops its object
+     * and file), then every fd in increasing order, then the task work that
+     * the final puts queued. Later final puts go to the delayed-fput list.
+     */
+    public SysResult exit(Process process) {
+        Task task = process.mainTask();
+        enter(task, "do_exit");
+        List<Vma> maps = new ArrayList<>(process.mappings().values());
+        process.mappings().clear();
+        for (Vma vma : maps) {
+            removeVma(vma);
+        }
+        FdTable files = process.files();
+        int top = files.highWater();
+        for (int fd = 0; fd < top; fd++) {
+            KFile f = files.remove(fd);
+            if (f != null) {
+                f.fput("close_files");
+            }
+        }
+        runTaskWork(task);
+        task.killTaskWork();
+        process.markExited();
+        kernel.removeProcess(process);
+        SysResult r = leave(task, SysResult.ok());
+        kernel.setCurrent(null);
+        return r;
+    }
+}

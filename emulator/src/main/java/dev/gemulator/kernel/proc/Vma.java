@@ -1,0 +1,66 @@
+package dev.gemulator.kernel.proc;
+
+import dev.gemulator.kernel.gem.GemObject;
+import dev.gemulator.kernel.vfs.KFile;
+
+/**
+ * A shared read/write mapping (struct vm_area_struct) as a gemscript map id
+ * sees it. It owns one reference on the GEM object whose pages it shows and,
+ * when it came from a DRM fd, one on that file (vm_file): a mapping keeps
+ * both alive after every handle and fd is gone.
+ *
+ * <p>Faults use the address within the mapping and ignore the offset it was
+ * mapped at, as drm_gem_shmem's fault handler does (conformance mmap.gem).
+ */
+public final class Vma {
+    private final long mapId;
+    private final long lengthBytes;
+    private final long pageOffset;
+    private KFile file;
+    private GemObject object;
+
+    public Vma(long mapId, long lengthBytes, long pageOffset, KFile file) {
+        this.mapId = mapId;
+        this.lengthBytes = lengthBytes;
+        this.pageOffset = pageOffset;
+        this.file = file;
+    }
+
+    public long mapId() {
+        return mapId;
+    }
+
+    /** The length given to mmap (reads and writes are checked against it). */
+    public long lengthBytes() {
+        return lengthBytes;
+    }
+
+    /** Whole pages the mapping covers. */
+    public long pages() {
+        return (lengthBytes + 4095) >>> 12;
+    }
+
+    /** vm_pgoff as mmap passed it. */
+    public long pageOffset() {
+        return pageOffset;
+    }
+
+    /** vm_file: the file the mapping pins, or null once the driver replaced it. */
+    public KFile file() {
+        return file;
+    }
+
+    /** vma_set_file. */
+    public void setFile(KFile file) {
+        this.file = file;
+    }
+
+    /** The object whose pages the mapping shows (vm_private_data). */
+    public GemObject object() {
+        return object;
+    }
+
+    public void setObject(GemObject object) {
+        this.object = object;
+    }
+}

@@ -1,0 +1,35 @@
+package dev.gemulator.kernel.vfs;
+
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.proc.Vma;
+import dev.gemulator.kernel.uapi.Ioctl;
+
+/**
+ * struct file_operations: what each kind of file does for the system calls
+ * that reach it. One instance per kind, shared by all its files.
+ */
+public interface FileOps {
+
+    /** The kind of file, for messages ("drm", "dma-buf", "sync_file", "null"). */
+    String name();
+
+    /** The final fput: frees what the file owns. */
+    void release(KFile file);
+
+    /** unlocked_ioctl; files without one answer ENOTTY. */
+    default SysResult ioctl(KFile file, Ioctl ioctl) {
+        return SysResult.err(Errno.ENOTTY, ioctl.requestName() + " is not an ioctl of a " + name() + " file");
+    }
+
+    /** mmap: set up {@code vma}, or fail. */
+    default Errno mmap(KFile file, Vma vma) {
+        return file.kernel().fail(Errno.ENODEV, "a " + name() + " file cannot be mapped");
+    }
+
+    /** poll: the subset of {@code events} that is ready now (before the core masks it). */
+    int poll(KFile file, int events);
+
+    /** llseek: the new position, or a negative errno. */
+    long llseek(KFile file, long offset, int whence);
+}

@@ -1,0 +1,65 @@
+package dev.gemulator.sched;
+
+import dev.gemulator.kernel.Clock;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.Scheduler;
+import dev.gemulator.kernel.StepKind;
+import dev.gemulator.kernel.Task;
+import dev.gemulator.kernel.WaitQueue;
+
+/**
+ * Runs every system call straight through, one after the other: preemption
+ * points are counted and never switch. A task that sleeps can only be woken
+ * by time, so sleeping moves virtual time to the next timer (or the task's
+ * deadline); a sleep nothing can end is a hang, reported and unwound.
+ */
+public final class SequentialScheduler implements Scheduler {
+    private Kernel kernel;
+    private long steps;
+
+    /** Binds the scheduler to its kernel (the kernel is built with it). */
+    public void attach(Kernel kernel) {
+        this.kernel = kernel;
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public void point(String function, StepKind kind, Object subject) {
+        steps++;
+    }
+
+    @Override
+    public boolean sleep(WaitQueue queue, long deadlineNanos) {
+        Clock clock = kernel.clock();
+        long next = clock.nextDeadlineNanos();
+        if (next != Clock.NEVER && next <= deadlineNanos) {
+            fireTimersUntil(Math.max(next, clock.nowNanos()));
+            return true;
+        }
+        if (deadlineNanos != Clock.NEVER) {
+            fireTimersUntil(deadlineNanos);
+            return false;
+        }
+        Task t = kernel.current();
+        kernel.observer().hung(t, "schedule", queue);
+        throw new TaskHungException(t, t + " sleeps on " + queue + " and nothing can wake it");
+    }
+
+    /** Moves time forward, running due timers in timer context (no current task). */
+    private void fireTimersUntil(long targetNanos) {
+        Task saved = kernel.current();
+        kernel.setCurrent(null);
+        try {
+            kernel.clock().advanceTo(targetNanos);
+        } finally {
+            kernel.setCurrent(saved);
+        }
+    }
+
+    @Override
+    public void wake(WaitQueue queue) {
+    }
+}
