@@ -40,6 +40,7 @@ public final class Runner {
     private final Map<String, Object> vars = new HashMap<>();
     private int passed;
     private int failed;
+    private java.util.function.Consumer<Script.Stmt> beforeStatement = st -> { };
 
     public Runner(Machine machine, PrintStream out) {
         this.machine = machine;
@@ -66,6 +67,12 @@ public final class Runner {
             return KERNEL_BUG;
         }
         return failed == 0 ? OK : EXPECTATION_FAILED;
+    }
+
+    /** Calls {@code hook} before each statement runs (the demo narrates with it). */
+    public Runner beforeStatement(java.util.function.Consumer<Script.Stmt> hook) {
+        this.beforeStatement = hook;
+        return this;
     }
 
     public int passed() {
@@ -95,6 +102,7 @@ public final class Runner {
     }
 
     private void statement(Script.Stmt s) {
+        beforeStatement.accept(s);
         Process p = proc(s.proc());
         if (s.op() == Op.SEND_FD) {
             proc(((Script.Str) s.args().get(1)).text());
