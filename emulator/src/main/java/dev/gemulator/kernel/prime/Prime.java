@@ -86,7 +86,7 @@ public final class Prime {
     /** drm_prime_lookup_buf_handle: the handle cached for a dma-buf, or -1. */
     static long lookupBufHandle(DrmFile file, DmaBuf buf) {
         file.dev().kernel().point("drm_prime_lookup_buf_handle", StepKind.READ, buf);
-        PrimeFile.Member m = file.prime().firstByBuf(buf);
+        PrimeFile.Member m = file.prime().lookupByBuf(buf);
         return m == null ? -1 : Integer.toUnsignedLong(m.handle());
     }
 

@@ -3,9 +3,7 @@ package dev.gemulator.kernel.prime;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Mutex;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,19 +13,43 @@ import java.util.Map;
  *
  * <p>Lifetime: every member owns one reference on its dma-buf. A member is
  * added when this file exports a handle or imports a dma-buf, and removed
- * when that handle is closed. Looking up by dma-buf finds the first member
- * registered for it: what the kernel's rb-tree answers when one dma-buf is
- * cached (with several, the kernel's answer depends on pointer order and is
- * not reproducible; the model keeps registration order).
+ * when that handle is closed.
+ *
+ * <p>The index by dma-buf is a red-black tree shaped exactly like the
+ * kernel's, because a lookup returns the first member for the dma-buf that
+ * the walk from the root meets: with several handles registered for one
+ * dma-buf, which one comes back depends on the tree's shape
+ * (conformance/x_prime_rbtree.gem). The index by handle has unique keys.
  */
 public final class PrimeFile {
     /** A cache member. */
-    public record Member(DmaBuf buf, int handle) {
+    public static final class Member {
+        private final DmaBuf buf;
+        private final int handle;
+        private RbTree.Node<Member> node;
+
+        Member(DmaBuf buf, int handle) {
+            this.buf = buf;
+            this.handle = handle;
+        }
+
+        public DmaBuf buf() {
+            return buf;
+        }
+
+        public int handle() {
+            return handle;
+        }
+
+        @Override
+        public String toString() {
+            return "(" + buf + ", handle " + Integer.toUnsignedString(handle) + ")";
+        }
     }
 
     private final Mutex lock;
     private final Map<Integer, Member> byHandle = new HashMap<>();
-    private final LinkedHashMap<DmaBuf, List<Member>> byBuf = new LinkedHashMap<>();
+    private final RbTree<Member> byBuf = new RbTree<>();
 
     public PrimeFile(Kernel kernel) {
         this.lock = new Mutex(kernel, "file->prime.lock");
@@ -41,37 +63,30 @@ public final class PrimeFile {
     void add(DmaBuf buf, int handle) {
         Member m = new Member(buf, handle);
         byHandle.put(handle, m);
-        byBuf.computeIfAbsent(buf, b -> new ArrayList<>(1)).add(m);
+        m.node = byBuf.insert(buf.id(), m);
     }
 
     Member byHandle(int handle) {
         return byHandle.get(handle);
     }
 
-    Member firstByBuf(DmaBuf buf) {
-        List<Member> l = byBuf.get(buf);
-        return l == null ? null : l.get(0);
+    Member lookupByBuf(DmaBuf buf) {
+        RbTree.Node<Member> n = byBuf.find(buf.id());
+        return n == null ? null : n.value;
     }
 
     void remove(Member m) {
-        byHandle.remove(m.handle());
-        List<Member> l = byBuf.get(m.buf());
-        l.remove(m);
-        if (l.isEmpty()) {
-            byBuf.remove(m.buf());
-        }
+        byHandle.remove(m.handle);
+        byBuf.erase(m.node);
+        m.node = null;
     }
 
     public boolean isEmpty() {
         return byHandle.isEmpty();
     }
 
-    /** Every member, grouped by dma-buf in the order the dma-bufs were first cached. */
+    /** Every member, in the order of the dma-buf tree. */
     public List<Member> members() {
-        List<Member> out = new ArrayList<>(byHandle.size());
-        for (List<Member> l : byBuf.values()) {
-            out.addAll(l);
-        }
-        return out;
+        return byBuf.values();
     }
 }
