@@ -5,6 +5,7 @@ import dev.gemulator.check.LeakScan;
 import dev.gemulator.check.Report;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.drm.DrmDevice;
 import dev.gemulator.kernel.proc.Process;
 import dev.gemulator.kernel.proc.Syscalls;
@@ -62,13 +63,17 @@ public final class Machine {
 
     /**
      * Ends every live process (oldest first), runs what is still deferred,
-     * and scans the devices for leaks. Returns every report of the run.
+     * and scans the devices for leaks. Returns every report of the run. A
+     * process with a hung task cannot exit (the task never leaves the
+     * kernel), so what it holds shows up in the leak scan.
      */
     public List<Report> teardown() {
         if (!tornDown) {
             tornDown = true;
             for (Process p : List.copyOf(kernel.processes())) {
-                syscalls.exit(p);
+                if (p.tasks().stream().noneMatch(Task::isHung)) {
+                    syscalls.exit(p);
+                }
             }
             syscalls.runDelayedFput();
             LeakScan.scan(kernel, checkers);

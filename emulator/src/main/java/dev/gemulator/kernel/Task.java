@@ -18,6 +18,7 @@ public final class Task {
     private final List<Lock> held = new ArrayList<>(2);
     private final ArrayDeque<KFile> taskWork = new ArrayDeque<>();
     private boolean taskWorkDead;
+    private boolean hung;
     private String errorMessage = "";
     private Errno lastError = Errno.OK;
 
@@ -59,6 +60,15 @@ public final class Task {
     /** exit_task_work: from now on final puts go to the delayed-fput list. */
     public void killTaskWork() {
         taskWorkDead = true;
+    }
+
+    /** Whether the task sleeps forever (nothing can wake it): it never returns to user space. */
+    public boolean isHung() {
+        return hung;
+    }
+
+    public void markHung() {
+        hung = true;
     }
 
     /** Why the current system call failed, for people. */

@@ -45,6 +45,9 @@ public final class SequentialScheduler implements Scheduler {
         }
         Task t = kernel.current();
         kernel.observer().hung(t, "schedule", queue);
+        if (t != null) {
+            t.markHung();
+        }
         throw new TaskHungException(t, t + " sleeps on " + queue + " and nothing can wake it");
     }
 

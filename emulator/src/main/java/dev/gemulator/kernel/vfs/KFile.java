@@ -92,9 +92,16 @@ public final class KFile extends KObject {
         this.position = position;
     }
 
-    /** fput: drops a reference; the last one queues the release (see class comment). */
+    /**
+     * fput: drops a reference; the last one queues the release (see class
+     * comment), or runs it at once under a profile without deferral.
+     */
     public void fput(String function) {
         if (!put(function)) {
+            return;
+        }
+        if (!kernel.profile().deferredFput()) {
+            release();
             return;
         }
         Task t = kernel.current();
