@@ -17,17 +17,34 @@ import java.util.List;
  * single dma-buf in the tree the answer is the kernel's exactly.
  */
 final class RbTree<V> {
+    private static final int LEFT = 0;
+    private static final int RIGHT = 1;
+
     static final class Node<V> {
         final long key;
         final V value;
-        Node<V> left;
-        Node<V> right;
+        /** child[LEFT], child[RIGHT]. */
+        @SuppressWarnings("unchecked")
+        final Node<V>[] child = new Node[2];
         Node<V> parent;
         boolean red;
 
         Node(long key, V value) {
             this.key = key;
             this.value = value;
+        }
+
+        Node<V> left() {
+            return child[LEFT];
+        }
+
+        Node<V> right() {
+            return child[RIGHT];
+        }
+
+        /** Which child of its parent this node is. */
+        int side() {
+            return parent.child[LEFT] == this ? LEFT : RIGHT;
         }
     }
 
@@ -44,19 +61,17 @@ final class RbTree<V> {
         n.red = true;
         Node<V> parent = null;
         Node<V> cur = root;
-        boolean right = false;
+        int dir = LEFT;
         while (cur != null) {
             parent = cur;
-            right = key > cur.key;
-            cur = right ? cur.right : cur.left;
+            dir = key > cur.key ? RIGHT : LEFT;
+            cur = cur.child[dir];
         }
         n.parent = parent;
         if (parent == null) {
             root = n;
-        } else if (right) {
-            parent.right = n;
         } else {
-            parent.left = n;
+            parent.child[dir] = n;
         }
         insertColor(n);
         size++;
@@ -70,7 +85,7 @@ final class RbTree<V> {
             if (cur.key == key) {
                 return cur;
             }
-            cur = cur.key < key ? cur.right : cur.left;
+            cur = cur.child[cur.key < key ? RIGHT : LEFT];
         }
         return null;
     }
@@ -84,9 +99,9 @@ final class RbTree<V> {
 
     private void walk(Node<V> n, List<V> out) {
         if (n != null) {
-            walk(n.left, out);
+            walk(n.child[LEFT], out);
             out.add(n.value);
-            walk(n.right, out);
+            walk(n.child[RIGHT], out);
         }
     }
 
@@ -94,25 +109,18 @@ final class RbTree<V> {
         return n != null && n.red;
     }
 
-    private void rotateLeft(Node<V> x) {
-        Node<V> y = x.right;
-        x.right = y.left;
-        if (y.left != null) {
-            y.left.parent = x;
+    /**
+     * Rotates {@code x} down towards {@code dir}: its child on the other side
+     * takes its place (dir LEFT is a left rotation).
+     */
+    private void rotate(Node<V> x, int dir) {
+        Node<V> y = x.child[1 - dir];
+        x.child[1 - dir] = y.child[dir];
+        if (y.child[dir] != null) {
+            y.child[dir].parent = x;
         }
         replaceChild(x, y);
-        y.left = x;
-        x.parent = y;
-    }
-
-    private void rotateRight(Node<V> x) {
-        Node<V> y = x.left;
-        x.left = y.right;
-        if (y.right != null) {
-            y.right.parent = x;
-        }
-        replaceChild(x, y);
-        y.right = x;
+        y.child[dir] = x;
         x.parent = y;
     }
 
@@ -124,10 +132,8 @@ final class RbTree<V> {
         }
         if (p == null) {
             root = y;
-        } else if (p.left == x) {
-            p.left = y;
         } else {
-            p.right = y;
+            p.child[x.side()] = y;
         }
     }
 
@@ -143,52 +149,34 @@ final class RbTree<V> {
                 return;
             }
             Node<V> gparent = parent.parent;
-            if (parent == gparent.left) {
-                Node<V> uncle = gparent.right;
-                if (isRed(uncle)) {
-                    uncle.red = false;
-                    parent.red = false;
-                    gparent.red = true;
-                    node = gparent;
-                    continue;
-                }
-                if (node == parent.right) {
-                    rotateLeft(parent);
-                    parent = node;
-                }
-                rotateRight(gparent);
+            int side = parent.side();
+            Node<V> uncle = gparent.child[1 - side];
+            if (isRed(uncle)) {
+                uncle.red = false;
                 parent.red = false;
                 gparent.red = true;
-                return;
-            } else {
-                Node<V> uncle = gparent.left;
-                if (isRed(uncle)) {
-                    uncle.red = false;
-                    parent.red = false;
-                    gparent.red = true;
-                    node = gparent;
-                    continue;
-                }
-                if (node == parent.left) {
-                    rotateRight(parent);
-                    parent = node;
-                }
-                rotateLeft(gparent);
-                parent.red = false;
-                gparent.red = true;
-                return;
+                node = gparent;
+                continue;
             }
+            if (node == parent.child[1 - side]) {
+                rotate(parent, side);
+                parent = node;
+            }
+            rotate(gparent, 1 - side);
+            parent.red = false;
+            gparent.red = true;
+            return;
         }
     }
 
     /** rb_erase. */
     void erase(Node<V> node) {
         Node<V> rebalance;
-        boolean deficitLeft;
-        if (node.left == null || node.right == null) {
-            Node<V> child = node.left != null ? node.left : node.right;
+        int deficit;
+        if (node.child[LEFT] == null || node.child[RIGHT] == null) {
+            Node<V> child = node.child[LEFT] != null ? node.child[LEFT] : node.child[RIGHT];
             Node<V> parent = node.parent;
-            deficitLeft = parent != null && parent.left == node;
+            deficit = parent == null ? LEFT : node.side();
             replaceChild(node, child);
             if (child != null) {
                 child.red = node.red;
@@ -197,29 +185,29 @@ final class RbTree<V> {
                 rebalance = node.red ? null : parent;
             }
         } else {
-            Node<V> successor = node.right;
+            Node<V> successor = node.child[RIGHT];
             Node<V> parent;
             Node<V> child2;
-            if (successor.left == null) {
+            if (successor.child[LEFT] == null) {
                 parent = successor;
-                child2 = successor.right;
-                deficitLeft = false;
+                child2 = successor.child[RIGHT];
+                deficit = RIGHT;
             } else {
                 do {
                     parent = successor;
-                    successor = successor.left;
-                } while (successor.left != null);
-                child2 = successor.right;
-                parent.left = child2;
+                    successor = successor.child[LEFT];
+                } while (successor.child[LEFT] != null);
+                child2 = successor.child[RIGHT];
+                parent.child[LEFT] = child2;
                 if (child2 != null) {
                     child2.parent = parent;
                 }
-                successor.right = node.right;
-                node.right.parent = successor;
-                deficitLeft = true;
+                successor.child[RIGHT] = node.child[RIGHT];
+                node.child[RIGHT].parent = successor;
+                deficit = LEFT;
             }
-            successor.left = node.left;
-            node.left.parent = successor;
+            successor.child[LEFT] = node.child[LEFT];
+            node.child[LEFT].parent = successor;
             boolean successorWasRed = successor.red;
             replaceChild(node, successor);
             successor.red = node.red;
@@ -232,82 +220,48 @@ final class RbTree<V> {
             }
         }
         size--;
-        node.left = node.right = node.parent = null;
+        node.child[LEFT] = node.child[RIGHT] = node.parent = null;
         if (rebalance != null) {
-            eraseColor(rebalance, deficitLeft);
+            eraseColor(rebalance, deficit);
         }
     }
 
-    /** ____rb_erase_color: one black is missing below {@code parent} on the given side. */
-    private void eraseColor(Node<V> parent, boolean deficitLeft) {
+    /** ____rb_erase_color: one black is missing below {@code parent} on side {@code deficit}. */
+    private void eraseColor(Node<V> parent, int deficit) {
         while (true) {
-            if (deficitLeft) {
-                Node<V> sibling = parent.right;
-                if (sibling.red) {
-                    rotateLeft(parent);
-                    sibling.red = false;
-                    parent.red = true;
-                    sibling = parent.right;
-                }
-                if (!isRed(sibling.right)) {
-                    if (!isRed(sibling.left)) {
-                        sibling.red = true;
-                        if (parent.red) {
-                            parent.red = false;
-                            return;
-                        }
-                        Node<V> up = parent.parent;
-                        if (up == null) {
-                            return;
-                        }
-                        deficitLeft = up.left == parent;
-                        parent = up;
-                        continue;
-                    }
-                    rotateRight(sibling);
-                    sibling.red = true;
-                    sibling = parent.right;
-                    sibling.red = false;
-                }
-                rotateLeft(parent);
-                sibling.red = parent.red;
-                parent.red = false;
-                sibling.right.red = false;
-                return;
-            } else {
-                Node<V> sibling = parent.left;
-                if (sibling.red) {
-                    rotateRight(parent);
-                    sibling.red = false;
-                    parent.red = true;
-                    sibling = parent.left;
-                }
-                if (!isRed(sibling.left)) {
-                    if (!isRed(sibling.right)) {
-                        sibling.red = true;
-                        if (parent.red) {
-                            parent.red = false;
-                            return;
-                        }
-                        Node<V> up = parent.parent;
-                        if (up == null) {
-                            return;
-                        }
-                        deficitLeft = up.left == parent;
-                        parent = up;
-                        continue;
-                    }
-                    rotateLeft(sibling);
-                    sibling.red = true;
-                    sibling = parent.left;
-                    sibling.red = false;
-                }
-                rotateRight(parent);
-                sibling.red = parent.red;
-                parent.red = false;
-                sibling.left.red = false;
-                return;
+            int other = 1 - deficit;
+            Node<V> sibling = parent.child[other];
+            if (sibling.red) {
+                rotate(parent, deficit);
+                sibling.red = false;
+                parent.red = true;
+                sibling = parent.child[other];
             }
+            if (!isRed(sibling.child[other])) {
+                if (!isRed(sibling.child[deficit])) {
+                    sibling.red = true;
+                    if (parent.red) {
+                        parent.red = false;
+                        return;
+                    }
+                    Node<V> up = parent.parent;
+                    if (up == null) {
+                        return;
+                    }
+                    deficit = parent.side();
+                    parent = up;
+                    continue;
+                }
+                rotate(sibling, other);
+                sibling.red = true;
+                sibling = parent.child[other];
+                sibling.red = false;
+            }
+            rotate(parent, deficit);
+            sibling.red = parent.red;
+            parent.red = false;
+            sibling.child[other].red = false;
+            return;
         }
     }
 }

@@ -27,17 +27,17 @@ class RbTreeTest {
         }
         assertEquals(parent, n.parent, "parent link");
         if (n.red) {
-            assertFalse(n.left != null && n.left.red, "red node with a red child");
-            assertFalse(n.right != null && n.right.red, "red node with a red child");
+            assertFalse(n.left() != null && n.left().red, "red node with a red child");
+            assertFalse(n.right() != null && n.right().red, "red node with a red child");
         }
-        if (n.left != null) {
-            assertTrue(n.left.key <= n.key, "order");
+        if (n.left() != null) {
+            assertTrue(n.left().key <= n.key, "order");
         }
-        if (n.right != null) {
-            assertTrue(n.right.key >= n.key, "order");
+        if (n.right() != null) {
+            assertTrue(n.right().key >= n.key, "order");
         }
-        int l = check(n.left, n);
-        int r = check(n.right, n);
+        int l = check(n.left(), n);
+        int r = check(n.right(), n);
         assertEquals(l, r, "black heights");
         return l + (n.red ? 0 : 1);
     }
