@@ -80,6 +80,12 @@ public final class DrmFiles {
             return Gem.gemMmap((DrmFile) filp.privateData(), vma);
         }
 
+        /** drm_open_helper sets FMODE_UNSIGNED_OFFSET. */
+        @Override
+        public boolean unsignedOffset() {
+            return true;
+        }
+
         /** drm_poll: readable only when DRM events are queued, which vgem never sends. */
         @Override
         public int poll(KFile filp, int events) {

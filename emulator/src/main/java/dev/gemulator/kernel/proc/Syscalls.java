@@ -227,11 +227,16 @@ public final class Syscalls {
         return leave(task, SysResult.ok(r));
     }
 
+    /** TASK_SIZE of x86-64 less vm.mmap_min_addr: no mapping can be longer. */
+    private static final long MAX_MAP_BYTES = 0x7FFF_FFFF_F000L - 0x10000L;
+
     /**
      * mmap(2) with PROT_READ|PROT_WRITE and MAP_SHARED; returns the process's
-     * next map id. Errors: EINVAL (unaligned offset, zero length), EBADF,
-     * EACCES (a file not open for reading and writing), ENODEV (no mmap), and
-     * the file's own mmap errors.
+     * next map id. The checks run in do_mmap's order. Errors: EINVAL
+     * (unaligned offset, zero length), EBADF, ENOMEM (a length that wraps or
+     * does not fit the address space), EOVERFLOW (offset plus length past what
+     * the file allows), EACCES (a file not open for reading and writing),
+     * and the file's own mmap errors.
      */
     public SysResult mmap(Task task, long fd, long offset, long length) {
         enter(task, "ksys_mmap_pgoff");
@@ -245,29 +250,37 @@ public final class Syscalls {
         if (length == 0) {
             return leave(task, SysResult.err(Errno.EINVAL, "length 0"));
         }
-        long alignedLength = Uapi.pageAlign(length);
-        if (length < 0 || alignedLength <= 0 || alignedLength > (1L << 47)) {
-            return leave(task, SysResult.err(Errno.ENOMEM, "length " + Long.toUnsignedString(length) + " does not fit"));
+        long aligned = Uapi.pageAlign(length);
+        if (aligned == 0) {
+            return leave(task, SysResult.err(Errno.ENOMEM, "length " + Long.toUnsignedString(length) + " wraps when page aligned"));
         }
         long pgoff = offset >>> Uapi.PAGE_SHIFT;
-        if (Long.compareUnsigned(pgoff + (alignedLength >>> Uapi.PAGE_SHIFT), pgoff) < 0) {
+        long pages = aligned >>> Uapi.PAGE_SHIFT;
+        if (Long.compareUnsigned(pgoff + pages, pgoff) < 0) {
             return leave(task, SysResult.err(Errno.EOVERFLOW, "offset plus length overflows"));
+        }
+        if (Long.compareUnsigned(aligned, MAX_MAP_BYTES) > 0) {
+            return leave(task, SysResult.err(Errno.ENOMEM, "no room for " + Long.toUnsignedString(aligned)
+                    + " bytes in the address space"));
+        }
+        if (!f.ops().unsignedOffset() && Long.compareUnsigned(pgoff, (-1L - aligned) >>> Uapi.PAGE_SHIFT) > 0) {
+            return leave(task, SysResult.err(Errno.EOVERFLOW, "offset plus length is past what a "
+                    + f.ops().name() + " file can map"));
         }
         if (!f.writable() || !f.readable()) {
             return leave(task, SysResult.err(Errno.EACCES, "a shared writable mapping needs a file open for reading and writing; this "
                     + f.ops().name() + " file is " + (f.readable() ? "read-only" : "write-only")));
         }
         f.get("mmap_region");
-        Vma vma = new Vma(0, length, pgoff, f);
+        Vma vma = new Vma(length, pgoff, f);
         Errno e = f.ops().mmap(f, vma);
         if (!e.isOk()) {
             f.fput("mmap_region");
             return leave(task, SysResult.err(e, ""));
         }
         long id = task.process().takeMapId();
-        Vma mapped = new Vma(id, length, pgoff, vma.file());
-        mapped.setObject(vma.object());
-        task.process().mappings().put(id, mapped);
+        vma.setMapId(id);
+        task.process().mappings().put(id, vma);
         return leave(task, SysResult.ok(id));
     }
 
@@ -296,7 +309,7 @@ public final class Syscalls {
             task.setError(Errno.EINVAL, "no mapping with id " + mapId);
             return null;
         }
-        if (length > MAX_ACCESS_BYTES) {
+        if (Long.compareUnsigned(length, MAX_ACCESS_BYTES) > 0) {
             task.setError(Errno.E2BIG, "at most 1 MiB per " + what);
             return null;
         }

@@ -13,14 +13,13 @@ import dev.gemulator.kernel.vfs.KFile;
  * mapped at, as drm_gem_shmem's fault handler does (conformance mmap.gem).
  */
 public final class Vma {
-    private final long mapId;
+    private long mapId;
     private final long lengthBytes;
     private final long pageOffset;
     private KFile file;
     private GemObject object;
 
-    public Vma(long mapId, long lengthBytes, long pageOffset, KFile file) {
-        this.mapId = mapId;
+    public Vma(long lengthBytes, long pageOffset, KFile file) {
         this.lengthBytes = lengthBytes;
         this.pageOffset = pageOffset;
         this.file = file;
@@ -28,6 +27,11 @@ public final class Vma {
 
     public long mapId() {
         return mapId;
+    }
+
+    /** Numbers the mapping once it is in place (ids are never reused). */
+    public void setMapId(long mapId) {
+        this.mapId = mapId;
     }
 
     /** The length given to mmap (reads and writes are checked against it). */

@@ -27,6 +27,14 @@ public interface FileOps {
         return file.kernel().fail(Errno.ENODEV, "a " + name() + " file cannot be mapped");
     }
 
+    /**
+     * FMODE_UNSIGNED_OFFSET: mmap offsets are not checked against the file
+     * size limit (DRM files, whose fake offsets lie far beyond it).
+     */
+    default boolean unsignedOffset() {
+        return false;
+    }
+
     /** poll: the subset of {@code events} that is ready now (before the core masks it). */
     int poll(KFile file, int events);
 

@@ -25,7 +25,10 @@ public final class KFile extends KObject {
     public static final int POLLERR = 0x8;
     public static final int POLLHUP = 0x10;
     public static final int POLLNVAL = 0x20;
-    public static final int DEFAULT_POLLMASK = POLLIN | POLLOUT;
+    public static final int POLLRDNORM = 0x40;
+    public static final int POLLWRNORM = 0x100;
+    /** What poll answers for a file without a poll method. */
+    public static final int DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 
     private final Kernel kernel;
     private final FileOps ops;
