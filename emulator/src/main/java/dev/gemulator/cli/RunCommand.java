@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,6 +31,16 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
     private String profile;
 
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the interleaving of par blocks (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--strategy", defaultValue = "random",
+            description = "how par threads interleave: random, pct, pos (default: ${DEFAULT-VALUE})")
+    private String strategy;
+
+    @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
+    private int pctDepth;
+
     @Override
     public Integer call() throws IOException {
         Profile p = Profile.byName(profile);
@@ -44,11 +55,15 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        return runScript(file.toString(), text, p, System.out);
+        if (!List.of("random", "pct", "pos").contains(strategy)) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
+            return 2;
+        }
+        return runScript(file.toString(), text, p, new Runner.RunOptions(seed, strategy, pctDepth, 10_000), System.out);
     }
 
     /** Parses and runs a scenario; returns the exit status. */
-    static int runScript(String path, String text, Profile profile, PrintStream out) {
+    static int runScript(String path, String text, Profile profile, Runner.RunOptions options, PrintStream out) {
         Script script;
         try {
             script = Parser.parse(path, text);
@@ -58,11 +73,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         PrintStream buffered = new PrintStream(new java.io.BufferedOutputStream(out, 1 << 16), false, StandardCharsets.UTF_8);
         try {
-            return new Runner(new Machine(profile), buffered).run(script);
-        } catch (UnsupportedOperationException e) {
-            buffered.flush();
-            System.err.println("gemulator: " + path + ": " + e.getMessage());
-            return Runner.PARSE_ERROR;
+            return new Runner(new Machine(profile), buffered, options).run(script);
         } finally {
             buffered.flush();
         }

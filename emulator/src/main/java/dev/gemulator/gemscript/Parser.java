@@ -204,6 +204,9 @@ public final class Parser {
             throw error(lineNo, procCol, "process " + proc + " is used after its exit");
         }
         List<Token> toks = tokens(text, afterColon);
+        if (threadProc != null && !toks.isEmpty() && toks.get(0).text.equals("exit")) {
+            throw error(lineNo, toks.get(0).column, "exit cannot run inside a thread of a par block");
+        }
         if (toks.isEmpty()) {
             throw error(lineNo, text.length() + 1, "expected an op");
         }

@@ -8,14 +8,16 @@ import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.proc.Process;
 import dev.gemulator.kernel.proc.Syscalls;
 import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.sched.InterleavingScheduler;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.sched.TaskHungException;
+import java.util.ArrayList;
+import java.util.Random;
 import java.io.PrintStream;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Runs a parsed script on a machine, statement by statement in file order,
@@ -36,27 +38,65 @@ public final class Runner {
     private final Syscalls sys;
     private final PrintStream out;
     private final Map<String, Process> procs = new LinkedHashMap<>();
-    private final Set<String> hung = new HashSet<>();
-    private final Map<String, Object> vars = new HashMap<>();
+    private final Scope top = new Scope(null);
+    private final RunOptions options;
+    private final Random random;
     private int passed;
     private int failed;
     private java.util.function.Consumer<Script.Stmt> beforeStatement = st -> { };
 
+    /** How the threads of {@code par} blocks are interleaved: the seed and the strategy. */
+    public record RunOptions(long seed, String strategy, int pctDepth, long pctMaxSteps) {
+        public static final RunOptions DEFAULT = new RunOptions(0, "random", 3, 10_000);
+
+        Strategy newStrategy() {
+            return switch (strategy) {
+                case "random" -> new Strategy.RandomWalk();
+                case "pct" -> new Strategy.Pct(pctDepth, pctMaxSteps);
+                case "pos" -> new Strategy.Pos();
+                default -> throw new IllegalArgumentException("unknown strategy '" + strategy
+                        + "' (known: random, pct, pos)");
+            };
+        }
+    }
+
+    /** Variables: a thread's own, then the top level's. */
+    private static final class Scope {
+        private final Scope parent;
+        private final Map<String, Object> vars = new HashMap<>();
+
+        Scope(Scope parent) {
+            this.parent = parent;
+        }
+
+        Object get(String name) {
+            Object v = vars.get(name);
+            return v == null && parent != null ? parent.get(name) : v;
+        }
+
+        void put(String name, Object value) {
+            vars.put(name, value);
+        }
+    }
+
     public Runner(Machine machine, PrintStream out) {
+        this(machine, out, RunOptions.DEFAULT);
+    }
+
+    public Runner(Machine machine, PrintStream out, RunOptions options) {
         this.machine = machine;
         this.sys = machine.sys();
         this.out = out;
+        this.options = options;
+        this.random = new Random(options.seed());
     }
 
     /** Runs the script to the end, tears the machine down and prints the summary. Returns the exit status. */
     public int run(Script script) {
-        for (Script.Node n : script.nodes()) {
-            if (n instanceof Script.Par p) {
-                throw new UnsupportedOperationException("line " + p.line()
-                        + ": par blocks need the seeded scheduler, which is not built yet");
-            }
+        if (hasPar(script.nodes())) {
+            out.println("seed " + options.seed() + " strategy " + options.strategy());
         }
-        runNodes(script.nodes());
+        runNodes(script.nodes(), null, top);
         List<Report> reports = machine.teardown();
         for (Report r : reports) {
             out.println(r.line());
@@ -83,27 +123,55 @@ public final class Runner {
         return failed;
     }
 
-    private void runNodes(List<Script.Node> nodes) {
+    private static boolean hasPar(List<Script.Node> nodes) {
         for (Script.Node n : nodes) {
-            switch (n) {
-                case Script.Stmt s -> statement(s);
-                case Script.Repeat r -> {
-                    for (long i = 0; i < r.count(); i++) {
-                        runNodes(r.body());
-                    }
-                }
-                case Script.Par p -> throw new IllegalStateException("par at line " + p.line());
+            if (n instanceof Script.Par || (n instanceof Script.Repeat r && hasPar(r.body()))) {
+                return true;
             }
         }
+        return false;
+    }
+
+    /** Runs nodes as the main thread of their processes ({@code thread} null) or as one thread of a par. */
+    private void runNodes(List<Script.Node> nodes, Task thread, Scope scope) {
+        for (Script.Node n : nodes) {
+            switch (n) {
+                case Script.Stmt s -> statement(s, thread, scope);
+                case Script.Repeat r -> {
+                    for (long i = 0; i < r.count(); i++) {
+                        runNodes(r.body(), thread, scope);
+                    }
+                }
+                case Script.Par p -> par(p);
+            }
+        }
+    }
+
+    /** The threads of a par block run together under the seeded strategy. */
+    private void par(Script.Par p) {
+        List<InterleavingScheduler.ThreadSpec> specs = new ArrayList<>();
+        for (Script.Thread t : p.threads()) {
+            Process proc = proc(t.proc());
+            String name = t.proc() + "." + t.name();
+            Task task = proc.newTask(name);
+            Scope scope = new Scope(top);
+            specs.add(new InterleavingScheduler.ThreadSpec(name, task, () -> runNodes(t.body(), task, scope)));
+        }
+        Strategy strategy = options.newStrategy();
+        InterleavingScheduler sched = new InterleavingScheduler(machine.kernel(), strategy, random);
+        sched.run(specs);
+        out.println("par " + p.line() + ": " + strategy.describe() + ", " + sched.steps() + " steps, "
+                + sched.decisions().size() + " decisions");
     }
 
     private Process proc(String name) {
         return procs.computeIfAbsent(name, sys::spawn);
     }
 
-    private void statement(Script.Stmt s) {
+    private void statement(Script.Stmt s, Task thread, Scope scope) {
         beforeStatement.accept(s);
         Process p = proc(s.proc());
+        Task task = thread != null ? thread : p.mainTask();
         if (s.op() == Op.SEND_FD) {
             proc(((Script.Str) s.args().get(1)).text());
         }
@@ -118,7 +186,7 @@ public final class Runner {
                 case Script.Bytes b -> bytes = b.bytes();
                 case Script.Str str -> { }
                 case Script.Var v -> {
-                    Object val = vars.get(v.name());
+                    Object val = scope.get(v.name());
                     if (kind == Op.ArgKind.HEX) {
                         byte[] parsed = val instanceof String str ? Numbers.parseHex(str) : null;
                         if (parsed == null) {
@@ -134,23 +202,22 @@ public final class Runner {
                 }
             }
         }
-        StringBuilder line = new StringBuilder().append(s.line()).append(' ').append(s.proc()).append(' ')
+        StringBuilder line = new StringBuilder().append(s.line()).append(' ').append(thread != null ? thread.name() : s.proc()).append(' ')
                 .append(s.op().opName()).append(' ');
         if (unbound != null) {
             out.println(line.append("skip unbound $").append(unbound));
             failed++;
             return;
         }
-        if (hung.contains(s.proc())) {
+        if (p.tasks().stream().anyMatch(Task::isHung)) {
             out.println(line.append("skip hung"));
             failed++;
             return;
         }
         SysResult r;
         try {
-            r = execute(s, p, a, bytes);
+            r = execute(s, p, task, a, bytes);
         } catch (TaskHungException e) {
-            hung.add(s.proc());
             out.println(line.append("hung"));
             failed++;
             return;
@@ -159,7 +226,7 @@ public final class Runner {
             line.append("err ").append(r.errno().name());
             for (int i = 0; i < s.results().size(); i++) {
                 Op.ResultKind k = s.op().results().get(i);
-                vars.put(s.results().get(i), k == Op.ResultKind.STR ? "" : k == Op.ResultKind.HEX ? "hex:" : (Object) (-1L));
+                scope.put(s.results().get(i), k == Op.ResultKind.STR ? "" : k == Op.ResultKind.HEX ? "hex:" : (Object) (-1L));
             }
         } else {
             line.append("ok");
@@ -168,11 +235,15 @@ public final class Runner {
                 Op.ResultKind k = s.op().results().get(i);
                 line.append(' ').append(k == Op.ResultKind.EVENTS ? Flags.format((Long) values[i], Flags.EVENTS) : values[i]);
                 if (i < s.results().size()) {
-                    vars.put(s.results().get(i), values[i]);
+                    scope.put(s.results().get(i), values[i]);
                 }
             }
         }
         out.println(line);
+        if (thread != null && s.expect() == null) {
+            passed++;
+            return;
+        }
         Errno expected = s.expect() == null || s.expect().equals("ok") ? Errno.OK : Errno.byName(s.expect());
         if (r.errno() == expected) {
             passed++;
@@ -203,8 +274,7 @@ public final class Runner {
         return (int) v;
     }
 
-    private SysResult execute(Script.Stmt s, Process p, long[] a, byte[] bytes) {
-        Task t = p.mainTask();
+    private SysResult execute(Script.Stmt s, Process p, Task t, long[] a, byte[] bytes) {
         return switch (s.op()) {
             case OPEN -> sys.open(t, canonicalNode(((Script.Str) s.args().get(0)).text()));
             case CLOSE -> sys.close(t, fd(a[0]));

@@ -1,0 +1,183 @@
+package dev.gemulator.sched;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Decides, at every preemption point where more than one thread could run,
+ * which one runs the next step. Every random choice comes from the run's
+ * seeded generator; {@link #describe()} prints every parameter derived from it.
+ */
+public interface Strategy {
+
+    /** Called once before the run with its threads. */
+    default void start(List<KThread> threads, Random random) {
+    }
+
+    /**
+     * The thread to run next among {@code runnable} (never empty, in thread
+     * order). {@code running} is the thread that reached the point, or null
+     * when it cannot go on (it sleeps or is done).
+     */
+    KThread pick(List<KThread> runnable, KThread running, long step, Random random);
+
+    /** Told after {@code ran} executed a step on {@code subject}. */
+    default void stepped(KThread ran, Object subject, List<KThread> all, Random random) {
+    }
+
+    /** The strategy and its parameters, for the first line of a run. */
+    String describe();
+
+    /** Uniformly random among the runnable threads at every point. */
+    final class RandomWalk implements Strategy {
+        @Override
+        public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
+            return runnable.get(random.nextInt(runnable.size()));
+        }
+
+        @Override
+        public String describe() {
+            return "random";
+        }
+    }
+
+    /**
+     * PCT (Burckhardt et al., ASPLOS 2010): threads get distinct random
+     * priorities above {@code depth}; the highest runnable one runs; at
+     * {@code depth - 1} random steps in [1, maxSteps] the running thread
+     * drops to a priority below all others.
+     */
+    final class Pct implements Strategy {
+        private final int depth;
+        private final long maxSteps;
+        private long[] changePoints;
+
+        public Pct(int depth, long maxSteps) {
+            this.depth = depth;
+            this.maxSteps = maxSteps;
+        }
+
+        @Override
+        public void start(List<KThread> threads, Random random) {
+            int n = threads.size();
+            int[] prio = new int[n];
+            for (int i = 0; i < n; i++) {
+                prio[i] = depth + i;
+            }
+            for (int i = n - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int t = prio[i];
+                prio[i] = prio[j];
+                prio[j] = t;
+            }
+            for (int i = 0; i < n; i++) {
+                threads.get(i).priority = prio[i];
+            }
+            changePoints = new long[Math.max(0, depth - 1)];
+            for (int i = 0; i < changePoints.length; i++) {
+                changePoints[i] = 1 + (long) (random.nextDouble() * maxSteps);
+            }
+        }
+
+        @Override
+        public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
+            if (running != null) {
+                for (int i = 0; i < changePoints.length; i++) {
+                    if (changePoints[i] == step) {
+                        running.priority = i + 1;
+                    }
+                }
+            }
+            KThread best = runnable.get(0);
+            for (KThread t : runnable) {
+                if (t.priority > best.priority) {
+                    best = t;
+                }
+            }
+            return best;
+        }
+
+        @Override
+        public String describe() {
+            StringBuilder sb = new StringBuilder("pct depth=" + depth + " max-steps=" + maxSteps + " change-points=[");
+            for (int i = 0; changePoints != null && i < changePoints.length; i++) {
+                sb.append(i == 0 ? "" : ",").append(changePoints[i]);
+            }
+            return sb.append(']').toString();
+        }
+    }
+
+    /**
+     * POS (partial order sampling, Yuan et al., CAV 2018): every pending step
+     * has a random priority and the highest runs; when a step runs, the
+     * pending steps of other threads on the same object get new priorities,
+     * so racing steps are reordered with equal chance.
+     */
+    final class Pos implements Strategy {
+        @Override
+        public void start(List<KThread> threads, Random random) {
+            for (KThread t : threads) {
+                t.priority = random.nextDouble();
+            }
+        }
+
+        @Override
+        public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
+            KThread best = runnable.get(0);
+            for (KThread t : runnable) {
+                if (t.priority > best.priority) {
+                    best = t;
+                }
+            }
+            return best;
+        }
+
+        @Override
+        public void stepped(KThread ran, Object subject, List<KThread> all, Random random) {
+            ran.priority = random.nextDouble();
+            if (subject == null) {
+                return;
+            }
+            for (KThread t : all) {
+                if (t != ran && t.nextSubject == subject) {
+                    t.priority = random.nextDouble();
+                }
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "pos";
+        }
+    }
+
+    /** Replays a recorded list of decisions (thread indexes), then runs the lowest runnable thread. */
+    final class Replay implements Strategy {
+        private final int[] decisions;
+        private int next;
+
+        public Replay(int[] decisions) {
+            this.decisions = decisions;
+        }
+
+        @Override
+        public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
+            if (next < decisions.length) {
+                int want = decisions[next++];
+                for (KThread t : runnable) {
+                    if (t.index() == want) {
+                        return t;
+                    }
+                }
+                throw new IllegalStateException("replay diverged at decision " + (next - 1) + ": thread " + want
+                        + " is not runnable");
+            }
+            return runnable.get(0);
+        }
+
+        @Override
+        public String describe() {
+            return "replay decisions=" + decisions.length;
+        }
+    }
+}
