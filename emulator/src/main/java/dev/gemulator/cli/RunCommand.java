@@ -45,7 +45,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Profile p = Profile.byName(profile);
         if (p == null) {
-            System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: 6.x)");
+            System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
         String text;

@@ -27,6 +27,12 @@ public abstract sealed class Lock permits Mutex, SpinLock {
         return owner;
     }
 
+    /** Takes the lock (mutex_lock or spin_lock). */
+    public abstract void lock(String function);
+
+    /** Releases it. */
+    public abstract void unlock(String function);
+
     public final boolean isLocked() {
         return owner != null;
     }

@@ -8,11 +8,13 @@ public final class Mutex extends Lock {
     }
 
     /** mutex_lock: sleeps while another task holds it; a task that holds it already waits forever. */
+    @Override
     public void lock(String function) {
         acquire(function, StepKind.LOCK);
     }
 
     /** mutex_unlock. */
+    @Override
     public void unlock(String function) {
         release(function, StepKind.UNLOCK);
     }

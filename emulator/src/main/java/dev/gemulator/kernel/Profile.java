@@ -8,8 +8,8 @@ import java.util.List;
  * model reads these flags at exactly those places, so two profiles differ in
  * the lines they select and nowhere else.
  *
- * <p>Only the modern profile is implemented so far; the 2013 profiles (v3.11,
- * seed, seed-typofix, 3.12) come with the seeded scheduler.
+ * <p>Implemented: {@link #MODERN} (Linux 6.x, the default) and {@link #V3_11}
+ * (before the 2013 series). The seed commit's profiles come next.
  */
 public record Profile(
         String name,
@@ -36,7 +36,9 @@ public record Profile(
         boolean selfImportFirst,             // F20
         boolean oneObjectRefForAllHandles,   // F21
         Permissions permissions,             // F22
-        boolean deferredFput) {              // F23
+        boolean deferredFput,                // F23
+        CacheIndex cacheIndex,               // the cache's structure: a list (3.x) or rb-trees (4.11+)
+        NameLock nameLock) {                 // object_name_lock: a spinlock (3.10/3.11) or a mutex
 
     public enum HandleCount { ATOMIC_UNLOCKED, UNDER_NAME_LOCK }
     public enum HandlePublication { BEFORE_COUNT, WITH_COUNT, RESERVE_THEN_PUBLISH }
@@ -45,22 +47,77 @@ public record Profile(
     public enum ExportErrorPaths { V3_11, SEED, BALANCED }
     public enum CacheRemoval { BY_BUF, BY_LINK, BY_HANDLE }
     public enum Permissions { NO_RENDER_NODES, V4_14, V6 }
+    public enum CacheIndex { LIST, RB_TREE }
+    public enum NameLock { SPINLOCK, MUTEX }
 
     /** Linux 6.x (the real kernel of the conformance recordings is 6.1): spec §7 "P-6.x". */
     public static final Profile MODERN = new Profile(
             "6.x", "Linux 6.x: the default, what ../shared/conformance was recorded on",
-            HandleCount.UNDER_NAME_LOCK,
-            HandlePublication.RESERVE_THEN_PUBLISH,
-            HandleDelete.RESERVE_RELEASE_FREE,
-            true, false, true, true,
-            LinkKind.STRONG, true, true, true, true, true, true,
-            ExportErrorPaths.BALANCED, false, true,
-            CacheRemoval.BY_HANDLE, false, true, true,
-            Permissions.V6, true);
+            HandleCount.UNDER_NAME_LOCK,            // F1
+            HandlePublication.RESERVE_THEN_PUBLISH, // F2
+            HandleDelete.RESERVE_RELEASE_FREE,      // F3
+            true,                                   // F4 flink refuses an object without handles
+            false,                                  // F5 names own no reference
+            true,                                   // F6 gem_open is one critical section
+            true,                                   // F7 the size is read under the reference
+            LinkKind.STRONG,                        // F8
+            true,                                   // F9
+            true,                                   // F10
+            true,                                   // F11
+            true,                                   // F12
+            true,                                   // F13
+            true,                                   // F14
+            ExportErrorPaths.BALANCED,              // F15
+            false,                                  // F16
+            true,                                   // F17
+            CacheRemoval.BY_HANDLE,                 // F18
+            false,                                  // F19 the destructor only WARNs
+            true,                                   // F20
+            true,                                   // F21
+            Permissions.V6,                         // F22
+            true,                                   // F23
+            CacheIndex.RB_TREE,
+            NameLock.MUTEX);
 
-    public static final List<Profile> ALL = List.of(MODERN);
+    /**
+     * Linux 3.10/3.11, before the 2013 series (spec §1 and §7 "P-3.11"): an
+     * atomic handle count outside any lock, handles published before they
+     * are counted, a weak dma-buf link cleared by the dma-buf's release and
+     * serialized only by the exporting file's prime lock, a list cache
+     * removed by dma-buf and freed without puts at close, and names that
+     * own an object reference. No render nodes.
+     */
+    public static final Profile V3_11 = new Profile(
+            "v3.11", "Linux 3.11, before \"drm/prime: proper locking+refcounting for obj->dma_buf link\"",
+            HandleCount.ATOMIC_UNLOCKED,            // F1
+            HandlePublication.BEFORE_COUNT,         // F2
+            HandleDelete.UNPUBLISH_FIRST,           // F3
+            false,                                  // F4 flink does not look at the handle count
+            true,                                   // F5 a name owns an object reference
+            false,                                  // F6 gem_open: name lookup and handle creation apart
+            false,                                  // F7 the size is read after the reference is gone
+            LinkKind.WEAK,                          // F8
+            false,                                  // F9 only the file's prime lock
+            false,                                  // F10
+            false,                                  // F11
+            false,                                  // F12 the cache is filled on a fresh export only
+            false,                                  // F13
+            false,                                  // F14
+            ExportErrorPaths.V3_11,                 // F15
+            false,                                  // F16 (no name lock in import)
+            false,                                  // F17
+            CacheRemoval.BY_BUF,                    // F18
+            true,                                   // F19 the destructor frees members without puts
+            false,                                  // F20
+            false,                                  // F21 one object reference per handle
+            Permissions.NO_RENDER_NODES,            // F22
+            true,                                   // F23
+            CacheIndex.LIST,
+            NameLock.SPINLOCK);
 
-    /** The profile with this name ("6.x"), or null. */
+    public static final List<Profile> ALL = List.of(MODERN, V3_11);
+
+    /** The profile with this name ("6.x", "v3.11"), or null. */
     public static Profile byName(String name) {
         for (Profile p : ALL) {
             if (p.name.equals(name)) {
@@ -68,5 +125,10 @@ public record Profile(
             }
         }
         return null;
+    }
+
+    /** Names of the implemented profiles, for messages. */
+    public static String names() {
+        return String.join(", ", ALL.stream().map(Profile::name).toList());
     }
 }

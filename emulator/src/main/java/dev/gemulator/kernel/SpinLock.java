@@ -11,11 +11,13 @@ public final class SpinLock extends Lock {
     }
 
     /** spin_lock. */
+    @Override
     public void lock(String function) {
         acquire(function, StepKind.SPIN_LOCK);
     }
 
     /** spin_unlock. */
+    @Override
     public void unlock(String function) {
         release(function, StepKind.SPIN_UNLOCK);
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.Machine;
+import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.Mutex;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.UserProcess;
@@ -108,7 +109,7 @@ class CheckersTest {
         int fd = p.open("card0");
         asCurrent();
         Task t = p.process().mainTask();
-        Mutex lock = m.device(0).objectNameLock();
+        Lock lock = m.device(0).objectNameLock();
         lock.lock("buggy_path");
         p.lseek(fd, 0, 0);
         Report r = reportsOf(Report.Kind.LOCK_MISUSE).get(0);

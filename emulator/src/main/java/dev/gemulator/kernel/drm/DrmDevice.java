@@ -2,7 +2,10 @@ package dev.gemulator.kernel.drm;
 
 import dev.gemulator.kernel.Idr;
 import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.Mutex;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.SpinLock;
 import dev.gemulator.kernel.gem.GemObject;
 import dev.gemulator.kernel.gem.LiveObjects;
 import dev.gemulator.kernel.gem.VmaOffsetManager;
@@ -19,7 +22,7 @@ public final class DrmDevice {
     private final DrmDriver driver;
     private final DrmMinor primary;
     private final DrmMinor render;
-    private final Mutex objectNameLock;
+    private final Lock objectNameLock;
     private final Idr<GemObject> objectNameIdr = new Idr<>(1);
     private final Mutex masterMutex;
     private final VmaOffsetManager vmaOffsetManager = new VmaOffsetManager();
@@ -33,7 +36,9 @@ public final class DrmDevice {
         this.driver = driver;
         this.primary = new DrmMinor(this, DrmMinor.Type.PRIMARY, index);
         this.render = new DrmMinor(this, DrmMinor.Type.RENDER, 128 + index);
-        this.objectNameLock = new Mutex(kernel, "dev->object_name_lock");
+        this.objectNameLock = kernel.profile().nameLock() == Profile.NameLock.SPINLOCK
+                ? new SpinLock(kernel, "dev->object_name_lock")
+                : new Mutex(kernel, "dev->object_name_lock");
         this.masterMutex = new Mutex(kernel, "dev->master_mutex");
     }
 
@@ -62,8 +67,11 @@ public final class DrmDevice {
         return render;
     }
 
-    /** dev->object_name_lock: serializes names, handle counts and the dma-buf link. */
-    public Mutex objectNameLock() {
+    /**
+     * dev->object_name_lock: serializes names, handle counts and the dma-buf
+     * link (a spinlock guarding only names before the 2013 series).
+     */
+    public Lock objectNameLock() {
         return objectNameLock;
     }
 

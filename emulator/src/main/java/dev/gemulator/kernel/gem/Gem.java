@@ -3,7 +3,8 @@ package dev.gemulator.kernel.gem;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Idr;
 import dev.gemulator.kernel.Kernel;
-import dev.gemulator.kernel.Mutex;
+import dev.gemulator.kernel.Lock;
+import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
@@ -66,7 +67,9 @@ public final class Gem {
      */
     private static void objectFree(GemObject obj, String function) {
         Kernel k = obj.dev().kernel();
-        k.warnOn(obj.dmaBuf() != null, "drm_gem_object_release", "obj->dma_buf still set", obj, obj.dmaBuf());
+        if (k.profile().linkKind() == Profile.LinkKind.STRONG) {
+            k.warnOn(obj.dmaBuf() != null, "drm_gem_object_release", "obj->dma_buf still set", obj, obj.dmaBuf());
+        }
         obj.dropPages();
         obj.finiResv("drm_gem_object_release");
         obj.dev().vmaOffsetManager().remove(obj);
@@ -100,7 +103,7 @@ public final class Gem {
         String fn = "drm_gem_handle_create_tail";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
-        Mutex nameLock = dev.objectNameLock();
+        Lock nameLock = dev.objectNameLock();
         k.warnOn(!nameLock.heldByCurrent(), fn, "object_name_lock not held");
         k.point(fn, StepKind.WRITE, obj);
         obj.use(fn, "handle_count++");
@@ -126,8 +129,35 @@ public final class Gem {
 
     /** drm_gem_handle_create: takes object_name_lock and creates a handle. */
     public static int handleCreate(DrmFile file, GemObject obj) {
+        if (file.dev().kernel().profile().handlePublication() == Profile.HandlePublication.BEFORE_COUNT) {
+            return handleCreate311(file, obj);
+        }
         file.dev().objectNameLock().lock("drm_gem_handle_create");
         return handleCreateTail(file, obj);
+    }
+
+    /**
+     * drm_gem_handle_create as of 3.10/3.11: the handle is in the table
+     * before the object is counted, and every handle owns its own object
+     * reference. A GEM_CLOSE of the new id between the two finds a handle
+     * count of 0 and drops nothing (L-create-window).
+     */
+    private static int handleCreate311(DrmFile file, GemObject obj) {
+        String fn = "drm_gem_handle_create";
+        Kernel k = file.dev().kernel();
+        file.tableLock().lock(fn);
+        int handle = file.objectIdr().alloc(obj);
+        file.tableLock().unlock(fn);
+        if (handle < 0) {
+            k.fail(Errno.ENOSPC, "the file's handle table is full");
+            return -Errno.ENOSPC.number();
+        }
+        obj.get(fn);
+        k.point(fn, StepKind.WRITE, obj);
+        obj.use(fn, "atomic_inc(handle_count)");
+        obj.setHandleCount(obj.handleCount() + 1);
+        obj.vmaAllow(file);
+        return handle;
     }
 
     /**
@@ -139,6 +169,18 @@ public final class Gem {
         String fn = "drm_gem_handle_delete";
         Kernel k = file.dev().kernel();
         long id = Integer.toUnsignedLong(handle);
+        if (k.profile().handleDelete() == Profile.HandleDelete.UNPUBLISH_FIRST) {
+            file.tableLock().lock(fn);
+            GemObject obj = file.objectIdr().find(id);
+            if (obj == null) {
+                file.tableLock().unlock(fn);
+                return k.fail(Errno.EINVAL, "handle " + id + " does not exist in this file");
+            }
+            file.objectIdr().remove(id);
+            file.tableLock().unlock(fn);
+            objectReleaseHandle((int) id, obj, file);
+            return Errno.OK;
+        }
         file.tableLock().lock(fn);
         Object old = file.objectIdr().replace(id, null);
         file.tableLock().unlock(fn);
@@ -157,9 +199,57 @@ public final class Gem {
      * revokes the file's mmap permission and drops the handle count.
      */
     static void objectReleaseHandle(int handle, GemObject obj, DrmFile file) {
-        Prime.removeBufHandle(file, handle);
+        if (file.dev().kernel().profile().cacheRemoval() == Profile.CacheRemoval.BY_HANDLE) {
+            Prime.removeBufHandle(file, handle);
+        } else {
+            Prime.removePrimeHandles(file, obj);
+        }
         obj.vmaRevoke(file);
-        handlePutUnlocked(obj);
+        if (file.dev().kernel().profile().handleCount() == Profile.HandleCount.ATOMIC_UNLOCKED) {
+            handleUnreference311(obj);
+        } else {
+            handlePutUnlocked(obj);
+        }
+    }
+
+    /**
+     * drm_gem_object_handle_unreference_unlocked as of 3.10/3.11: the handle
+     * count is an atomic outside any lock. A count already at 0 returns
+     * without dropping the handle's object reference; the last handle frees
+     * the name, whose reference goes too.
+     */
+    private static void handleUnreference311(GemObject obj) {
+        String fn = "drm_gem_object_handle_unreference_unlocked";
+        Kernel k = obj.dev().kernel();
+        k.point(fn, StepKind.READ, obj);
+        obj.use(fn, "atomic_read(handle_count)");
+        if (obj.handleCount() == 0) {
+            return;
+        }
+        k.point(fn, StepKind.WRITE, obj);
+        obj.setHandleCount(obj.handleCount() - 1);
+        if (obj.handleCount() == 0) {
+            handleFree311(obj);
+        }
+        objectPut(obj, fn);
+    }
+
+    /** drm_gem_object_handle_free as of 3.10/3.11: the name's reference must not be the last (BUG). */
+    private static void handleFree311(GemObject obj) {
+        String fn = "drm_gem_object_handle_free";
+        DrmDevice dev = obj.dev();
+        dev.objectNameLock().lock(fn);
+        if (obj.name() != 0) {
+            dev.objectNameIdr().remove(obj.name());
+            obj.setName(0);
+            dev.objectNameLock().unlock(fn);
+            if (obj.put(fn)) {
+                dev.kernel().observer().warn("drm_gem_object_ref_bug", "BUG: the flink name held the last reference", obj);
+                objectFree(obj, fn);
+            }
+        } else {
+            dev.objectNameLock().unlock(fn);
+        }
     }
 
     /**
@@ -248,7 +338,7 @@ public final class Gem {
         }
         dev.objectNameLock().lock(fn);
         SysResult result;
-        if (obj.handleCount() == 0) {
+        if (k.profile().flinkChecksHandleCount() && obj.handleCount() == 0) {
             result = SysResult.err(Errno.ENOENT, "the object's last handle is being closed");
         } else {
             if (obj.name() == 0) {
@@ -256,6 +346,9 @@ public final class Gem {
                 int name = dev.objectNameIdr().alloc(obj);
                 if (name > 0) {
                     obj.setName(name);
+                    if (k.profile().nameOwnsObjectRef()) {
+                        obj.get(fn);
+                    }
                 }
             }
             result = obj.name() == 0
@@ -286,16 +379,27 @@ public final class Gem {
             return SysResult.err(Errno.ENOENT, "no object has flink name " + Integer.toUnsignedString(name));
         }
         obj.get(fn);
-        int handle = handleCreateTail(file, obj);
+        int handle;
+        if (k.profile().gemOpenAtomic()) {
+            handle = handleCreateTail(file, obj);
+        } else {
+            dev.objectNameLock().unlock(fn);
+            handle = handleCreate(file, obj);
+        }
         SysResult result;
         if (handle < 0) {
-            result = SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
-        } else {
-            k.point(fn, StepKind.READ, obj);
-            obj.use(fn, "read size");
-            result = SysResult.ok(handle, obj.size());
+            objectPut(obj, fn);
+            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
         }
-        objectPut(obj, fn);
+        if (!k.profile().gemOpenSizeUnderRef()) {
+            objectPut(obj, fn);
+        }
+        k.point(fn, StepKind.READ, obj);
+        obj.use(fn, "read size");
+        result = SysResult.ok(handle, obj.size());
+        if (k.profile().gemOpenSizeUnderRef()) {
+            objectPut(obj, fn);
+        }
         return result;
     }
 

@@ -3,6 +3,7 @@ package dev.gemulator.kernel.prime;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Mutex;
+import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
@@ -42,10 +43,26 @@ public final class Prime {
             return ((GemObject) buf.priv()).dev().driver().name();
         }
 
-        /** drm_gem_dmabuf_release: gives back the object reference the dma-buf owned. */
+        /**
+         * drm_gem_dmabuf_release: gives back the object reference the
+         * dma-buf owned. With the weak link of 3.11 it clears the link and
+         * gives the reference back only if the link still points at this
+         * dma-buf; a dma-buf that lost the link keeps its reference for ever.
+         */
         @Override
         public void release(DmaBuf buf) {
-            Gem.objectPut((GemObject) buf.priv(), "drm_gem_dmabuf_release");
+            String fn = "drm_gem_dmabuf_release";
+            GemObject obj = (GemObject) buf.priv();
+            Kernel k = obj.dev().kernel();
+            if (k.profile().linkKind() == Profile.LinkKind.WEAK) {
+                k.point(fn, StepKind.READ, obj);
+                obj.use(fn, "read export_dma_buf");
+                if (obj.dmaBuf() != buf) {
+                    return;
+                }
+                obj.setDmaBuf(null);
+            }
+            Gem.objectPut(obj, fn);
         }
 
         /**
@@ -103,9 +120,47 @@ public final class Prime {
         lock.unlock(fn);
     }
 
-    /** drm_prime_destroy_file_private: a closing file must have an empty cache (WARN otherwise). */
+    /**
+     * drm_gem_remove_prime_handles (before 6.0): drops every member of the
+     * object's import dma-buf and of its link, each read without a lock.
+     */
+    public static void removePrimeHandles(DrmFile file, GemObject obj) {
+        Kernel k = file.dev().kernel();
+        k.point("drm_gem_remove_prime_handles", StepKind.READ, obj);
+        obj.use("drm_gem_remove_prime_handles", "read import_attach");
+        if (obj.importBuf() != null) {
+            removeBufHandleByBuf(file, obj.importBuf());
+        }
+        k.point("drm_gem_remove_prime_handles", StepKind.READ, obj);
+        obj.use("drm_gem_remove_prime_handles", "read export_dma_buf");
+        DmaBuf link = obj.dmaBuf();
+        if (link != null) {
+            removeBufHandleByBuf(file, link);
+        }
+    }
+
+    /** drm_prime_remove_buf_handle (before 6.0): every member of {@code buf}, each put. */
+    private static void removeBufHandleByBuf(DrmFile file, DmaBuf buf) {
+        String fn = "drm_prime_remove_buf_handle";
+        Mutex lock = file.prime().lock();
+        lock.lock(fn);
+        for (PrimeFile.Member m : file.prime().removeAll(buf)) {
+            m.buf().put(fn);
+        }
+        lock.unlock(fn);
+    }
+
+    /**
+     * drm_prime_destroy_file_private: a closing file must have an empty
+     * cache. Since the seed commit it only WARNs; before, it freed the
+     * members without dropping their dma-buf references (a silent leak).
+     */
     public static void destroyFilePrivate(DrmFile file) {
         Kernel k = file.dev().kernel();
+        if (k.profile().cacheDestructorFrees()) {
+            file.prime().clearWithoutPuts();
+            return;
+        }
         k.warnOn(!file.prime().isEmpty(), "drm_prime_destroy_file_private",
                 "prime cache not empty at file close", file.prime().members().toArray());
     }
@@ -117,11 +172,56 @@ public final class Prime {
      * DRM_CLOEXEC|DRM_RDWR; then those of {@link #gemPrimeHandleToFd}.
      */
     public static SysResult primeHandleToFdIoctl(DrmFile file, Ioctl.PrimeHandleToFd args) {
-        if ((args.flags() & ~(Uapi.DRM_CLOEXEC | Uapi.DRM_RDWR)) != 0) {
+        Profile profile = file.dev().kernel().profile();
+        int allowed = profile.exportErrorPaths() == Profile.ExportErrorPaths.V3_11
+                ? Uapi.DRM_CLOEXEC : Uapi.DRM_CLOEXEC | Uapi.DRM_RDWR;
+        if ((args.flags() & ~allowed) != 0) {
             return SysResult.err(Errno.EINVAL, "flags 0x" + Integer.toHexString(args.flags())
-                    + " are not a subset of DRM_CLOEXEC|DRM_RDWR");
+                    + " are not a subset of " + (allowed == Uapi.DRM_CLOEXEC ? "DRM_CLOEXEC" : "DRM_CLOEXEC|DRM_RDWR"));
+        }
+        if (profile.exportErrorPaths() == Profile.ExportErrorPaths.V3_11) {
+            return gemPrimeHandleToFd311(file, args.handle(), args.flags());
         }
         return gemPrimeHandleToFd(file, args.handle(), args.flags());
+    }
+
+    /**
+     * drm_gem_prime_handle_to_fd as of 3.11. Only the file's prime lock is
+     * held, the link holds no dma-buf reference, and the existing dma-buf is
+     * read from it before a reference is taken: a release racing between the
+     * read and the get hands out a freed dma-buf (the oops of spec §1.4).
+     * A fresh export transfers the lookup reference to the dma-buf and
+     * caches (dma-buf, handle) even if the handle was closed meanwhile. The
+     * fd installation is not checked: with no free fd the ioctl succeeds
+     * with -EMFILE as the fd and the dma-buf reference leaks.
+     */
+    private static SysResult gemPrimeHandleToFd311(DrmFile file, int handle, int flags) {
+        String fn = "drm_gem_prime_handle_to_fd";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        GemObject obj = Gem.objectLookup(file, handle);
+        if (obj == null) {
+            return SysResult.err(Errno.ENOENT, "handle " + Integer.toUnsignedString(handle) + " does not exist in this file");
+        }
+        Mutex primeLock = file.prime().lock();
+        primeLock.lock(fn);
+        k.point(fn, StepKind.READ, obj);
+        obj.use(fn, "read import_attach/export_dma_buf");
+        DmaBuf buf = obj.importBuf() != null ? obj.importBuf() : obj.dmaBuf();
+        if (buf != null) {
+            buf.get(fn);
+            int fd = DmaBuf.fd(k, buf, fn);
+            Gem.objectPut(obj, fn);
+            primeLock.unlock(fn);
+            return SysResult.ok(fd);
+        }
+        buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(), "drm_gem_prime_export");
+        k.point(fn, StepKind.WRITE, obj);
+        obj.setDmaBuf(buf);
+        addBufHandle(file, buf, handle);
+        int fd = DmaBuf.fd(k, buf, fn);
+        primeLock.unlock(fn);
+        return SysResult.ok(fd);
     }
 
     /**
@@ -209,7 +309,45 @@ public final class Prime {
 
     /** drm_prime_fd_to_handle_ioctl. */
     public static SysResult primeFdToHandleIoctl(DrmFile file, int fd) {
+        if (!file.dev().kernel().profile().importRelinks()) {
+            return gemPrimeFdToHandle311(file, fd);
+        }
         return gemPrimeFdToHandle(file, fd);
+    }
+
+    /**
+     * drm_gem_prime_fd_to_handle as of 3.11: only the file's prime lock; the
+     * import neither reads nor sets the object's link; the handle is made
+     * with the plain (3.11) handle creation.
+     */
+    private static SysResult gemPrimeFdToHandle311(DrmFile file, int fd) {
+        String fn = "drm_gem_prime_fd_to_handle";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        DmaBuf buf = DmaBuf.get(k, fd, fn);
+        if (buf == null) {
+            return SysResult.err(k.current().lastError(), k.current().errorMessage());
+        }
+        Mutex primeLock = file.prime().lock();
+        primeLock.lock(fn);
+        long cached = lookupBufHandle(file, buf);
+        if (cached >= 0) {
+            buf.put(fn);
+            primeLock.unlock(fn);
+            return SysResult.ok(cached);
+        }
+        GemObject obj = gemPrimeImport(dev, buf);
+        int handle = Gem.handleCreate(file, obj);
+        Gem.objectPut(obj, fn);
+        if (handle < 0) {
+            buf.put(fn);
+            primeLock.unlock(fn);
+            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+        }
+        addBufHandle(file, buf, handle);
+        primeLock.unlock(fn);
+        buf.put(fn);
+        return SysResult.ok(Integer.toUnsignedLong(handle));
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.gemulator.kernel.Clock;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Lock;
+import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
@@ -121,7 +122,8 @@ public final class Syscalls {
             if (n.equals("card" + dev.index())) {
                 return dev.primary();
             }
-            if (n.equals("render" + dev.index()) || n.equals("renderD" + (128 + dev.index()))) {
+            if ((n.equals("render" + dev.index()) || n.equals("renderD" + (128 + dev.index())))
+                    && kernel.profile().permissions() != Profile.Permissions.NO_RENDER_NODES) {
                 return dev.render();
             }
         }

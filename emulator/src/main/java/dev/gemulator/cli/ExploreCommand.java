@@ -1,0 +1,201 @@
+package dev.gemulator.cli;
+
+import dev.gemulator.Machine;
+import dev.gemulator.check.Report;
+import dev.gemulator.gemscript.ParseException;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.kernel.Profile;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code gemulator explore FILE.gem}: runs many schedules of a scenario's
+ * par blocks, seed after seed, and reports each distinct finding (kind and
+ * kernel function) with the first seed that showed it and the command that
+ * replays it. Exit 0 when nothing was found, 3 when something was.
+ */
+@Command(name = "explore", mixinStandardHelpOptions = true,
+        description = {"Runs schedules seed after seed (seeds base, base+1, ...) on all cores and reports",
+            "each distinct finding with its first seed and the command that replays it.",
+            "Exit status: 0 nothing found, 2 bad input, 3 something found."})
+public final class ExploreCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "FILE.gem")
+    private Path file;
+
+    @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
+    private String profile;
+
+    @Option(names = "--strategy", defaultValue = "random", description = "random, pct or pos (default: ${DEFAULT-VALUE})")
+    private String strategy;
+
+    @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
+    private int pctDepth;
+
+    @Option(names = "--schedules", defaultValue = "1000", description = "how many schedules (default: ${DEFAULT-VALUE})")
+    private int schedules;
+
+    @Option(names = "--seed", defaultValue = "1", description = "the first seed (default: ${DEFAULT-VALUE})")
+    private long baseSeed;
+
+    @Option(names = "--jobs", description = "parallel workers (default: the number of cores)")
+    private int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--json", description = "print the result as JSON")
+    private boolean json;
+
+    /** A distinct finding: its first seed and how often it was seen. */
+    private record Finding(String kind, String function, String detail, long firstSeed, int schedules) {
+    }
+
+    private record Outcome(long seed, List<Report> reports) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Profile p = Profile.byName(profile);
+        if (p == null) {
+            System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
+            return 2;
+        }
+        if (!List.of("random", "pct", "pos").contains(strategy)) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
+            return 2;
+        }
+        Script script;
+        try {
+            script = Parser.parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+        } catch (ParseException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
+            return 2;
+        }
+        long start = System.nanoTime();
+        List<Outcome> outcomes = runAll(script, p);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Map<String, Finding> findings = new TreeMap<>();
+        for (Outcome o : outcomes) {
+            for (Report r : o.reports()) {
+                String key = r.kind().label() + " " + r.function();
+                Finding f = findings.get(key);
+                if (f == null) {
+                    findings.put(key, new Finding(r.kind().label(), r.function(), r.detail(), o.seed(), 1));
+                } else if (o.seed() != f.firstSeed()) {
+                    findings.put(key, new Finding(f.kind(), f.function(), f.detail(), f.firstSeed(), f.schedules() + 1));
+                }
+            }
+        }
+        if (json) {
+            printJson(findings, seconds);
+        } else {
+            printText(findings, seconds);
+        }
+        return findings.isEmpty() ? 0 : 3;
+    }
+
+    private List<Outcome> runAll(Script script, Profile p) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, jobs));
+        try {
+            List<Future<Outcome>> futures = new ArrayList<>(schedules);
+            for (int i = 0; i < schedules; i++) {
+                long seed = baseSeed + i;
+                futures.add(pool.submit(() -> runOne(script, p, seed)));
+            }
+            List<Outcome> out = new ArrayList<>(schedules);
+            for (Future<Outcome> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private Outcome runOne(Script script, Profile p, long seed) {
+        Machine m = new Machine(p);
+        PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
+        new Runner(m, sink, new Runner.RunOptions(seed, strategy, pctDepth, 10_000)).run(script);
+        return new Outcome(seed, m.checkers().reports());
+    }
+
+    private String replayCommand(long seed) {
+        return "./gemulator run " + file + " --profile " + profile + " --strategy " + strategy
+                + (strategy.equals("pct") ? " --pct-depth " + pctDepth : "") + " --seed " + seed;
+    }
+
+    private void printText(Map<String, Finding> findings, double seconds) {
+        System.out.printf(Locale.ROOT, "explored %s: profile %s, strategy %s, seeds %d..%d%n", file, profile, strategy,
+                baseSeed, baseSeed + schedules - 1);
+        System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s, %d jobs)%n", schedules, seconds,
+                schedules / seconds, jobs);
+        if (findings.isEmpty()) {
+            System.out.println("findings: none");
+            return;
+        }
+        System.out.println("findings: " + findings.size());
+        for (Finding f : findings.values()) {
+            System.out.println();
+            System.out.println("  " + f.kind() + " in " + f.function() + " (" + f.schedules() + " of " + schedules
+                    + " schedules, first at seed " + f.firstSeed() + ")");
+            System.out.println("    " + f.detail());
+            System.out.println("    replay: " + replayCommand(f.firstSeed()));
+        }
+    }
+
+    private void printJson(Map<String, Finding> findings, double seconds) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\"file\":").append(quote(file.toString())).append(",\"profile\":").append(quote(profile))
+                .append(",\"strategy\":").append(quote(strategy)).append(",\"first_seed\":").append(baseSeed)
+                .append(",\"schedules\":").append(schedules)
+                .append(String.format(Locale.ROOT, ",\"seconds\":%.3f,\"schedules_per_second\":%.1f", seconds, schedules / seconds))
+                .append(",\"findings\":[");
+        boolean first = true;
+        for (Finding f : findings.values()) {
+            sb.append(first ? "" : ",").append("{\"kind\":").append(quote(f.kind())).append(",\"function\":")
+                    .append(quote(f.function())).append(",\"detail\":").append(quote(f.detail()))
+                    .append(",\"first_seed\":").append(f.firstSeed()).append(",\"schedules\":").append(f.schedules())
+                    .append(",\"replay\":").append(quote(replayCommand(f.firstSeed()))).append('}');
+            first = false;
+        }
+        System.out.println(sb.append("]}"));
+    }
+
+    private static String quote(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+}
