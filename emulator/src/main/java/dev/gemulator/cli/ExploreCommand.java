@@ -1,27 +1,18 @@
 package dev.gemulator.cli;
 
-import dev.gemulator.Machine;
-import dev.gemulator.check.Report;
+import dev.gemulator.explore.Explorer;
 import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -50,6 +41,10 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
     private int pctDepth;
 
+    @Option(names = "--pct-steps", defaultValue = "0",
+            description = "PCT's step count k (default: measured with one random run)")
+    private long pctSteps;
+
     @Option(names = "--schedules", defaultValue = "1000", description = "how many schedules (default: ${DEFAULT-VALUE})")
     private int schedules;
 
@@ -61,13 +56,6 @@ public final class ExploreCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print the result as JSON")
     private boolean json;
-
-    /** A distinct finding: its first seed and how often it was seen. */
-    private record Finding(String kind, String function, String detail, long firstSeed, int schedules) {
-    }
-
-    private record Outcome(long seed, List<Report> reports) {
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -90,62 +78,29 @@ public final class ExploreCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        long start = System.nanoTime();
-        List<Outcome> outcomes = runAll(script, p);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Map<String, Finding> findings = new TreeMap<>();
-        for (Outcome o : outcomes) {
-            for (Report r : o.reports()) {
-                String key = r.kind().label() + " " + r.function();
-                Finding f = findings.get(key);
-                if (f == null) {
-                    findings.put(key, new Finding(r.kind().label(), r.function(), r.detail(), o.seed(), 1));
-                } else if (o.seed() != f.firstSeed()) {
-                    findings.put(key, new Finding(f.kind(), f.function(), f.detail(), f.firstSeed(), f.schedules() + 1));
-                }
-            }
+        if (strategy.equals("pct") && pctSteps <= 0) {
+            pctSteps = Runner.measureSteps(script, p);
         }
+        Explorer.Result result = Explorer.explore(script, new Explorer.Config(p,
+                new Runner.RunOptions(baseSeed, strategy, pctDepth, pctSteps), baseSeed, schedules, jobs));
         if (json) {
-            printJson(findings, seconds);
+            printJson(result);
         } else {
-            printText(findings, seconds);
+            printText(result);
         }
-        return findings.isEmpty() ? 0 : 3;
-    }
-
-    private List<Outcome> runAll(Script script, Profile p) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, jobs));
-        try {
-            List<Future<Outcome>> futures = new ArrayList<>(schedules);
-            for (int i = 0; i < schedules; i++) {
-                long seed = baseSeed + i;
-                futures.add(pool.submit(() -> runOne(script, p, seed)));
-            }
-            List<Outcome> out = new ArrayList<>(schedules);
-            for (Future<Outcome> f : futures) {
-                out.add(f.get());
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    private Outcome runOne(Script script, Profile p, long seed) {
-        Machine m = new Machine(p);
-        PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
-        new Runner(m, sink, new Runner.RunOptions(seed, strategy, pctDepth, 10_000)).run(script);
-        return new Outcome(seed, m.checkers().reports());
+        return result.findings().isEmpty() ? 0 : 3;
     }
 
     private String replayCommand(long seed) {
         return "./gemulator run " + file + " --profile " + profile + " --strategy " + strategy
-                + (strategy.equals("pct") ? " --pct-depth " + pctDepth : "") + " --seed " + seed;
+                + (strategy.equals("pct") ? " --pct-depth " + pctDepth + " --pct-steps " + pctSteps : "") + " --seed " + seed;
     }
 
-    private void printText(Map<String, Finding> findings, double seconds) {
-        System.out.printf(Locale.ROOT, "explored %s: profile %s, strategy %s, seeds %d..%d%n", file, profile, strategy,
-                baseSeed, baseSeed + schedules - 1);
+    private void printText(Explorer.Result result) {
+        List<Explorer.Finding> findings = result.findings();
+        double seconds = result.seconds();
+        System.out.printf(Locale.ROOT, "explored %s: profile %s, strategy %s%s, seeds %d..%d%n", file, profile, strategy,
+                strategy.equals("pct") ? " (d=" + pctDepth + ", k=" + pctSteps + ")" : "", baseSeed, baseSeed + schedules - 1);
         System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s, %d jobs)%n", schedules, seconds,
                 schedules / seconds, jobs);
         if (findings.isEmpty()) {
@@ -153,16 +108,18 @@ public final class ExploreCommand implements Callable<Integer> {
             return;
         }
         System.out.println("findings: " + findings.size());
-        for (Finding f : findings.values()) {
+        for (Explorer.Finding f : findings) {
             System.out.println();
-            System.out.println("  " + f.kind() + " in " + f.function() + " (" + f.schedules() + " of " + schedules
+            System.out.println("  " + f.kind().label() + " in " + f.function() + " (" + f.schedules() + " of " + schedules
                     + " schedules, first at seed " + f.firstSeed() + ")");
             System.out.println("    " + f.detail());
             System.out.println("    replay: " + replayCommand(f.firstSeed()));
         }
     }
 
-    private void printJson(Map<String, Finding> findings, double seconds) {
+    private void printJson(Explorer.Result result) {
+        List<Explorer.Finding> findings = result.findings();
+        double seconds = result.seconds();
         StringBuilder sb = new StringBuilder();
         sb.append("{\"file\":").append(quote(file.toString())).append(",\"profile\":").append(quote(profile))
                 .append(",\"strategy\":").append(quote(strategy)).append(",\"first_seed\":").append(baseSeed)
@@ -170,8 +127,8 @@ public final class ExploreCommand implements Callable<Integer> {
                 .append(String.format(Locale.ROOT, ",\"seconds\":%.3f,\"schedules_per_second\":%.1f", seconds, schedules / seconds))
                 .append(",\"findings\":[");
         boolean first = true;
-        for (Finding f : findings.values()) {
-            sb.append(first ? "" : ",").append("{\"kind\":").append(quote(f.kind())).append(",\"function\":")
+        for (Explorer.Finding f : findings) {
+            sb.append(first ? "" : ",").append("{\"kind\":").append(quote(f.kind().label())).append(",\"function\":")
                     .append(quote(f.function())).append(",\"detail\":").append(quote(f.detail()))
                     .append(",\"first_seed\":").append(f.firstSeed()).append(",\"schedules\":").append(f.schedules())
                     .append(",\"replay\":").append(quote(replayCommand(f.firstSeed()))).append('}');

@@ -41,6 +41,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
     private int pctDepth;
 
+    @Option(names = "--pct-steps", defaultValue = "0",
+            description = "PCT's step count k (default: measured with one random run)")
+    private long pctSteps;
+
     @Override
     public Integer call() throws IOException {
         Profile p = Profile.byName(profile);
@@ -59,7 +63,15 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
             return 2;
         }
-        return runScript(file.toString(), text, p, new Runner.RunOptions(seed, strategy, pctDepth, 10_000), System.out);
+        if (strategy.equals("pct") && pctSteps <= 0) {
+            try {
+                pctSteps = Runner.measureSteps(Parser.parse(file.toString(), text), p);
+            } catch (ParseException e) {
+                System.err.println("gemulator: " + e.getMessage());
+                return Runner.PARSE_ERROR;
+            }
+        }
+        return runScript(file.toString(), text, p, new Runner.RunOptions(seed, strategy, pctDepth, pctSteps), System.out);
     }
 
     /** Parses and runs a scenario; returns the exit status. */

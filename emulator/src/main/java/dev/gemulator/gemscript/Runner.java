@@ -39,6 +39,7 @@ public final class Runner {
     private final PrintStream out;
     private final Map<String, Process> procs = new LinkedHashMap<>();
     private final Scope top = new Scope(null);
+    private long longestParSteps;
     private final RunOptions options;
     private final Random random;
     private int passed;
@@ -115,6 +116,23 @@ public final class Runner {
         return this;
     }
 
+    /** The most steps any par block of the run took (PCT's k for this scenario). */
+    public long longestParSteps() {
+        return longestParSteps;
+    }
+
+    /**
+     * PCT needs the number of steps k of a run; this measures it with one
+     * random run of the scenario on a fresh machine.
+     */
+    public static long measureSteps(Script script, dev.gemulator.kernel.Profile profile) {
+        Runner r = new Runner(new Machine(profile),
+                new PrintStream(java.io.OutputStream.nullOutputStream(), false, java.nio.charset.StandardCharsets.UTF_8),
+                new RunOptions(0, "random", 1, 1));
+        r.run(script);
+        return Math.max(1, r.longestParSteps());
+    }
+
     public int passed() {
         return passed;
     }
@@ -160,6 +178,7 @@ public final class Runner {
         Strategy strategy = options.newStrategy();
         InterleavingScheduler sched = new InterleavingScheduler(machine.kernel(), strategy, random);
         sched.run(specs);
+        longestParSteps = Math.max(longestParSteps, sched.steps());
         out.println("par " + p.line() + ": " + strategy.describe() + ", " + sched.steps() + " steps, "
                 + sched.decisions().size() + " decisions");
     }

@@ -1,0 +1,73 @@
+package dev.gemulator.explore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.check.Report;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.kernel.Profile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The historical bugs of spec/kernel-model.md reproduce under their kernel
+ * profile within a bounded number of schedules, replay from their seed, and
+ * are gone under Linux 6.x.
+ */
+class HistoricalBugsTest {
+    private static final int SCHEDULES = 600;
+
+    private static Script scenario(String name) throws Exception {
+        Path p = Path.of(System.getProperty("gemulator.repo", ".."), "scenarios", name);
+        return Parser.parse(p.toString(), Files.readString(p));
+    }
+
+    private static Explorer.Result explore(Script s, Profile p, String strategy) {
+        return Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, strategy, 3, 1000), 1, SCHEDULES, 2));
+    }
+
+    private static void reproducesOnlyUnder(Profile profile, String file, Report.Kind kind, String function) throws Exception {
+        Script s = scenario(file);
+        Explorer.Result old = explore(s, profile, "pos");
+        assertTrue(old.found(kind, function), file + " under " + profile.name() + ": " + old.findings());
+        Explorer.Finding f = old.findings().stream().filter(x -> x.kind() == kind && x.function().equals(function))
+                .findFirst().orElseThrow();
+        System.out.println(file + ": " + f.key() + " first at seed " + f.firstSeed() + ", in " + f.schedules()
+                + " of " + SCHEDULES + " schedules");
+        List<Report> replay = Explorer.runOne(s, profile, new Runner.RunOptions(f.firstSeed(), "pos", 3, 1000));
+        assertTrue(replay.stream().anyMatch(r -> r.kind() == kind && r.function().equals(function)),
+                "seed " + f.firstSeed() + " replays the finding");
+        Explorer.Result modern = explore(s, Profile.MODERN, "pos");
+        assertEquals(List.of(), modern.findings(), file + " under 6.x");
+    }
+
+    @Test
+    void exportVsGemCloseUseAfterFreeOfTheDmaBufOn311() throws Exception {
+        reproducesOnlyUnder(Profile.V3_11, "export_vs_gem_close.gem", Report.Kind.USE_AFTER_FREE,
+                "drm_gem_prime_handle_to_fd");
+    }
+
+    @Test
+    void staleCacheMemberLeaksOn311() throws Exception {
+        reproducesOnlyUnder(Profile.V3_11, "v3.11/l_stale.gem", Report.Kind.LEAK, "drm_gem_object_free");
+    }
+
+    @Test
+    void doubleExportLeaksOn311() throws Exception {
+        reproducesOnlyUnder(Profile.V3_11, "v3.11/l_double_export.gem", Report.Kind.LEAK, "drm_gem_object_free");
+    }
+
+    @Test
+    void flinkRacingTheLastCloseLeaksTheNameOn311() throws Exception {
+        reproducesOnlyUnder(Profile.V3_11, "v3.11/l_flink.gem", Report.Kind.LEAK, "drm_gem_object_handle_free");
+    }
+
+    @Test
+    void closingAHandleInItsCreationWindowLeaksOn311() throws Exception {
+        reproducesOnlyUnder(Profile.V3_11, "v3.11/l_create_window.gem", Report.Kind.LEAK, "drm_gem_object_free");
+    }
+}
