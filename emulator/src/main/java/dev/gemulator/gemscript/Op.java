@@ -41,10 +41,14 @@ public enum Op {
     DROP_ROOT("drop_root", List.of(), List.of()),
     SET_MASTER("set_master", List.of(ArgKind.INT), List.of()),
     DROP_MASTER("drop_master", List.of(ArgKind.INT), List.of()),
-    SLEEP("sleep", List.of(ArgKind.INT), List.of());
+    SLEEP("sleep", List.of(ArgKind.INT), List.of()),
+    // emulator only: what a real kernel cannot be asked from user space
+    FOREIGN_DMABUF("foreign_dmabuf", List.of(ArgKind.INT), List.of(ResultKind.INT)),
+    INJECT("inject", List.of(ArgKind.NAME, ArgKind.INT), List.of()),
+    RLIMIT_NOFILE("rlimit_nofile", List.of(ArgKind.INT), List.of());
 
     /** What an argument may be written as. */
-    public enum ArgKind { INT, DEV, PROC, CAP, PRIME, WHENCE, HEX, SYNC, FENCE, EVENTS, SYNCF }
+    public enum ArgKind { INT, DEV, PROC, CAP, PRIME, WHENCE, HEX, SYNC, FENCE, EVENTS, SYNCF, NAME }
 
     /** How a result is printed and bound. */
     public enum ResultKind { INT, STR, HEX, EVENTS }

@@ -274,7 +274,7 @@ public final class Parser {
     private Script.Arg argument(int lineNo, Op op, Op.ArgKind kind, Token tok) throws ParseException {
         String t = tok.text;
         int col = tok.column;
-        if (t.startsWith("$") && kind != Op.ArgKind.DEV && kind != Op.ArgKind.PROC) {
+        if (t.startsWith("$") && kind != Op.ArgKind.DEV && kind != Op.ArgKind.PROC && kind != Op.ArgKind.NAME) {
             if (t.length() == 1 || !bound.contains(t.substring(1))) {
                 throw error(lineNo, col, "variable " + t + " is not bound by an earlier line");
             }
@@ -291,6 +291,7 @@ public final class Parser {
             case SYNCF -> Numbers.parseFlags(t, Flags.SYNC_FILE);
             case DEV -> deviceOk(t) ? 0L : null;
             case PROC -> procOk(t) ? 0L : null;
+            case NAME -> procOk(t) ? 0L : null;
             case HEX -> Numbers.parseHex(t) != null ? 0L : null;
         };
         if (v == null) {
@@ -305,6 +306,7 @@ public final class Parser {
                 yield new Script.Str(t, col);
             }
             case HEX -> new Script.Bytes(Numbers.parseHex(t), col);
+            case NAME -> new Script.Str(t, col);
             default -> new Script.Lit(v, col);
         };
     }

@@ -330,6 +330,9 @@ public final class Runner {
             case SET_MASTER -> sys.ioctl(t, fd(a[0]), new Ioctl.SetMaster());
             case DROP_MASTER -> sys.ioctl(t, fd(a[0]), new Ioctl.DropMaster());
             case SLEEP -> sys.sleep(t, a[0]);
+            case FOREIGN_DMABUF -> sys.foreignDmaBuf(t, a[0]);
+            case INJECT -> sys.injectFault(t, ((Script.Str) s.args().get(0)).text(), a[1]);
+            case RLIMIT_NOFILE -> sys.setFdLimit(t, a[0]);
         };
     }
 

@@ -35,6 +35,7 @@ public final class Kernel {
     private final LinkedHashSet<DmaBuf> dmaBufs = new LinkedHashSet<>();
     private final List<Process> processes = new ArrayList<>();
     private final Map<IdKind, int[]> ids = new EnumMap<>(IdKind.class);
+    private final Map<String, Integer> faults = new java.util.TreeMap<>();
 
     public Kernel(Profile profile, Scheduler scheduler, KernelObserver observer) {
         this.profile = profile;
@@ -116,6 +117,32 @@ public final class Kernel {
             observer.warn(function, what, objects);
         }
         return condition;
+    }
+
+    /**
+     * Fault injection: the next {@code count} allocations at {@code site}
+     * (a kernel function name such as drm_prime_add_buf_handle) fail.
+     */
+    public void injectFault(String site, int count) {
+        if (count <= 0) {
+            faults.remove(site);
+        } else {
+            faults.put(site, count);
+        }
+    }
+
+    /** Whether the allocation at {@code site} fails now (consumes one injected fault). */
+    public boolean shouldFail(String site) {
+        Integer n = faults.get(site);
+        if (n == null) {
+            return false;
+        }
+        if (n <= 1) {
+            faults.remove(site);
+        } else {
+            faults.put(site, n - 1);
+        }
+        return true;
     }
 
     /** The delayed-fput list: final puts from timer context or after a task's exit. */

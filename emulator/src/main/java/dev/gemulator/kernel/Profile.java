@@ -8,8 +8,9 @@ import java.util.List;
  * model reads these flags at exactly those places, so two profiles differ in
  * the lines they select and nowhere else.
  *
- * <p>Implemented: {@link #MODERN} (Linux 6.x, the default) and {@link #V3_11}
- * (before the 2013 series). The seed commit's profiles come next.
+ * <p>The profiles: {@link #MODERN} (Linux 6.x, the default), {@link #V3_11}
+ * (before the 2013 series), {@link #SEED} (the seed commit as merged),
+ * {@link #SEED_TYPOFIX} and {@link #V3_12} (after the series).
  */
 public record Profile(
         String name,
@@ -115,7 +116,76 @@ public record Profile(
             CacheIndex.LIST,
             NameLock.SPINLOCK);
 
-    public static final List<Profile> ALL = List.of(MODERN, V3_11);
+    /**
+     * The seed commit 319c933c exactly as merged (spec §2, §7 "P-seed"): the
+     * link owns a dma-buf reference and every access to it is under
+     * object_name_lock, but HANDLE_TO_FD caches the member after dropping
+     * that lock (S-L1, S-L2), only on a fresh export (S-dup), its error
+     * paths drop a reference the dma-buf owns, and FD_TO_HANDLE's out_unlock
+     * takes object_name_lock again instead of releasing it.
+     */
+    public static final Profile SEED = new Profile(
+            "seed", "Linux at 319c933c \"drm/prime: proper locking+refcounting for obj->dma_buf link\" (2013)",
+            HandleCount.UNDER_NAME_LOCK,            // F1
+            HandlePublication.WITH_COUNT,           // F2
+            HandleDelete.UNPUBLISH_FIRST,           // F3
+            true,                                   // F4
+            true,                                   // F5 a name owns an object reference
+            true,                                   // F6
+            false,                                  // F7 the size is read after the reference is gone (PP-O)
+            LinkKind.STRONG,                        // F8
+            true,                                   // F9
+            true,                                   // F10
+            true,                                   // F11
+            false,                                  // F12 the cache is filled on a fresh export only
+            false,                                  // F13 the prime lock only around the insertion
+            false,                                  // F14
+            ExportErrorPaths.SEED,                  // F15
+            true,                                   // F16 out_unlock takes the lock again (the typo)
+            false,                                  // F17 the fail path closes the handle under the prime lock
+            CacheRemoval.BY_BUF,                    // F18
+            false,                                  // F19 the destructor only WARNs
+            false,                                  // F20
+            false,                                  // F21 one object reference per handle
+            Permissions.NO_RENDER_NODES,            // F22
+            true,                                   // F23
+            CacheIndex.LIST,
+            NameLock.MUTEX);
+
+    /** The seed commit with only its double-lock typo fixed (spec §7 "P-seed+typofix"). */
+    public static final Profile SEED_TYPOFIX = with(SEED, "seed-typofix",
+            "the seed commit with out_unlock releasing object_name_lock", false, SEED.exportErrorPaths(),
+            SEED.cacheFilledOnEveryExport(), SEED.exportHoldsPrimeLock(), SEED.exportLooksUpCacheByHandle(),
+            SEED.cacheRemoval());
+
+    /**
+     * After the 2013 series (3.12 to about 4.4, spec §4.2 and §7
+     * "P-3.12-fixed"): HANDLE_TO_FD holds the prime lock throughout, looks
+     * the handle up in the cache and always caches under object_name_lock;
+     * GEM_CLOSE removes the members of the link only. The fail path of
+     * FD_TO_HANDLE still deadlocks on the prime lock.
+     */
+    public static final Profile V3_12 = with(SEED_TYPOFIX, "3.12",
+            "Linux 3.12 to ~4.4: the 2013 series with the cache always filled", false, ExportErrorPaths.BALANCED,
+            true, true, true, CacheRemoval.BY_LINK);
+
+    private static Profile with(Profile p, String name, String description, boolean outUnlockRelocks,
+            ExportErrorPaths errorPaths, boolean cacheAlways, boolean holdsPrimeLock, boolean lookupByHandle,
+            CacheRemoval removal) {
+        return new Profile(name, description, p.handleCount, p.handlePublication, p.handleDelete,
+                p.flinkChecksHandleCount, p.nameOwnsObjectRef, p.gemOpenAtomic, p.gemOpenSizeUnderRef, p.linkKind,
+                p.linkUnderNameLock, p.exportRechecksHandleCount, p.importRelinks, cacheAlways, holdsPrimeLock,
+                lookupByHandle, errorPaths, outUnlockRelocks, p.importFailUnlocksFirst, removal,
+                p.cacheDestructorFrees, p.selfImportFirst, p.oneObjectRefForAllHandles, p.permissions,
+                p.deferredFput, p.cacheIndex, p.nameLock);
+    }
+
+    /** DRM_RDWR in HANDLE_TO_FD's flags is refused before Linux 4.6. */
+    public boolean exportAllowsRdwr() {
+        return permissions != Permissions.NO_RENDER_NODES;
+    }
+
+    public static final List<Profile> ALL = List.of(MODERN, V3_11, SEED, SEED_TYPOFIX, V3_12);
 
     /** The profile with this name ("6.x", "v3.11"), or null. */
     public static Profile byName(String name) {

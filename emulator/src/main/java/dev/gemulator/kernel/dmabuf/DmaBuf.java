@@ -58,6 +58,22 @@ public final class DmaBuf {
         return buf;
     }
 
+    /**
+     * The ops of a dma-buf from an exporter outside the DRM device (another
+     * driver: a camera, a codec): nothing to give back at release and no CPU
+     * mapping. Importing one makes vgem attach to it.
+     */
+    public static final DmaBufOps FOREIGN_OPS = new DmaBufOps() {
+        @Override
+        public String exporter(DmaBuf buf) {
+            return "foreign";
+        }
+
+        @Override
+        public void release(DmaBuf buf) {
+        }
+    };
+
     public int id() {
         return id;
     }

@@ -12,6 +12,7 @@ import dev.gemulator.kernel.drm.DrmDevice;
 import dev.gemulator.kernel.drm.DrmDriver;
 import dev.gemulator.kernel.drm.DrmFile;
 import dev.gemulator.kernel.prime.Prime;
+import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.proc.Vma;
 
 /**
@@ -53,6 +54,20 @@ public final class Gem {
         return obj;
     }
 
+    /**
+     * drm_gem_shmem_prime_import_sg_table: an object wrapping a foreign
+     * dma-buf; it shares the dma-buf's reservation object and owns the
+     * attachment's dma-buf reference, which the caller has taken.
+     */
+    public static GemObject objectCreateImported(DrmDevice dev, DmaBuf buf) {
+        GemObject obj = objectCreate(dev, Uapi.pageAlign(buf.size()));
+        if (obj != null) {
+            obj.setImportBuf(buf);
+            obj.setResv(buf.resv());
+        }
+        return obj;
+    }
+
     /** drm_gem_object_put: the last reference frees the object. */
     public static void objectPut(GemObject obj, String function) {
         if (obj.put(function)) {
@@ -71,7 +86,11 @@ public final class Gem {
             k.warnOn(obj.dmaBuf() != null, "drm_gem_object_release", "obj->dma_buf still set", obj, obj.dmaBuf());
         }
         obj.dropPages();
-        obj.finiResv("drm_gem_object_release");
+        if (obj.importBuf() != null) {
+            obj.importBuf().put("drm_prime_gem_destroy");
+        } else {
+            obj.finiResv("drm_gem_object_release");
+        }
         obj.dev().vmaOffsetManager().remove(obj);
         obj.dev().liveObjects().unlink(obj);
         obj.markFreedBy(function);
@@ -100,6 +119,9 @@ public final class Gem {
      * reference. Returns the new handle, or a negative errno.
      */
     public static int handleCreateTail(DrmFile file, GemObject obj) {
+        if (file.dev().kernel().profile().handlePublication() == Profile.HandlePublication.WITH_COUNT) {
+            return handleCreateTailSeed(file, obj);
+        }
         String fn = "drm_gem_handle_create_tail";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
@@ -124,6 +146,34 @@ public final class Gem {
         file.tableLock().lock(fn);
         file.objectIdr().replace(handle, obj);
         file.tableLock().unlock(fn);
+        return handle;
+    }
+
+    /**
+     * drm_gem_handle_create_tail as of the 2013 series: the id, the object
+     * reference and the handle count are taken together under the table lock
+     * while object_name_lock is held; then object_name_lock is dropped
+     * (PP-H: the handle is visible from here on).
+     */
+    private static int handleCreateTailSeed(DrmFile file, GemObject obj) {
+        String fn = "drm_gem_handle_create_tail";
+        Kernel k = file.dev().kernel();
+        Lock nameLock = file.dev().objectNameLock();
+        k.warnOn(!nameLock.heldByCurrent(), fn, "object_name_lock not held");
+        file.tableLock().lock(fn);
+        int handle = file.objectIdr().alloc(obj);
+        obj.get(fn);
+        k.point(fn, StepKind.WRITE, obj);
+        obj.use(fn, "handle_count++");
+        obj.setHandleCount(obj.handleCount() + 1);
+        file.tableLock().unlock(fn);
+        nameLock.unlock(fn);
+        if (handle < 0) {
+            handlePutUnlocked(obj);
+            k.fail(Errno.ENOSPC, "the file's handle table is full");
+            return -Errno.ENOSPC.number();
+        }
+        obj.vmaAllow(file);
         return handle;
     }
 
@@ -199,10 +249,10 @@ public final class Gem {
      * revokes the file's mmap permission and drops the handle count.
      */
     static void objectReleaseHandle(int handle, GemObject obj, DrmFile file) {
-        if (file.dev().kernel().profile().cacheRemoval() == Profile.CacheRemoval.BY_HANDLE) {
-            Prime.removeBufHandle(file, handle);
-        } else {
-            Prime.removePrimeHandles(file, obj);
+        switch (file.dev().kernel().profile().cacheRemoval()) {
+            case BY_HANDLE -> Prime.removeBufHandle(file, handle);
+            case BY_BUF -> Prime.removePrimeHandles(file, obj);
+            case BY_LINK -> Prime.removeLinkHandles(file, obj);
         }
         obj.vmaRevoke(file);
         if (file.dev().kernel().profile().handleCount() == Profile.HandleCount.ATOMIC_UNLOCKED) {
@@ -253,8 +303,11 @@ public final class Gem {
     }
 
     /**
-     * drm_gem_object_handle_put_unlocked: the last handle frees the flink
-     * name, drops the dma-buf link and the handles' object reference.
+     * drm_gem_object_handle_put_unlocked (drm_gem_object_handle_unreference_unlocked
+     * in the 2013 series): the last handle frees the flink name and drops the
+     * dma-buf link, all under object_name_lock, then the object reference the
+     * handles held (every handle its own in the 2013 series, one for all of
+     * them since).
      */
     public static void handlePutUnlocked(GemObject obj) {
         String fn = "drm_gem_object_handle_put_unlocked";
@@ -274,17 +327,26 @@ public final class Gem {
             last = true;
         }
         dev.objectNameLock().unlock(fn);
-        if (last) {
+        if (last || !k.profile().oneObjectRefForAllHandles()) {
             objectPut(obj, fn);
         }
     }
 
-    /** drm_gem_object_handle_free: removes the flink name (names own no reference). */
+    /**
+     * drm_gem_object_handle_free: removes the flink name. Where names own an
+     * object reference (up to the 2013 series) it goes too, and must not be
+     * the last one (BUG).
+     */
     private static void handleFree(GemObject obj) {
+        String fn = "drm_gem_object_handle_free";
         if (obj.name() != 0) {
-            obj.dev().kernel().point("drm_gem_object_handle_free", StepKind.WRITE, obj);
+            obj.dev().kernel().point(fn, StepKind.WRITE, obj);
             obj.dev().objectNameIdr().remove(obj.name());
             obj.setName(0);
+            if (obj.dev().kernel().profile().nameOwnsObjectRef() && obj.put(fn)) {
+                obj.dev().kernel().observer().warn("drm_gem_object_ref_bug", "BUG: the flink name held the last reference", obj);
+                objectFree(obj, fn);
+            }
         }
     }
 

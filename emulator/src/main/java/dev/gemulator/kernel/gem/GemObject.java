@@ -121,6 +121,11 @@ public final class GemObject extends KObject {
         return resv;
     }
 
+    /** Shares another reservation object (an import shares its dma-buf's). */
+    public void setResv(DmaResv resv) {
+        this.resv = resv;
+    }
+
     /** The reservation object if it was ever used, else null. */
     DmaResv resvIfAny() {
         return resv;

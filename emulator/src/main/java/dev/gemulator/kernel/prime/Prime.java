@@ -84,13 +84,22 @@ public final class Prime {
 
     // --- the cache ---
 
-    /** drm_prime_add_buf_handle: a new member owning a dma-buf reference. Caller holds prime.lock. */
-    static void addBufHandle(DrmFile file, DmaBuf buf, int handle) {
+    /**
+     * drm_prime_add_buf_handle: a new member owning a dma-buf reference.
+     * Returns false when the member's allocation fails (ENOMEM, by fault
+     * injection at this function).
+     */
+    static boolean addBufHandle(DrmFile file, DmaBuf buf, int handle) {
         String fn = "drm_prime_add_buf_handle";
         Kernel k = file.dev().kernel();
         k.point(fn, StepKind.WRITE, buf);
+        if (k.shouldFail(fn)) {
+            k.fail(Errno.ENOMEM, "allocating a PRIME cache member failed (injected)");
+            return false;
+        }
         buf.get(fn);
         file.prime().add(buf, handle);
+        return true;
     }
 
     /** drm_prime_lookup_buf_by_handle: the dma-buf cached for a handle, or null. */
@@ -139,6 +148,25 @@ public final class Prime {
         }
     }
 
+    /**
+     * The cache removal of GEM_CLOSE after the 2013 series (3.12 to 5.x):
+     * under the prime lock, every member of the object's link.
+     */
+    public static void removeLinkHandles(DrmFile file, GemObject obj) {
+        String fn = "drm_gem_remove_prime_handles";
+        Mutex lock = file.prime().lock();
+        lock.lock(fn);
+        file.dev().kernel().point(fn, StepKind.READ, obj);
+        obj.use(fn, "read dma_buf");
+        DmaBuf link = obj.dmaBuf();
+        if (link != null) {
+            for (PrimeFile.Member m : file.prime().removeAll(link)) {
+                m.buf().put("drm_prime_remove_buf_handle_locked");
+            }
+        }
+        lock.unlock(fn);
+    }
+
     /** drm_prime_remove_buf_handle (before 6.0): every member of {@code buf}, each put. */
     private static void removeBufHandleByBuf(DrmFile file, DmaBuf buf) {
         String fn = "drm_prime_remove_buf_handle";
@@ -173,16 +201,16 @@ public final class Prime {
      */
     public static SysResult primeHandleToFdIoctl(DrmFile file, Ioctl.PrimeHandleToFd args) {
         Profile profile = file.dev().kernel().profile();
-        int allowed = profile.exportErrorPaths() == Profile.ExportErrorPaths.V3_11
-                ? Uapi.DRM_CLOEXEC : Uapi.DRM_CLOEXEC | Uapi.DRM_RDWR;
+        int allowed = profile.exportAllowsRdwr() ? Uapi.DRM_CLOEXEC | Uapi.DRM_RDWR : Uapi.DRM_CLOEXEC;
         if ((args.flags() & ~allowed) != 0) {
             return SysResult.err(Errno.EINVAL, "flags 0x" + Integer.toHexString(args.flags())
                     + " are not a subset of " + (allowed == Uapi.DRM_CLOEXEC ? "DRM_CLOEXEC" : "DRM_CLOEXEC|DRM_RDWR"));
         }
-        if (profile.exportErrorPaths() == Profile.ExportErrorPaths.V3_11) {
-            return gemPrimeHandleToFd311(file, args.handle(), args.flags());
-        }
-        return gemPrimeHandleToFd(file, args.handle(), args.flags());
+        return switch (profile.exportErrorPaths()) {
+            case V3_11 -> gemPrimeHandleToFd311(file, args.handle(), args.flags());
+            case SEED -> gemPrimeHandleToFdSeed(file, args.handle(), args.flags());
+            case BALANCED -> gemPrimeHandleToFd(file, args.handle(), args.flags());
+        };
     }
 
     /**
@@ -218,10 +246,107 @@ public final class Prime {
         buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(), "drm_gem_prime_export");
         k.point(fn, StepKind.WRITE, obj);
         obj.setDmaBuf(buf);
-        addBufHandle(file, buf, handle);
+        if (!addBufHandle(file, buf, handle)) {
+            // fail_put_dmabuf: the link is cleared so the release will not look at it
+            obj.setDmaBuf(null);
+            buf.put(fn);
+            Gem.objectPut(obj, fn);
+            primeLock.unlock(fn);
+            return SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+        }
         int fd = DmaBuf.fd(k, buf, fn);
         primeLock.unlock(fn);
         return SysResult.ok(fd);
+    }
+
+    /**
+     * drm_gem_prime_handle_to_fd as merged in the seed commit (spec §2.5).
+     * The link is read and set under object_name_lock, but the cache member
+     * is added after that lock is dropped and before the prime lock is taken
+     * (PP-E1: a GEM_CLOSE that runs in between leaves a stale member, S-L1),
+     * only on a fresh export (S-dup), and both error paths after the export
+     * drop an object reference that the new dma-buf owns (refcount
+     * underflow); the failed insertion also returns with the prime lock held.
+     */
+    private static SysResult gemPrimeHandleToFdSeed(DrmFile file, int handle, int flags) {
+        String fn = "drm_gem_prime_handle_to_fd";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        GemObject obj = Gem.objectLookup(file, handle);
+        if (obj == null) {
+            return SysResult.err(Errno.ENOENT, "handle " + Integer.toUnsignedString(handle) + " does not exist in this file");
+        }
+        DmaBuf buf;
+        k.point(fn, StepKind.READ, obj);
+        if (obj.importBuf() != null) {
+            buf = obj.importBuf();
+            buf.get(fn);
+            return haveObj(k, obj, buf, fn);
+        }
+        dev.objectNameLock().lock(fn);
+        k.point(fn, StepKind.READ, obj);
+        if (obj.dmaBuf() != null) {
+            buf = obj.dmaBuf();
+            buf.get(fn);
+            dev.objectNameLock().unlock(fn);
+            return haveObj(k, obj, buf, fn);
+        }
+        buf = exportAndRegisterObjectSeed(dev, obj, flags);
+        dev.objectNameLock().unlock(fn);
+        if (buf == null) {
+            Gem.objectPut(obj, fn);
+            return SysResult.err(Errno.ENOENT, k.current().errorMessage());
+        }
+        Mutex primeLock = file.prime().lock();
+        primeLock.lock(fn);
+        if (!addBufHandle(file, buf, handle)) {
+            // the merged code returns here with the prime lock still held
+            buf.put(fn);
+            Gem.objectPut(obj, fn);
+            return SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+        }
+        int fd = DmaBuf.fd(k, buf, fn);
+        if (fd < 0) {
+            for (PrimeFile.Member m : file.prime().removeAll(buf)) {
+                m.buf().put(fn);
+            }
+            primeLock.unlock(fn);
+            buf.put(fn);
+            Gem.objectPut(obj, fn);
+            return SysResult.err(Errno.EMFILE, "no free fd for the dma-buf");
+        }
+        primeLock.unlock(fn);
+        return SysResult.ok(fd);
+    }
+
+    /** out_have_obj of the seed commit: no cache member on this path. */
+    private static SysResult haveObj(Kernel k, GemObject obj, DmaBuf buf, String fn) {
+        int fd = DmaBuf.fd(k, buf, fn);
+        if (fd < 0) {
+            buf.put(fn);
+        }
+        Gem.objectPut(obj, fn);
+        return fd < 0 ? SysResult.err(Errno.EMFILE, "no free fd for the dma-buf") : SysResult.ok(fd);
+    }
+
+    /**
+     * export_and_register_object as merged: the lookup reference becomes the
+     * dma-buf's (no reference of its own is taken); the link takes a dma-buf
+     * reference.
+     */
+    private static DmaBuf exportAndRegisterObjectSeed(DrmDevice dev, GemObject obj, int flags) {
+        String fn = "export_and_register_object";
+        Kernel k = dev.kernel();
+        if (obj.handleCount() == 0) {
+            k.fail(Errno.ENOENT, "the object's last handle was closed");
+            return null;
+        }
+        DmaBuf buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(),
+                "drm_gem_prime_export");
+        k.point(fn, StepKind.WRITE, obj);
+        obj.setDmaBuf(buf);
+        buf.get(fn);
+        return buf;
     }
 
     /**
@@ -262,8 +387,11 @@ public final class Prime {
             if (buf == null) {
                 dev.objectNameLock().unlock(fn);
                 result = SysResult.err(Errno.ENOENT, k.current().errorMessage());
+            } else if (!addBufHandle(file, buf, handle)) {
+                dev.objectNameLock().unlock(fn);
+                buf.put(fn);
+                result = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
             } else {
-                addBufHandle(file, buf, handle);
                 dev.objectNameLock().unlock(fn);
                 result = installFd(k, buf, fn);
             }
@@ -337,6 +465,12 @@ public final class Prime {
             return SysResult.ok(cached);
         }
         GemObject obj = gemPrimeImport(dev, buf);
+        if (obj == null) {
+            SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
+            buf.put(fn);
+            primeLock.unlock(fn);
+            return err;
+        }
         int handle = Gem.handleCreate(file, obj);
         Gem.objectPut(obj, fn);
         if (handle < 0) {
@@ -360,6 +494,7 @@ public final class Prime {
         String fn = "drm_gem_prime_fd_to_handle";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
+        Profile profile = k.profile();
         DmaBuf buf = DmaBuf.get(k, fd, fn);
         if (buf == null) {
             return SysResult.err(k.current().lastError(), k.current().errorMessage());
@@ -374,6 +509,13 @@ public final class Prime {
         }
         dev.objectNameLock().lock(fn);
         GemObject obj = gemPrimeImport(dev, buf);
+        if (obj == null) {
+            SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
+            outUnlock(dev, fn);
+            primeLock.unlock(fn);
+            buf.put(fn);
+            return err;
+        }
         k.point(fn, StepKind.READ, obj);
         if (obj.dmaBuf() != null) {
             k.warnOn(obj.dmaBuf() != buf, fn, "obj->dma_buf != dma_buf", obj, obj.dmaBuf(), buf);
@@ -388,25 +530,69 @@ public final class Prime {
             buf.put(fn);
             return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
         }
-        addBufHandle(file, buf, handle);
+        if (!addBufHandle(file, buf, handle)) {
+            SysResult err = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+            if (profile.importFailUnlocksFirst()) {
+                primeLock.unlock(fn);
+                Gem.handleDelete(file, handle);
+                buf.put(fn);
+                return err;
+            }
+            // fail: the handle is closed with the prime lock still held (its
+            // cache removal takes that lock again), then out_unlock
+            Gem.handleDelete(file, handle);
+            outUnlock(dev, fn);
+            primeLock.unlock(fn);
+            buf.put(fn);
+            return err;
+        }
         primeLock.unlock(fn);
         buf.put(fn);
         return SysResult.ok(Integer.toUnsignedLong(handle));
     }
 
     /**
+     * The out_unlock label of FD_TO_HANDLE: releases object_name_lock. As
+     * merged in the seed commit it takes the lock again instead (the typo):
+     * on the import-failure path the task already holds it and sleeps on
+     * itself for ever.
+     */
+    private static void outUnlock(DrmDevice dev, String fn) {
+        if (dev.kernel().profile().importOutUnlockRelocks()) {
+            dev.objectNameLock().lock(fn);
+        } else {
+            dev.objectNameLock().unlock(fn);
+        }
+    }
+
+    /**
      * drm_gem_prime_import_dev: a dma-buf this device exported is its own
-     * object again, with a new reference. Importing a foreign dma-buf
-     * (attach, map, wrap in a new object) is not modelled yet.
+     * object again, with a new reference. Any other dma-buf is attached and
+     * mapped, and wrapped in a new object that keeps the attachment (a
+     * reference on the dma-buf) until it is freed. Returns null after
+     * failing the call when the attachment fails (ENOMEM by fault injection
+     * at dma_buf_attach).
      */
     static GemObject gemPrimeImport(DrmDevice dev, DmaBuf buf) {
+        String fn = "drm_gem_prime_import_dev";
         if (buf.ops() == GEM_PRIME_OPS) {
             GemObject obj = (GemObject) buf.priv();
             if (obj.dev() == dev) {
-                obj.get("drm_gem_prime_import_dev");
+                obj.get(fn);
                 return obj;
             }
         }
-        throw new IllegalStateException("import of a foreign dma-buf (" + buf.exporter() + ") is not modelled");
+        Kernel k = dev.kernel();
+        k.point("dma_buf_attach", StepKind.WRITE, buf);
+        if (k.shouldFail("dma_buf_attach")) {
+            k.fail(Errno.ENOMEM, "attaching to " + buf + " (exported by " + buf.exporter() + ") failed (injected)");
+            return null;
+        }
+        buf.get(fn);
+        GemObject obj = Gem.objectCreateImported(dev, buf);
+        if (obj == null) {
+            buf.put(fn);
+        }
+        return obj;
     }
 }

@@ -81,7 +81,12 @@ public final class PrimeFile {
 
     Member byHandle(int handle) {
         if (list != null) {
-            throw new IllegalStateException("the 3.x list cache has no index by handle");
+            for (Member m : list) {
+                if (m.handle == handle) {
+                    return m;
+                }
+            }
+            return null;
         }
         return byHandle.get(handle);
     }

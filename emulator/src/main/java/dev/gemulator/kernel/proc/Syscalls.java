@@ -8,6 +8,8 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
+import dev.gemulator.kernel.dmabuf.DmaBuf;
+import dev.gemulator.kernel.dmabuf.DmaResv;
 import dev.gemulator.kernel.drm.DrmDevice;
 import dev.gemulator.kernel.drm.DrmFiles;
 import dev.gemulator.kernel.drm.DrmMinor;
@@ -377,6 +379,43 @@ public final class Syscalls {
         while (kernel.clock().nowNanos() < deadline) {
             kernel.scheduler().sleep(kernel.fenceWait(), deadline);
         }
+    }
+
+    /**
+     * A dma-buf of {@code sizeBytes} from a foreign exporter (another
+     * driver), installed as a read/write fd of the caller: what importing
+     * into vgem must attach to. Errors: EINVAL for size 0, EMFILE.
+     */
+    public SysResult foreignDmaBuf(Task task, long sizeBytes) {
+        enter(task, "foreign_export");
+        if (sizeBytes <= 0) {
+            return leave(task, SysResult.err(Errno.EINVAL, "a dma-buf needs a positive size"));
+        }
+        DmaBuf buf = DmaBuf.export(kernel, DmaBuf.FOREIGN_OPS, null, Uapi.pageAlign(sizeBytes), Uapi.O_RDWR,
+                new DmaResv(), "dma_buf_export");
+        int fd = DmaBuf.fd(kernel, buf, "dma_buf_fd");
+        if (fd < 0) {
+            buf.put("dma_buf_fd");
+            return leave(task, SysResult.err(Errno.EMFILE, "no free fd"));
+        }
+        return leave(task, SysResult.ok(fd));
+    }
+
+    /** Fault injection: the next {@code count} allocations at the kernel function {@code site} fail. */
+    public SysResult injectFault(Task task, String site, long count) {
+        enter(task, "fault_inject");
+        kernel.injectFault(site, (int) Math.min(Integer.MAX_VALUE, Math.max(0, count)));
+        return leave(task, SysResult.ok());
+    }
+
+    /** setrlimit(RLIMIT_NOFILE): new fds at or above the limit fail with EMFILE. */
+    public SysResult setFdLimit(Task task, long limit) {
+        enter(task, "do_prlimit");
+        if (limit < 0 || limit > 1 << 20) {
+            return leave(task, SysResult.err(Errno.EINVAL, "limit " + limit + " is out of range"));
+        }
+        task.process().files().setLimit((int) limit);
+        return leave(task, SysResult.ok());
     }
 
     /** nanosleep(2) in virtual time. */
