@@ -11,6 +11,7 @@ import dev.gemulator.kernel.proc.Process;
 import dev.gemulator.kernel.proc.Syscalls;
 import dev.gemulator.kernel.vgem.Vgem;
 import dev.gemulator.sched.SequentialScheduler;
+import dev.gemulator.sched.TaskHungException;
 import java.util.List;
 
 /**
@@ -72,7 +73,11 @@ public final class Machine {
             tornDown = true;
             for (Process p : List.copyOf(kernel.processes())) {
                 if (p.tasks().stream().noneMatch(Task::isHung)) {
-                    syscalls.exit(p);
+                    try {
+                        syscalls.exit(p);
+                    } catch (TaskHungException e) {
+                        // the exiting task sleeps for ever (reported); what it holds stays
+                    }
                 }
             }
             syscalls.runDelayedFput();

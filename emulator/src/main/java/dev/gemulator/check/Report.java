@@ -16,7 +16,9 @@ public record Report(Kind kind, String function, String detail, long step) {
         LEAK("leak"),
         DEADLOCK("deadlock"),
         LOCK_ORDER("lock-order"),
-        LOCK_MISUSE("lock-misuse");
+        LOCK_MISUSE("lock-misuse"),
+        /** Not a checker's: explore's word for a schedule in which a stated expectation failed. */
+        EXPECTATION("expectation");
 
         private final String label;
 

@@ -48,11 +48,21 @@ public final class Explorer {
     }
 
     /** One schedule: the reports of the run with this seed. */
+    /**
+     * One schedule: the checkers' reports of the run with this seed, and an
+     * EXPECTATION finding when a statement's stated expectation failed.
+     */
     public static List<Report> runOne(Script script, Profile profile, Runner.RunOptions options) {
         Machine m = new Machine(profile);
         PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
-        new Runner(m, sink, options).run(script);
-        return m.checkers().reports();
+        Runner runner = new Runner(m, sink, options);
+        runner.run(script);
+        List<Report> out = new ArrayList<>(m.checkers().reports());
+        if (runner.firstFailure() != null) {
+            out.add(new Report(Report.Kind.EXPECTATION, "line " + runner.firstFailedStatement().line(),
+                    runner.firstFailure(), 0));
+        }
+        return out;
     }
 
     public static Result explore(Script script, Config config) {

@@ -40,6 +40,8 @@ public final class Runner {
     private final Map<String, Process> procs = new LinkedHashMap<>();
     private final Scope top = new Scope(null);
     private long longestParSteps;
+    private Script.Stmt firstFailedStmt;
+    private String firstFailure;
     private final RunOptions options;
     private final Random random;
     private int passed;
@@ -131,6 +133,16 @@ public final class Runner {
                 new RunOptions(0, "random", 1, 1));
         r.run(script);
         return Math.max(1, r.longestParSteps());
+    }
+
+    /** The first statement whose expectation failed, or null. */
+    public Script.Stmt firstFailedStatement() {
+        return firstFailedStmt;
+    }
+
+    /** What the first failed expectation was ("line 9: gem_close expected EINVAL, got ok"), or null. */
+    public String firstFailure() {
+        return firstFailure;
     }
 
     public int passed() {
@@ -268,6 +280,11 @@ public final class Runner {
             passed++;
         } else {
             failed++;
+            if (firstFailure == null) {
+                firstFailedStmt = s;
+                firstFailure = "line " + s.line() + ": " + s.op().opName() + " expected "
+                        + (expected.isOk() ? "ok" : expected.name()) + ", got " + (r.isOk() ? "ok" : r.errno().name());
+            }
         }
     }
 

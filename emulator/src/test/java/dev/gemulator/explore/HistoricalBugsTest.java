@@ -31,18 +31,28 @@ class HistoricalBugsTest {
     }
 
     private static void reproducesOnlyUnder(Profile profile, String file, Report.Kind kind, String function) throws Exception {
+        reproduces(List.of(profile), List.of(Profile.MODERN), file, kind, function);
+    }
+
+    /** Found under each of {@code buggy} and replayed from its seed; nothing at all under each of {@code fixed}. */
+    private static void reproduces(List<Profile> buggy, List<Profile> fixed, String file, Report.Kind kind,
+            String function) throws Exception {
         Script s = scenario(file);
-        Explorer.Result old = explore(s, profile, "pos");
-        assertTrue(old.found(kind, function), file + " under " + profile.name() + ": " + old.findings());
-        Explorer.Finding f = old.findings().stream().filter(x -> x.kind() == kind && x.function().equals(function))
-                .findFirst().orElseThrow();
-        System.out.println(file + ": " + f.key() + " first at seed " + f.firstSeed() + ", in " + f.schedules()
-                + " of " + SCHEDULES + " schedules");
-        List<Report> replay = Explorer.runOne(s, profile, new Runner.RunOptions(f.firstSeed(), "pos", 3, 1000));
-        assertTrue(replay.stream().anyMatch(r -> r.kind() == kind && r.function().equals(function)),
-                "seed " + f.firstSeed() + " replays the finding");
-        Explorer.Result modern = explore(s, Profile.MODERN, "pos");
-        assertEquals(List.of(), modern.findings(), file + " under 6.x");
+        for (Profile profile : buggy) {
+            Explorer.Result old = explore(s, profile, "pos");
+            assertTrue(old.found(kind, function), file + " under " + profile.name() + ": " + old.findings());
+            Explorer.Finding f = old.findings().stream().filter(x -> x.kind() == kind && x.function().equals(function))
+                    .findFirst().orElseThrow();
+            System.out.println(file + " under " + profile.name() + ": " + f.key() + " first at seed " + f.firstSeed()
+                    + ", in " + f.schedules() + " of " + SCHEDULES + " schedules");
+            List<Report> replay = Explorer.runOne(s, profile, new Runner.RunOptions(f.firstSeed(), "pos", 3, 1000));
+            assertTrue(replay.stream().anyMatch(r -> r.kind() == kind && r.function().equals(function)),
+                    "seed " + f.firstSeed() + " replays the finding");
+        }
+        for (Profile profile : fixed) {
+            Explorer.Result result = explore(s, profile, "pos");
+            assertEquals(List.of(), result.findings(), file + " under " + profile.name());
+        }
     }
 
     @Test
@@ -69,5 +79,47 @@ class HistoricalBugsTest {
     @Test
     void closingAHandleInItsCreationWindowLeaksOn311() throws Exception {
         reproducesOnlyUnder(Profile.V3_11, "v3.11/l_create_window.gem", Report.Kind.LEAK, "drm_gem_object_free");
+    }
+
+    @Test
+    void staleMembersOfTheSeedCommitLeakAndWarnAtCloseUntil312() throws Exception {
+        reproduces(List.of(Profile.SEED, Profile.SEED_TYPOFIX), List.of(Profile.V3_12, Profile.MODERN),
+                "seed/s_l.gem", Report.Kind.WARN, "drm_prime_destroy_file_private");
+    }
+
+    @Test
+    void theSeedCommitGivesASecondHandleToAReimportedExportOfAnOpenedName() throws Exception {
+        reproduces(List.of(Profile.SEED, Profile.SEED_TYPOFIX), List.of(Profile.V3_12, Profile.MODERN),
+                "seed/s_dup.gem", Report.Kind.EXPECTATION, "line 14");
+    }
+
+    @Test
+    void theTypoDeadlocksAFailedImportOnlyAsMerged() throws Exception {
+        reproduces(List.of(Profile.SEED), List.of(Profile.SEED_TYPOFIX, Profile.V3_12, Profile.MODERN),
+                "seed/typo_deadlock.gem", Report.Kind.DEADLOCK, "schedule");
+    }
+
+    @Test
+    void theImportFailPathDeadlocksOnThePrimeLockUntilItWasRestructured() throws Exception {
+        reproduces(List.of(Profile.SEED, Profile.SEED_TYPOFIX, Profile.V3_12), List.of(Profile.MODERN),
+                "seed/fail_path_deadlock.gem", Report.Kind.DEADLOCK, "schedule");
+    }
+
+    @Test
+    void theSeedCommitLeaksThePrimeLockWhenCachingFails() throws Exception {
+        reproduces(List.of(Profile.SEED, Profile.SEED_TYPOFIX), List.of(Profile.V3_12, Profile.MODERN),
+                "seed/prime_lock_leak.gem", Report.Kind.LOCK_MISUSE, "syscall_exit_to_user_mode");
+    }
+
+    @Test
+    void anExportWithoutAFreeFdUnderflowsTheObjectsRefcountUntil312() throws Exception {
+        reproduces(List.of(Profile.SEED, Profile.SEED_TYPOFIX), List.of(Profile.V3_12, Profile.MODERN),
+                "seed/emfile_underflow.gem", Report.Kind.REFCOUNT_UNDERFLOW, "drm_gem_dmabuf_release");
+    }
+
+    @Test
+    void gemOpenReadsTheSizeOfAFreedObjectUntil2020() throws Exception {
+        reproduces(List.of(Profile.SEED, Profile.V3_12), List.of(Profile.MODERN),
+                "seed/gem_open_uaf.gem", Report.Kind.USE_AFTER_FREE, "drm_gem_open_ioctl");
     }
 }
