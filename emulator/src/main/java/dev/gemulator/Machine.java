@@ -37,6 +37,11 @@ public final class Machine {
         this(Profile.MODERN);
     }
 
+    /** Adds an observer beside the checkers (a trace recorder). */
+    public void observe(dev.gemulator.kernel.KernelObserver observer) {
+        kernel.setObserver(dev.gemulator.kernel.KernelObserver.tee(kernel.observer(), observer));
+    }
+
     public Kernel kernel() {
         return kernel;
     }

@@ -57,6 +57,9 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the result as JSON")
     private boolean json;
 
+    @Option(names = "--check-determinism", description = "run every schedule twice and compare the trace hashes")
+    private boolean checkDeterminism;
+
     @Override
     public Integer call() throws Exception {
         Profile p = Profile.byName(profile);
@@ -81,8 +84,15 @@ public final class ExploreCommand implements Callable<Integer> {
         if (strategy.equals("pct") && pctSteps <= 0) {
             pctSteps = Runner.measureSteps(script, p);
         }
-        Explorer.Result result = Explorer.explore(script, new Explorer.Config(p,
-                new Runner.RunOptions(baseSeed, strategy, pctDepth, pctSteps), baseSeed, schedules, jobs));
+        Explorer.Result result;
+        try {
+            result = Explorer.explore(script, new Explorer.Config(p,
+                    new Runner.RunOptions(baseSeed, strategy, pctDepth, pctSteps), baseSeed, schedules, jobs,
+                    checkDeterminism));
+        } catch (Explorer.NondeterminismException e) {
+            System.err.println("gemulator: NONDETERMINISM (an emulator bug): " + e.getMessage());
+            return 1;
+        }
         if (json) {
             printJson(result);
         } else {
@@ -103,6 +113,9 @@ public final class ExploreCommand implements Callable<Integer> {
                 strategy.equals("pct") ? " (d=" + pctDepth + ", k=" + pctSteps + ")" : "", baseSeed, baseSeed + schedules - 1);
         System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s, %d jobs)%n", schedules, seconds,
                 schedules / seconds, jobs);
+        if (checkDeterminism) {
+            System.out.println("determinism: every schedule ran twice with identical trace hashes");
+        }
         if (findings.isEmpty()) {
             System.out.println("findings: none");
             return;

@@ -6,6 +6,8 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.trace.Traces;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +43,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
     private int pctDepth;
 
+    @Option(names = "--trace", paramLabel = "OUT", description = "write the run's trace (length-delimited protobuf) to OUT")
+    private Path traceOut;
+
     @Option(names = "--pct-steps", defaultValue = "0",
             description = "PCT's step count k (default: measured with one random run)")
     private long pctSteps;
@@ -71,7 +76,30 @@ public final class RunCommand implements Callable<Integer> {
                 return Runner.PARSE_ERROR;
             }
         }
-        return runScript(file.toString(), text, p, new Runner.RunOptions(seed, strategy, pctDepth, pctSteps), System.out);
+        Runner.RunOptions options = new Runner.RunOptions(seed, strategy, pctDepth, pctSteps);
+        if (traceOut != null) {
+            return runTraced(file.toString(), text, p, options);
+        }
+        return runScript(file.toString(), text, p, options, System.out);
+    }
+
+    private int runTraced(String path, String text, Profile p, Runner.RunOptions options) throws IOException {
+        Script script;
+        try {
+            script = Parser.parse(path, text);
+        } catch (ParseException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return Runner.PARSE_ERROR;
+        }
+        PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
+        Traces.Recorded rec = Traces.run(script, Traces.header(path, text, p, options), p, options, out);
+        out.flush();
+        try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(traceOut))) {
+            TraceRecorder.write(rec.records(), os);
+        }
+        System.err.println("gemulator: trace of " + rec.records().size() + " records written to " + traceOut
+                + " (sha256 " + rec.hash() + ")");
+        return rec.exitStatus();
     }
 
     /** Parses and runs a scenario; returns the exit status. */

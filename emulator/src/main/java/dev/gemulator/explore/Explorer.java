@@ -26,8 +26,19 @@ import java.util.concurrent.Future;
  */
 public final class Explorer {
 
-    /** What to explore. */
-    public record Config(Profile profile, Runner.RunOptions options, long firstSeed, int schedules, int jobs) {
+    /** What to explore; with {@code checkDeterminism} every schedule runs twice and the trace hashes must match. */
+    public record Config(Profile profile, Runner.RunOptions options, long firstSeed, int schedules, int jobs,
+            boolean checkDeterminism) {
+        public Config(Profile profile, Runner.RunOptions options, long firstSeed, int schedules, int jobs) {
+            this(profile, options, firstSeed, schedules, jobs, false);
+        }
+    }
+
+    /** Two runs of one schedule recorded different traces: a bug of the emulator, never of the model. */
+    public static final class NondeterminismException extends RuntimeException {
+        public NondeterminismException(String message) {
+            super(message);
+        }
     }
 
     /** A distinct finding. */
@@ -65,6 +76,19 @@ public final class Explorer {
         return out;
     }
 
+    /** One schedule run twice with traces: the reports, after checking both traces are the same. */
+    static List<Report> runTwiceAndCompare(Script script, Profile profile, Runner.RunOptions options) {
+        dev.gemulator.proto.v1.TraceHeader h = dev.gemulator.proto.v1.TraceHeader.newBuilder()
+                .setProfile(profile.name()).setSeed(options.seed()).setStrategy(options.strategy()).build();
+        var first = dev.gemulator.trace.Traces.run(script, h, profile, options);
+        var second = dev.gemulator.trace.Traces.run(script, h, profile, options);
+        if (!first.hash().equals(second.hash())) {
+            int at = dev.gemulator.trace.Traces.firstDivergence(first.records(), second.records());
+            throw new NondeterminismException("seed " + options.seed() + ": two runs differ at trace record " + at);
+        }
+        return runOne(script, profile, options);
+    }
+
     public static Result explore(Script script, Config config) {
         long start = System.nanoTime();
         List<List<Report>> outcomes = new ArrayList<>(Collections.nCopies(config.schedules(), List.of()));
@@ -75,7 +99,9 @@ public final class Explorer {
                 long seed = config.firstSeed() + i;
                 Runner.RunOptions o = config.options();
                 Runner.RunOptions withSeed = new Runner.RunOptions(seed, o.strategy(), o.pctDepth(), o.pctMaxSteps());
-                futures.add(pool.submit(() -> runOne(script, config.profile(), withSeed)));
+                futures.add(pool.submit(() -> config.checkDeterminism()
+                        ? runTwiceAndCompare(script, config.profile(), withSeed)
+                        : runOne(script, config.profile(), withSeed)));
             }
             for (int i = 0; i < futures.size(); i++) {
                 outcomes.set(i, futures.get(i).get());
@@ -84,6 +110,9 @@ public final class Explorer {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("exploration interrupted", e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof NondeterminismException n) {
+                throw n;
+            }
             throw new IllegalStateException("a schedule failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();

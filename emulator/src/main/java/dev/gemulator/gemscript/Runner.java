@@ -41,6 +41,8 @@ public final class Runner {
     private final Scope top = new Scope(null);
     private long longestParSteps;
     private Script.Stmt firstFailedStmt;
+    private final int[] replayCursor = new int[1];
+    private dev.gemulator.trace.TraceRecorder recorder;
     private String firstFailure;
     private final RunOptions options;
     private final Random random;
@@ -48,18 +50,28 @@ public final class Runner {
     private int failed;
     private java.util.function.Consumer<Script.Stmt> beforeStatement = st -> { };
 
-    /** How the threads of {@code par} blocks are interleaved: the seed and the strategy. */
-    public record RunOptions(long seed, String strategy, int pctDepth, long pctMaxSteps) {
+    /**
+     * How the threads of {@code par} blocks are interleaved: the seed, the
+     * strategy ("random", "pct", "pos") and, to replay a recorded schedule,
+     * its decisions.
+     */
+    public record RunOptions(long seed, String strategy, int pctDepth, long pctMaxSteps, int[] replayDecisions) {
         public static final RunOptions DEFAULT = new RunOptions(0, "random", 3, 10_000);
 
-        Strategy newStrategy() {
-            return switch (strategy) {
+        public RunOptions(long seed, String strategy, int pctDepth, long pctMaxSteps) {
+            this(seed, strategy, pctDepth, pctMaxSteps, null);
+        }
+
+        /** The strategy of a par block; with recorded decisions, a replay of them. */
+        Strategy newStrategy(int[] replayCursor) {
+            Strategy s = switch (strategy) {
                 case "random" -> new Strategy.RandomWalk();
                 case "pct" -> new Strategy.Pct(pctDepth, pctMaxSteps);
                 case "pos" -> new Strategy.Pos();
                 default -> throw new IllegalArgumentException("unknown strategy '" + strategy
                         + "' (known: random, pct, pos)");
             };
+            return replayDecisions == null ? s : new Strategy.Replay(replayDecisions, replayCursor, s);
         }
     }
 
@@ -97,19 +109,37 @@ public final class Runner {
     /** Runs the script to the end, tears the machine down and prints the summary. Returns the exit status. */
     public int run(Script script) {
         if (hasPar(script.nodes())) {
-            out.println("seed " + options.seed() + " strategy " + options.strategy());
+            print("seed " + options.seed() + " strategy " + options.strategy());
         }
         runNodes(script.nodes(), null, top);
         List<Report> reports = machine.teardown();
         for (Report r : reports) {
-            out.println(r.line());
+            print(r.line());
+            if (recorder != null) {
+                recorder.report(r);
+            }
         }
-        out.println("expectations: " + passed + " passed, " + failed + " failed");
+        print("expectations: " + passed + " passed, " + failed + " failed");
         out.flush();
-        if (!reports.isEmpty()) {
-            return KERNEL_BUG;
+        int exit = !reports.isEmpty() ? KERNEL_BUG : failed == 0 ? OK : EXPECTATION_FAILED;
+        if (recorder != null) {
+            recorder.end(exit);
         }
-        return failed == 0 ? OK : EXPECTATION_FAILED;
+        return exit;
+    }
+
+    /** Records the run (steps, decisions, lines, reports) into {@code recorder}. */
+    public Runner traceTo(dev.gemulator.trace.TraceRecorder recorder) {
+        this.recorder = recorder;
+        machine.observe(recorder);
+        return this;
+    }
+
+    private void print(String line) {
+        out.println(line);
+        if (recorder != null) {
+            recorder.line(line);
+        }
     }
 
     /** Calls {@code hook} before each statement runs (the demo narrates with it). */
@@ -187,11 +217,14 @@ public final class Runner {
             Scope scope = new Scope(top);
             specs.add(new InterleavingScheduler.ThreadSpec(name, task, () -> runNodes(t.body(), task, scope)));
         }
-        Strategy strategy = options.newStrategy();
+        Strategy strategy = options.newStrategy(replayCursor);
         InterleavingScheduler sched = new InterleavingScheduler(machine.kernel(), strategy, random);
+        if (recorder != null) {
+            sched.onDecision(recorder);
+        }
         sched.run(specs);
         longestParSteps = Math.max(longestParSteps, sched.steps());
-        out.println("par " + p.line() + ": " + strategy.describe() + ", " + sched.steps() + " steps, "
+        print("par " + p.line() + ": " + strategy.describe() + ", " + sched.steps() + " steps, "
                 + sched.decisions().size() + " decisions");
     }
 
@@ -236,12 +269,12 @@ public final class Runner {
         StringBuilder line = new StringBuilder().append(s.line()).append(' ').append(thread != null ? thread.name() : s.proc()).append(' ')
                 .append(s.op().opName()).append(' ');
         if (unbound != null) {
-            out.println(line.append("skip unbound $").append(unbound));
+            print(line.append("skip unbound $").append(unbound).toString());
             failed++;
             return;
         }
         if (p.tasks().stream().anyMatch(Task::isHung)) {
-            out.println(line.append("skip hung"));
+            print(line.append("skip hung").toString());
             failed++;
             return;
         }
@@ -249,7 +282,7 @@ public final class Runner {
         try {
             r = execute(s, p, task, a, bytes);
         } catch (TaskHungException e) {
-            out.println(line.append("hung"));
+            print(line.append("hung").toString());
             failed++;
             return;
         }
@@ -270,7 +303,7 @@ public final class Runner {
                 }
             }
         }
-        out.println(line);
+        print(line.toString());
         if (thread != null && s.expect() == null) {
             passed++;
             return;

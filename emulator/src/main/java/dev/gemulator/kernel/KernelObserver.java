@@ -53,4 +53,75 @@ public interface KernelObserver {
     /** A kernel object is freed (its memory goes back). */
     default void freed(String function, KObject object) {
     }
+
+    /** Both observers, {@code first} told first. */
+    static KernelObserver tee(KernelObserver first, KernelObserver second) {
+        return new KernelObserver() {
+            @Override
+            public void step(Task task, String function, StepKind kind, Object subject) {
+                first.step(task, function, kind, subject);
+                second.step(task, function, kind, subject);
+            }
+
+            @Override
+            public void useAfterFree(String function, KObject object, String access) {
+                first.useAfterFree(function, object, access);
+                second.useAfterFree(function, object, access);
+            }
+
+            @Override
+            public void refcountUnderflow(String function, KObject object) {
+                first.refcountUnderflow(function, object);
+                second.refcountUnderflow(function, object);
+            }
+
+            @Override
+            public void refcountAddOnZero(String function, KObject object) {
+                first.refcountAddOnZero(function, object);
+                second.refcountAddOnZero(function, object);
+            }
+
+            @Override
+            public void refcountOverflow(String function, KObject object) {
+                first.refcountOverflow(function, object);
+                second.refcountOverflow(function, object);
+            }
+
+            @Override
+            public void warn(String function, String condition, Object... objects) {
+                first.warn(function, condition, objects);
+                second.warn(function, condition, objects);
+            }
+
+            @Override
+            public void lockMisuse(String function, Lock lock, String what) {
+                first.lockMisuse(function, lock, what);
+                second.lockMisuse(function, lock, what);
+            }
+
+            @Override
+            public void lockHeldAtSyscallExit(Task task, Lock lock) {
+                first.lockHeldAtSyscallExit(task, lock);
+                second.lockHeldAtSyscallExit(task, lock);
+            }
+
+            @Override
+            public void hung(Task task, String function, Object waitingFor) {
+                first.hung(task, function, waitingFor);
+                second.hung(task, function, waitingFor);
+            }
+
+            @Override
+            public void created(KObject object) {
+                first.created(object);
+                second.created(object);
+            }
+
+            @Override
+            public void freed(String function, KObject object) {
+                first.freed(function, object);
+                second.freed(function, object);
+            }
+        };
+    }
 }

@@ -39,6 +39,11 @@ public final class InterleavingScheduler implements Scheduler {
         }
     }
 
+    /** Told of every decision: the step count, the chosen thread and the runnable ones. */
+    public interface DecisionListener {
+        void decided(long step, int thread, List<Integer> runnable);
+    }
+
     /** One thread to run: its task and what it does. */
     public record ThreadSpec(String name, Task task, Runnable body) {
     }
@@ -54,11 +59,17 @@ public final class InterleavingScheduler implements Scheduler {
     private int live;
     private boolean aborted;
     private Throwable failure;
+    private DecisionListener listener = (step, thread, runnable) -> { };
 
     public InterleavingScheduler(Kernel kernel, Strategy strategy, Random random) {
         this.kernel = kernel;
         this.strategy = strategy;
         this.random = random;
+    }
+
+    public InterleavingScheduler onDecision(DecisionListener l) {
+        this.listener = l;
+        return this;
     }
 
     /** The decisions taken where more than one thread could run, as thread indexes. */
@@ -165,6 +176,7 @@ public final class InterleavingScheduler implements Scheduler {
         }
         KThread t = strategy.pick(runnable, runningOrNull, steps, random);
         decisions.add(t.index());
+        listener.decided(steps, t.index(), runnable.stream().map(KThread::index).toList());
         return t;
     }
 

@@ -151,33 +151,54 @@ public interface Strategy {
         }
     }
 
-    /** Replays a recorded list of decisions (thread indexes), then runs the lowest runnable thread. */
+    /**
+     * Replays a recorded list of decisions (thread indexes), shared by every
+     * par block of the run in order, then runs the lowest runnable thread.
+     * It wraps the strategy the recording used, so that it draws the same
+     * random numbers and describes itself the same way: a replay prints and
+     * records exactly what the original run did.
+     */
     final class Replay implements Strategy {
         private final int[] decisions;
-        private int next;
+        private final int[] cursor;
+        private final Strategy original;
 
-        public Replay(int[] decisions) {
+        /** {@code cursor[0]} is the next decision to use; par blocks of one run share it. */
+        public Replay(int[] decisions, int[] cursor, Strategy original) {
             this.decisions = decisions;
+            this.cursor = cursor;
+            this.original = original;
+        }
+
+        @Override
+        public void start(List<KThread> threads, Random random) {
+            original.start(threads, random);
         }
 
         @Override
         public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
-            if (next < decisions.length) {
-                int want = decisions[next++];
+            if (cursor[0] < decisions.length) {
+                int next = cursor[0]++;
+                int want = decisions[next];
                 for (KThread t : runnable) {
                     if (t.index() == want) {
                         return t;
                     }
                 }
-                throw new IllegalStateException("replay diverged at decision " + (next - 1) + ": thread " + want
+                throw new IllegalStateException("replay diverged at decision " + next + ": thread " + want
                         + " is not runnable");
             }
             return runnable.get(0);
         }
 
         @Override
+        public void stepped(KThread ran, Object subject, List<KThread> all, Random random) {
+            original.stepped(ran, subject, all, random);
+        }
+
+        @Override
         public String describe() {
-            return "replay decisions=" + decisions.length;
+            return original.describe();
         }
     }
 }

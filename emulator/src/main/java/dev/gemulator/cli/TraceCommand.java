@@ -1,0 +1,54 @@
+package dev.gemulator.cli;
+
+import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.trace.Traces;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code gemulator trace show TRACE}: the trace as a text timeline, one step a line, in the spirit of ftrace. */
+@Command(name = "trace", mixinStandardHelpOptions = true, description = "Reads traces.",
+        subcommands = TraceCommand.Show.class)
+public final class TraceCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    private picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Prints a trace as a timeline: virtual time, step, task, step kind, kernel function, object.")
+    static final class Show implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "TRACE")
+        private Path trace;
+
+        @Override
+        public Integer call() {
+            List<TraceRecord> records;
+            try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
+                records = TraceRecorder.read(in);
+            } catch (IOException e) {
+                System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
+                return 2;
+            }
+            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+                    StandardCharsets.UTF_8);
+            for (TraceRecord r : records) {
+                out.println(Traces.show(r));
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}

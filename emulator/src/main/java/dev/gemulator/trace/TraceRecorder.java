@@ -1,0 +1,112 @@
+package dev.gemulator.trace;
+
+import dev.gemulator.check.Report;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.KernelObserver;
+import dev.gemulator.kernel.StepKind;
+import dev.gemulator.kernel.Task;
+import dev.gemulator.proto.v1.TraceDecision;
+import dev.gemulator.proto.v1.TraceEnd;
+import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.proto.v1.TraceLine;
+import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.proto.v1.TraceReport;
+import dev.gemulator.proto.v1.TraceStep;
+import dev.gemulator.sched.InterleavingScheduler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Records a run as trace records: every step of kernel code (who, where,
+ * what, on which object, at what virtual time), every scheduling decision,
+ * every output line and report. Two runs of the same schedule give the same
+ * records, so the SHA-256 of the encoded records identifies a run.
+ */
+public final class TraceRecorder implements KernelObserver, InterleavingScheduler.DecisionListener {
+    private final Kernel kernel;
+    private final List<TraceRecord> records = new ArrayList<>();
+    private long steps;
+
+    public TraceRecorder(Kernel kernel, TraceHeader header) {
+        this.kernel = kernel;
+        records.add(TraceRecord.newBuilder().setHeader(header).build());
+    }
+
+    @Override
+    public void step(Task task, String function, StepKind kind, Object subject) {
+        steps++;
+        records.add(TraceRecord.newBuilder().setStep(TraceStep.newBuilder()
+                .setIndex(steps)
+                .setTimeNs(kernel.clock().nowNanos())
+                .setTask(task == null ? "" : task.name())
+                .setFunction(function)
+                .setKind(kind.name())
+                .setSubject(subject == null ? "" : subject.toString())).build());
+    }
+
+    @Override
+    public void decided(long step, int thread, List<Integer> runnable) {
+        records.add(TraceRecord.newBuilder().setDecision(TraceDecision.newBuilder()
+                .setStep(steps).setThread(thread).addAllRunnable(runnable)).build());
+    }
+
+    public void line(String text) {
+        records.add(TraceRecord.newBuilder().setLine(TraceLine.newBuilder().setText(text)).build());
+    }
+
+    public void report(Report r) {
+        records.add(TraceRecord.newBuilder().setReport(TraceReport.newBuilder().setKind(r.kind().label())
+                .setFunction(r.function()).setDetail(r.detail()).setStep(r.step())).build());
+    }
+
+    public void end(int exitStatus) {
+        records.add(TraceRecord.newBuilder().setEnd(TraceEnd.newBuilder().setExitStatus(exitStatus).setSteps(steps))
+                .build());
+    }
+
+    public List<TraceRecord> records() {
+        return records;
+    }
+
+    /** The decisions of the run, in order (what the replay strategy follows). */
+    public static int[] decisions(List<TraceRecord> records) {
+        return records.stream().filter(TraceRecord::hasDecision).mapToInt(r -> r.getDecision().getThread()).toArray();
+    }
+
+    /** Writes the records length-delimited. */
+    public static void write(List<TraceRecord> records, OutputStream out) throws IOException {
+        for (TraceRecord r : records) {
+            r.writeDelimitedTo(out);
+        }
+        out.flush();
+    }
+
+    /** Reads length-delimited records up to the end of the stream. */
+    public static List<TraceRecord> read(InputStream in) throws IOException {
+        List<TraceRecord> out = new ArrayList<>();
+        TraceRecord r;
+        while ((r = TraceRecord.parseDelimitedFrom(in)) != null) {
+            out.add(r);
+        }
+        return out;
+    }
+
+    /** SHA-256 over the encoded records, in hex. */
+    public static String hash(List<TraceRecord> records) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            for (TraceRecord r : records) {
+                d.update(r.toByteArray());
+            }
+            return HexFormat.of().formatHex(d.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

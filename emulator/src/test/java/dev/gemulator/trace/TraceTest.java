@@ -1,0 +1,68 @@
+package dev.gemulator.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.explore.Explorer;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.TraceRecord;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Traces: written, read back, replayed to the same bytes; different schedules differ. */
+class TraceTest {
+
+    private static String text() throws Exception {
+        return Files.readString(Path.of(System.getProperty("gemulator.repo", ".."), "scenarios/export_vs_gem_close.gem"));
+    }
+
+    @Test
+    void aTraceReadsBackAndItsReplayIsRecordForRecordTheSame() throws Exception {
+        String text = text();
+        Script s = Parser.parse("export_vs_gem_close.gem", text);
+        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
+        Traces.Recorded rec = Traces.run(s, Traces.header("export_vs_gem_close.gem", text, Profile.V3_11, o), Profile.V3_11, o);
+        assertEquals(3, rec.exitStatus(), "seed 31 hits the 3.11 use-after-free");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        TraceRecorder.write(rec.records(), bytes);
+        List<TraceRecord> read = TraceRecorder.read(new ByteArrayInputStream(bytes.toByteArray()));
+        assertEquals(rec.records(), read);
+        assertTrue(read.stream().anyMatch(r -> r.hasReport() && r.getReport().getKind().equals("use-after-free")));
+        assertTrue(read.stream().filter(TraceRecord::hasStep).count() > 500);
+
+        Traces.Recorded again = Traces.run(s, read.get(0).getHeader(), Profile.V3_11, Traces.replayOptions(read));
+        assertEquals(-1, Traces.firstDivergence(read, again.records()));
+        assertEquals(rec.hash(), again.hash());
+    }
+
+    @Test
+    void anotherSeedGivesAnotherTraceAndTheDivergenceIsNamed() throws Exception {
+        String text = text();
+        Script s = Parser.parse("e.gem", text);
+        Runner.RunOptions a = new Runner.RunOptions(1, "random", 3, 1000);
+        Runner.RunOptions b = new Runner.RunOptions(2, "random", 3, 1000);
+        var ra = Traces.run(s, Traces.header("e.gem", text, Profile.MODERN, a), Profile.MODERN, a);
+        var rb = Traces.run(s, Traces.header("e.gem", text, Profile.MODERN, a), Profile.MODERN, b);
+        assertNotEquals(ra.hash(), rb.hash());
+        int at = Traces.firstDivergence(ra.records(), rb.records());
+        assertTrue(at > 0, "the header and the first steps agree, then they part: " + at);
+    }
+
+    @Test
+    void everyProfileRunsEverySchedulesTwiceToTheSameTrace() throws Exception {
+        Script s = Parser.parse("e.gem", text());
+        for (Profile p : Profile.ALL) {
+            for (String strategy : List.of("random", "pct", "pos")) {
+                Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, strategy, 3, 800), 1, 20, 2, true));
+            }
+        }
+    }
+}
