@@ -28,6 +28,8 @@ public final class Checkers implements KernelObserver {
     private final Set<String> seen = new java.util.HashSet<>();
     private final LinkedHashSet<DmaFence> liveFences = new LinkedHashSet<>();
     private long steps;
+    /** lockdep's dependency graph over lock classes (lock names): an edge A to B means B was taken holding A. */
+    private final java.util.Map<String, java.util.LinkedHashSet<String>> lockOrder = new java.util.LinkedHashMap<>();
 
     public List<Report> reports() {
         return Collections.unmodifiableList(reports);
@@ -88,6 +90,42 @@ public final class Checkers implements KernelObserver {
     @Override
     public void lockMisuse(String function, Lock lock, String what) {
         add(Report.Kind.LOCK_MISUSE, function, what);
+    }
+
+    /**
+     * lockdep: taking {@code lock} while holding others adds the edges
+     * held -> lock; if {@code lock} already leads to a held one, the two
+     * orders can deadlock, whether or not they did in this run.
+     */
+    @Override
+    public void lockAcquired(Task task, Lock lock) {
+        String b = lock.name();
+        for (Lock heldLock : task.held()) {
+            String a = heldLock.name();
+            if (heldLock == lock || a.equals(b)) {
+                continue;
+            }
+            if (reaches(b, a)) {
+                add(Report.Kind.LOCK_ORDER, "lock_acquire", task + " takes " + b + " while holding " + a
+                        + ", but " + a + " was taken while holding " + b + " before: possible circular locking");
+            }
+            lockOrder.computeIfAbsent(a, k -> new java.util.LinkedHashSet<>()).add(b);
+        }
+    }
+
+    private boolean reaches(String from, String to) {
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(from));
+        Set<String> seenNodes = new java.util.HashSet<>();
+        while (!todo.isEmpty()) {
+            String n = todo.poll();
+            if (n.equals(to)) {
+                return true;
+            }
+            if (seenNodes.add(n)) {
+                todo.addAll(lockOrder.getOrDefault(n, new java.util.LinkedHashSet<>()));
+            }
+        }
+        return false;
     }
 
     @Override

@@ -38,6 +38,10 @@ public interface KernelObserver {
     default void lockMisuse(String function, Lock lock, String what) {
     }
 
+    /** {@code task} has taken {@code lock}; it is last in the task's held locks. */
+    default void lockAcquired(Task task, Lock lock) {
+    }
+
     /** A task is about to return to user space while holding a lock. */
     default void lockHeldAtSyscallExit(Task task, Lock lock) {
     }
@@ -97,6 +101,12 @@ public interface KernelObserver {
             public void lockMisuse(String function, Lock lock, String what) {
                 first.lockMisuse(function, lock, what);
                 second.lockMisuse(function, lock, what);
+            }
+
+            @Override
+            public void lockAcquired(Task task, Lock lock) {
+                first.lockAcquired(task, lock);
+                second.lockAcquired(task, lock);
             }
 
             @Override

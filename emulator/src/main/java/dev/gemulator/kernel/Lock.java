@@ -51,6 +51,7 @@ public abstract sealed class Lock permits Mutex, SpinLock {
         owner = me;
         if (me != null) {
             me.held().add(this);
+            kernel.observer().lockAcquired(me, this);
         }
     }
 

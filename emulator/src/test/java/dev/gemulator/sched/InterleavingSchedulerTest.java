@@ -88,6 +88,11 @@ class InterleavingSchedulerTest {
                         b.unlock("f2");
                     })));
             List<Report> dl = m.checkers().reports().stream().filter(r -> r.kind() == Report.Kind.DEADLOCK).toList();
+            List<Report> order = m.checkers().reports().stream().filter(r -> r.kind() == Report.Kind.LOCK_ORDER).toList();
+            if (dl.isEmpty()) {
+                assertEquals(1, order.size(), "lockdep sees the inversion without a deadlock, seed " + seed);
+                assertTrue(order.get(0).detail().contains("possible circular locking"), order.get(0).detail());
+            }
             if (!dl.isEmpty()) {
                 deadlocks++;
                 assertEquals(2, dl.size(), dl.toString());
