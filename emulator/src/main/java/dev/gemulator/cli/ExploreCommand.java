@@ -60,6 +60,10 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--check-determinism", description = "run every schedule twice and compare the trace hashes")
     private boolean checkDeterminism;
 
+    @Option(names = "--shrink", description = "shrink each finding's schedule to the fewest preemptions, write its trace"
+            + " and print it as a table, one column per thread")
+    private boolean shrink;
+
     @Override
     public Integer call() throws Exception {
         Profile p = Profile.byName(profile);
@@ -98,7 +102,32 @@ public final class ExploreCommand implements Callable<Integer> {
         } else {
             printText(result);
         }
+        if (shrink) {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            for (Explorer.Finding f : result.findings()) {
+                shrinkOne(script, p, text, f);
+            }
+        }
         return result.findings().isEmpty() ? 0 : 3;
+    }
+
+    private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {
+        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, pctDepth, pctSteps);
+        var shrunk = dev.gemulator.explore.Shrinker.shrink(script, p, o, dev.gemulator.trace.Traces.header(
+                file.toString(), text, p, o), f.key());
+        String base = file.getFileName().toString().replaceAll("\\.gem$", "");
+        Path out = Path.of(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".min.trace");
+        try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
+            dev.gemulator.trace.TraceRecorder.write(shrunk.trace(), os);
+        }
+        System.out.println();
+        System.out.println("== " + f.kind().label() + " in " + f.function());
+        System.out.println("   " + f.detail());
+        System.out.println("   seed " + f.firstSeed() + ", profile " + profile + ", strategy " + strategy + "; shrunk to "
+                + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs() + " runs)");
+        System.out.println("   replay: ./gemulator replay " + out + "    (original: " + replayCommand(f.firstSeed()) + ")");
+        System.out.println();
+        System.out.print(dev.gemulator.explore.FindingTable.render(shrunk.trace(), f.detail()));
     }
 
     private String replayCommand(long seed) {

@@ -41,7 +41,7 @@ public final class InterleavingScheduler implements Scheduler {
 
     /** Told of every decision: the step count, the chosen thread and the runnable ones. */
     public interface DecisionListener {
-        void decided(long step, int thread, List<Integer> runnable);
+        void decided(long step, int thread, List<Integer> runnable, int running);
     }
 
     /** One thread to run: its task and what it does. */
@@ -59,7 +59,7 @@ public final class InterleavingScheduler implements Scheduler {
     private int live;
     private boolean aborted;
     private Throwable failure;
-    private DecisionListener listener = (step, thread, runnable) -> { };
+    private DecisionListener listener = (step, thread, runnable, running) -> { };
 
     public InterleavingScheduler(Kernel kernel, Strategy strategy, Random random) {
         this.kernel = kernel;
@@ -176,7 +176,8 @@ public final class InterleavingScheduler implements Scheduler {
         }
         KThread t = strategy.pick(runnable, runningOrNull, steps, random);
         decisions.add(t.index());
-        listener.decided(steps, t.index(), runnable.stream().map(KThread::index).toList());
+        listener.decided(steps, t.index(), runnable.stream().map(KThread::index).toList(),
+                runningOrNull == null ? -1 : runningOrNull.index());
         return t;
     }
 

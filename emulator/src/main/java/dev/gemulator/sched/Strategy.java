@@ -153,7 +153,8 @@ public interface Strategy {
 
     /**
      * Replays a recorded list of decisions (thread indexes), shared by every
-     * par block of the run in order, then runs the lowest runnable thread.
+     * par block of the run in order. Past the end of the list it preempts no
+     * more: the running thread goes on while it can, else the lowest runnable.
      * It wraps the strategy the recording used, so that it draws the same
      * random numbers and describes itself the same way: a replay prints and
      * records exactly what the original run did.
@@ -188,7 +189,7 @@ public interface Strategy {
                 throw new IllegalStateException("replay diverged at decision " + next + ": thread " + want
                         + " is not runnable");
             }
-            return runnable.get(0);
+            return running != null && runnable.contains(running) ? running : runnable.get(0);
         }
 
         @Override

@@ -51,9 +51,9 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
     }
 
     @Override
-    public void decided(long step, int thread, List<Integer> runnable) {
+    public void decided(long step, int thread, List<Integer> runnable, int running) {
         records.add(TraceRecord.newBuilder().setDecision(TraceDecision.newBuilder()
-                .setStep(steps).setThread(thread).addAllRunnable(runnable)).build());
+                .setStep(steps).setThread(thread).addAllRunnable(runnable).setRunning(running)).build());
     }
 
     public void line(String text) {

@@ -201,7 +201,7 @@ public final class Syscalls {
 
     /** ioctl(2). Errors: EBADF; ENOTTY for a file without ioctls; the handler's. */
     public SysResult ioctl(Task task, long fd, Ioctl ioctl) {
-        enter(task, "__x64_sys_ioctl");
+        enter(task, ioctl.requestName());
         KFile f = fget(task, fd);
         if (f == null) {
             return badFd(task, fd);
