@@ -20,7 +20,8 @@ import java.util.Locale;
  * measures on the real kernel, so the two columns of ratios compare like
  * with like. Nothing here is asserted.
  *
- * <p>Usage: {@code ./gemulator bench [--rounds N] [--objects N]}
+ * <p>Usage: {@code ./gemulator bench [--rounds N] [--objects N]}, or
+ * {@code ./gemulator bench sched} for the interleaving benchmarks.
  */
 public final class Bench {
     private static final int OPS_PER_ROUND = 200_000;
@@ -57,7 +58,11 @@ public final class Bench {
         }
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("sched")) {
+            SchedBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         int rounds = 7;
         int objects = 1_000_000;
         for (int i = 0; i < args.length; i++) {
