@@ -35,8 +35,12 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
     private String profile;
 
-    @Option(names = "--strategy", defaultValue = "random", description = "random, pct or pos (default: ${DEFAULT-VALUE})")
+    @Option(names = "--strategy", defaultValue = "random",
+            description = "random, pct, pos, or dfs (every schedule within --preemptions) (default: ${DEFAULT-VALUE})")
     private String strategy;
+
+    @Option(names = "--preemptions", defaultValue = "2", description = "dfs: the preemption bound (default: ${DEFAULT-VALUE})")
+    private int preemptions;
 
     @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
     private int pctDepth;
@@ -71,8 +75,8 @@ public final class ExploreCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
-        if (!List.of("random", "pct", "pos").contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
+        if (!List.of("random", "pct", "pos", "dfs").contains(strategy)) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos, dfs)");
             return 2;
         }
         Script script;
@@ -84,6 +88,9 @@ public final class ExploreCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
+        }
+        if (strategy.equals("dfs")) {
+            return dfs(script, p);
         }
         if (strategy.equals("pct") && pctSteps <= 0) {
             pctSteps = Runner.measureSteps(script, p);
@@ -109,6 +116,35 @@ public final class ExploreCommand implements Callable<Integer> {
             }
         }
         return result.findings().isEmpty() ? 0 : 3;
+    }
+
+    private int dfs(Script script, Profile p) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        var header = dev.gemulator.trace.Traces.header(file.toString(), text, p,
+                new Runner.RunOptions(0, "random", pctDepth, pctSteps));
+        var r = dev.gemulator.explore.Dfs.explore(script, p, header, preemptions, schedules);
+        System.out.printf(Locale.ROOT, "explored %s: profile %s, dfs with at most %d preemptions%n", file, profile, preemptions);
+        System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s); %s%n", r.schedules(), r.seconds(),
+                r.schedules() / Math.max(r.seconds(), 1e-9),
+                r.exhausted() ? "every schedule within the bound was run" : "stopped at --schedules before the end");
+        if (r.findings().isEmpty()) {
+            System.out.println("findings: none");
+            return 0;
+        }
+        System.out.println("findings: " + r.findings().size());
+        String base = file.getFileName().toString().replaceAll("\\.gem$", "");
+        for (Explorer.Finding f : r.findings()) {
+            Path out = Path.of(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".dfs.trace");
+            try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
+                dev.gemulator.trace.TraceRecorder.write(r.traces().get(f.key()), os);
+            }
+            System.out.println();
+            System.out.println("  " + f.kind().label() + " in " + f.function() + " (" + f.schedules() + " of "
+                    + r.schedules() + " schedules, first in schedule " + f.firstSeed() + ")");
+            System.out.println("    " + f.detail());
+            System.out.println("    replay: ./gemulator replay " + out);
+        }
+        return 3;
     }
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {
