@@ -109,10 +109,17 @@ public final class ExploreCommand implements Callable<Integer> {
         } else {
             printText(result);
         }
-        if (shrink) {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
-            for (Explorer.Finding f : result.findings()) {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        for (Explorer.Finding f : json ? List.<Explorer.Finding>of() : result.findings()) {
+            if (shrink) {
                 shrinkOne(script, p, text, f);
+            } else if (f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
+                Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, pctDepth, pctSteps);
+                var rec = dev.gemulator.trace.Traces.run(script, dev.gemulator.trace.Traces.header(file.toString(), text, p, o), p, o);
+                System.out.println();
+                System.out.println("== " + f.kind().label() + " in " + f.function() + " at seed " + f.firstSeed()
+                        + " (profile " + profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)");
+                System.out.print(dev.gemulator.explore.FindingTable.render(rec.records(), f.detail()));
             }
         }
         return result.findings().isEmpty() ? 0 : 3;

@@ -45,9 +45,15 @@ class HistoricalBugsTest {
                     .findFirst().orElseThrow();
             System.out.println(file + " under " + profile.name() + ": " + f.key() + " first at seed " + f.firstSeed()
                     + ", in " + f.schedules() + " of " + SCHEDULES + " schedules");
-            List<Report> replay = Explorer.runOne(s, profile, new Runner.RunOptions(f.firstSeed(), "pos", 3, 1000));
+            Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), "pos", 3, 1000);
+            List<Report> replay = Explorer.runOne(s, profile, o);
             assertTrue(replay.stream().anyMatch(r -> r.kind() == kind && r.function().equals(function)),
                     "seed " + f.firstSeed() + " replays the finding");
+            var header = dev.gemulator.trace.Traces.header(file, "", profile, o);
+            var first = dev.gemulator.trace.Traces.run(s, header, profile, o);
+            var fromTrace = dev.gemulator.trace.Traces.run(s, header, profile,
+                    dev.gemulator.trace.Traces.replayOptions(first.records()));
+            assertEquals(first.hash(), fromTrace.hash(), "the replay of its trace is byte-identical");
         }
         for (Profile profile : fixed) {
             Explorer.Result result = explore(s, profile, "pos");
