@@ -32,8 +32,8 @@ public final class ExploreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE.gem")
     private Path file;
 
-    @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
-    private String profile;
+    @picocli.CommandLine.Mixin
+    private ScheduleOptions kernel;
 
     @Option(names = "--strategy", defaultValue = "random",
             description = "random, pct, pos, or dfs (every schedule within --preemptions) (default: ${DEFAULT-VALUE})")
@@ -41,13 +41,6 @@ public final class ExploreCommand implements Callable<Integer> {
 
     @Option(names = "--preemptions", defaultValue = "2", description = "dfs: the preemption bound (default: ${DEFAULT-VALUE})")
     private int preemptions;
-
-    @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
-    private int pctDepth;
-
-    @Option(names = "--pct-steps", defaultValue = "0",
-            description = "PCT's step count k (default: measured with one random run)")
-    private long pctSteps;
 
     @Option(names = "--schedules", defaultValue = "1000", description = "how many schedules (default: ${DEFAULT-VALUE})")
     private int schedules;
@@ -70,9 +63,8 @@ public final class ExploreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Profile p = Profile.byName(profile);
+        Profile p = kernel.resolveProfile();
         if (p == null) {
-            System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
         if (!List.of("random", "pct", "pos", "dfs").contains(strategy)) {
@@ -92,13 +84,11 @@ public final class ExploreCommand implements Callable<Integer> {
         if (strategy.equals("dfs")) {
             return dfs(script, p);
         }
-        if (strategy.equals("pct") && pctSteps <= 0) {
-            pctSteps = Runner.measureSteps(script, p);
-        }
+        kernel.pctSteps(script, p, strategy);
         Explorer.Result result;
         try {
             result = Explorer.explore(script, new Explorer.Config(p,
-                    new Runner.RunOptions(baseSeed, strategy, pctDepth, pctSteps), baseSeed, schedules, jobs,
+                    new Runner.RunOptions(baseSeed, strategy, kernel.pctDepth, kernel.pctSteps), baseSeed, schedules, jobs,
                     checkDeterminism));
         } catch (Explorer.NondeterminismException e) {
             System.err.println("gemulator: NONDETERMINISM (an emulator bug): " + e.getMessage());
@@ -114,11 +104,11 @@ public final class ExploreCommand implements Callable<Integer> {
             if (shrink) {
                 shrinkOne(script, p, text, f);
             } else if (f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
-                Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, pctDepth, pctSteps);
+                Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, kernel.pctDepth, kernel.pctSteps);
                 var rec = dev.gemulator.trace.Traces.run(script, dev.gemulator.trace.Traces.header(file.toString(), text, p, o), p, o);
                 System.out.println();
                 System.out.println("== " + f.kind().label() + " in " + f.function() + " at seed " + f.firstSeed()
-                        + " (profile " + profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)");
+                        + " (profile " + kernel.profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)");
                 System.out.print(dev.gemulator.explore.FindingTable.render(rec.records(), f.detail()));
             }
         }
@@ -128,9 +118,9 @@ public final class ExploreCommand implements Callable<Integer> {
     private int dfs(Script script, Profile p) throws IOException {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         var header = dev.gemulator.trace.Traces.header(file.toString(), text, p,
-                new Runner.RunOptions(0, "random", pctDepth, pctSteps));
+                new Runner.RunOptions(0, "random", kernel.pctDepth, kernel.pctSteps));
         var r = dev.gemulator.explore.Dfs.explore(script, p, header, preemptions, schedules);
-        System.out.printf(Locale.ROOT, "explored %s: profile %s, dfs with at most %d preemptions%n", file, profile, preemptions);
+        System.out.printf(Locale.ROOT, "explored %s: profile %s, dfs with at most %d preemptions%n", file, kernel.profile, preemptions);
         System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s); %s%n", r.schedules(), r.seconds(),
                 r.schedules() / Math.max(r.seconds(), 1e-9),
                 r.exhausted() ? "every schedule within the bound was run" : "stopped at --schedules before the end");
@@ -155,7 +145,7 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {
-        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, pctDepth, pctSteps);
+        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, kernel.pctDepth, kernel.pctSteps);
         var shrunk = dev.gemulator.explore.Shrinker.shrink(script, p, o, dev.gemulator.trace.Traces.header(
                 file.toString(), text, p, o), f.key());
         String base = file.getFileName().toString().replaceAll("\\.gem$", "");
@@ -166,7 +156,7 @@ public final class ExploreCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("== " + f.kind().label() + " in " + f.function());
         System.out.println("   " + f.detail());
-        System.out.println("   seed " + f.firstSeed() + ", profile " + profile + ", strategy " + strategy + "; shrunk to "
+        System.out.println("   seed " + f.firstSeed() + ", profile " + kernel.profile + ", strategy " + strategy + "; shrunk to "
                 + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs() + " runs)");
         System.out.println("   replay: ./gemulator replay " + out + "    (original: " + replayCommand(f.firstSeed()) + ")");
         System.out.println();
@@ -174,15 +164,15 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     private String replayCommand(long seed) {
-        return "./gemulator run " + file + " --profile " + profile + " --strategy " + strategy
-                + (strategy.equals("pct") ? " --pct-depth " + pctDepth + " --pct-steps " + pctSteps : "") + " --seed " + seed;
+        return "./gemulator run " + file + " --profile " + kernel.profile + " --strategy " + strategy
+                + (strategy.equals("pct") ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps : "") + " --seed " + seed;
     }
 
     private void printText(Explorer.Result result) {
         List<Explorer.Finding> findings = result.findings();
         double seconds = result.seconds();
-        System.out.printf(Locale.ROOT, "explored %s: profile %s, strategy %s%s, seeds %d..%d%n", file, profile, strategy,
-                strategy.equals("pct") ? " (d=" + pctDepth + ", k=" + pctSteps + ")" : "", baseSeed, baseSeed + schedules - 1);
+        System.out.printf(Locale.ROOT, "explored %s: profile %s, strategy %s%s, seeds %d..%d%n", file, kernel.profile, strategy,
+                strategy.equals("pct") ? " (d=" + kernel.pctDepth + ", k=" + kernel.pctSteps + ")" : "", baseSeed, baseSeed + schedules - 1);
         System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s, %d jobs)%n", schedules, seconds,
                 schedules / seconds, jobs);
         if (checkDeterminism) {
@@ -206,7 +196,7 @@ public final class ExploreCommand implements Callable<Integer> {
         List<Explorer.Finding> findings = result.findings();
         double seconds = result.seconds();
         StringBuilder sb = new StringBuilder();
-        sb.append("{\"file\":").append(quote(file.toString())).append(",\"profile\":").append(quote(profile))
+        sb.append("{\"file\":").append(quote(file.toString())).append(",\"profile\":").append(quote(kernel.profile))
                 .append(",\"strategy\":").append(quote(strategy)).append(",\"first_seed\":").append(baseSeed)
                 .append(",\"schedules\":").append(schedules)
                 .append(String.format(Locale.ROOT, ",\"seconds\":%.3f,\"schedules_per_second\":%.1f", seconds, schedules / seconds))

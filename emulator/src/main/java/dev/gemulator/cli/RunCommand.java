@@ -30,8 +30,8 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE.gem", description = "the scenario")
     private Path file;
 
-    @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
-    private String profile;
+    @picocli.CommandLine.Mixin
+    private ScheduleOptions kernel;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of the interleaving of par blocks (default: ${DEFAULT-VALUE})")
     private long seed;
@@ -40,21 +40,13 @@ public final class RunCommand implements Callable<Integer> {
             description = "how par threads interleave: random, pct, pos (default: ${DEFAULT-VALUE})")
     private String strategy;
 
-    @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")
-    private int pctDepth;
-
     @Option(names = "--trace", paramLabel = "OUT", description = "write the run's trace (length-delimited protobuf) to OUT")
     private Path traceOut;
 
-    @Option(names = "--pct-steps", defaultValue = "0",
-            description = "PCT's step count k (default: measured with one random run)")
-    private long pctSteps;
-
     @Override
     public Integer call() throws IOException {
-        Profile p = Profile.byName(profile);
+        Profile p = kernel.resolveProfile();
         if (p == null) {
-            System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
         String text;
@@ -68,15 +60,16 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
             return 2;
         }
-        if (strategy.equals("pct") && pctSteps <= 0) {
+        long pctSteps = 0;
+        if (strategy.equals("pct")) {
             try {
-                pctSteps = Runner.measureSteps(Parser.parse(file.toString(), text), p);
+                pctSteps = kernel.pctSteps(Parser.parse(file.toString(), text), p, strategy);
             } catch (ParseException e) {
                 System.err.println("gemulator: " + e.getMessage());
                 return Runner.PARSE_ERROR;
             }
         }
-        Runner.RunOptions options = new Runner.RunOptions(seed, strategy, pctDepth, pctSteps);
+        Runner.RunOptions options = new Runner.RunOptions(seed, strategy, kernel.pctDepth, pctSteps);
         if (traceOut != null) {
             return runTraced(file.toString(), text, p, options);
         }
