@@ -45,7 +45,9 @@ public enum Op {
     // emulator only: what a real kernel cannot be asked from user space
     FOREIGN_DMABUF("foreign_dmabuf", List.of(ArgKind.INT), List.of(ResultKind.INT)),
     INJECT("inject", List.of(ArgKind.NAME, ArgKind.INT), List.of()),
-    RLIMIT_NOFILE("rlimit_nofile", List.of(ArgKind.INT), List.of());
+    RLIMIT_NOFILE("rlimit_nofile", List.of(ArgKind.INT), List.of()),
+    /** A check in user space: ok when both integers are equal, else EDOM. */
+    CHECK_EQ("check_eq", List.of(ArgKind.INT, ArgKind.INT), List.of());
 
     /** What an argument may be written as. */
     public enum ArgKind { INT, DEV, PROC, CAP, PRIME, WHENCE, HEX, SYNC, FENCE, EVENTS, SYNCF, NAME }

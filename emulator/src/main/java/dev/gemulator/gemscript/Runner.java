@@ -383,6 +383,8 @@ public final class Runner {
             case FOREIGN_DMABUF -> sys.foreignDmaBuf(t, a[0]);
             case INJECT -> sys.injectFault(t, ((Script.Str) s.args().get(0)).text(), a[1]);
             case RLIMIT_NOFILE -> sys.setFdLimit(t, a[0]);
+            case CHECK_EQ -> a[0] == a[1] ? SysResult.ok()
+                    : SysResult.err(Errno.EDOM, a[0] + " is not " + a[1]);
         };
     }
 

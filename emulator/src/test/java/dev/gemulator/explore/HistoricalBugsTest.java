@@ -128,4 +128,16 @@ class HistoricalBugsTest {
         reproduces(List.of(Profile.SEED, Profile.V3_12), List.of(Profile.MODERN),
                 "seed/gem_open_uaf.gem", Report.Kind.USE_AFTER_FREE, "drm_gem_open_ioctl");
     }
+
+    @Test
+    void after312AReusedHandleIdIsExportedAsTheClosedObjectsDmaBufUntil2016() throws Exception {
+        reproduces(List.of(Profile.V3_12), List.of(Profile.SEED, Profile.MODERN),
+                "3.12/s_reuse.gem", Report.Kind.EXPECTATION, "line 19");
+    }
+
+    @Test
+    void removalByLinkDropsAnotherHandlesMemberUntil60() throws Exception {
+        reproduces(List.of(Profile.SEED, Profile.V3_12), List.of(Profile.MODERN),
+                "3.12/dup_by_link.gem", Report.Kind.EXPECTATION, "line 15");
+    }
 }
