@@ -51,6 +51,18 @@ public final class Dfs {
             Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000, prefix);
             Traces.Recorded run = Traces.run(script, header, profile, o);
             schedules++;
+            if (run.failedLine() > 0) {
+                String key = "expectation line " + run.failedLine();
+                Explorer.Finding f = findings.get(key);
+                if (f == null) {
+                    findings.put(key, new Explorer.Finding(Report.Kind.EXPECTATION, "line " + run.failedLine(),
+                            run.failure(), schedules, 1));
+                    traces.put(key, run.records());
+                } else {
+                    findings.put(key, new Explorer.Finding(f.kind(), f.function(), f.detail(), f.firstSeed(),
+                            f.schedules() + 1));
+                }
+            }
             for (TraceRecord r : run.records()) {
                 if (!r.hasReport()) {
                     continue;

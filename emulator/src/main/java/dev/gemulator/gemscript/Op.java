@@ -47,7 +47,9 @@ public enum Op {
     INJECT("inject", List.of(ArgKind.NAME, ArgKind.INT), List.of()),
     RLIMIT_NOFILE("rlimit_nofile", List.of(ArgKind.INT), List.of()),
     /** A check in user space: ok when both integers are equal, else EDOM. */
-    CHECK_EQ("check_eq", List.of(ArgKind.INT, ArgKind.INT), List.of());
+    CHECK_EQ("check_eq", List.of(ArgKind.INT, ArgKind.INT), List.of()),
+    /** A check in user space: ok when the first integer is one of the other two, else EDOM. */
+    CHECK_IN("check_in", List.of(ArgKind.INT, ArgKind.INT, ArgKind.INT), List.of());
 
     /** What an argument may be written as. */
     public enum ArgKind { INT, DEV, PROC, CAP, PRIME, WHENCE, HEX, SYNC, FENCE, EVENTS, SYNCF, NAME }

@@ -385,6 +385,8 @@ public final class Runner {
             case RLIMIT_NOFILE -> sys.setFdLimit(t, a[0]);
             case CHECK_EQ -> a[0] == a[1] ? SysResult.ok()
                     : SysResult.err(Errno.EDOM, a[0] + " is not " + a[1]);
+            case CHECK_IN -> a[0] == a[1] || a[0] == a[2] ? SysResult.ok()
+                    : SysResult.err(Errno.EDOM, a[0] + " is neither " + a[1] + " nor " + a[2]);
         };
     }
 

@@ -21,8 +21,11 @@ public final class Traces {
     private Traces() {
     }
 
-    /** A recorded run: its exit status and its records. */
-    public record Recorded(int exitStatus, List<TraceRecord> records) {
+    /**
+     * A recorded run: its exit status, its records, and the first statement
+     * whose stated expectation failed (its line, 0 for none, and what happened).
+     */
+    public record Recorded(int exitStatus, List<TraceRecord> records, int failedLine, String failure) {
         public String hash() {
             return TraceRecorder.hash(records);
         }
@@ -48,8 +51,10 @@ public final class Traces {
             PrintStream out) {
         Machine m = new Machine(profile);
         TraceRecorder recorder = new TraceRecorder(m.kernel(), header);
-        int exit = new Runner(m, out, options).traceTo(recorder).run(script);
-        return new Recorded(exit, recorder.records());
+        Runner runner = new Runner(m, out, options).traceTo(recorder);
+        int exit = runner.run(script);
+        return new Recorded(exit, recorder.records(),
+                runner.firstFailedStatement() == null ? 0 : runner.firstFailedStatement().line(), runner.firstFailure());
     }
 
     /** The same, output discarded. */

@@ -37,6 +37,15 @@ class DfsTest {
     }
 
     @Test
+    void theNameChangeIsAFailedExpectationWithinTwoPreemptionsOn311AndNoneOn6xWithinThree() throws Exception {
+        Dfs.Result old = dfs("v3.11/name_change.gem", Profile.V3_11, 2);
+        assertTrue(old.findings().stream().anyMatch(f -> f.kind().label().equals("expectation")), old.findings().toString());
+        Dfs.Result modern = dfs("v3.11/name_change.gem", Profile.MODERN, 3);
+        assertTrue(modern.exhausted());
+        assertEquals(List.of(), modern.findings());
+    }
+
+    @Test
     void withNoPreemptionAllowedOnlyForcedSwitchesHappenAndNothingIsFound() throws Exception {
         Dfs.Result r = dfs("v3.11/l_stale.gem", Profile.V3_11, 0);
         assertTrue(r.exhausted());

@@ -140,4 +140,10 @@ class HistoricalBugsTest {
         reproduces(List.of(Profile.SEED, Profile.V3_12), List.of(Profile.MODERN),
                 "3.12/dup_by_link.gem", Report.Kind.EXPECTATION, "line 15");
     }
+
+    @Test
+    void gemOpenRacingTheLastCloseRenamesTheObjectOn311() throws Exception {
+        reproduces(List.of(Profile.V3_11), List.of(Profile.SEED, Profile.MODERN),
+                "v3.11/name_change.gem", Report.Kind.EXPECTATION, "line 18");
+    }
 }
