@@ -278,6 +278,15 @@ public final class Runner {
             failed++;
             return;
         }
+        if (recorder != null) {
+            List<String> args = new ArrayList<>();
+            for (int i = 0; i < s.args().size(); i++) {
+                Script.Arg arg = s.args().get(i);
+                args.add(arg instanceof Script.Str str ? str.text()
+                        : s.op().args().get(i) == Op.ArgKind.HEX ? Numbers.hex(bytes) : Long.toString(a[i]));
+            }
+            recorder.request(s.line(), task.name(), s.op().opName(), args);
+        }
         SysResult r;
         try {
             r = execute(s, p, task, a, bytes);

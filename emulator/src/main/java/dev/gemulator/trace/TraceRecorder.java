@@ -56,6 +56,11 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
                 .setStep(steps).setThread(thread).addAllRunnable(runnable).setRunning(running)).build());
     }
 
+    public void request(int line, String thread, String op, List<String> args) {
+        records.add(TraceRecord.newBuilder().setRequest(dev.gemulator.proto.v1.TraceRequest.newBuilder()
+                .setLine(line).setThread(thread).setOp(op).addAllArgs(args)).build());
+    }
+
     public void line(String text) {
         records.add(TraceRecord.newBuilder().setLine(TraceLine.newBuilder().setText(text)).build());
     }

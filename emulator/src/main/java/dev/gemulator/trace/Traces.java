@@ -96,6 +96,8 @@ public final class Traces {
             case DECISION -> "                      ---- schedule thread " + r.getDecision().getThread()
                     + " of runnable " + r.getDecision().getRunnableList();
             case LINE -> "                      >>>> " + r.getLine().getText();
+            case REQUEST -> "                      <<<< " + r.getRequest().getLine() + " " + r.getRequest().getThread() + " "
+                    + r.getRequest().getOp() + " " + String.join(" ", r.getRequest().getArgsList());
             case REPORT -> "                      !!!! " + r.getReport().getKind() + " " + r.getReport().getFunction()
                     + ": " + r.getReport().getDetail();
             case END -> "# end: exit status " + r.getEnd().getExitStatus() + ", " + r.getEnd().getSteps() + " steps";
