@@ -159,8 +159,12 @@ public final class ExploreCommand implements Callable<Integer> {
         System.out.println("   seed " + f.firstSeed() + ", profile " + kernel.profile + ", strategy " + strategy + "; shrunk to "
                 + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs() + " runs)");
         System.out.println("   replay: ./gemulator replay " + out + "    (original: " + replayCommand(f.firstSeed()) + ")");
+        String detail = shrunk.trace().stream().filter(r -> r.hasReport()
+                && (r.getReport().getKind() + " " + r.getReport().getFunction()).equals(f.key()))
+                .map(r -> r.getReport().getDetail()).findFirst().orElse(f.detail());
+        System.out.println("   in the shrunk run: " + detail);
         System.out.println();
-        System.out.print(dev.gemulator.explore.FindingTable.render(shrunk.trace(), f.detail()));
+        System.out.print(dev.gemulator.explore.FindingTable.render(shrunk.trace(), detail));
     }
 
     private String replayCommand(long seed) {

@@ -89,24 +89,60 @@ public final class Shrinker {
         boolean changed = true;
         while (changed) {
             changed = false;
-            List<TraceRecord> decisions = current.records().stream().filter(TraceRecord::hasDecision).toList();
-            for (int i = Math.min(d.length, decisions.size()) - 1; i >= 0; i--) {
-                var dec = decisions.get(i).getDecision();
-                if (dec.getRunning() < 0 || dec.getThread() == dec.getRunning() || !dec.getRunnableList().contains(dec.getRunning())) {
-                    continue;
-                }
-                int[] candidate = d.clone();
-                candidate[i] = dec.getRunning();
-                Traces.Recorded r = record(candidate);
-                if (fails(r)) {
-                    d = trimTrailingNonPreemptive(candidate, r);
+            List<Integer> preempting = preemptionIndexes(current, d.length);
+            // one preemption at a time, the latest first
+            for (int k = preempting.size() - 1; k >= 0 && !changed; k--) {
+                Traces.Recorded r = tryWithout(d, current, List.of(preempting.get(k)));
+                if (r != null) {
+                    d = trimTrailingNonPreemptive(decisionsOf(r.records(), d.length), r);
                     current = record(d);
                     changed = true;
-                    break;
+                }
+            }
+            // a switch away and the switch back together keep the threads aligned
+            for (int k = preempting.size() - 1; k > 0 && !changed; k--) {
+                for (int j = k - 1; j >= 0 && !changed; j--) {
+                    Traces.Recorded r = tryWithout(d, current, List.of(preempting.get(j), preempting.get(k)));
+                    if (r != null) {
+                        d = trimTrailingNonPreemptive(decisionsOf(r.records(), d.length), r);
+                        current = record(d);
+                        changed = true;
+                    }
                 }
             }
         }
         return new Outcome(d, preemptions(current.records()), switches(current.records()), current.records(), runs);
+    }
+
+    /** The indexes (below {@code limit}) of the decisions of a run that preempted a thread. */
+    private static List<Integer> preemptionIndexes(Traces.Recorded run, int limit) {
+        List<TraceRecord> decisions = run.records().stream().filter(TraceRecord::hasDecision).toList();
+        List<Integer> out = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.min(limit, decisions.size()); i++) {
+            var dec = decisions.get(i).getDecision();
+            if (dec.getRunning() >= 0 && dec.getThread() != dec.getRunning()
+                    && dec.getRunnableList().contains(dec.getRunning())) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /** The run with the given preemptions replaced by "the running thread goes on", if it still fails. */
+    private Traces.Recorded tryWithout(int[] d, Traces.Recorded current, List<Integer> indexes) {
+        List<TraceRecord> decisions = current.records().stream().filter(TraceRecord::hasDecision).toList();
+        int[] candidate = d.clone();
+        for (int i : indexes) {
+            candidate[i] = decisions.get(i).getDecision().getRunning();
+        }
+        Traces.Recorded r = record(candidate);
+        return fails(r) ? r : null;
+    }
+
+    /** The first {@code length} decisions a run actually took. */
+    private static int[] decisionsOf(List<TraceRecord> records, int length) {
+        int[] all = decisionsOf(records);
+        return Arrays.copyOf(all, Math.min(length, all.length));
     }
 
     /** Drops trailing decisions that only let the running thread go on (the replay does that anyway). */
