@@ -59,7 +59,7 @@ public final class InterleavingScheduler implements Scheduler {
     private int live;
     private boolean aborted;
     private Throwable failure;
-    private DecisionListener listener = (step, thread, runnable, running) -> { };
+    private DecisionListener listener;
 
     public InterleavingScheduler(Kernel kernel, Strategy strategy, Random random) {
         this.kernel = kernel;
@@ -176,8 +176,10 @@ public final class InterleavingScheduler implements Scheduler {
         }
         KThread t = strategy.pick(runnable, runningOrNull, steps, random);
         decisions.add(t.index());
-        listener.decided(steps, t.index(), runnable.stream().map(KThread::index).toList(),
-                runningOrNull == null ? -1 : runningOrNull.index());
+        if (listener != null) {
+            listener.decided(steps, t.index(), runnable.stream().map(KThread::index).toList(),
+                    runningOrNull == null ? -1 : runningOrNull.index());
+        }
         return t;
     }
 
@@ -213,10 +215,14 @@ public final class InterleavingScheduler implements Scheduler {
 
     /** Moves virtual time, firing due timers in timer context and ending expired sleeps. */
     private void advanceTo(long target) {
-        Task saved = kernel.current();
-        kernel.setCurrent(null);
-        kernel.clock().advanceTo(target);
-        kernel.setCurrent(saved);
+        if (kernel.clock().nextDeadlineNanos() > target) {
+            kernel.clock().advanceTo(target);
+        } else {
+            Task saved = kernel.current();
+            kernel.setCurrent(null);
+            kernel.clock().advanceTo(target);
+            kernel.setCurrent(saved);
+        }
         long now = kernel.clock().nowNanos();
         for (KThread t : threads) {
             if (t.state == KThread.State.SLEEPING && t.deadlineNanos <= now) {
