@@ -54,6 +54,7 @@ public final class InterleavingScheduler implements Scheduler {
     private final List<KThread> threads = new ArrayList<>();
     private final List<Integer> decisions = new ArrayList<>();
     private final Semaphore finished = new Semaphore(0);
+    private Carrier carrier;
     private KThread running;
     private long steps;
     private int live;
@@ -94,12 +95,17 @@ public final class InterleavingScheduler implements Scheduler {
         Task savedCurrent = kernel.current();
         kernel.setScheduler(this);
         live = threads.size();
+        carrier = Carrier.forCurrentThread();
+        Thread.Builder.OfVirtual builder = carrier != null ? carrier.builder() : Thread.ofVirtual();
         for (KThread t : threads) {
-            Thread.ofVirtual().name("kthread-" + t.name()).start(() -> threadMain(t));
+            builder.name("kthread-" + t.name()).start(() -> threadMain(t));
         }
         KThread first = chooseNext();
         if (first != null) {
             handTo(first);
+        }
+        if (carrier != null) {
+            carrier.drain();
         }
         finished.acquireUninterruptibly();
         kernel.setScheduler(saved);
@@ -141,6 +147,9 @@ public final class InterleavingScheduler implements Scheduler {
         live--;
         if (live == 0) {
             finished.release();
+            if (carrier != null) {
+                carrier.stop();
+            }
         }
     }
 
