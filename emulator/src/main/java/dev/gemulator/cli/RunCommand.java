@@ -60,55 +60,31 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
             return 2;
         }
-        long pctSteps = 0;
-        if (strategy.equals("pct")) {
-            try {
-                pctSteps = kernel.pctSteps(Parser.parse(file.toString(), text), p, strategy);
-            } catch (ParseException e) {
-                System.err.println("gemulator: " + e.getMessage());
-                return Runner.PARSE_ERROR;
+        Script script;
+        try {
+            script = Parser.parse(file.toString(), text);
+        } catch (ParseException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return Runner.PARSE_ERROR;
+        }
+        Runner.RunOptions options = new Runner.RunOptions(seed, strategy, kernel.pctDepth,
+                kernel.pctSteps(script, p, strategy));
+        PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+                StandardCharsets.UTF_8);
+        try {
+            if (traceOut == null) {
+                return new Runner(new Machine(p), out, options).run(script);
             }
-        }
-        Runner.RunOptions options = new Runner.RunOptions(seed, strategy, kernel.pctDepth, pctSteps);
-        if (traceOut != null) {
-            return runTraced(file.toString(), text, p, options);
-        }
-        return runScript(file.toString(), text, p, options, System.out);
-    }
-
-    private int runTraced(String path, String text, Profile p, Runner.RunOptions options) throws IOException {
-        Script script;
-        try {
-            script = Parser.parse(path, text);
-        } catch (ParseException e) {
-            System.err.println("gemulator: " + e.getMessage());
-            return Runner.PARSE_ERROR;
-        }
-        PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
-        Traces.Recorded rec = Traces.run(script, Traces.header(path, text, p, options), p, options, out);
-        out.flush();
-        try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(traceOut))) {
-            TraceRecorder.write(rec.records(), os);
-        }
-        System.err.println("gemulator: trace of " + rec.records().size() + " records written to " + traceOut
-                + " (sha256 " + rec.hash() + ")");
-        return rec.exitStatus();
-    }
-
-    /** Parses and runs a scenario; returns the exit status. */
-    static int runScript(String path, String text, Profile profile, Runner.RunOptions options, PrintStream out) {
-        Script script;
-        try {
-            script = Parser.parse(path, text);
-        } catch (ParseException e) {
-            System.err.println("gemulator: " + e.getMessage());
-            return Runner.PARSE_ERROR;
-        }
-        PrintStream buffered = new PrintStream(new java.io.BufferedOutputStream(out, 1 << 16), false, StandardCharsets.UTF_8);
-        try {
-            return new Runner(new Machine(profile), buffered, options).run(script);
+            Traces.Recorded rec = Traces.run(script, Traces.header(file.toString(), text, p, options), p, options, out);
+            out.flush();
+            try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(traceOut))) {
+                TraceRecorder.write(rec.records(), os);
+            }
+            System.err.println("gemulator: trace of " + rec.records().size() + " records written to " + traceOut
+                    + " (sha256 " + rec.hash() + ")");
+            return rec.exitStatus();
         } finally {
-            buffered.flush();
+            out.flush();
         }
     }
 }
