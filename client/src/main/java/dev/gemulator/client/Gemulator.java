@@ -21,6 +21,11 @@ public final class Gemulator implements AutoCloseable {
         return new Gemulator(new InProcessTransport(new Machine()));
     }
 
+    /** A connection to a gemulator server ({@code ./gemulator serve}). */
+    public static Gemulator connect(String host, int port, String token) {
+        return new Gemulator(new NettyTransport(host, port, token));
+    }
+
     public Transport transport() {
         return transport;
     }

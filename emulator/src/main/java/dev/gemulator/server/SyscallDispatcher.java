@@ -42,6 +42,14 @@ public final class SyscallDispatcher {
         return p;
     }
 
+    /** Ends the process with this name if it is alive (its connection went away). */
+    public void exitIfLive(String processName) {
+        Process p = processes.remove(processName);
+        if (p != null && !p.exited()) {
+            sys.exit(p);
+        }
+    }
+
     /** Runs {@code call} for the main thread of process {@code processName}. */
     public SyscallResult execute(String processName, Syscall call) {
         Process p = process(processName);

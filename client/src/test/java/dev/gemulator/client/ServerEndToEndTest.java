@@ -1,0 +1,91 @@
+package dev.gemulator.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.server.GemulatorServer;
+import java.io.OutputStream;
+import java.net.Socket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Client processes against a real server on loopback (free-running mode). */
+class ServerEndToEndTest {
+    private GemulatorServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 64);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void twoConnectedProcessesShareABufferByNameAndByAPassedDmaBuf() {
+        try (Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null);
+                Gemulator b = Gemulator.connect("127.0.0.1", server.port(), null)) {
+            ClientProcess pa = a.process("A");
+            ClientProcess pb = b.process("B");
+            DrmFd fa = pa.open("card0");
+            DrmFd fb = pb.open("card0");
+            assertEquals(3, fa.number());
+            assertEquals(3, fb.number());
+            DrmFd.Dumb bo = fa.createDumb(64, 64, 32);
+            Mapping ma = fa.mmap(fa.mapDumb(bo.handle()), bo.size());
+            ma.write(0, (byte) 1, (byte) 2);
+            DrmFd.Opened opened = fb.gemOpen(fa.flink(bo.handle()));
+            Mapping mb = fb.mmap(fb.mapDumb(opened.handle()), bo.size());
+            assertArrayEquals(new byte[] {1, 2}, mb.read(0, 2));
+            DmaBufFd d = fa.primeHandleToFd(bo.handle(), DrmFd.RDWR);
+            DmaBufFd bd = pa.sendFd(d, pb);
+            try (Mapping md = bd.mmap(0, bo.size())) {
+                md.write(2, (byte) 3);
+            }
+            assertArrayEquals(new byte[] {1, 2, 3}, ma.read(0, 3));
+            assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> fb.gemClose(99)).errno());
+        }
+    }
+
+    @Test
+    void aGarbageClientIsClosedAndOthersCarryOn() throws Exception {
+        try (Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null)) {
+            DrmFd fd = a.process("A").open("card0");
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                OutputStream out = s.getOutputStream();
+                out.write(new byte[] {0, 0, 0, 5, 1, 2, 3, 4, 5});
+                out.flush();
+                assertTrue(s.getInputStream().read() >= 0, "a refusal comes back");
+            }
+            assertEquals(1, fd.createDumb(1, 1, 8).handle());
+        }
+    }
+
+    @Test
+    void aProcessWhoseConnectionDropsExitsAndItsObjectsGo() throws Exception {
+        Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null);
+        DrmFd fd = a.process("A").open("card0");
+        for (int i = 0; i < 5; i++) {
+            fd.createDumb(4, 4, 32);
+        }
+        a.close();
+        try (Gemulator b = Gemulator.connect("127.0.0.1", server.port(), null)) {
+            DrmFd fb = b.process("B").open("card0");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            int handle;
+            do {
+                DrmFd.Dumb bo = fb.createDumb(1, 1, 8);
+                handle = bo.handle();
+                fb.gemClose(handle);
+            } while (server.simulation().machine().device(0).liveObjects().count() > 0 && System.nanoTime() < deadline);
+            assertEquals(0, server.simulation().machine().device(0).liveObjects().count());
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.gemulator.server;
+
+import dev.gemulator.proto.v1.ClientMessage;
+import dev.gemulator.proto.v1.ProtocolVersion;
+import dev.gemulator.proto.v1.Refusal;
+import dev.gemulator.proto.v1.Reply;
+import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.Welcome;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import java.util.ArrayDeque;
+
+/**
+ * One client process's connection: a Hello names the process, then every
+ * Request goes to the simulation and its Reply comes back. When the
+ * simulation's inbox is full or the client does not read its replies, the
+ * connection stops reading until there is room again. Bad input closes the
+ * connection with a reason; it never reaches the machine.
+ */
+final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage> {
+    private final Simulation simulation;
+    private final String token;
+    private String process;
+    private final ArrayDeque<Request> waiting = new ArrayDeque<>();
+
+    ConnectionHandler(Simulation simulation, String token) {
+        this.simulation = simulation;
+        this.token = token;
+    }
+
+    private static ServerMessage refusal(String reason) {
+        return ServerMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build();
+    }
+
+    private void refuse(ChannelHandlerContext ctx, String reason) {
+        ctx.writeAndFlush(refusal(reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+        switch (msg.getMessageCase()) {
+            case HELLO -> hello(ctx, msg);
+            case REQUEST -> {
+                if (process == null) {
+                    refuse(ctx, "a Request before Hello");
+                    return;
+                }
+                waiting.add(msg.getRequest());
+                pump(ctx);
+            }
+            case GOODBYE -> ctx.close();
+            case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
+        }
+    }
+
+    private void hello(ChannelHandlerContext ctx, ClientMessage msg) {
+        var h = msg.getHello();
+        if (process != null) {
+            refuse(ctx, "a second Hello");
+        } else if (h.getVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
+            refuse(ctx, "protocol version " + h.getVersionValue() + " is not supported (this server speaks 1)");
+        } else if (!h.getProcessName().matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
+            refuse(ctx, "bad process name '" + h.getProcessName() + "'");
+        } else if (token != null && !token.equals(h.getToken())) {
+            refuse(ctx, "wrong token");
+        } else {
+            process = h.getProcessName();
+            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("free")).build());
+        }
+    }
+
+    /** Hands queued requests to the simulation while it takes them; stops reading when it does not. */
+    private void pump(ChannelHandlerContext ctx) {
+        while (!waiting.isEmpty()) {
+            Request r = waiting.peek();
+            boolean taken = simulation.submit(process, r.getCall(), result ->
+                    ctx.writeAndFlush(ServerMessage.newBuilder().setReply(Reply.newBuilder()
+                            .setRequestId(r.getRequestId()).setResult(result)).build()));
+            if (!taken) {
+                ctx.channel().config().setAutoRead(false);
+                simulation.whenRoom(() -> ctx.executor().execute(() -> {
+                    pump(ctx);
+                    if (waiting.isEmpty() && ctx.channel().isWritable()) {
+                        ctx.channel().config().setAutoRead(true);
+                    }
+                }));
+                return;
+            }
+            waiting.poll();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable() && waiting.isEmpty());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (process != null) {
+            simulation.exitProcess(process);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        String why = cause instanceof TooLongFrameException ? "frame too long: " + cause.getMessage()
+                : cause instanceof DecoderException ? "malformed message: " + cause.getMessage()
+                : "connection error: " + cause;
+        if (ctx.channel().isActive()) {
+            refuse(ctx, why);
+        }
+    }
+}

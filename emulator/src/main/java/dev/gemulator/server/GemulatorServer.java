@@ -1,0 +1,74 @@
+package dev.gemulator.server;
+
+import dev.gemulator.kernel.Profile;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server: Netty accepts client processes on a TCP port (loopback unless
+ * told otherwise) and one simulation thread owns the emulated machine.
+ */
+public final class GemulatorServer implements AutoCloseable {
+    /** The largest frame accepted (a 1 MiB write plus the envelope). */
+    public static final int DEFAULT_MAX_FRAME_BYTES = (1 << 20) + 4096;
+
+    private final Simulation simulation;
+    private final Channel channel;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+
+    /** Starts a server on {@code host:port} (port 0: any free port). */
+    public static GemulatorServer start(String host, int port, Profile profile, int maxFrameBytes, String token,
+            int inboxCapacity) throws InterruptedException {
+        Simulation sim = new Simulation(profile, inboxCapacity);
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        try {
+            Channel ch = new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+                    .childHandler(new ServerInitializer(sim, maxFrameBytes, token))
+                    .bind(new InetSocketAddress(host, port)).sync().channel();
+            return new GemulatorServer(sim, ch, boss, workers);
+        } catch (InterruptedException | RuntimeException e) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            sim.close();
+            throw e;
+        }
+    }
+
+    private GemulatorServer(Simulation simulation, Channel channel, EventLoopGroup boss, EventLoopGroup workers) {
+        this.simulation = simulation;
+        this.channel = channel;
+        this.bossGroup = boss;
+        this.workerGroup = workers;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    public Simulation simulation() {
+        return simulation;
+    }
+
+    /** Closes the listening socket, then the connections, then finishes the queued work. */
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        simulation.close();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.gemulator.server;
+
+import dev.gemulator.proto.v1.ClientMessage;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+
+/**
+ * The server's pipeline for one connection.
+ *
+ * <pre>
+ *  +--------+----------------------------+
+ *  | length |  ClientMessage (protobuf)  |   in: at most maxFrameBytes,
+ *  | 4 B BE |  length bytes              |       fail-fast beyond
+ *  +--------+----------------------------+
+ *  out: the same layout around a ServerMessage
+ * </pre>
+ */
+public final class ServerInitializer extends ChannelInitializer<Channel> {
+    private final Simulation simulation;
+    private final int maxFrameBytes;
+    private final String token;
+
+    public ServerInitializer(Simulation simulation, int maxFrameBytes, String token) {
+        this.simulation = simulation;
+        this.maxFrameBytes = maxFrameBytes;
+        this.token = token;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ch.pipeline()
+                .addLast("frames", new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4, true))
+                .addLast("length", new LengthFieldPrepender(4))
+                .addLast("decode", new ProtobufDecoder(ClientMessage.getDefaultInstance()))
+                .addLast("encode", new ProtobufEncoder())
+                .addLast("connection", new ConnectionHandler(simulation, token));
+    }
+}
