@@ -32,12 +32,35 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--inbox", defaultValue = "4096", description = "requests queued before connections stop being read (default: ${DEFAULT-VALUE})")
     private int inbox;
 
+    @Option(names = "--lockstep", paramLabel = "FILE.gem",
+            description = "run this scenario in lockstep with client processes (./gemulator client --proc P FILE.gem), then stop")
+    private java.nio.file.Path lockstep;
+
+    @Option(names = "--seed", defaultValue = "0", description = "lockstep: seed of the interleaving (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--strategy", defaultValue = "random", description = "lockstep: random, pct, pos (default: ${DEFAULT-VALUE})")
+    private String strategy;
+
+    @Option(names = "--pct-depth", defaultValue = "3", description = "lockstep: PCT's depth (default: ${DEFAULT-VALUE})")
+    private int pctDepth;
+
+    @Option(names = "--trace", paramLabel = "OUT", description = "lockstep: write the run's trace to OUT")
+    private java.nio.file.Path traceOut;
+
+    @Option(names = "--watchdog-ms", defaultValue = "10000",
+            description = "lockstep: warn when a client thread has not asked for its statement for this long (default: ${DEFAULT-VALUE})")
+    private long watchdogMillis;
+
     @Override
     public Integer call() throws InterruptedException {
         Profile p = Profile.byName(profile);
         if (p == null) {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
+        }
+        if (lockstep != null) {
+            return serveLockstep(p);
         }
         GemulatorServer server = GemulatorServer.start(bind, port, p, maxFrame, token, inbox);
         System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running)");
@@ -49,5 +72,47 @@ public final class ServeCommand implements Callable<Integer> {
         }));
         stopped.await();
         return 0;
+    }
+
+    private int serveLockstep(Profile p) throws InterruptedException {
+        String text;
+        dev.gemulator.gemscript.Script script;
+        try {
+            text = java.nio.file.Files.readString(lockstep, java.nio.charset.StandardCharsets.UTF_8);
+            script = dev.gemulator.gemscript.Parser.parse(lockstep.toString(), text);
+        } catch (java.io.IOException e) {
+            System.err.println("gemulator: cannot read " + lockstep + ": " + e.getMessage());
+            return 2;
+        } catch (dev.gemulator.gemscript.ParseException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 2;
+        }
+        long pctSteps = strategy.equals("pct") ? dev.gemulator.gemscript.Runner.measureSteps(script, p) : 0;
+        var options = new dev.gemulator.gemscript.Runner.RunOptions(seed, strategy, pctDepth, pctSteps);
+        var run = new dev.gemulator.lockstep.LockstepRun(watchdogMillis, System.err);
+        var header = dev.gemulator.trace.Traces.header(lockstep.toString(), text, p, options);
+        run.start(script, header, p, options, System.out);
+        GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token);
+        System.err.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name()
+                + ", lockstep run of " + lockstep + ", seed " + seed + ", strategy " + strategy + ")");
+        int exit;
+        try {
+            exit = run.finished().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            System.err.println("gemulator: the run failed: " + e.getCause());
+            server.close();
+            return 1;
+        }
+        server.close();
+        String hash = dev.gemulator.trace.TraceRecorder.hash(run.trace());
+        if (traceOut != null) {
+            try (var os = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(traceOut))) {
+                dev.gemulator.trace.TraceRecorder.write(run.trace(), os);
+            } catch (java.io.IOException e) {
+                System.err.println("gemulator: cannot write " + traceOut + ": " + e.getMessage());
+            }
+        }
+        System.err.println("gemulator: lockstep run done, trace sha256 " + hash);
+        return exit;
     }
 }

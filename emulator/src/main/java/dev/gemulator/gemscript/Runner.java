@@ -136,6 +136,7 @@ public final class Runner {
     }
 
     private void print(String line) {
+        lastLine = line;
         out.println(line);
         if (recorder != null) {
             recorder.line(line);
@@ -232,7 +233,63 @@ public final class Runner {
         return procs.computeIfAbsent(name, sys::spawn);
     }
 
+    /**
+     * Where statements wait for their process (lockstep runs): before a
+     * statement runs, {@link #before} blocks until the client thread that
+     * owns it asks for it; {@link #after} hands it the statement's line.
+     */
+    public interface Gate {
+        /** Thrown by {@link #before} when the process's client is gone for good. */
+        final class ProcessGone extends RuntimeException {
+            public ProcessGone(String process) {
+                super(process, null, false, false);
+            }
+        }
+
+        void before(Script.Stmt s, String thread);
+
+        void after(Script.Stmt s, String thread, String line);
+    }
+
+    private Gate gate;
+    private final java.util.Set<String> gone = new java.util.HashSet<>();
+    private String lastLine;
+
+    /** Runs every statement through {@code gate} (lockstep runs of client processes). */
+    public Runner gate(Gate gate) {
+        this.gate = gate;
+        return this;
+    }
+
     private void statement(Script.Stmt s, Task thread, Scope scope) {
+        String label = thread != null ? thread.name() : s.proc();
+        if (gate == null) {
+            statementBody(s, thread, scope);
+            return;
+        }
+        if (gone.contains(s.proc())) {
+            print(s.line() + " " + label + " " + s.op().opName() + " skip gone");
+            failed++;
+            return;
+        }
+        try {
+            gate.before(s, label);
+        } catch (Gate.ProcessGone e) {
+            gone.add(s.proc());
+            print(s.line() + " " + label + " " + s.op().opName() + " gone");
+            failed++;
+            Process p = procs.remove(s.proc());
+            if (p != null && !p.exited() && p.tasks().stream().noneMatch(Task::isHung)) {
+                sys.exit(p);
+            }
+            return;
+        }
+        lastLine = null;
+        statementBody(s, thread, scope);
+        gate.after(s, label, lastLine);
+    }
+
+    private void statementBody(Script.Stmt s, Task thread, Scope scope) {
         beforeStatement.accept(s);
         Process p = proc(s.proc());
         Task task = thread != null ? thread : p.mainTask();

@@ -23,12 +23,15 @@ import java.util.ArrayDeque;
  */
 final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage> {
     private final Simulation simulation;
+    private final dev.gemulator.lockstep.LockstepRun lockstep;
     private final String token;
     private String process;
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
 
-    ConnectionHandler(Simulation simulation, String token) {
+    /** A connection to a free-running server ({@code simulation}) or to a lockstep run ({@code lockstep}). */
+    ConnectionHandler(Simulation simulation, dev.gemulator.lockstep.LockstepRun lockstep, String token) {
         this.simulation = simulation;
+        this.lockstep = lockstep;
         this.token = token;
     }
 
@@ -47,6 +50,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             case REQUEST -> {
                 if (process == null) {
                     refuse(ctx, "a Request before Hello");
+                    return;
+                }
+                if (lockstep != null) {
+                    askLockstep(ctx, msg.getRequest());
                     return;
                 }
                 waiting.add(msg.getRequest());
@@ -70,8 +77,20 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         } else {
             process = h.getProcessName();
             ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("free")).build());
+                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
+                    .setMode(lockstep != null ? "lockstep" : "free")).build());
         }
+    }
+
+    /** Lockstep: the request names the statement its thread wants to run next; the run answers with its line. */
+    private void askLockstep(ChannelHandlerContext ctx, Request r) {
+        String thread = r.getThread().isEmpty() ? process : r.getThread();
+        if (!thread.equals(process) && !thread.startsWith(process + ".")) {
+            refuse(ctx, "thread " + thread + " is not a thread of " + process);
+            return;
+        }
+        lockstep.ask(thread, r.getLine(), r.getOp(), text -> ctx.writeAndFlush(ServerMessage.newBuilder()
+                .setReply(Reply.newBuilder().setRequestId(r.getRequestId()).setText(text)).build()));
     }
 
     /** Hands queued requests to the simulation while it takes them; stops reading when it does not. */
@@ -104,7 +123,11 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (process != null) {
-            simulation.exitProcess(process);
+            if (lockstep != null) {
+                lockstep.processGone(process);
+            } else {
+                simulation.exitProcess(process);
+            }
         }
         ctx.fireChannelInactive();
     }

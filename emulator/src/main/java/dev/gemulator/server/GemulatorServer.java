@@ -25,10 +25,20 @@ public final class GemulatorServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
 
-    /** Starts a server on {@code host:port} (port 0: any free port). */
+    /** Starts a free-running server on {@code host:port} (port 0: any free port). */
     public static GemulatorServer start(String host, int port, Profile profile, int maxFrameBytes, String token,
             int inboxCapacity) throws InterruptedException {
-        Simulation sim = new Simulation(profile, inboxCapacity);
+        return start(host, port, new Simulation(profile, inboxCapacity), null, maxFrameBytes, token);
+    }
+
+    /** Starts a server for one lockstep run (already started). */
+    public static GemulatorServer startLockstep(String host, int port, dev.gemulator.lockstep.LockstepRun run,
+            int maxFrameBytes, String token) throws InterruptedException {
+        return start(host, port, new Simulation(Profile.MODERN, 1), run, maxFrameBytes, token);
+    }
+
+    private static GemulatorServer start(String host, int port, Simulation sim, dev.gemulator.lockstep.LockstepRun run,
+            int maxFrameBytes, String token) throws InterruptedException {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
         try {
@@ -37,7 +47,7 @@ public final class GemulatorServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
-                    .childHandler(new ServerInitializer(sim, maxFrameBytes, token))
+                    .childHandler(new ServerInitializer(sim, run, maxFrameBytes, token))
                     .bind(new InetSocketAddress(host, port)).sync().channel();
             return new GemulatorServer(sim, ch, boss, workers);
         } catch (InterruptedException | RuntimeException e) {

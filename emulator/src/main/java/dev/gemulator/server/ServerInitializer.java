@@ -21,11 +21,18 @@ import io.netty.handler.codec.protobuf.ProtobufEncoder;
  */
 public final class ServerInitializer extends ChannelInitializer<Channel> {
     private final Simulation simulation;
+    private final dev.gemulator.lockstep.LockstepRun lockstep;
     private final int maxFrameBytes;
     private final String token;
 
     public ServerInitializer(Simulation simulation, int maxFrameBytes, String token) {
+        this(simulation, null, maxFrameBytes, token);
+    }
+
+    public ServerInitializer(Simulation simulation, dev.gemulator.lockstep.LockstepRun lockstep, int maxFrameBytes,
+            String token) {
         this.simulation = simulation;
+        this.lockstep = lockstep;
         this.maxFrameBytes = maxFrameBytes;
         this.token = token;
     }
@@ -37,6 +44,6 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
                 .addLast("length", new LengthFieldPrepender(4))
                 .addLast("decode", new ProtobufDecoder(ClientMessage.getDefaultInstance()))
                 .addLast("encode", new ProtobufEncoder())
-                .addLast("connection", new ConnectionHandler(simulation, token));
+                .addLast("connection", new ConnectionHandler(simulation, lockstep, token));
     }
 }

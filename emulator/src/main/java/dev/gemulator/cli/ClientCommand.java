@@ -1,0 +1,58 @@
+package dev.gemulator.cli;
+
+import dev.gemulator.gemscript.ParseException;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.lockstep.LockstepClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code gemulator client --proc A FILE.gem}: one process of a scenario, run against a lockstep server. */
+@Command(name = "client", mixinStandardHelpOptions = true,
+        description = {"Runs the statements of one process of a scenario against a server started with",
+            "serve --lockstep FILE.gem, printing the lines the server answers. Run one client per process."})
+public final class ClientCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "FILE.gem")
+    private Path file;
+
+    @Option(names = "--proc", required = true, description = "the process to be (its name in the scenario)")
+    private String process;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "server address (default: ${DEFAULT-VALUE})")
+    private String host;
+
+    @Option(names = "--port", defaultValue = "7070", description = "server port (default: ${DEFAULT-VALUE})")
+    private int port;
+
+    @Option(names = "--token", description = "the server's token")
+    private String token;
+
+    @Option(names = "--max-delay-ms", defaultValue = "0",
+            description = "wait a random 0..N ms before each request, to show timing does not matter (default: ${DEFAULT-VALUE})")
+    private long maxDelayMillis;
+
+    @Option(names = "--delay-seed", defaultValue = "1", description = "seed of those delays (default: ${DEFAULT-VALUE})")
+    private long delaySeed;
+
+    @Override
+    public Integer call() {
+        Script script;
+        try {
+            script = Parser.parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
+            return 2;
+        } catch (ParseException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 2;
+        }
+        return LockstepClient.run(host, port, token, script, process, System.out, maxDelayMillis, delaySeed);
+    }
+}

@@ -1,0 +1,135 @@
+package dev.gemulator.lockstep;
+
+import dev.gemulator.Machine;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.trace.TraceRecorder;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * A scenario run whose statements are asked for by real client processes
+ * (lockstep). The server runs the scenario exactly as {@code run} does, with
+ * the same seed, profile and strategy; before each statement it waits until
+ * the client thread that owns it (process and thread by name) asks for that
+ * statement, and afterwards sends it the statement's line. A thread that
+ * waits for its client holds the baton, so nothing else happens meanwhile:
+ * network timing changes when things happen in real time, never what
+ * happens. The trace is the one the in-process run records.
+ */
+public final class LockstepRun implements Runner.Gate {
+    /** A client thread's request for a statement. */
+    private record Ask(int line, String op, Consumer<String> answer) {
+    }
+
+    private final Map<String, BlockingQueue<Ask>> mailboxes = new ConcurrentHashMap<>();
+    private final Map<String, Ask> current = new ConcurrentHashMap<>();
+    private final Set<String> goneProcesses = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Integer> finished = new CompletableFuture<>();
+    private final long watchdogMillis;
+    private final PrintStream log;
+    private TraceRecorder recorder;
+    private Machine machine;
+
+    public LockstepRun(long watchdogMillis, PrintStream log) {
+        this.watchdogMillis = watchdogMillis;
+        this.log = log;
+    }
+
+    /** Starts the scenario on its own thread; its output goes to {@code out}. */
+    public void start(Script script, TraceHeader header, Profile profile, Runner.RunOptions options, PrintStream out) {
+        machine = new Machine(profile);
+        recorder = new TraceRecorder(machine.kernel(), header);
+        Thread.ofPlatform().name("gemulator-lockstep").daemon().start(() -> {
+            try {
+                int exit = new Runner(machine, out, options).gate(this).traceTo(recorder).run(script);
+                out.flush();
+                finished.complete(exit);
+            } catch (Throwable t) {
+                finished.completeExceptionally(t);
+            }
+        });
+    }
+
+    public CompletableFuture<Integer> finished() {
+        return finished;
+    }
+
+    /** The run's trace (complete once {@link #finished()} is). */
+    public List<TraceRecord> trace() {
+        return recorder.records();
+    }
+
+    public Machine machine() {
+        return machine;
+    }
+
+    private BlockingQueue<Ask> mailbox(String thread) {
+        return mailboxes.computeIfAbsent(thread, t -> new LinkedBlockingQueue<>());
+    }
+
+    /** A client thread asks for the statement at {@code line}; {@code answer} gets its output line. */
+    public void ask(String thread, int line, String op, Consumer<String> answer) {
+        mailbox(thread).add(new Ask(line, op, answer));
+    }
+
+    /** The process's client went away: its remaining statements are not waited for. */
+    public void processGone(String process) {
+        goneProcesses.add(process);
+    }
+
+    @Override
+    public void before(Script.Stmt s, String thread) {
+        BlockingQueue<Ask> box = mailbox(thread);
+        long waited = 0;
+        long warnAt = watchdogMillis;
+        while (true) {
+            Ask a;
+            try {
+                a = box.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Runner.Gate.ProcessGone(s.proc());
+            }
+            if (a != null) {
+                if (a.line() != s.line() || !a.op().equals(s.op().opName())) {
+                    a.answer().accept("out of step: the scenario's next statement of " + thread + " is line "
+                            + s.line() + " (" + s.op().opName() + "), not line " + a.line() + " (" + a.op() + ")");
+                    goneProcesses.add(s.proc());
+                    throw new Runner.Gate.ProcessGone(s.proc());
+                }
+                current.put(thread, a);
+                return;
+            }
+            if (goneProcesses.contains(s.proc())) {
+                throw new Runner.Gate.ProcessGone(s.proc());
+            }
+            waited += 100;
+            if (waited >= warnAt) {
+                log.println("gemulator: watchdog: " + thread + " has not asked for line " + s.line() + " ("
+                        + s.op().opName() + ") for " + waited / 1000 + " s; the run waits for it");
+                log.flush();
+                warnAt += watchdogMillis;
+            }
+        }
+    }
+
+    @Override
+    public void after(Script.Stmt s, String thread, String line) {
+        Ask a = current.remove(thread);
+        if (a != null) {
+            a.answer().accept(line == null ? "" : line);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.gemulator.server;
+
+import dev.gemulator.proto.v1.ClientMessage;
+import dev.gemulator.proto.v1.Hello;
+import dev.gemulator.proto.v1.ProtocolVersion;
+import dev.gemulator.proto.v1.Reply;
+import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.ServerMessage;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One client process's connection to a server: Hello on connect, then
+ * requests that any of the process's threads may send, each waiting for its
+ * own reply (matched by request id).
+ */
+public final class WireClient extends SimpleChannelInboundHandler<ServerMessage> implements AutoCloseable {
+    /** The server refused or closed the connection. */
+    public static final class ConnectionLost extends RuntimeException {
+        public ConnectionLost(String message) {
+            super(message);
+        }
+    }
+
+    private final Channel channel;
+    private final CompletableFuture<String> welcomed = new CompletableFuture<>();
+    private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequest = new AtomicLong(1);
+    private volatile String lost;
+
+    /** Connects and says Hello as {@code process}; returns once welcomed (the mode the server runs in). */
+    public WireClient(EventLoopGroup group, String host, int port, String process, String token) {
+        WireClient self = this;
+        try {
+            this.channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline()
+                                    .addLast(new LengthFieldBasedFrameDecoder(64 << 20, 0, 4, 0, 4, true))
+                                    .addLast(new LengthFieldPrepender(4))
+                                    .addLast(new ProtobufDecoder(ServerMessage.getDefaultInstance()))
+                                    .addLast(new ProtobufEncoder())
+                                    .addLast(self);
+                        }
+                    }).connect(host, port).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionLost("interrupted while connecting");
+        } catch (RuntimeException e) {
+            throw new ConnectionLost("cannot connect to " + host + ":" + port + ": " + e.getMessage());
+        }
+        channel.writeAndFlush(ClientMessage.newBuilder().setHello(Hello.newBuilder()
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
+                .setToken(token == null ? "" : token)).build());
+    }
+
+    /** The server's mode ("free", "lockstep"), once it welcomed us. */
+    public String mode() {
+        return await(welcomed);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ServerMessage msg) {
+        switch (msg.getMessageCase()) {
+            case WELCOME -> welcomed.complete(msg.getWelcome().getMode());
+            case REPLY -> {
+                CompletableFuture<Reply> f = pending.remove(msg.getReply().getRequestId());
+                if (f != null) {
+                    f.complete(msg.getReply());
+                }
+            }
+            case REFUSAL -> fail("refused: " + msg.getRefusal().getReason());
+            case MESSAGE_NOT_SET -> fail("an empty message from the server");
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        fail("the connection closed");
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        fail("connection error: " + cause);
+        ctx.close();
+    }
+
+    private void fail(String why) {
+        if (lost == null) {
+            lost = why;
+        }
+        ConnectionLost e = new ConnectionLost(lost);
+        welcomed.completeExceptionally(e);
+        pending.values().forEach(f -> f.completeExceptionally(e));
+        pending.clear();
+    }
+
+    /** Sends a request (its id is filled in) and waits for the reply. */
+    public Reply call(Request.Builder request) {
+        mode();
+        long id = nextRequest.getAndIncrement();
+        CompletableFuture<Reply> f = new CompletableFuture<>();
+        pending.put(id, f);
+        if (lost != null) {
+            pending.remove(id);
+            throw new ConnectionLost(lost);
+        }
+        channel.writeAndFlush(ClientMessage.newBuilder().setRequest(request.setRequestId(id)).build());
+        return await(f);
+    }
+
+    private static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionLost("interrupted");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof ConnectionLost c ? c : new ConnectionLost(String.valueOf(e.getCause()));
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+    }
+}

@@ -1,0 +1,103 @@
+package dev.gemulator.lockstep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.trace.Traces;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lockstep runs with real client processes (separate JVMs, random delays
+ * before every request): the server's trace is the in-process run's, hash
+ * for hash, whatever the timing; the 3.11 race hits the same use-after-free
+ * at the same step for the same seed every time.
+ */
+class LockstepProcessesTest {
+
+    private static Path repo(String rel) {
+        return Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel);
+    }
+
+    private static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+    }
+
+    private static String classPath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+    }
+
+    /** Runs the scenario in lockstep with one client JVM per process; returns the server's trace hash and output. */
+    private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
+            long delaySeed) throws Exception {
+        Path file = repo(rel);
+        String text = Files.readString(file);
+        Script script = Parser.parse(rel, text);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        LockstepRun run = new LockstepRun(60_000, System.err);
+        run.start(script, Traces.header(rel, text, profile, o), profile, o,
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
+        List<Process> clients = new ArrayList<>();
+        try {
+            for (String p : processes) {
+                clients.add(new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                        "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "client",
+                        "--proc", p, "--port", String.valueOf(server.port()), "--max-delay-ms", "15",
+                        "--delay-seed", String.valueOf(delaySeed * 31 + p.hashCode()), file.toString())
+                        .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start());
+            }
+            int exit = run.finished().get(120, TimeUnit.SECONDS);
+            for (Process c : clients) {
+                assertTrue(c.waitFor(60, TimeUnit.SECONDS), "a client process did not finish");
+            }
+            return new String[] {TraceRecorder.hash(run.trace()), out.toString(StandardCharsets.UTF_8), String.valueOf(exit)};
+        } finally {
+            clients.forEach(Process::destroyForcibly);
+            server.close();
+        }
+    }
+
+    private static String inProcessHash(String rel, Profile profile, Runner.RunOptions o) throws Exception {
+        String text = Files.readString(repo(rel));
+        return Traces.run(Parser.parse(rel, text), Traces.header(rel, text, profile, o), profile, o).hash();
+    }
+
+    @Test
+    void fourClientProcessesWithRandomDelaysGiveTheInProcessTraceAndTheKernelsOutput() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
+        String expected = inProcessHash("conformance/processes.gem", Profile.MODERN, o);
+        for (long delays = 1; delays <= 2; delays++) {
+            String[] r = lockstep("conformance/processes.gem", Profile.MODERN, o, List.of("A", "B", "C", "D"), delays);
+            assertEquals(expected, r[0], "trace hash, delay seed " + delays);
+            assertEquals(Files.readString(repo("conformance/processes.expected")), r[1]);
+        }
+    }
+
+    @Test
+    void theRaceOfTwoThreadsOfARealProcessHitsTheSameUseAfterFreeEveryTime() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
+        String expected = inProcessHash("scenarios/export_vs_gem_close.gem", Profile.V3_11, o);
+        for (long delays = 1; delays <= 2; delays++) {
+            String[] r = lockstep("scenarios/export_vs_gem_close.gem", Profile.V3_11, o, List.of("A"), delays);
+            assertEquals(expected, r[0], "trace hash, delay seed " + delays);
+            assertEquals("3", r[2]);
+            assertTrue(r[1].contains("report use-after-free drm_gem_prime_handle_to_fd: get of freed file#7(dma-buf)"), r[1]);
+        }
+    }
+}
