@@ -63,6 +63,10 @@ public final class Bench {
             SchedBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;
         }
+        if (args.length > 0 && args[0].equals("server")) {
+            ServerBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            System.exit(0);
+        }
         int rounds = 7;
         int objects = 1_000_000;
         for (int i = 0; i < args.length; i++) {
