@@ -41,6 +41,10 @@ public final class ClientCommand implements Callable<Integer> {
     @Option(names = "--delay-seed", defaultValue = "1", description = "seed of those delays (default: ${DEFAULT-VALUE})")
     private long delaySeed;
 
+    @Option(names = "--die-after", defaultValue = "-1",
+            description = "halt the JVM abruptly (as if killed) after asking for this many statements (testing)")
+    private long dieAfter;
+
     @Override
     public Integer call() {
         Script script;
@@ -53,6 +57,6 @@ public final class ClientCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return 2;
         }
-        return LockstepClient.run(host, port, token, script, process, System.out, maxDelayMillis, delaySeed);
+        return LockstepClient.run(host, port, token, script, process, System.out, maxDelayMillis, delaySeed, dieAfter);
     }
 }

@@ -25,25 +25,38 @@ public final class LockstepClient {
     private final PrintStream out;
     private final long maxDelayMillis;
     private final Random delays;
+    private final long dieAfter;
+    private final java.util.concurrent.atomic.AtomicLong asked = new java.util.concurrent.atomic.AtomicLong();
 
-    private LockstepClient(WireClient wire, String process, PrintStream out, long maxDelayMillis, long delaySeed) {
+    private LockstepClient(WireClient wire, String process, PrintStream out, long maxDelayMillis, long delaySeed,
+            long dieAfter) {
         this.wire = wire;
         this.process = process;
         this.out = out;
         this.maxDelayMillis = maxDelayMillis;
         this.delays = new Random(delaySeed);
+        this.dieAfter = dieAfter;
     }
 
     /** Runs process {@code process}'s part of {@code script} against the server; returns 0, or 1 if cut off. */
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
             long maxDelayMillis, long delaySeed) {
+        return run(host, port, token, script, process, out, maxDelayMillis, delaySeed, -1);
+    }
+
+    /**
+     * As above; with {@code dieAfter} of 0 or more the whole JVM halts (as if
+     * killed) instead of asking for statement number dieAfter+1.
+     */
+    public static int run(String host, int port, String token, Script script, String process, PrintStream out,
+            long maxDelayMillis, long delaySeed, long dieAfter) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (WireClient wire = new WireClient(group, host, port, process, token)) {
             if (!wire.mode().equals("lockstep")) {
                 out.println("gemulator: the server is not running a lockstep scenario (mode " + wire.mode() + ")");
                 return 2;
             }
-            new LockstepClient(wire, process, out, maxDelayMillis, delaySeed).walk(script.nodes(), process);
+            new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, dieAfter).walk(script.nodes(), process);
             return 0;
         } catch (WireClient.ConnectionLost e) {
             out.println("gemulator: " + process + ": " + e.getMessage());
@@ -90,6 +103,10 @@ public final class LockstepClient {
     }
 
     private void ask(Script.Stmt s, String thread) {
+        if (dieAfter >= 0 && asked.getAndIncrement() >= dieAfter) {
+            out.flush();
+            Runtime.getRuntime().halt(137);
+        }
         if (maxDelayMillis > 0) {
             long d;
             synchronized (delays) {

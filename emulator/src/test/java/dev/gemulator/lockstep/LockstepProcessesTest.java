@@ -45,6 +45,11 @@ class LockstepProcessesTest {
     /** Runs the scenario in lockstep with one client JVM per process; returns the server's trace hash and output. */
     private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
             long delaySeed) throws Exception {
+        return lockstep(rel, profile, o, processes, delaySeed, "", -1);
+    }
+
+    private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
+            long delaySeed, String dying, long dieAfter) throws Exception {
         Path file = repo(rel);
         String text = Files.readString(file);
         Script script = Parser.parse(rel, text);
@@ -59,7 +64,8 @@ class LockstepProcessesTest {
                 clients.add(new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                         "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "client",
                         "--proc", p, "--port", String.valueOf(server.port()), "--max-delay-ms", "15",
-                        "--delay-seed", String.valueOf(delaySeed * 31 + p.hashCode()), file.toString())
+                        "--delay-seed", String.valueOf(delaySeed * 31 + p.hashCode()),
+                        "--die-after", String.valueOf(p.equals(dying) ? dieAfter : -1), file.toString())
                         .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start());
             }
             int exit = run.finished().get(120, TimeUnit.SECONDS);
@@ -98,6 +104,35 @@ class LockstepProcessesTest {
             assertEquals(expected, r[0], "trace hash, delay seed " + delays);
             assertEquals("3", r[2]);
             assertTrue(r[1].contains("report use-after-free drm_gem_prime_handle_to_fd: get of freed file#7(dma-buf)"), r[1]);
+        }
+    }
+
+    @Test
+    void twoRealProcessesRacingOnOneDrmFileHitTheUseAfterFreeAtTheSameStep() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
+        String expected = inProcessHash("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o);
+        for (long delays = 1; delays <= 2; delays++) {
+            String[] r = lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o, List.of("A", "B"), delays);
+            assertEquals(expected, r[0], "trace hash, delay seed " + delays);
+            assertTrue(r[1].contains("report use-after-free drm_gem_prime_handle_to_fd"), r[1]);
+        }
+    }
+
+    @Test
+    void aClientKilledMidRunBecomesItsProcessExitAtTheSamePointEveryTime() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(5, "random", 3, 1000);
+        String first = null;
+        for (long delays = 1; delays <= 2; delays++) {
+            String[] r = lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.MODERN, o, List.of("A", "B"), delays,
+                    "B", 6);
+            assertTrue(r[1].contains(" B.t create_dumb gone") || r[1].contains(" B.t handle_to_fd gone")
+                    || r[1].contains(" B.t gem_close gone") || r[1].contains(" B.t close gone"), r[1]);
+            assertTrue(r[1].contains("expectations: "), "the run went on to its end: " + r[1]);
+            if (first == null) {
+                first = r[0];
+            } else {
+                assertEquals(first, r[0], "the same trace both times");
+            }
         }
     }
 }
