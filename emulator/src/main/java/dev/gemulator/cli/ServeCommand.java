@@ -45,8 +45,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--pct-depth", defaultValue = "3", description = "lockstep: PCT's depth (default: ${DEFAULT-VALUE})")
     private int pctDepth;
 
-    @Option(names = "--trace", paramLabel = "OUT", description = "lockstep: write the run's trace to OUT")
+    @Option(names = "--trace", paramLabel = "OUT", description = "lockstep: write the (last) run's trace to OUT")
     private java.nio.file.Path traceOut;
+
+    @Option(names = "--iterations", defaultValue = "1",
+            description = "lockstep: run the scenario this many times, seed after seed, with the same clients (default: ${DEFAULT-VALUE})")
+    private int iterations;
 
     @Option(names = "--watchdog-ms", defaultValue = "10000",
             description = "lockstep: warn when a client thread has not asked for its statement for this long (default: ${DEFAULT-VALUE})")
@@ -91,7 +95,7 @@ public final class ServeCommand implements Callable<Integer> {
         var options = new dev.gemulator.gemscript.Runner.RunOptions(seed, strategy, pctDepth, pctSteps);
         var run = new dev.gemulator.lockstep.LockstepRun(watchdogMillis, System.err);
         var header = dev.gemulator.trace.Traces.header(lockstep.toString(), text, p, options);
-        run.start(script, header, p, options, System.out);
+        run.start(script, header, p, options, Math.max(1, iterations), System.out);
         GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token);
         System.err.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name()
                 + ", lockstep run of " + lockstep + ", seed " + seed + ", strategy " + strategy + ")");
@@ -113,6 +117,25 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         System.err.println("gemulator: lockstep run done, trace sha256 " + hash);
+        if (iterations > 1) {
+            java.util.Map<String, long[]> findings = new java.util.TreeMap<>();
+            for (var it : run.results()) {
+                java.util.Set<String> here = new java.util.TreeSet<>();
+                it.reports().forEach(r -> here.add(r.kind().label() + " " + r.function()));
+                if (it.failure() != null) {
+                    here.add("expectation " + it.failure().substring(0, it.failure().indexOf(':')));
+                }
+                for (String k : here) {
+                    findings.computeIfAbsent(k, x -> new long[] {it.seed(), 0})[1]++;
+                }
+            }
+            System.out.printf(java.util.Locale.ROOT, "iterations: %d, device reset between them: %.0f us on average%n",
+                    iterations, run.meanResetNanos() / 1000);
+            System.out.println(findings.isEmpty() ? "findings: none" : "findings: " + findings.size());
+            findings.forEach((k, v) -> System.out.println("  " + k + " (" + v[1] + " of " + iterations
+                    + " iterations, first at seed " + v[0] + ")"));
+            return findings.isEmpty() ? 0 : 3;
+        }
         return exit;
     }
 }

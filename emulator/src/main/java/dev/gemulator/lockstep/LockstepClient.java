@@ -56,7 +56,14 @@ public final class LockstepClient {
                 out.println("gemulator: the server is not running a lockstep scenario (mode " + wire.mode() + ")");
                 return 2;
             }
-            new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, dieAfter).walk(script.nodes(), process);
+            LockstepClient client = new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, dieAfter);
+            int iterations = wire.iterations();
+            for (int i = 0; i < iterations; i++) {
+                if (i > 0 && wire.awaitAgain() < 0) {
+                    return 1;
+                }
+                client.walk(script.nodes(), process);
+            }
             return 0;
         } catch (WireClient.ConnectionLost e) {
             out.println("gemulator: " + process + ": " + e.getMessage());

@@ -39,8 +39,17 @@ public final class LockstepRun implements Runner.Gate {
     private final CompletableFuture<Integer> finished = new CompletableFuture<>();
     private final long watchdogMillis;
     private final PrintStream log;
-    private TraceRecorder recorder;
-    private Machine machine;
+    private volatile TraceRecorder recorder;
+    private volatile Machine machine;
+    private volatile int iterations = 1;
+    private java.util.function.BiConsumer<Integer, Long> onAgain = (i, seed) -> { };
+    private final List<Iteration> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private long resetNanos;
+
+    /** What one iteration of the run did. */
+    public record Iteration(long seed, int exitStatus, String traceHash, List<dev.gemulator.check.Report> reports,
+            String failure) {
+    }
 
     public LockstepRun(long watchdogMillis, PrintStream log) {
         this.watchdogMillis = watchdogMillis;
@@ -49,17 +58,73 @@ public final class LockstepRun implements Runner.Gate {
 
     /** Starts the scenario on its own thread; its output goes to {@code out}. */
     public void start(Script script, TraceHeader header, Profile profile, Runner.RunOptions options, PrintStream out) {
-        machine = new Machine(profile);
-        recorder = new TraceRecorder(machine.kernel(), header);
+        start(script, header, profile, options, 1, out);
+    }
+
+    /**
+     * Runs the scenario {@code iterations} times, seed after seed from the
+     * options' seed, with the same client processes: after each iteration the
+     * device is reset (a new machine) and {@link #onAgain} tells the clients
+     * to run their part again. With one iteration the run's output goes to
+     * {@code out}; with more, one summary line per iteration.
+     */
+    public void start(Script script, TraceHeader header, Profile profile, Runner.RunOptions options, int iterations,
+            PrintStream out) {
+        this.iterations = iterations;
+        PrintStream sink = new PrintStream(java.io.OutputStream.nullOutputStream(), false,
+                java.nio.charset.StandardCharsets.UTF_8);
         Thread.ofPlatform().name("gemulator-lockstep").daemon().start(() -> {
             try {
-                int exit = new Runner(machine, out, options).gate(this).traceTo(recorder).run(script);
-                out.flush();
+                int exit = 0;
+                for (int i = 0; i < iterations; i++) {
+                    long seed = options.seed() + i;
+                    long t0 = System.nanoTime();
+                    Runner.RunOptions o = new Runner.RunOptions(seed, options.strategy(), options.pctDepth(),
+                            options.pctMaxSteps());
+                    machine = new Machine(profile);
+                    recorder = new TraceRecorder(machine.kernel(), header.toBuilder().setSeed(seed).build());
+                    Runner runner = new Runner(machine, iterations == 1 ? out : sink, o).gate(this).traceTo(recorder);
+                    if (i > 0) {
+                        resetNanos += System.nanoTime() - t0;
+                    }
+                    exit = runner.run(script);
+                    Iteration it = new Iteration(seed, exit, TraceRecorder.hash(recorder.records()),
+                            machine.checkers().reports(), runner.firstFailure());
+                    results.add(it);
+                    if (iterations > 1) {
+                        out.println("iteration " + i + " seed " + seed + ": exit " + exit + ", " + it.reports().size()
+                                + " reports" + (it.failure() == null ? "" : ", " + it.failure()) + ", trace "
+                                + it.traceHash().substring(0, 16));
+                    }
+                    out.flush();
+                    if (i + 1 < iterations) {
+                        current.clear();
+                        onAgain.accept(i + 1, seed + 1);
+                    }
+                }
                 finished.complete(exit);
             } catch (Throwable t) {
                 finished.completeExceptionally(t);
             }
         });
+    }
+
+    /** Told when the next iteration begins (iteration index, seed): the server sends Again to every client. */
+    public void onAgain(java.util.function.BiConsumer<Integer, Long> listener) {
+        this.onAgain = listener;
+    }
+
+    public int iterations() {
+        return iterations;
+    }
+
+    public List<Iteration> results() {
+        return results;
+    }
+
+    /** Mean time to reset the device between iterations (a new machine and runner), in nanoseconds. */
+    public double meanResetNanos() {
+        return iterations <= 1 ? 0 : resetNanos / (double) (iterations - 1);
     }
 
     public CompletableFuture<Integer> finished() {

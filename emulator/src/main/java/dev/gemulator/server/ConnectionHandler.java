@@ -25,14 +25,17 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private final Simulation simulation;
     private final dev.gemulator.lockstep.LockstepRun lockstep;
     private final String token;
+    private final io.netty.channel.group.ChannelGroup lockstepClients;
     private String process;
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
 
     /** A connection to a free-running server ({@code simulation}) or to a lockstep run ({@code lockstep}). */
-    ConnectionHandler(Simulation simulation, dev.gemulator.lockstep.LockstepRun lockstep, String token) {
+    ConnectionHandler(Simulation simulation, dev.gemulator.lockstep.LockstepRun lockstep, String token,
+            io.netty.channel.group.ChannelGroup lockstepClients) {
         this.simulation = simulation;
         this.lockstep = lockstep;
         this.token = token;
+        this.lockstepClients = lockstepClients;
     }
 
     private static ServerMessage refusal(String reason) {
@@ -78,7 +81,11 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             process = h.getProcessName();
             ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
                     .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
-                    .setMode(lockstep != null ? "lockstep" : "free")).build());
+                    .setMode(lockstep != null ? "lockstep" : "free")
+                    .setIterations(lockstep != null ? lockstep.iterations() : 1)).build());
+            if (lockstepClients != null) {
+                lockstepClients.add(ctx.channel());
+            }
         }
     }
 

@@ -24,6 +24,8 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     private final dev.gemulator.lockstep.LockstepRun lockstep;
     private final int maxFrameBytes;
     private final String token;
+    private final io.netty.channel.group.ChannelGroup lockstepClients =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
     public ServerInitializer(Simulation simulation, int maxFrameBytes, String token) {
         this(simulation, null, maxFrameBytes, token);
@@ -35,6 +37,11 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         this.lockstep = lockstep;
         this.maxFrameBytes = maxFrameBytes;
         this.token = token;
+        if (lockstep != null) {
+            lockstep.onAgain((iteration, seed) -> lockstepClients.writeAndFlush(
+                    dev.gemulator.proto.v1.ServerMessage.newBuilder().setAgain(dev.gemulator.proto.v1.Again.newBuilder()
+                            .setIteration(iteration).setSeed(seed)).build()));
+        }
     }
 
     @Override
@@ -44,6 +51,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
                 .addLast("length", new LengthFieldPrepender(4))
                 .addLast("decode", new ProtobufDecoder(ClientMessage.getDefaultInstance()))
                 .addLast("encode", new ProtobufEncoder())
-                .addLast("connection", new ConnectionHandler(simulation, lockstep, token));
+                .addLast("connection", new ConnectionHandler(simulation, lockstep, token,
+                        lockstep != null ? lockstepClients : null));
     }
 }

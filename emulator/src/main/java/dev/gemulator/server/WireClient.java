@@ -39,6 +39,8 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
 
     private final Channel channel;
     private final CompletableFuture<String> welcomed = new CompletableFuture<>();
+    private volatile int iterations = 1;
+    private final java.util.concurrent.BlockingQueue<Integer> again = new java.util.concurrent.LinkedBlockingQueue<>();
     private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong(1);
     private volatile String lost;
@@ -79,7 +81,11 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ServerMessage msg) {
         switch (msg.getMessageCase()) {
-            case WELCOME -> welcomed.complete(msg.getWelcome().getMode());
+            case WELCOME -> {
+                iterations = Math.max(1, msg.getWelcome().getIterations());
+                welcomed.complete(msg.getWelcome().getMode());
+            }
+            case AGAIN -> again.add(msg.getAgain().getIteration());
             case REPLY -> {
                 CompletableFuture<Reply> f = pending.remove(msg.getReply().getRequestId());
                 if (f != null) {
@@ -106,10 +112,27 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         if (lost == null) {
             lost = why;
         }
+        again.add(-1);
         ConnectionLost e = new ConnectionLost(lost);
         welcomed.completeExceptionally(e);
         pending.values().forEach(f -> f.completeExceptionally(e));
         pending.clear();
+    }
+
+    /** How many iterations the server's lockstep run has (1 for a single run). */
+    public int iterations() {
+        mode();
+        return iterations;
+    }
+
+    /** Waits for the next iteration's Again; -1 when the connection is gone. */
+    public int awaitAgain() {
+        try {
+            return again.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     /** Sends a request (its id is filled in) and waits for the reply. */

@@ -50,12 +50,18 @@ class LockstepProcessesTest {
 
     private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
             long delaySeed, String dying, long dieAfter) throws Exception {
+        return lockstep(rel, profile, o, processes, delaySeed, dying, dieAfter, 1, null);
+    }
+
+    private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
+            long delaySeed, String dying, long dieAfter, int iterations, List<LockstepRun.Iteration> results)
+            throws Exception {
         Path file = repo(rel);
         String text = Files.readString(file);
         Script script = Parser.parse(rel, text);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         LockstepRun run = new LockstepRun(60_000, System.err);
-        run.start(script, Traces.header(rel, text, profile, o), profile, o,
+        run.start(script, Traces.header(rel, text, profile, o), profile, o, iterations,
                 new PrintStream(out, true, StandardCharsets.UTF_8));
         GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
         List<Process> clients = new ArrayList<>();
@@ -68,7 +74,10 @@ class LockstepProcessesTest {
                         "--die-after", String.valueOf(p.equals(dying) ? dieAfter : -1), file.toString())
                         .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start());
             }
-            int exit = run.finished().get(120, TimeUnit.SECONDS);
+            int exit = run.finished().get(180, TimeUnit.SECONDS);
+            if (results != null) {
+                results.addAll(run.results());
+            }
             for (Process c : clients) {
                 assertTrue(c.waitFor(60, TimeUnit.SECONDS), "a client process did not finish");
             }
@@ -134,5 +143,23 @@ class LockstepProcessesTest {
                 assertEquals(first, r[0], "the same trace both times");
             }
         }
+    }
+
+    @Test
+    void iterationsWithTheSameClientProcessesExploreSeedAfterSeedLikeTheInProcessRuns() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
+        List<LockstepRun.Iteration> results = new java.util.ArrayList<>();
+        lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o, List.of("A", "B"), 3, "", -1, 8, results);
+        assertEquals(8, results.size());
+        String text = Files.readString(repo("scenarios/export_vs_gem_close_2proc.gem"));
+        Script s = Parser.parse("scenarios/export_vs_gem_close_2proc.gem", text);
+        for (LockstepRun.Iteration it : results) {
+            Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+            String expected = Traces.run(s, Traces.header("scenarios/export_vs_gem_close_2proc.gem", text, Profile.V3_11, o)
+                    .toBuilder().setSeed(it.seed()).build(), Profile.V3_11, io).hash();
+            assertEquals(expected, it.traceHash(), "iteration with seed " + it.seed());
+        }
+        assertTrue(results.stream().anyMatch(it -> it.seed() == 31 && it.reports().stream()
+                .anyMatch(r -> r.function().equals("drm_gem_prime_handle_to_fd"))), "seed 31 hits the use-after-free");
     }
 }
