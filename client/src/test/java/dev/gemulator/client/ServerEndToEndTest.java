@@ -88,4 +88,21 @@ class ServerEndToEndTest {
             assertEquals(0, server.simulation().machine().device(0).liveObjects().count());
         }
     }
+
+    @Test
+    void anObserverSeesTheLiveProcessesOfAFreeRunningServer() {
+        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try (Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null);
+                Gemulator b = Gemulator.connect("127.0.0.1", server.port(), null);
+                var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "watch", null)) {
+            a.process("A").open("card0");
+            b.process("B").open("card0");
+            var status = observer.status();
+            assertEquals("free", status.getMode());
+            assertEquals(java.util.List.of("A", "B"), status.getProcessesList().stream().sorted().toList());
+            assertEquals(0, observer.fetchTrace().length, "no lockstep trace in free-running mode");
+        } finally {
+            group.shutdownGracefully();
+        }
+    }
 }

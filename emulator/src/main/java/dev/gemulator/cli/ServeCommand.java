@@ -97,6 +97,16 @@ public final class ServeCommand implements Callable<Integer> {
         var header = dev.gemulator.trace.Traces.header(lockstep.toString(), text, p, options);
         run.start(script, header, p, options, Math.max(1, iterations), System.out);
         GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token);
+        Thread hook = new Thread(() -> {
+            // Ctrl-C: end the run early but completely, so the trace written below is whole
+            run.abort(script);
+            try {
+                run.finished().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                System.err.println("gemulator: the run did not end in time: " + e);
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
         System.err.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name()
                 + ", lockstep run of " + lockstep + ", seed " + seed + ", strategy " + strategy + ")");
         int exit;

@@ -45,6 +45,11 @@ public final class LockstepRun implements Runner.Gate {
     private java.util.function.BiConsumer<Integer, Long> onAgain = (i, seed) -> { };
     private final List<Iteration> results = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long resetNanos;
+    private volatile int iteration;
+    private volatile long seed;
+    private volatile boolean stopRequested;
+    private volatile List<TraceRecord> lastTrace = List.of();
+    private final Set<String> clients = ConcurrentHashMap.newKeySet();
 
     /** What one iteration of the run did. */
     public record Iteration(long seed, int exitStatus, String traceHash, List<dev.gemulator.check.Report> reports,
@@ -76,8 +81,10 @@ public final class LockstepRun implements Runner.Gate {
         Thread.ofPlatform().name("gemulator-lockstep").daemon().start(() -> {
             try {
                 int exit = 0;
-                for (int i = 0; i < iterations; i++) {
+                for (int i = 0; i < iterations && !stopRequested; i++) {
                     long seed = options.seed() + i;
+                    this.iteration = i;
+                    this.seed = seed;
                     long t0 = System.nanoTime();
                     Runner.RunOptions o = new Runner.RunOptions(seed, options.strategy(), options.pctDepth(),
                             options.pctMaxSteps());
@@ -91,13 +98,14 @@ public final class LockstepRun implements Runner.Gate {
                     Iteration it = new Iteration(seed, exit, TraceRecorder.hash(recorder.records()),
                             machine.checkers().reports(), runner.firstFailure());
                     results.add(it);
+                    lastTrace = List.copyOf(recorder.records());
                     if (iterations > 1) {
                         out.println("iteration " + i + " seed " + seed + ": exit " + exit + ", " + it.reports().size()
                                 + " reports" + (it.failure() == null ? "" : ", " + it.failure()) + ", trace "
                                 + it.traceHash().substring(0, 16));
                     }
                     out.flush();
-                    if (i + 1 < iterations) {
+                    if (i + 1 < iterations && !stopRequested) {
                         current.clear();
                         onAgain.accept(i + 1, seed + 1);
                     }
@@ -107,6 +115,50 @@ public final class LockstepRun implements Runner.Gate {
                 finished.completeExceptionally(t);
             }
         });
+    }
+
+    /** A client process said Hello. */
+    public void clientJoined(String process) {
+        clients.add(process);
+    }
+
+    /** The client processes that joined and are not gone. */
+    public List<String> liveClients() {
+        return clients.stream().filter(c -> !goneProcesses.contains(c)).sorted().toList();
+    }
+
+    public int iteration() {
+        return iteration;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** The trace of the last finished iteration (empty before the first ends). */
+    public List<TraceRecord> lastTrace() {
+        return lastTrace;
+    }
+
+    /**
+     * Ends the run early (the server shuts down): no further iteration
+     * starts, and every statement still waiting for its client counts its
+     * process as gone, so the current iteration runs to its end quickly and
+     * its trace is complete.
+     */
+    public void abort(Script script) {
+        stopRequested = true;
+        collectProcesses(script.nodes());
+    }
+
+    private void collectProcesses(List<Script.Node> nodes) {
+        for (Script.Node n : nodes) {
+            switch (n) {
+                case Script.Stmt s -> goneProcesses.add(s.proc());
+                case Script.Repeat r -> collectProcesses(r.body());
+                case Script.Par p -> p.threads().forEach(t -> collectProcesses(t.body()));
+            }
+        }
     }
 
     /** Told when the next iteration begins (iteration index, seed): the server sends Again to every client. */

@@ -63,6 +63,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                 pump(ctx);
             }
             case GOODBYE -> ctx.close();
+            case STATUS -> status(ctx);
+            case FETCH_TRACE -> fetchTrace(ctx);
             case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
         }
     }
@@ -85,8 +87,39 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                     .setIterations(lockstep != null ? lockstep.iterations() : 1)).build());
             if (lockstepClients != null) {
                 lockstepClients.add(ctx.channel());
+                lockstep.clientJoined(process);
             }
         }
+    }
+
+    private void status(ChannelHandlerContext ctx) {
+        if (lockstep != null) {
+            var b = dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("lockstep")
+                    .setIteration(lockstep.iteration()).setIterations(lockstep.iterations()).setSeed(lockstep.seed())
+                    .addAllProcesses(lockstep.liveClients()).setFinishedIterations(lockstep.results().size());
+            lockstep.results().forEach(it -> it.reports().forEach(r -> b.addFindings(r.kind().label() + " " + r.function())));
+            ctx.writeAndFlush(ServerMessage.newBuilder().setStatus(b).build());
+            return;
+        }
+        boolean asked = simulation.status(names -> ctx.writeAndFlush(ServerMessage.newBuilder()
+                .setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("free").addAllProcesses(names)).build()));
+        if (!asked) {
+            ctx.writeAndFlush(ServerMessage.newBuilder().setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder()
+                    .setMode("free")).build());
+        }
+    }
+
+    private void fetchTrace(ChannelHandlerContext ctx) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        if (lockstep != null) {
+            try {
+                dev.gemulator.trace.TraceRecorder.write(lockstep.lastTrace(), bytes);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        ctx.writeAndFlush(ServerMessage.newBuilder().setTrace(dev.gemulator.proto.v1.TraceBytes.newBuilder()
+                .setRecords(com.google.protobuf.ByteString.copyFrom(bytes.toByteArray()))).build());
     }
 
     /** Lockstep: the request names the statement its thread wants to run next; the run answers with its line. */

@@ -21,6 +21,9 @@ public final class Simulation implements AutoCloseable {
     }
 
     private static final Work STOP = new Work("", Syscall.getDefaultInstance(), r -> { });
+    /** Marks a status question (answered with the live processes). */
+    private static final Syscall STATUS = Syscall.newBuilder().setSleep(dev.gemulator.proto.v1.Sleep.newBuilder()
+            .setMilliseconds(-1)).build();
     /** Marks the exit of a process whose connection went away (it may have exited already). */
     private static final Syscall GONE = Syscall.newBuilder().setExit(Exit.getDefaultInstance()).build();
 
@@ -75,6 +78,12 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
+    /** Answers with the names of the live processes, from the simulation thread (false when the inbox is full). */
+    public boolean status(Consumer<java.util.List<String>> answer) {
+        return inbox.offer(new Work("", STATUS, r -> answer.accept(
+                machine.kernel().processes().stream().map(dev.gemulator.kernel.proc.Process::name).toList())));
+    }
+
     private void loop() {
         while (true) {
             Work w;
@@ -86,7 +95,9 @@ public final class Simulation implements AutoCloseable {
             if (w == STOP) {
                 return;
             }
-            if (w.call() == GONE) {
+            if (w.call() == STATUS) {
+                w.done().accept(null);
+            } else if (w.call() == GONE) {
                 dispatcher.exitIfLive(w.process());
             } else {
                 w.done().accept(dispatcher.execute(w.process(), w.call()));

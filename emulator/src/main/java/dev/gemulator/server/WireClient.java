@@ -41,6 +41,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     private final CompletableFuture<String> welcomed = new CompletableFuture<>();
     private volatile int iterations = 1;
     private final java.util.concurrent.BlockingQueue<Integer> again = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final java.util.concurrent.BlockingQueue<ServerMessage> control = new java.util.concurrent.LinkedBlockingQueue<>();
     private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong(1);
     private volatile String lost;
@@ -86,6 +87,8 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
                 welcomed.complete(msg.getWelcome().getMode());
             }
             case AGAIN -> again.add(msg.getAgain().getIteration());
+            case STATUS -> control.add(msg);
+            case TRACE -> control.add(msg);
             case REPLY -> {
                 CompletableFuture<Reply> f = pending.remove(msg.getReply().getRequestId());
                 if (f != null) {
@@ -132,6 +135,33 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return -1;
+        }
+    }
+
+    /** Asks the server how the run is going (one control question at a time). */
+    public synchronized dev.gemulator.proto.v1.RunStatus status() {
+        return control(ClientMessage.newBuilder().setStatus(dev.gemulator.proto.v1.StatusRequest.getDefaultInstance())
+                .build()).getStatus();
+    }
+
+    /** Fetches the trace of the last finished lockstep iteration (length-delimited records). */
+    public synchronized byte[] fetchTrace() {
+        return control(ClientMessage.newBuilder().setFetchTrace(dev.gemulator.proto.v1.TraceRequestMessage
+                .getDefaultInstance()).build()).getTrace().getRecords().toByteArray();
+    }
+
+    private ServerMessage control(ClientMessage question) {
+        mode();
+        channel.writeAndFlush(question);
+        try {
+            ServerMessage m = control.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+            if (m == null) {
+                throw new ConnectionLost(lost != null ? lost : "no answer from the server");
+            }
+            return m;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionLost("interrupted");
         }
     }
 

@@ -50,12 +50,12 @@ class LockstepProcessesTest {
 
     private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
             long delaySeed, String dying, long dieAfter) throws Exception {
-        return lockstep(rel, profile, o, processes, delaySeed, dying, dieAfter, 1, null);
+        return lockstep(rel, profile, o, processes, delaySeed, dying, dieAfter, 1, null, port -> { });
     }
 
     private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
-            long delaySeed, String dying, long dieAfter, int iterations, List<LockstepRun.Iteration> results)
-            throws Exception {
+            long delaySeed, String dying, long dieAfter, int iterations, List<LockstepRun.Iteration> results,
+            java.util.function.IntConsumer afterRun) throws Exception {
         Path file = repo(rel);
         String text = Files.readString(file);
         Script script = Parser.parse(rel, text);
@@ -81,6 +81,7 @@ class LockstepProcessesTest {
             for (Process c : clients) {
                 assertTrue(c.waitFor(60, TimeUnit.SECONDS), "a client process did not finish");
             }
+            afterRun.accept(server.port());
             return new String[] {TraceRecorder.hash(run.trace()), out.toString(StandardCharsets.UTF_8), String.valueOf(exit)};
         } finally {
             clients.forEach(Process::destroyForcibly);
@@ -149,7 +150,8 @@ class LockstepProcessesTest {
     void iterationsWithTheSameClientProcessesExploreSeedAfterSeedLikeTheInProcessRuns() throws Exception {
         Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
         List<LockstepRun.Iteration> results = new java.util.ArrayList<>();
-        lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o, List.of("A", "B"), 3, "", -1, 8, results);
+        lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o, List.of("A", "B"), 3, "", -1, 8, results,
+                port -> { });
         assertEquals(8, results.size());
         String text = Files.readString(repo("scenarios/export_vs_gem_close_2proc.gem"));
         Script s = Parser.parse("scenarios/export_vs_gem_close_2proc.gem", text);
@@ -161,5 +163,36 @@ class LockstepProcessesTest {
         }
         assertTrue(results.stream().anyMatch(it -> it.seed() == 31 && it.reports().stream()
                 .anyMatch(r -> r.function().equals("drm_gem_prime_handle_to_fd"))), "seed 31 hits the use-after-free");
+    }
+
+    @Test
+    void anObserverAsksTheRunsStatusAndFetchesTheLastIterationsTrace() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(30, "pos", 3, 1000);
+        List<LockstepRun.Iteration> results = new ArrayList<>();
+        List<dev.gemulator.proto.v1.RunStatus> statuses = new ArrayList<>();
+        List<byte[]> traces = new ArrayList<>();
+        lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o, List.of("A", "B"), 4, "", -1, 2, results,
+                port -> {
+                    var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+                    try {
+                        var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", port, "observer", null);
+                        statuses.add(observer.status());
+                        traces.add(observer.fetchTrace());
+                        observer.close();
+                    } finally {
+                        group.shutdownGracefully();
+                    }
+                });
+        assertEquals(2, results.size());
+        var status = statuses.get(0);
+        assertEquals("lockstep", status.getMode());
+        assertEquals(2, status.getIterations());
+        assertEquals(2, status.getFinishedIterations());
+        assertEquals(31, status.getSeed());
+        assertEquals(List.of("observer"), status.getProcessesList(), "the clients A and B have gone");
+        assertTrue(status.getFindingsList().contains("use-after-free drm_gem_prime_handle_to_fd"),
+                status.getFindingsList().toString());
+        List<dev.gemulator.proto.v1.TraceRecord> last = TraceRecorder.read(new java.io.ByteArrayInputStream(traces.get(0)));
+        assertEquals(results.get(1).traceHash(), TraceRecorder.hash(last), "the fetched trace is the last iteration's");
     }
 }
