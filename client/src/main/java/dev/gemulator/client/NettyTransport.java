@@ -22,7 +22,9 @@ public final class NettyTransport implements Transport {
     private final int port;
     private final String token;
     private final Map<String, WireClient> connections = new ConcurrentHashMap<>();
-    private final Map<Thread, Integer> threadIds = new ConcurrentHashMap<>();
+    /** This transport's id for the calling Java thread (gone with the thread). */
+    private final ThreadLocal<Integer> threadId = new ThreadLocal<>();
+    private final java.util.concurrent.atomic.AtomicInteger nextThreadId = new java.util.concurrent.atomic.AtomicInteger();
 
     public NettyTransport(String host, int port, String token) {
         this.host = host;
@@ -33,7 +35,17 @@ public final class NettyTransport implements Transport {
     @Override
     public SyscallResult call(String process, Syscall call) {
         WireClient c = connections.computeIfAbsent(process, p -> new WireClient(group, host, port, p, token));
-        int thread = threadIds.computeIfAbsent(Thread.currentThread(), t -> threadIds.size());
+        Integer known = threadId.get();
+        int thread;
+        if (known != null) {
+            thread = known;
+        } else {
+            thread = nextThreadId.getAndIncrement();
+            threadId.set(thread);
+            if (thread != 0) {
+                c.threadStart(thread, Thread.currentThread().getName());
+            }
+        }
         SyscallResult r = c.call(Request.newBuilder().setThreadId(thread).setCall(call)).getResult();
         if (call.hasExit()) {
             connections.remove(process);

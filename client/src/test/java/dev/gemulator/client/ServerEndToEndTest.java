@@ -105,4 +105,32 @@ class ServerEndToEndTest {
             group.shutdownGracefully();
         }
     }
+
+    @Test
+    void eachThreadOfAProcessIsAKernelTaskOfItsOwnUntilItExits() {
+        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try (var wire = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "T", null)) {
+            wire.threadStart(5, "T.worker");
+            var open = wire.call(dev.gemulator.proto.v1.Request.newBuilder().setThreadId(5).setCall(
+                    dev.gemulator.proto.v1.Syscall.newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder()
+                            .setNode("card0")))).getResult();
+            assertEquals(0, open.getErrno());
+            int fd = (int) open.getValues(0);
+            var created = wire.call(dev.gemulator.proto.v1.Request.newBuilder().setThreadId(0).setCall(
+                    dev.gemulator.proto.v1.Syscall.newBuilder().setCreateDumb(dev.gemulator.proto.v1.CreateDumb
+                            .newBuilder().setFd(fd).setWidth(4).setHeight(4).setBpp(32)))).getResult();
+            assertEquals(0, created.getErrno(), "the threads share the process's fd table");
+            assertEquals(java.util.List.of("T", "T.worker"), tasks("T"));
+            wire.threadExit(5, 0);
+            wire.status(); // queued behind the exit
+            assertEquals(java.util.List.of("T"), tasks("T"));
+        } finally {
+            group.shutdownGracefully();
+        }
+    }
+
+    private java.util.List<String> tasks(String process) {
+        return server.simulation().machine().kernel().processes().stream().filter(p -> p.name().equals(process))
+                .flatMap(p -> p.tasks().stream()).map(dev.gemulator.kernel.Task::name).toList();
+    }
 }

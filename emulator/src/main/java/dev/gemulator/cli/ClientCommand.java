@@ -45,6 +45,10 @@ public final class ClientCommand implements Callable<Integer> {
             description = "halt the JVM abruptly (as if killed) after asking for this many statements (testing)")
     private long dieAfter;
 
+    @Option(names = "--end-thread", defaultValue = "", paramLabel = "THREAD:N",
+            description = "end the scenario thread THREAD (\"A.t1\") after asking for N of its statements (testing)")
+    private String endThread;
+
     @Override
     public Integer call() {
         Script script;
@@ -57,6 +61,17 @@ public final class ClientCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return 2;
         }
-        return LockstepClient.run(host, port, token, script, process, System.out, maxDelayMillis, delaySeed, dieAfter);
+        LockstepClient.Faults faults = new LockstepClient.Faults(dieAfter, "", -1);
+        if (!endThread.isEmpty()) {
+            int colon = endThread.lastIndexOf(':');
+            try {
+                faults = new LockstepClient.Faults(dieAfter, endThread.substring(0, colon),
+                        Long.parseLong(endThread.substring(colon + 1)));
+            } catch (RuntimeException e) {
+                System.err.println("gemulator: --end-thread wants THREAD:N (for example A.t1:2), not '" + endThread + "'");
+                return 2;
+            }
+        }
+        return LockstepClient.run(host, port, token, script, process, System.out, maxDelayMillis, delaySeed, faults);
     }
 }

@@ -246,6 +246,13 @@ public final class Runner {
             }
         }
 
+        /** Thrown by {@link #before} when the client thread ended with statements left (its process lives on). */
+        final class ThreadGone extends RuntimeException {
+            public ThreadGone(String thread) {
+                super(thread, null, false, false);
+            }
+        }
+
         void before(Script.Stmt s, String thread);
 
         void after(Script.Stmt s, String thread, String line);
@@ -253,6 +260,7 @@ public final class Runner {
 
     private Gate gate;
     private final java.util.Set<String> gone = new java.util.HashSet<>();
+    private final java.util.Set<String> goneThreads = new java.util.HashSet<>();
     private String lastLine;
 
     /** Runs every statement through {@code gate} (lockstep runs of client processes). */
@@ -267,13 +275,18 @@ public final class Runner {
             statementBody(s, thread, scope);
             return;
         }
-        if (gone.contains(s.proc())) {
+        if (gone.contains(s.proc()) || goneThreads.contains(label)) {
             print(s.line() + " " + label + " " + s.op().opName() + " skip gone");
             failed++;
             return;
         }
         try {
             gate.before(s, label);
+        } catch (Gate.ThreadGone e) {
+            goneThreads.add(label);
+            print(s.line() + " " + label + " " + s.op().opName() + " gone");
+            failed++;
+            return;
         } catch (Gate.ProcessGone e) {
             gone.add(s.proc());
             print(s.line() + " " + label + " " + s.op().opName() + " gone");

@@ -25,44 +25,63 @@ public final class LockstepClient {
     private final PrintStream out;
     private final long maxDelayMillis;
     private final Random delays;
-    private final long dieAfter;
+    private final Faults faults;
     private final java.util.concurrent.atomic.AtomicLong asked = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger threadIds = new java.util.concurrent.atomic.AtomicInteger();
+    private int iteration;
+
+    /**
+     * Faults the client injects into its own run, for tests of how the
+     * server copes: with {@code dieAfter} of 0 or more the whole JVM halts
+     * (as if killed) instead of asking for statement number dieAfter+1; the
+     * thread named {@code endThread} ("A.t1") ends after asking for
+     * {@code endThreadAfter} of its statements, with the rest undone.
+     */
+    public record Faults(long dieAfter, String endThread, long endThreadAfter) {
+        public static final Faults NONE = new Faults(-1, "", -1);
+    }
+
+    /** The thread ended early (a fault asked for it). */
+    private static final class ThreadEnds extends RuntimeException {
+        ThreadEnds() {
+            super(null, null, false, false);
+        }
+    }
 
     private LockstepClient(WireClient wire, String process, PrintStream out, long maxDelayMillis, long delaySeed,
-            long dieAfter) {
+            Faults faults) {
         this.wire = wire;
         this.process = process;
         this.out = out;
         this.maxDelayMillis = maxDelayMillis;
         this.delays = new Random(delaySeed);
-        this.dieAfter = dieAfter;
+        this.faults = faults;
     }
 
     /** Runs process {@code process}'s part of {@code script} against the server; returns 0, or 1 if cut off. */
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
             long maxDelayMillis, long delaySeed) {
-        return run(host, port, token, script, process, out, maxDelayMillis, delaySeed, -1);
+        return run(host, port, token, script, process, out, maxDelayMillis, delaySeed, Faults.NONE);
     }
 
-    /**
-     * As above; with {@code dieAfter} of 0 or more the whole JVM halts (as if
-     * killed) instead of asking for statement number dieAfter+1.
-     */
+    /** As above, with faults injected (see {@link Faults}). */
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
-            long maxDelayMillis, long delaySeed, long dieAfter) {
+            long maxDelayMillis, long delaySeed, Faults faults) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (WireClient wire = new WireClient(group, host, port, process, token)) {
             if (!wire.mode().equals("lockstep")) {
                 out.println("gemulator: the server is not running a lockstep scenario (mode " + wire.mode() + ")");
                 return 2;
             }
-            LockstepClient client = new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, dieAfter);
+            LockstepClient client = new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, faults);
             int iterations = wire.iterations();
             for (int i = 0; i < iterations; i++) {
                 if (i > 0 && wire.awaitAgain() < 0) {
                     return 1;
                 }
-                client.walk(script.nodes(), process);
+                client.iteration = i;
+                client.threadIds.set(0);
+                client.runThread(script.nodes(), process);
             }
             return 0;
         } catch (WireClient.ConnectionLost e) {
@@ -73,17 +92,29 @@ public final class LockstepClient {
         }
     }
 
-    private void walk(List<Script.Node> nodes, String thread) {
+    /** Runs a thread's statements; one that a fault ends early just stops. */
+    private void runThread(List<Script.Node> nodes, String thread) {
+        try {
+            walk(nodes, thread, new long[1]);
+        } catch (ThreadEnds e) {
+            synchronized (out) {
+                out.println("gemulator: " + thread + " ends early (fault injected)");
+                out.flush();
+            }
+        }
+    }
+
+    private void walk(List<Script.Node> nodes, String thread, long[] mine) {
         for (Script.Node n : nodes) {
             switch (n) {
                 case Script.Stmt s -> {
                     if (s.proc().equals(process)) {
-                        ask(s, thread);
+                        ask(s, thread, mine);
                     }
                 }
                 case Script.Repeat r -> {
                     for (long i = 0; i < r.count(); i++) {
-                        walk(r.body(), thread);
+                        walk(r.body(), thread, mine);
                     }
                 }
                 case Script.Par p -> par(p);
@@ -96,7 +127,15 @@ public final class LockstepClient {
         for (Script.Thread t : p.threads()) {
             if (t.proc().equals(process)) {
                 String name = t.proc() + "." + t.name();
-                mine.add(Thread.ofPlatform().name(name).start(() -> walk(t.body(), name)));
+                int id = threadIds.incrementAndGet();
+                wire.threadStart(id, name);
+                mine.add(Thread.ofPlatform().name(name).start(() -> {
+                    try {
+                        runThread(t.body(), name);
+                    } finally {
+                        wire.threadExit(id, iteration);
+                    }
+                }));
             }
         }
         for (Thread t : mine) {
@@ -109,10 +148,13 @@ public final class LockstepClient {
         }
     }
 
-    private void ask(Script.Stmt s, String thread) {
-        if (dieAfter >= 0 && asked.getAndIncrement() >= dieAfter) {
+    private void ask(Script.Stmt s, String thread, long[] mine) {
+        if (faults.dieAfter() >= 0 && asked.getAndIncrement() >= faults.dieAfter()) {
             out.flush();
             Runtime.getRuntime().halt(137);
+        }
+        if (thread.equals(faults.endThread()) && mine[0]++ >= faults.endThreadAfter()) {
+            throw new ThreadEnds();
         }
         if (maxDelayMillis > 0) {
             long d;

@@ -36,6 +36,7 @@ public final class LockstepRun implements Runner.Gate {
     private final Map<String, BlockingQueue<Ask>> mailboxes = new ConcurrentHashMap<>();
     private final Map<String, Ask> current = new ConcurrentHashMap<>();
     private final Set<String> goneProcesses = ConcurrentHashMap.newKeySet();
+    private final Set<String> exitedThreads = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Integer> finished = new CompletableFuture<>();
     private final long watchdogMillis;
     private final PrintStream log;
@@ -107,6 +108,9 @@ public final class LockstepRun implements Runner.Gate {
                     out.flush();
                     if (i + 1 < iterations && !stopRequested) {
                         current.clear();
+                        exitedThreads.clear();
+                        this.iteration = i + 1;
+                        this.seed = seed + 1;
                         onAgain.accept(i + 1, seed + 1);
                     }
                 }
@@ -201,6 +205,16 @@ public final class LockstepRun implements Runner.Gate {
         mailbox(thread).add(new Ask(line, op, answer));
     }
 
+    /**
+     * A client thread ended in iteration {@code iteration}: its statements
+     * still to come in that iteration are not waited for (they are "gone").
+     */
+    public void threadExited(String thread, int iteration) {
+        if (iteration == this.iteration) {
+            exitedThreads.add(thread);
+        }
+    }
+
     /** The process's client went away: its remaining statements are not waited for. */
     public void processGone(String process) {
         goneProcesses.add(process);
@@ -209,7 +223,7 @@ public final class LockstepRun implements Runner.Gate {
     @Override
     public void before(Script.Stmt s, String thread) {
         BlockingQueue<Ask> box = mailbox(thread);
-        long waited = 0;
+        long since = System.nanoTime();
         long warnAt = watchdogMillis;
         while (true) {
             Ask a;
@@ -232,10 +246,14 @@ public final class LockstepRun implements Runner.Gate {
             if (goneProcesses.contains(s.proc())) {
                 throw new Runner.Gate.ProcessGone(s.proc());
             }
-            waited += 100;
+            if (exitedThreads.contains(thread) && box.isEmpty()) {
+                throw new Runner.Gate.ThreadGone(thread);
+            }
+            long waited = (System.nanoTime() - since) / 1_000_000;
             if (waited >= warnAt) {
-                log.println("gemulator: watchdog: " + thread + " has not asked for line " + s.line() + " ("
-                        + s.op().opName() + ") for " + waited / 1000 + " s; the run waits for it");
+                log.println("gemulator: watchdog: " + thread + " has stayed in user space for "
+                        + String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0) + " s: it has not asked for line "
+                        + s.line() + " (" + s.op().opName() + "); the run waits for it");
                 log.flush();
                 warnAt += watchdogMillis;
             }

@@ -27,7 +27,14 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private final String token;
     private final io.netty.channel.group.ChannelGroup lockstepClients;
     private String process;
-    private final ArrayDeque<Request> waiting = new ArrayDeque<>();
+    /** Lockstep: the scenario names of the process's threads, by thread id. */
+    private final java.util.Map<Integer, String> threadNames = new java.util.HashMap<>();
+    /** Requests of one connection the simulation may hold at once (replies not yet written). */
+    static final int MAX_IN_FLIGHT = 64;
+
+    private final ArrayDeque<ClientMessage> waiting = new ArrayDeque<>();
+    private int inFlight;
+    private boolean reading = true;
 
     /** A connection to a free-running server ({@code simulation}) or to a lockstep run ({@code lockstep}). */
     ConnectionHandler(Simulation simulation, dev.gemulator.lockstep.LockstepRun lockstep, String token,
@@ -59,9 +66,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                     askLockstep(ctx, msg.getRequest());
                     return;
                 }
-                waiting.add(msg.getRequest());
+                waiting.add(msg);
                 pump(ctx);
             }
+            case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
             case GOODBYE -> ctx.close();
             case STATUS -> status(ctx);
             case FETCH_TRACE -> fetchTrace(ctx);
@@ -133,30 +141,90 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                 .setReply(Reply.newBuilder().setRequestId(r.getRequestId()).setText(text)).build()));
     }
 
-    /** Hands queued requests to the simulation while it takes them; stops reading when it does not. */
+    /** A thread of the process starts or ends. */
+    private void thread(ChannelHandlerContext ctx, ClientMessage msg) {
+        if (process == null) {
+            refuse(ctx, "a thread message before Hello");
+            return;
+        }
+        if (lockstep == null) {
+            waiting.add(msg);
+            pump(ctx);
+        } else if (msg.hasThreadStart()) {
+            threadNames.put(msg.getThreadStart().getThreadId(), msg.getThreadStart().getName());
+        } else {
+            String name = threadNames.remove(msg.getThreadExit().getThreadId());
+            if (name != null && (name.equals(process) || name.startsWith(process + "."))) {
+                lockstep.threadExited(name, msg.getThreadExit().getIteration());
+            }
+        }
+    }
+
+    /**
+     * Hands queued messages to the simulation while it takes them, this
+     * connection has fewer than {@link #MAX_IN_FLIGHT} requests in the
+     * simulation and the client reads its replies; otherwise stops reading
+     * the connection until a reply, room in the inbox or writability brings
+     * it back here.
+     */
     private void pump(ChannelHandlerContext ctx) {
         while (!waiting.isEmpty()) {
-            Request r = waiting.peek();
-            boolean taken = simulation.submit(process, r.getCall(), result ->
-                    ctx.writeAndFlush(ServerMessage.newBuilder().setReply(Reply.newBuilder()
-                            .setRequestId(r.getRequestId()).setResult(result)).build()));
-            if (!taken) {
-                ctx.channel().config().setAutoRead(false);
-                simulation.whenRoom(() -> ctx.executor().execute(() -> {
-                    pump(ctx);
-                    if (waiting.isEmpty() && ctx.channel().isWritable()) {
-                        ctx.channel().config().setAutoRead(true);
+            if (inFlight >= MAX_IN_FLIGHT || !ctx.channel().isWritable()) {
+                reading(ctx, false);
+                return;
+            }
+            ClientMessage m = waiting.peek();
+            boolean taken = switch (m.getMessageCase()) {
+                case THREAD_START -> simulation.threadStart(process, m.getThreadStart().getThreadId(),
+                        m.getThreadStart().getName());
+                case THREAD_EXIT -> simulation.threadExit(process, m.getThreadExit().getThreadId());
+                default -> {
+                    Request r = m.getRequest();
+                    boolean ok = simulation.submit(process, r.getThreadId(), r.getCall(), result -> {
+                        ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
+                                .setRequestId(r.getRequestId()).setResult(result)).build();
+                        ctx.executor().execute(() -> replied(ctx, reply));
+                    });
+                    if (ok) {
+                        inFlight++;
                     }
-                }));
+                    yield ok;
+                }
+            };
+            if (!taken) {
+                reading(ctx, false);
+                simulation.whenRoom(() -> ctx.executor().execute(() -> pump(ctx)));
                 return;
             }
             waiting.poll();
+        }
+        reading(ctx, ctx.channel().isWritable());
+    }
+
+    private void replied(ChannelHandlerContext ctx, ServerMessage reply) {
+        inFlight--;
+        ctx.writeAndFlush(reply);
+        if (!reading) {
+            pump(ctx);
+        }
+    }
+
+    private void reading(ChannelHandlerContext ctx, boolean on) {
+        if (reading != on) {
+            reading = on;
+            ctx.channel().config().setAutoRead(on);
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable() && waiting.isEmpty());
+        if (lockstep == null) {
+            if (ctx.channel().isWritable()) {
+                pump(ctx);
+            } else {
+                reading(ctx, false);
+            }
+        }
         ctx.fireChannelWritabilityChanged();
     }
 

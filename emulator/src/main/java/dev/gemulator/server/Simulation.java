@@ -16,18 +16,20 @@ import java.util.function.Consumer;
  * touches the machine.
  */
 public final class Simulation implements AutoCloseable {
-    /** A request of a named process, and where its result goes. */
-    private record Work(String process, Syscall call, Consumer<SyscallResult> done) {
+    /** What the simulation thread does next. */
+    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, STATUS, STOP }
+
+    /** One piece of work: a request of a thread of a named process (and where its result goes), or a control event. */
+    private record Work(Kind kind, String process, int thread, String name, Syscall call, Consumer<SyscallResult> done) {
+        static Work control(Kind kind, String process, int thread, String name, Consumer<SyscallResult> done) {
+            return new Work(kind, process, thread, name, null, done);
+        }
     }
 
-    private static final Work STOP = new Work("", Syscall.getDefaultInstance(), r -> { });
-    /** Marks a status question (answered with the live processes). */
-    private static final Syscall STATUS = Syscall.newBuilder().setSleep(dev.gemulator.proto.v1.Sleep.newBuilder()
-            .setMilliseconds(-1)).build();
-    /** Marks the exit of a process whose connection went away (it may have exited already). */
-    private static final Syscall GONE = Syscall.newBuilder().setExit(Exit.getDefaultInstance()).build();
+    private static final Work STOP = Work.control(Kind.STOP, "", 0, "", r -> { });
 
     private final Machine machine;
+    private volatile long executed;
     private final SyscallDispatcher dispatcher;
     private final BlockingQueue<Work> inbox;
     private final Thread thread;
@@ -43,6 +45,11 @@ public final class Simulation implements AutoCloseable {
 
     public Machine machine() {
         return machine;
+    }
+
+    /** How many requests have run so far. */
+    public long executed() {
+        return executed;
     }
 
     /** Runs {@code r} once (on the simulation thread) when the inbox next has room. */
@@ -65,14 +72,24 @@ public final class Simulation implements AutoCloseable {
      * result. Returns false when the inbox is full (the caller stops reading
      * its connection and retries from {@link #whenRoom}).
      */
-    public boolean submit(String process, Syscall call, Consumer<SyscallResult> done) {
-        return inbox.offer(new Work(process, call, done));
+    public boolean submit(String process, int thread, Syscall call, Consumer<SyscallResult> done) {
+        return inbox.offer(new Work(Kind.CALL, process, thread, "", call, done));
+    }
+
+    /** A thread of the process starts (its own kernel task from now on); false when the inbox is full. */
+    public boolean threadStart(String process, int thread, String name) {
+        return inbox.offer(Work.control(Kind.THREAD_START, process, thread, name, r -> { }));
+    }
+
+    /** A thread of the process ended; false when the inbox is full. */
+    public boolean threadExit(String process, int thread) {
+        return inbox.offer(Work.control(Kind.THREAD_EXIT, process, thread, "", r -> { }));
     }
 
     /** The process exits (its connection went away): queued behind its requests, never refused. */
     public void exitProcess(String process) {
         try {
-            inbox.put(new Work(process, GONE, r -> { }));
+            inbox.put(Work.control(Kind.GONE, process, 0, "", r -> { }));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -80,7 +97,7 @@ public final class Simulation implements AutoCloseable {
 
     /** Answers with the names of the live processes, from the simulation thread (false when the inbox is full). */
     public boolean status(Consumer<java.util.List<String>> answer) {
-        return inbox.offer(new Work("", STATUS, r -> answer.accept(
+        return inbox.offer(Work.control(Kind.STATUS, "", 0, "", r -> answer.accept(
                 machine.kernel().processes().stream().map(dev.gemulator.kernel.proc.Process::name).toList())));
     }
 
@@ -92,15 +109,19 @@ public final class Simulation implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (w == STOP) {
-                return;
-            }
-            if (w.call() == STATUS) {
-                w.done().accept(null);
-            } else if (w.call() == GONE) {
-                dispatcher.exitIfLive(w.process());
-            } else {
-                w.done().accept(dispatcher.execute(w.process(), w.call()));
+            switch (w.kind()) {
+                case STOP -> {
+                    return;
+                }
+                case STATUS -> w.done().accept(null);
+                case GONE -> dispatcher.exitIfLive(w.process());
+                case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
+                case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
+                case CALL -> {
+                    SyscallResult r = dispatcher.execute(w.process(), w.thread(), w.call());
+                    executed++;
+                    w.done().accept(r);
+                }
             }
             if (!waitingForRoom.isEmpty()) {
                 runWaiting();

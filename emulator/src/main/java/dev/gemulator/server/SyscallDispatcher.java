@@ -9,6 +9,7 @@ import dev.gemulator.kernel.proc.Syscalls;
 import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -22,6 +23,7 @@ public final class SyscallDispatcher {
     private final Machine machine;
     private final Syscalls sys;
     private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final Map<Process, Map<Integer, Task>> threads = new HashMap<>();
 
     public SyscallDispatcher(Machine machine) {
         this.machine = machine;
@@ -45,15 +47,58 @@ public final class SyscallDispatcher {
     /** Ends the process with this name if it is alive (its connection went away). */
     public void exitIfLive(String processName) {
         Process p = processes.remove(processName);
+        if (p != null) {
+            threads.remove(p);
+        }
         if (p != null && !p.exited()) {
             sys.exit(p);
         }
     }
 
+    /** The kernel task of thread {@code thread} of the process (0 is its main thread), created on first use. */
+    private Task task(Process p, int thread, String name) {
+        if (thread == 0) {
+            return p.mainTask();
+        }
+        Map<Integer, Task> mine = threads.computeIfAbsent(p, q -> new HashMap<>());
+        Task t = mine.get(thread);
+        if (t == null) {
+            t = p.newTask(name.isEmpty() ? p.name() + ".t" + thread : name);
+            mine.put(thread, t);
+        }
+        return t;
+    }
+
+    /** A thread of the process starts: from now on its requests run as a kernel task of their own. */
+    public void threadStart(String processName, int thread, String name) {
+        task(process(processName), thread, name);
+    }
+
+    /**
+     * A thread of the process ended. Its kernel task has nothing left to do
+     * (every request ran to its syscall exit, task work included); the
+     * thread id may be used again for a new thread.
+     */
+    public void threadExit(String processName, int thread) {
+        Process p = processes.get(processName);
+        if (p != null && thread != 0) {
+            Map<Integer, Task> mine = threads.get(p);
+            Task t = mine == null ? null : mine.remove(thread);
+            if (t != null) {
+                p.endTask(t);
+            }
+        }
+    }
+
     /** Runs {@code call} for the main thread of process {@code processName}. */
     public SyscallResult execute(String processName, Syscall call) {
+        return execute(processName, 0, call);
+    }
+
+    /** Runs {@code call} for thread {@code thread} of process {@code processName}. */
+    public SyscallResult execute(String processName, int thread, Syscall call) {
         Process p = process(processName);
-        Task t = p.mainTask();
+        Task t = task(p, thread, "");
         SysResult r = switch (call.getCallCase()) {
             case OPEN -> sys.open(t, call.getOpen().getNode());
             case CLOSE -> sys.close(t, call.getClose().getFd());
@@ -61,6 +106,7 @@ public final class SyscallDispatcher {
             case SEND_FD -> sys.sendFd(t, call.getSendFd().getFd(), process(call.getSendFd().getToProcess()).mainTask());
             case EXIT -> {
                 processes.remove(processName);
+                threads.remove(p);
                 yield sys.exit(p);
             }
             case VERSION -> sys.ioctl(t, call.getVersion().getFd(), new Ioctl.Version());

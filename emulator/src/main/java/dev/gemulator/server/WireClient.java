@@ -138,6 +138,20 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         }
     }
 
+    /** Tells the server a new thread of the process starts, with this id (and, lockstep, its scenario name). */
+    public void threadStart(int threadId, String name) {
+        mode();
+        channel.writeAndFlush(ClientMessage.newBuilder().setThreadStart(dev.gemulator.proto.v1.ThreadStart.newBuilder()
+                .setThreadId(threadId).setName(name)).build());
+    }
+
+    /** Tells the server a thread of the process ended (lockstep: in iteration {@code iteration}). */
+    public void threadExit(int threadId, int iteration) {
+        mode();
+        channel.writeAndFlush(ClientMessage.newBuilder().setThreadExit(dev.gemulator.proto.v1.ThreadExit.newBuilder()
+                .setThreadId(threadId).setIteration(iteration)).build());
+    }
+
     /** Asks the server how the run is going (one control question at a time). */
     public synchronized dev.gemulator.proto.v1.RunStatus status() {
         return control(ClientMessage.newBuilder().setStatus(dev.gemulator.proto.v1.StatusRequest.getDefaultInstance())

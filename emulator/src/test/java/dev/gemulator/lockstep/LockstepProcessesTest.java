@@ -56,6 +56,12 @@ class LockstepProcessesTest {
     private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
             long delaySeed, String dying, long dieAfter, int iterations, List<LockstepRun.Iteration> results,
             java.util.function.IntConsumer afterRun) throws Exception {
+        return lockstep(rel, profile, o, processes, delaySeed, dying, dieAfter, iterations, results, afterRun, "");
+    }
+
+    private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
+            long delaySeed, String dying, long dieAfter, int iterations, List<LockstepRun.Iteration> results,
+            java.util.function.IntConsumer afterRun, String endThread) throws Exception {
         Path file = repo(rel);
         String text = Files.readString(file);
         Script script = Parser.parse(rel, text);
@@ -71,7 +77,8 @@ class LockstepProcessesTest {
                         "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "client",
                         "--proc", p, "--port", String.valueOf(server.port()), "--max-delay-ms", "15",
                         "--delay-seed", String.valueOf(delaySeed * 31 + p.hashCode()),
-                        "--die-after", String.valueOf(p.equals(dying) ? dieAfter : -1), file.toString())
+                        "--die-after", String.valueOf(p.equals(dying) ? dieAfter : -1), "--end-thread", endThread,
+                        file.toString())
                         .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start());
             }
             int exit = run.finished().get(180, TimeUnit.SECONDS);
@@ -194,5 +201,30 @@ class LockstepProcessesTest {
                 status.getFindingsList().toString());
         List<dev.gemulator.proto.v1.TraceRecord> last = TraceRecorder.read(new java.io.ByteArrayInputStream(traces.get(0)));
         assertEquals(results.get(1).traceHash(), TraceRecorder.hash(last), "the fetched trace is the last iteration's");
+    }
+
+    @Test
+    void aClientThreadThatEndsEarlyLeavesItsStatementsUndoneAndItsProcessGoesOn() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(7, "random", 3, 1000);
+        String first = null;
+        for (long delays = 1; delays <= 2; delays++) {
+            String[] r = lockstep("scenarios/export_vs_gem_close.gem", Profile.MODERN, o, List.of("A"), delays, "", -1, 1,
+                    null, port -> { }, "A.t1:5");
+            assertEquals(1, r[1].split(" A.t1 [a-z_]+ gone\n", -1).length - 1, "one statement gone: " + r[1]);
+            assertEquals(34, r[1].split(" A.t1 [a-z_]+ skip gone\n", -1).length - 1, "the rest skipped: " + r[1]);
+            assertEquals(0, r[1].split(" A.t2 [a-z_]+ (skip )?gone\n", -1).length - 1, "A.t2 runs: " + r[1]);
+            assertTrue(r[1].matches("(?s).*\n24 A close [^\n]*\n.*") && !r[1].contains("24 A close gone")
+                    && !r[1].contains("24 A close skip"), "the process lives on to its last statement: " + r[1]);
+            if (first == null) {
+                first = r[0];
+            } else {
+                assertEquals(first, r[0], "the same trace whatever the timing");
+            }
+        }
+        List<LockstepRun.Iteration> results = new ArrayList<>();
+        lockstep("scenarios/export_vs_gem_close.gem", Profile.MODERN, o, List.of("A"), 3, "", -1, 2, results, port -> { },
+                "A.t1:5");
+        assertEquals(first, results.get(0).traceHash(), "iteration 0 is the single run");
+        assertEquals(1, results.get(1).exitStatus(), "the thread ends early in the next iteration too");
     }
 }

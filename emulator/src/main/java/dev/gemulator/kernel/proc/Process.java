@@ -62,6 +62,14 @@ public final class Process {
         return t;
     }
 
+    /** A thread other than the first ended (it holds nothing: it was in user space). */
+    public void endTask(Task t) {
+        if (t == mainTask()) {
+            throw new IllegalArgumentException("the main thread ends only with the process");
+        }
+        tasks.remove(t);
+    }
+
     public List<Task> tasks() {
         return tasks;
     }
