@@ -57,7 +57,7 @@ public final class ServeCommand implements Callable<Integer> {
     private long watchdogMillis;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws Exception {
         Profile p = Profile.byName(profile);
         if (p == null) {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
@@ -78,7 +78,7 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int serveLockstep(Profile p) throws InterruptedException {
+    private int serveLockstep(Profile p) throws Exception {
         String text;
         dev.gemulator.gemscript.Script script;
         try {
@@ -98,10 +98,13 @@ public final class ServeCommand implements Callable<Integer> {
         run.start(script, header, p, options, Math.max(1, iterations), System.out);
         GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token);
         Thread hook = new Thread(() -> {
-            // Ctrl-C: end the run early but completely, so the trace written below is whole
-            run.abort(script);
+            // Ctrl-C or kill: end the run early but completely, and write its whole trace
+            if (!run.finished().isDone()) {
+                run.abort(script);
+            }
             try {
                 run.finished().get(30, java.util.concurrent.TimeUnit.SECONDS);
+                finish(run, server);
             } catch (Exception e) {
                 System.err.println("gemulator: the run did not end in time: " + e);
             }
@@ -109,14 +112,25 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         System.err.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name()
                 + ", lockstep run of " + lockstep + ", seed " + seed + ", strategy " + strategy + ")");
-        int exit;
         try {
-            exit = run.finished().get();
+            run.finished().get();
         } catch (java.util.concurrent.ExecutionException e) {
             System.err.println("gemulator: the run failed: " + e.getCause());
             server.close();
             return 1;
         }
+        return finish(run, server);
+    }
+
+    private Integer finished;
+
+    /** Closes the server, writes the trace and prints the summary; once, whether the run ended or was stopped. */
+    private synchronized int finish(dev.gemulator.lockstep.LockstepRun run, GemulatorServer server)
+            throws InterruptedException, java.util.concurrent.ExecutionException {
+        if (finished != null) {
+            return finished;
+        }
+        int exit = run.finished().get();
         server.close();
         String hash = dev.gemulator.trace.TraceRecorder.hash(run.trace());
         if (traceOut != null) {
@@ -126,7 +140,9 @@ public final class ServeCommand implements Callable<Integer> {
                 System.err.println("gemulator: cannot write " + traceOut + ": " + e.getMessage());
             }
         }
+        System.out.flush();
         System.err.println("gemulator: lockstep run done, trace sha256 " + hash);
+        int ran = run.results().size();
         if (iterations > 1) {
             java.util.Map<String, long[]> findings = new java.util.TreeMap<>();
             for (var it : run.results()) {
@@ -139,13 +155,15 @@ public final class ServeCommand implements Callable<Integer> {
                     findings.computeIfAbsent(k, x -> new long[] {it.seed(), 0})[1]++;
                 }
             }
-            System.out.printf(java.util.Locale.ROOT, "iterations: %d, device reset between them: %.0f us on average%n",
-                    iterations, run.meanResetNanos() / 1000);
+            System.out.printf(java.util.Locale.ROOT, "iterations: %d%s, device reset between them: %.0f us on average%n",
+                    ran, ran < iterations ? " of " + iterations + " (stopped)" : "", run.meanResetNanos() / 1000);
             System.out.println(findings.isEmpty() ? "findings: none" : "findings: " + findings.size());
-            findings.forEach((k, v) -> System.out.println("  " + k + " (" + v[1] + " of " + iterations
+            findings.forEach((k, v) -> System.out.println("  " + k + " (" + v[1] + " of " + ran
                     + " iterations, first at seed " + v[0] + ")"));
-            return findings.isEmpty() ? 0 : 3;
+            System.out.flush();
+            exit = findings.isEmpty() ? 0 : 3;
         }
+        finished = exit;
         return exit;
     }
 }

@@ -46,6 +46,7 @@ public final class LockstepRun implements Runner.Gate {
     private java.util.function.BiConsumer<Integer, Long> onAgain = (i, seed) -> { };
     private final List<Iteration> results = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long resetNanos;
+    private int resets;
     private volatile int iteration;
     private volatile long seed;
     private volatile boolean stopRequested;
@@ -94,6 +95,7 @@ public final class LockstepRun implements Runner.Gate {
                     Runner runner = new Runner(machine, iterations == 1 ? out : sink, o).gate(this).traceTo(recorder);
                     if (i > 0) {
                         resetNanos += System.nanoTime() - t0;
+                        resets++;
                     }
                     exit = runner.run(script);
                     Iteration it = new Iteration(seed, exit, TraceRecorder.hash(recorder.records()),
@@ -180,7 +182,7 @@ public final class LockstepRun implements Runner.Gate {
 
     /** Mean time to reset the device between iterations (a new machine and runner), in nanoseconds. */
     public double meanResetNanos() {
-        return iterations <= 1 ? 0 : resetNanos / (double) (iterations - 1);
+        return resets == 0 ? 0 : resetNanos / (double) resets;
     }
 
     public CompletableFuture<Integer> finished() {

@@ -27,6 +27,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private final String token;
     private final io.netty.channel.group.ChannelGroup lockstepClients;
     private String process;
+    private boolean observer;
     /** Lockstep: the scenario names of the process's threads, by thread id. */
     private final java.util.Map<Integer, String> threadNames = new java.util.HashMap<>();
     /** Requests of one connection the simulation may hold at once (replies not yet written). */
@@ -62,6 +63,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                     refuse(ctx, "a Request before Hello");
                     return;
                 }
+                if (observer) {
+                    refuse(ctx, "an observer makes no system calls");
+                    return;
+                }
                 if (lockstep != null) {
                     askLockstep(ctx, msg.getRequest());
                     return;
@@ -71,8 +76,15 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             }
             case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
             case GOODBYE -> ctx.close();
-            case STATUS -> status(ctx);
-            case FETCH_TRACE -> fetchTrace(ctx);
+            case STATUS, FETCH_TRACE -> {
+                if (process == null) {
+                    refuse(ctx, "a question before Hello");
+                } else if (msg.hasStatus()) {
+                    status(ctx);
+                } else {
+                    fetchTrace(ctx);
+                }
+            }
             case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
         }
     }
@@ -93,7 +105,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                     .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
                     .setMode(lockstep != null ? "lockstep" : "free")
                     .setIterations(lockstep != null ? lockstep.iterations() : 1)).build());
-            if (lockstepClients != null) {
+            observer = h.getObserver();
+            if (lockstepClients != null && !observer) {
                 lockstepClients.add(ctx.channel());
                 lockstep.clientJoined(process);
             }
@@ -143,8 +156,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
 
     /** A thread of the process starts or ends. */
     private void thread(ChannelHandlerContext ctx, ClientMessage msg) {
-        if (process == null) {
-            refuse(ctx, "a thread message before Hello");
+        if (process == null || observer) {
+            refuse(ctx, process == null ? "a thread message before Hello" : "an observer has no threads");
             return;
         }
         if (lockstep == null) {
@@ -230,7 +243,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (process != null) {
+        if (process != null && !observer) {
             if (lockstep != null) {
                 lockstep.processGone(process);
             } else {

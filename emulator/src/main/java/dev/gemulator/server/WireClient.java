@@ -48,6 +48,11 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
 
     /** Connects and says Hello as {@code process}; returns once welcomed (the mode the server runs in). */
     public WireClient(EventLoopGroup group, String host, int port, String process, String token) {
+        this(group, host, port, process, token, false);
+    }
+
+    /** As above; an {@code observer} only asks for the run's status and trace (it is no process of the device). */
+    public WireClient(EventLoopGroup group, String host, int port, String process, String token, boolean observer) {
         WireClient self = this;
         try {
             this.channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
@@ -71,7 +76,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         }
         channel.writeAndFlush(ClientMessage.newBuilder().setHello(Hello.newBuilder()
                 .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
-                .setToken(token == null ? "" : token)).build());
+                .setToken(token == null ? "" : token).setObserver(observer)).build());
     }
 
     /** The server's mode ("free", "lockstep"), once it welcomed us. */

@@ -182,7 +182,7 @@ class LockstepProcessesTest {
                 port -> {
                     var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
                     try {
-                        var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", port, "observer", null);
+                        var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", port, "observer", null, true);
                         statuses.add(observer.status());
                         traces.add(observer.fetchTrace());
                         observer.close();
@@ -196,7 +196,7 @@ class LockstepProcessesTest {
         assertEquals(2, status.getIterations());
         assertEquals(2, status.getFinishedIterations());
         assertEquals(31, status.getSeed());
-        assertEquals(List.of("observer"), status.getProcessesList(), "the clients A and B have gone");
+        assertEquals(List.of(), status.getProcessesList(), "the clients A and B have gone; an observer is none");
         assertTrue(status.getFindingsList().contains("use-after-free drm_gem_prime_handle_to_fd"),
                 status.getFindingsList().toString());
         List<dev.gemulator.proto.v1.TraceRecord> last = TraceRecorder.read(new java.io.ByteArrayInputStream(traces.get(0)));
@@ -226,5 +226,53 @@ class LockstepProcessesTest {
                 "A.t1:5");
         assertEquals(first, results.get(0).traceHash(), "iteration 0 is the single run");
         assertEquals(1, results.get(1).exitStatus(), "the thread ends early in the next iteration too");
+    }
+
+    @Test
+    void aLockstepServerStoppedMidRunWritesTheWholeTraceOfTheIterationUnderWay() throws Exception {
+        Path trace = Files.createTempFile("stopped", ".trace");
+        Files.delete(trace);
+        int port;
+        try (var probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        Process server = new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "serve", "--port",
+                String.valueOf(port), "--lockstep", repo("scenarios/export_vs_gem_close_2proc.gem").toString(),
+                "--trace", trace.toString()).redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader said = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = said.readLine()) != null && !line.startsWith("gemulator serving")) {
+                // wait until it listens
+            }
+            Process client = new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                    "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "client", "--proc", "A",
+                    "--port", String.valueOf(port), repo("scenarios/export_vs_gem_close_2proc.gem").toString())
+                    .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+            while ((line = said.readLine()) != null && !line.matches("\\d+ A [a-z_]+ ok.*")) {
+                // wait until A's first statement ran (B never comes)
+            }
+            // SIGTERM (Process.destroy would close the pipe we read)
+            assertEquals(0, new ProcessBuilder("kill", "-TERM", String.valueOf(server.pid())).start().waitFor());
+            client.destroyForcibly();
+            assertTrue(server.waitFor(60, TimeUnit.SECONDS));
+            StringBuilder rest = new StringBuilder();
+            while ((line = said.readLine()) != null) {
+                rest.append(line).append('\n');
+            }
+            assertTrue(rest.toString().contains("gemulator: lockstep run done, trace sha256 "), rest.toString());
+            List<dev.gemulator.proto.v1.TraceRecord> records;
+            try (var in = Files.newInputStream(trace)) {
+                records = TraceRecorder.read(in);
+            }
+            assertTrue(records.getFirst().hasHeader() && records.getLast().hasEnd(), "a whole trace");
+            assertTrue(records.stream().anyMatch(r -> r.hasLine() && r.getLine().getText().matches("\\d+ B(\\.\\w+)? [a-z_]+ (skip )?gone")),
+                    "B's statements are gone");
+        } finally {
+            server.destroyForcibly();
+            Files.deleteIfExists(trace);
+        }
     }
 }

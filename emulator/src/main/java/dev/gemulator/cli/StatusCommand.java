@@ -1,0 +1,69 @@
+package dev.gemulator.cli;
+
+import dev.gemulator.proto.v1.RunStatus;
+import dev.gemulator.server.WireClient;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code gemulator status}: asks a running server how its run is going, as an observer. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = {"Asks a running server how its run is going: the mode, the lockstep iteration and seed,",
+            "the live processes and the findings so far. With --trace, saves the trace of the last",
+            "finished lockstep iteration (read it with trace show or replay)."})
+public final class StatusCommand implements Callable<Integer> {
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "server address (default: ${DEFAULT-VALUE})")
+    private String host;
+
+    @Option(names = "--port", defaultValue = "7070", description = "server port (default: ${DEFAULT-VALUE})")
+    private int port;
+
+    @Option(names = "--token", description = "the server's token")
+    private String token;
+
+    @Option(names = "--trace", paramLabel = "OUT", description = "write the last finished iteration's trace to OUT")
+    private Path trace;
+
+    @Override
+    public Integer call() {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (WireClient wire = new WireClient(group, host, port, "status", token, true)) {
+            RunStatus s = wire.status();
+            System.out.println("mode " + s.getMode());
+            if (s.getMode().equals("lockstep")) {
+                System.out.println("iteration " + s.getIteration() + " of " + s.getIterations() + " (seed " + s.getSeed()
+                        + "), " + s.getFinishedIterations() + " finished");
+            }
+            System.out.println("processes " + (s.getProcessesCount() == 0 ? "(none)" : String.join(" ", s.getProcessesList())));
+            System.out.println("findings " + s.getFindingsCount());
+            s.getFindingsList().stream().distinct().sorted().forEach(f -> System.out.println("  " + f + " ("
+                    + s.getFindingsList().stream().filter(f::equals).count() + ")"));
+            if (trace != null) {
+                byte[] bytes = wire.fetchTrace();
+                if (bytes.length == 0) {
+                    System.err.println("gemulator: no trace yet (no lockstep iteration has finished)");
+                    return 1;
+                }
+                Files.write(trace, bytes);
+                System.out.println("trace written to " + trace + " (" + bytes.length + " bytes)");
+            }
+            return 0;
+        } catch (WireClient.ConnectionLost e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            System.err.println("gemulator: cannot write " + trace + ": " + e.getMessage());
+            return 1;
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}
