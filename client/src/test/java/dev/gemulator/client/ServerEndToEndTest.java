@@ -133,4 +133,31 @@ class ServerEndToEndTest {
         return server.simulation().machine().kernel().processes().stream().filter(p -> p.name().equals(process))
                 .flatMap(p -> p.tasks().stream()).map(dev.gemulator.kernel.Task::name).toList();
     }
+
+    @Test
+    void aTracedFreeRunningServerRecordsEveryRequestItsStepsAndResultAndEndsTheTraceOnClose() throws Exception {
+        var bytes = new java.io.ByteArrayOutputStream();
+        var sim = new dev.gemulator.server.Simulation(Profile.MODERN, 64, bytes, System.err);
+        String hash;
+        try (GemulatorServer traced = GemulatorServer.start("127.0.0.1", 0, sim, GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
+                null); Gemulator a = Gemulator.connect("127.0.0.1", traced.port(), null)) {
+            DrmFd fd = a.process("A").open("card0");
+            DrmFd.Dumb bo = fd.createDumb(4, 4, 32);
+            assertEquals(Errno.ENOENT, assertThrows(DrmException.class, () -> fd.mapDumb(bo.handle() + 1)).errno());
+            a.close();
+            traced.close();
+            hash = sim.traceHash();
+        }
+        var records = dev.gemulator.trace.TraceRecorder.read(new java.io.ByteArrayInputStream(bytes.toByteArray()));
+        assertTrue(records.getFirst().hasHeader());
+        assertTrue(records.getLast().hasEnd(), "closing the server ends the trace");
+        assertEquals(hash, dev.gemulator.trace.TraceRecorder.hash(records));
+        var lines = records.stream().filter(r -> r.hasLine()).map(r -> r.getLine().getText()).toList();
+        assertEquals(java.util.List.of("1 A open ok 3 0 0", "2 A create_dumb ok 1 16 4096", "3 A map_dumb ENOENT"),
+                lines.subList(0, 3));
+        var first = records.stream().filter(r -> r.hasRequest()).findFirst().orElseThrow().getRequest();
+        assertEquals("open", first.getOp());
+        assertEquals(java.util.List.of("node=card0"), first.getArgsList());
+        assertTrue(records.stream().filter(r -> r.hasStep()).count() > 10, "the kernel's steps are in it");
+    }
 }

@@ -45,7 +45,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--pct-depth", defaultValue = "3", description = "lockstep: PCT's depth (default: ${DEFAULT-VALUE})")
     private int pctDepth;
 
-    @Option(names = "--trace", paramLabel = "OUT", description = "lockstep: write the (last) run's trace to OUT")
+    @Option(names = "--trace", paramLabel = "OUT", description = "write the trace to OUT: lockstep, the (last) run's; free-running, every request as it runs (flushed when idle and at every report)")
     private java.nio.file.Path traceOut;
 
     @Option(names = "--iterations", defaultValue = "1",
@@ -66,12 +66,27 @@ public final class ServeCommand implements Callable<Integer> {
         if (lockstep != null) {
             return serveLockstep(p);
         }
-        GemulatorServer server = GemulatorServer.start(bind, port, p, maxFrame, token, inbox);
-        System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running)");
+        java.io.OutputStream trace = null;
+        if (traceOut != null) {
+            try {
+                trace = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(traceOut), 1 << 16);
+            } catch (java.io.IOException e) {
+                System.err.println("gemulator: cannot write " + traceOut + ": " + e.getMessage());
+                return 2;
+            }
+        }
+        var simulation = new dev.gemulator.server.Simulation(p, inbox, trace, System.err);
+        GemulatorServer server = GemulatorServer.start(bind, port, simulation, maxFrame, token);
+        System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running"
+                + (traceOut != null ? ", tracing to " + traceOut : "") + ")");
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            server.close(); // finishes the queued requests, then ends the trace
+            if (simulation.traceHash() != null) {
+                System.err.println("gemulator: stopped after " + simulation.executed() + " requests, trace sha256 "
+                        + simulation.traceHash());
+            }
             stopped.countDown();
         }));
         stopped.await();

@@ -123,7 +123,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             return;
         }
         boolean asked = simulation.status(names -> ctx.writeAndFlush(ServerMessage.newBuilder()
-                .setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("free").addAllProcesses(names)).build()));
+                .setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("free").addAllProcesses(names).addAllFindings(simulation.findings())).build()));
         if (!asked) {
             ctx.writeAndFlush(ServerMessage.newBuilder().setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder()
                     .setMode("free")).build());

@@ -22,6 +22,7 @@ public final class GemulatorServer implements AutoCloseable {
 
     private final Simulation simulation;
     private final Channel channel;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
 
@@ -29,6 +30,12 @@ public final class GemulatorServer implements AutoCloseable {
     public static GemulatorServer start(String host, int port, Profile profile, int maxFrameBytes, String token,
             int inboxCapacity) throws InterruptedException {
         return start(host, port, new Simulation(profile, inboxCapacity), null, maxFrameBytes, token);
+    }
+
+    /** Starts a free-running server on a simulation of its own making (a traced one). */
+    public static GemulatorServer start(String host, int port, Simulation simulation, int maxFrameBytes, String token)
+            throws InterruptedException {
+        return start(host, port, simulation, null, maxFrameBytes, token);
     }
 
     /** Starts a server for one lockstep run (already started). */
@@ -76,6 +83,9 @@ public final class GemulatorServer implements AutoCloseable {
     /** Closes the listening socket, then the connections, then finishes the queued work. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         channel.close().syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

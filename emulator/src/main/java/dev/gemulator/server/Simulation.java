@@ -30,6 +30,11 @@ public final class Simulation implements AutoCloseable {
 
     private final Machine machine;
     private volatile long executed;
+    private final java.io.PrintStream log;
+    private final dev.gemulator.trace.TraceRecorder recorder;
+    private final java.io.OutputStream traceStream;
+    private int reported;
+    private final java.util.List<String> findings = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final SyscallDispatcher dispatcher;
     private final BlockingQueue<Work> inbox;
     private final Thread thread;
@@ -37,7 +42,30 @@ public final class Simulation implements AutoCloseable {
             new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public Simulation(Profile profile, int inboxCapacity) {
+        this(profile, inboxCapacity, null, System.err);
+    }
+
+    /**
+     * With a {@code trace} stream, records every request (in arrival order,
+     * numbered), its kernel steps, its result line and every report; the
+     * trace is flushed whenever the inbox runs empty and at every report,
+     * and ends when the simulation closes. Reports also go to {@code log}
+     * as they happen.
+     */
+    public Simulation(Profile profile, int inboxCapacity, java.io.OutputStream trace, java.io.PrintStream log) {
         this.machine = new Machine(profile);
+        this.log = log;
+        if (trace != null) {
+            recorder = new dev.gemulator.trace.TraceRecorder(machine.kernel(), dev.gemulator.proto.v1.TraceHeader
+                    .newBuilder().setEmulatorVersion(dev.gemulator.trace.Traces.EMULATOR_VERSION)
+                    .setScenarioPath("(free-running server)").setProfile(profile.name()).setStrategy("arrival")
+                    .build(), trace);
+            machine.observe(recorder);
+            traceStream = trace;
+        } else {
+            recorder = null;
+            traceStream = null;
+        }
         this.dispatcher = new SyscallDispatcher(machine);
         this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
         this.thread = Thread.ofPlatform().name("gemulator-simulation").daemon().start(this::loop);
@@ -111,22 +139,94 @@ public final class Simulation implements AutoCloseable {
             }
             switch (w.kind()) {
                 case STOP -> {
+                    endTrace();
                     return;
                 }
                 case STATUS -> w.done().accept(null);
-                case GONE -> dispatcher.exitIfLive(w.process());
+                case GONE -> {
+                    dispatcher.exitIfLive(w.process());
+                    newReports();
+                }
                 case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
                 case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
                 case CALL -> {
+                    String who = w.thread() == 0 ? w.process() : w.process() + "#" + w.thread();
+                    String op = w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT);
+                    if (recorder != null) {
+                        recorder.request((int) executed + 1, who, op, arguments(w.call()));
+                    }
                     SyscallResult r = dispatcher.execute(w.process(), w.thread(), w.call());
                     executed++;
+                    if (recorder != null) {
+                        recorder.line(executed + " " + who + " " + op + " " + outcome(r));
+                    }
+                    newReports();
                     w.done().accept(r);
                 }
             }
             if (!waitingForRoom.isEmpty()) {
                 runWaiting();
             }
+            if (recorder != null && inbox.isEmpty()) {
+                recorder.flush();
+            }
         }
+    }
+
+    /** The reports the checkers made since the last look: logged, traced (and flushed), counted. */
+    private void newReports() {
+        var reports = machine.checkers().reports();
+        while (reported < reports.size()) {
+            var r = reports.get(reported++);
+            log.println("gemulator: " + r);
+            log.flush();
+            findings.add(r.kind().label() + " " + r.function());
+            if (recorder != null) {
+                recorder.report(r);
+            }
+        }
+    }
+
+    /** "kind function" of every report so far. */
+    public java.util.List<String> findings() {
+        return findings;
+    }
+
+    private void endTrace() {
+        if (recorder != null) {
+            recorder.end(0);
+            try {
+                traceStream.close();
+            } catch (java.io.IOException e) {
+                log.println("gemulator: cannot close the trace: " + e.getMessage());
+            }
+        }
+    }
+
+    /** The trace's hash so far (null without a trace). */
+    public String traceHash() {
+        return recorder == null ? null : recorder.streamedHash();
+    }
+
+    private static java.util.List<String> arguments(Syscall call) {
+        java.util.List<String> args = new java.util.ArrayList<>();
+        for (var e : call.getAllFields().entrySet()) {
+            if (e.getValue() instanceof com.google.protobuf.Message m) {
+                m.getAllFields().forEach((f, v) -> args.add(f.getName() + "=" + (v instanceof com.google.protobuf.ByteString b
+                        ? b.size() + " bytes" : v)));
+            }
+        }
+        return args;
+    }
+
+    private static String outcome(SyscallResult r) {
+        if (r.getErrno() != 0) {
+            var e = dev.gemulator.kernel.Errno.byNumber(r.getErrno());
+            return e == null ? "errno " + r.getErrno() : e.name();
+        }
+        StringBuilder b = new StringBuilder("ok");
+        r.getValuesList().forEach(v -> b.append(' ').append(v));
+        return b.toString();
     }
 
     /** Finishes what is queued, then stops. */

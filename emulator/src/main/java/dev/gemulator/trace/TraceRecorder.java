@@ -31,17 +31,75 @@ import java.util.List;
 public final class TraceRecorder implements KernelObserver, InterleavingScheduler.DecisionListener {
     private final Kernel kernel;
     private final List<TraceRecord> records = new ArrayList<>();
+    private final OutputStream stream;
+    private final MessageDigest digest;
     private long steps;
 
+    /** Keeps the records in memory ({@link #records()}). */
     public TraceRecorder(Kernel kernel, TraceHeader header) {
+        this(kernel, header, null);
+    }
+
+    /**
+     * With a {@code stream}, writes every record to it as it comes instead of
+     * keeping it (a long free-running server): {@link #flush()} makes what
+     * was recorded durable, and a report is flushed at once.
+     */
+    public TraceRecorder(Kernel kernel, TraceHeader header, OutputStream stream) {
         this.kernel = kernel;
-        records.add(TraceRecord.newBuilder().setHeader(header).build());
+        this.stream = stream;
+        try {
+            this.digest = stream == null ? null : MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        add(TraceRecord.newBuilder().setHeader(header).build());
+    }
+
+    private void add(TraceRecord r) {
+        if (stream == null) {
+            records.add(r);
+            return;
+        }
+        byte[] bytes = r.toByteArray();
+        digest.update(bytes);
+        try {
+            int n = bytes.length; // length-delimited, as writeDelimitedTo does: a varint, then the message
+            while ((n & ~0x7F) != 0) {
+                stream.write((n & 0x7F) | 0x80);
+                n >>>= 7;
+            }
+            stream.write(n);
+            stream.write(bytes);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the trace", e);
+        }
+    }
+
+    /** Streaming: pushes what was recorded to the file. */
+    public void flush() {
+        if (stream != null) {
+            try {
+                stream.flush();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot write the trace", e);
+            }
+        }
+    }
+
+    /** Streaming: the SHA-256 of what was recorded so far (what {@link #hash(List)} gives for the records). */
+    public String streamedHash() {
+        try {
+            return HexFormat.of().formatHex(((MessageDigest) digest.clone()).digest());
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
     public void step(Task task, String function, StepKind kind, Object subject) {
         steps++;
-        records.add(TraceRecord.newBuilder().setStep(TraceStep.newBuilder()
+        add(TraceRecord.newBuilder().setStep(TraceStep.newBuilder()
                 .setIndex(steps)
                 .setTimeNs(kernel.clock().nowNanos())
                 .setTask(task == null ? "" : task.name())
@@ -52,27 +110,29 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
 
     @Override
     public void decided(long step, int thread, List<Integer> runnable, int running) {
-        records.add(TraceRecord.newBuilder().setDecision(TraceDecision.newBuilder()
+        add(TraceRecord.newBuilder().setDecision(TraceDecision.newBuilder()
                 .setStep(steps).setThread(thread).addAllRunnable(runnable).setRunning(running)).build());
     }
 
     public void request(int line, String thread, String op, List<String> args) {
-        records.add(TraceRecord.newBuilder().setRequest(dev.gemulator.proto.v1.TraceRequest.newBuilder()
+        add(TraceRecord.newBuilder().setRequest(dev.gemulator.proto.v1.TraceRequest.newBuilder()
                 .setLine(line).setThread(thread).setOp(op).addAllArgs(args)).build());
     }
 
     public void line(String text) {
-        records.add(TraceRecord.newBuilder().setLine(TraceLine.newBuilder().setText(text)).build());
+        add(TraceRecord.newBuilder().setLine(TraceLine.newBuilder().setText(text)).build());
     }
 
     public void report(Report r) {
-        records.add(TraceRecord.newBuilder().setReport(TraceReport.newBuilder().setKind(r.kind().label())
+        add(TraceRecord.newBuilder().setReport(TraceReport.newBuilder().setKind(r.kind().label())
                 .setFunction(r.function()).setDetail(r.detail()).setStep(r.step())).build());
+        flush();
     }
 
     public void end(int exitStatus) {
-        records.add(TraceRecord.newBuilder().setEnd(TraceEnd.newBuilder().setExitStatus(exitStatus).setSteps(steps))
+        add(TraceRecord.newBuilder().setEnd(TraceEnd.newBuilder().setExitStatus(exitStatus).setSteps(steps))
                 .build());
+        flush();
     }
 
     public List<TraceRecord> records() {
