@@ -1,0 +1,52 @@
+package dev.gemulator.cli;
+
+import dev.gemulator.explore.Soak;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code gemulator soak}: the determinism soak. */
+@Command(name = "soak", mixinStandardHelpOptions = true,
+        description = {"The determinism soak: runs the scenarios under every kernel profile and strategy, seed after",
+            "seed, each run twice, and compares the two trace hashes. Exit 0 when all match, 1 otherwise."})
+public final class SoakCommand implements Callable<Integer> {
+
+    @Option(names = "--runs", defaultValue = "10000", description = "self-checked runs (default: ${DEFAULT-VALUE})")
+    private int runs;
+
+    @Option(names = "--seed", defaultValue = "1", description = "first seed (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--jobs", defaultValue = "0", description = "threads, 0 for one per core (default: ${DEFAULT-VALUE})")
+    private int jobs;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "scenario directories (default: scenarios and conformance)")
+    private List<Path> dirs;
+
+    @Override
+    public Integer call() {
+        List<Path> from = dirs != null ? dirs : List.of(Path.of("scenarios"), Path.of("conformance"));
+        for (Path d : from) {
+            if (!java.nio.file.Files.isDirectory(d)) {
+                System.err.println("gemulator: no scenario directory " + d + " (run from the repository, or give --dir)");
+                return 2;
+            }
+        }
+        List<Path> files = Soak.scenarios(from);
+        var cases = Soak.cases(files, runs, seed);
+        int threads = jobs > 0 ? jobs : Runtime.getRuntime().availableProcessors();
+        Soak.Result r = Soak.run(cases, threads, Soak::traceHash);
+        System.out.printf(Locale.ROOT, "soak: %d runs, each twice, over %d scenarios, %d profiles, %d strategies,"
+                + " seeds %d..%d: %d mismatches (%.0f runs/s on %d threads)%n", r.runs(),
+                cases.stream().map(Soak.Case::path).distinct().count(), dev.gemulator.kernel.Profile.ALL.size(),
+                Soak.STRATEGIES.size(), seed, cases.stream().mapToLong(Soak.Case::seed).max().orElse(seed),
+                r.mismatches().size(), r.runsPerSecond(), threads);
+        System.out.println("  by profile: " + r.byProfile());
+        System.out.println("  by strategy: " + r.byStrategy());
+        r.mismatches().stream().limit(20).forEach(c -> System.out.println("  MISMATCH ./gemulator run " + c));
+        return r.mismatches().isEmpty() ? 0 : 1;
+    }
+}
