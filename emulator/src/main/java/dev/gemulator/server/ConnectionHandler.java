@@ -28,6 +28,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private final io.netty.channel.group.ChannelGroup lockstepClients;
     private String process;
     private boolean observer;
+    /** Free-running: the process made its exit call; the connection has nothing more to do. */
+    private boolean exited;
+    private final java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> processes;
     /** Lockstep: the scenario names of the process's threads, by thread id. */
     private final java.util.Map<Integer, String> threadNames = new java.util.HashMap<>();
     /** Requests of one connection the simulation may hold at once (replies not yet written). */
@@ -39,7 +42,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
 
     /** A connection to a free-running server ({@code simulation}) or to a lockstep run ({@code lockstep}). */
     ConnectionHandler(Simulation simulation, dev.gemulator.lockstep.LockstepRun lockstep, String token,
-            io.netty.channel.group.ChannelGroup lockstepClients) {
+            io.netty.channel.group.ChannelGroup lockstepClients,
+            java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> processes) {
+        this.processes = processes;
         this.simulation = simulation;
         this.lockstep = lockstep;
         this.token = token;
@@ -65,6 +70,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                 }
                 if (observer) {
                     refuse(ctx, "an observer makes no system calls");
+                    return;
+                }
+                if (exited) {
+                    noSuchProcess(ctx, msg.getRequest());
                     return;
                 }
                 if (lockstep != null) {
@@ -99,6 +108,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             refuse(ctx, "bad process name '" + h.getProcessName() + "'");
         } else if (token != null && !token.equals(h.getToken())) {
             refuse(ctx, "wrong token");
+        } else if (!h.getObserver() && processes.putIfAbsent(h.getProcessName(), ctx.channel()) != null) {
+            refuse(ctx, "process " + h.getProcessName() + " is already connected: one connection per process");
         } else {
             process = h.getProcessName();
             ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
@@ -187,6 +198,13 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                 return;
             }
             ClientMessage m = waiting.peek();
+            if (exited) {
+                waiting.poll();
+                if (m.hasRequest()) {
+                    noSuchProcess(ctx, m.getRequest());
+                }
+                continue;
+            }
             boolean taken = switch (m.getMessageCase()) {
                 case THREAD_START -> simulation.threadStart(process, m.getThreadStart().getThreadId(),
                         m.getThreadStart().getName());
@@ -200,6 +218,11 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                     });
                     if (ok) {
                         inFlight++;
+                        if (r.getCall().hasExit()) {
+                            // queued behind it, a new connection of the same name is a new process
+                            exited = true;
+                            processes.remove(process, ctx.channel());
+                        }
                     }
                     yield ok;
                 }
@@ -212,6 +235,14 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             waiting.poll();
         }
         reading(ctx, ctx.channel().isWritable());
+    }
+
+    /** A request sent after the process's exit call. */
+    private void noSuchProcess(ChannelHandlerContext ctx, Request r) {
+        ctx.writeAndFlush(ServerMessage.newBuilder().setReply(Reply.newBuilder().setRequestId(r.getRequestId())
+                .setResult(dev.gemulator.proto.v1.SyscallResult.newBuilder()
+                        .setErrno(dev.gemulator.kernel.Errno.ESRCH.number())
+                        .setMessage("process " + process + " has exited"))).build());
     }
 
     private void replied(ChannelHandlerContext ctx, ServerMessage reply) {
@@ -243,12 +274,13 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (process != null && !observer) {
+        if (process != null && !observer && !exited) {
             if (lockstep != null) {
                 lockstep.processGone(process);
             } else {
                 simulation.exitProcess(process);
             }
+            processes.remove(process, ctx.channel());
         }
         ctx.fireChannelInactive();
     }

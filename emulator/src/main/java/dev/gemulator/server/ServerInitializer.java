@@ -24,6 +24,8 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     private final dev.gemulator.lockstep.LockstepRun lockstep;
     private final int maxFrameBytes;
     private final String token;
+    /** The process each live connection acts as: one connection per process. */
+    private final java.util.concurrent.ConcurrentMap<String, Channel> processes = new java.util.concurrent.ConcurrentHashMap<>();
     private final io.netty.channel.group.ChannelGroup lockstepClients =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
@@ -52,6 +54,6 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
                 .addLast("decode", new ProtobufDecoder(ClientMessage.getDefaultInstance()))
                 .addLast("encode", new ProtobufEncoder())
                 .addLast("connection", new ConnectionHandler(simulation, lockstep, token,
-                        lockstep != null ? lockstepClients : null));
+                        lockstep != null ? lockstepClients : null, processes));
     }
 }
