@@ -78,6 +78,7 @@ public final class LockstepRun implements Runner.Gate {
     public void start(Script script, TraceHeader header, Profile profile, Runner.RunOptions options, int iterations,
             PrintStream out) {
         this.iterations = iterations;
+        learnNames(script.nodes());
         PrintStream sink = new PrintStream(java.io.OutputStream.nullOutputStream(), false,
                 java.nio.charset.StandardCharsets.UTF_8);
         Thread.ofPlatform().name("gemulator-lockstep").daemon().start(() -> {
@@ -121,6 +122,35 @@ public final class LockstepRun implements Runner.Gate {
                 finished.completeExceptionally(t);
             }
         });
+    }
+
+    private final Set<String> scenarioProcesses = ConcurrentHashMap.newKeySet();
+    private final Set<String> scenarioThreads = ConcurrentHashMap.newKeySet();
+
+    private void learnNames(List<Script.Node> nodes) {
+        for (Script.Node n : nodes) {
+            switch (n) {
+                case Script.Stmt s -> {
+                    scenarioProcesses.add(s.proc());
+                    scenarioThreads.add(s.proc());
+                }
+                case Script.Repeat r -> learnNames(r.body());
+                case Script.Par p -> p.threads().forEach(t -> {
+                    scenarioThreads.add(t.proc() + "." + t.name());
+                    learnNames(t.body());
+                });
+            }
+        }
+    }
+
+    /** Whether the scenario has statements for this process. */
+    public boolean hasProcess(String process) {
+        return scenarioProcesses.contains(process);
+    }
+
+    /** Whether the scenario has a thread of this name ("A", "A.t1"). */
+    public boolean hasThread(String thread) {
+        return scenarioThreads.contains(thread);
     }
 
     /** A client process said Hello. */

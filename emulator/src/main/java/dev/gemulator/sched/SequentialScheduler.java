@@ -16,6 +16,16 @@ import dev.gemulator.kernel.WaitQueue;
 public final class SequentialScheduler implements Scheduler {
     private Kernel kernel;
     private long steps;
+    private boolean interruptEndlessSleeps;
+
+    /**
+     * Free-running servers: a task holding no lock whose sleep nothing can
+     * end gets {@link SleepInterrupted} (its syscall returns EINTR) instead
+     * of hanging.
+     */
+    public void interruptEndlessSleeps(boolean on) {
+        this.interruptEndlessSleeps = on;
+    }
 
     /** Binds the scheduler to its kernel (the kernel is built with it). */
     public void attach(Kernel kernel) {
@@ -44,6 +54,9 @@ public final class SequentialScheduler implements Scheduler {
             return false;
         }
         Task t = kernel.current();
+        if (interruptEndlessSleeps && t != null && t.held().isEmpty()) {
+            throw new dev.gemulator.kernel.SleepInterrupted(t + " would sleep on " + queue + " forever: nothing can wake it");
+        }
         kernel.observer().hung(t, "schedule", queue);
         if (t != null) {
             t.markHung();

@@ -108,6 +108,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             refuse(ctx, "bad process name '" + h.getProcessName() + "'");
         } else if (token != null && !token.equals(h.getToken())) {
             refuse(ctx, "wrong token");
+        } else if (lockstep != null && !h.getObserver() && !lockstep.hasProcess(h.getProcessName())) {
+            refuse(ctx, "process " + h.getProcessName() + " has no part in the scenario this server runs");
         } else if (!h.getObserver() && processes.putIfAbsent(h.getProcessName(), ctx.channel()) != null) {
             refuse(ctx, "process " + h.getProcessName() + " is already connected: one connection per process");
         } else {
@@ -159,6 +161,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         String thread = r.getThread().isEmpty() ? process : r.getThread();
         if (!thread.equals(process) && !thread.startsWith(process + ".")) {
             refuse(ctx, "thread " + thread + " is not a thread of " + process);
+            return;
+        }
+        if (!lockstep.hasThread(thread)) {
+            refuse(ctx, "the scenario has no thread " + thread);
             return;
         }
         lockstep.ask(thread, r.getLine(), r.getOp(), text -> ctx.writeAndFlush(ServerMessage.newBuilder()

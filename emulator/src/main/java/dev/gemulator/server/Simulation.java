@@ -54,6 +54,7 @@ public final class Simulation implements AutoCloseable {
      */
     public Simulation(Profile profile, int inboxCapacity, java.io.OutputStream trace, java.io.PrintStream log) {
         this.machine = new Machine(profile);
+        machine.scheduler().interruptEndlessSleeps(true);
         this.log = log;
         if (trace != null) {
             recorder = new dev.gemulator.trace.TraceRecorder(machine.kernel(), dev.gemulator.proto.v1.TraceHeader
@@ -155,7 +156,7 @@ public final class Simulation implements AutoCloseable {
                     if (recorder != null) {
                         recorder.request((int) executed + 1, who, op, arguments(w.call()));
                     }
-                    SyscallResult r = dispatcher.execute(w.process(), w.thread(), w.call());
+                    SyscallResult r = executeSafely(w);
                     executed++;
                     if (recorder != null) {
                         recorder.line(executed + " " + who + " " + op + " " + outcome(r));
@@ -170,6 +171,28 @@ public final class Simulation implements AutoCloseable {
             if (recorder != null && inbox.isEmpty()) {
                 recorder.flush();
             }
+        }
+    }
+
+    /**
+     * Runs a request. A modelled kernel deadlock (the checkers report it)
+     * answers EDEADLK; an exception from the emulator itself is a bug of
+     * ours: it is logged loudly with its stack, counted as a finding and
+     * answered ENOTRECOVERABLE, and the server goes on serving.
+     */
+    private SyscallResult executeSafely(Work w) {
+        try {
+            return dispatcher.execute(w.process(), w.thread(), w.call());
+        } catch (dev.gemulator.sched.TaskHungException e) {
+            return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EDEADLK.number())
+                    .setMessage("the kernel deadlocked: " + e.getMessage()).build();
+        } catch (RuntimeException e) {
+            log.println("gemulator: EMULATOR BUG while running " + w.process() + " " + w.call().getCallCase() + ":");
+            e.printStackTrace(log);
+            log.flush();
+            findings.add("emulator-bug " + w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT));
+            return SyscallResult.newBuilder().setErrno(131)
+                    .setMessage("emulator bug (not the modelled kernel's): " + e).build();
         }
     }
 

@@ -103,7 +103,14 @@ public final class SyscallDispatcher {
             case OPEN -> sys.open(t, call.getOpen().getNode());
             case CLOSE -> sys.close(t, call.getClose().getFd());
             case DUP -> sys.dup(t, call.getDup().getFd());
-            case SEND_FD -> sys.sendFd(t, call.getSendFd().getFd(), process(call.getSendFd().getToProcess()).mainTask());
+            case SEND_FD -> {
+                // SCM_RIGHTS needs a peer at the other end of a socket: a live process of the device
+                Process to = processes.get(call.getSendFd().getToProcess());
+                yield to == null || to.exited()
+                        ? SysResult.err(dev.gemulator.kernel.Errno.ESRCH, "no live process '"
+                                + abbreviate(call.getSendFd().getToProcess()) + "' to send fd to")
+                        : sys.sendFd(t, call.getSendFd().getFd(), to.mainTask());
+            }
             case EXIT -> {
                 processes.remove(processName);
                 threads.remove(p);
@@ -150,6 +157,10 @@ public final class SyscallDispatcher {
             case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");
         };
         return toProto(r);
+    }
+
+    private static String abbreviate(String name) {
+        return name.length() <= 64 ? name : name.substring(0, 64) + "...";
     }
 
     static SyscallResult toProto(SysResult r) {

@@ -62,6 +62,14 @@ class LockstepProcessesTest {
     private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
             long delaySeed, String dying, long dieAfter, int iterations, List<LockstepRun.Iteration> results,
             java.util.function.IntConsumer afterRun, String endThread) throws Exception {
+        return lockstep(rel, profile, o, processes, delaySeed, dying, dieAfter, iterations, results, afterRun, endThread,
+                port -> { });
+    }
+
+    private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
+            long delaySeed, String dying, long dieAfter, int iterations, List<LockstepRun.Iteration> results,
+            java.util.function.IntConsumer afterRun, String endThread, java.util.function.IntConsumer beforeClients)
+            throws Exception {
         Path file = repo(rel);
         String text = Files.readString(file);
         Script script = Parser.parse(rel, text);
@@ -72,6 +80,7 @@ class LockstepProcessesTest {
         GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
         List<Process> clients = new ArrayList<>();
         try {
+            beforeClients.accept(server.port());
             for (String p : processes) {
                 clients.add(new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                         "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "client",
@@ -273,6 +282,38 @@ class LockstepProcessesTest {
         } finally {
             server.destroyForcibly();
             Files.deleteIfExists(trace);
+        }
+    }
+
+    @Test
+    void aBarrageOfBadInputOnTheSameServerChangesNothingInTheLockstepRun() throws Exception {
+        Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
+        String rel = "scenarios/export_vs_gem_close_2proc.gem";
+        String text = Files.readString(repo(rel));
+        Script s = Parser.parse(rel, text);
+        List<LockstepRun.Iteration> results = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<dev.gemulator.fuzz.WireFuzzer.Result> fuzz =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        List<Thread> fuzzer = new ArrayList<>();
+        lockstep(rel, Profile.V3_11, o, List.of("A", "B"), 5, "", -1, 8, results, port -> { }, "", port ->
+                fuzzer.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        fuzz.set(dev.gemulator.fuzz.WireFuzzer.run(new dev.gemulator.fuzz.WireFuzzer.Config("127.0.0.1",
+                                port, null, 3, 20_000, 3, dev.gemulator.server.GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
+                                "F")));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                })));
+        fuzzer.getFirst().join();
+        assertEquals(List.of(), fuzz.get().violations(), "every bad frame refused with a reason");
+        assertTrue(fuzz.get().frames() >= 20_000);
+        assertEquals(8, results.size());
+        for (LockstepRun.Iteration it : results) {
+            Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+            String expected = Traces.run(s, Traces.header(rel, text, Profile.V3_11, o).toBuilder().setSeed(it.seed())
+                    .build(), Profile.V3_11, io).hash();
+            assertEquals(expected, it.traceHash(), "iteration with seed " + it.seed() + " as if nothing else came");
         }
     }
 }

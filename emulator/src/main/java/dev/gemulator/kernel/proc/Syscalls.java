@@ -356,7 +356,11 @@ public final class Syscalls {
     public SysResult poll(Task task, long fd, int events, long timeoutMs) {
         enter(task, "do_sys_poll");
         if (fd < 0) {
-            sleepUntil(timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000);
+            try {
+                sleepUntil(timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000);
+            } catch (dev.gemulator.kernel.SleepInterrupted e) {
+                return leave(task, SysResult.err(Errno.EINTR, "poll interrupted: " + e.getMessage()));
+            }
             return leave(task, SysResult.ok(0));
         }
         KFile f = fget(task, fd);
@@ -367,9 +371,14 @@ public final class Syscalls {
         int filter = (events & 0xffff) | KFile.POLLERR | KFile.POLLHUP;
         long deadline = timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000;
         int mask = f.ops().poll(f, events) & filter;
-        while (mask == 0 && kernel.clock().nowNanos() < deadline) {
-            kernel.scheduler().sleep(kernel.fenceWait(), deadline);
-            mask = f.ops().poll(f, events) & filter;
+        try {
+            while (mask == 0 && kernel.clock().nowNanos() < deadline) {
+                kernel.scheduler().sleep(kernel.fenceWait(), deadline);
+                mask = f.ops().poll(f, events) & filter;
+            }
+        } catch (dev.gemulator.kernel.SleepInterrupted e) {
+            f.fput("fdput");
+            return leave(task, SysResult.err(Errno.EINTR, "poll interrupted: " + e.getMessage()));
         }
         f.fput("fdput");
         return leave(task, SysResult.ok(mask));

@@ -1,0 +1,77 @@
+package dev.gemulator.fuzz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.server.GemulatorServer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+
+/** The seeded wire fuzzer against a free-running server (a smaller count than bench/'s). */
+class WireFuzzTest {
+
+    /** Collects what Netty and the JDK log at WARNING or worse, and uncaught exceptions. */
+    static final class Complaints extends Handler implements Thread.UncaughtExceptionHandler, AutoCloseable {
+        final List<String> seen = new CopyOnWriteArrayList<>();
+        private final Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+
+        Complaints() {
+            Logger.getLogger("").addHandler(this);
+            Thread.setDefaultUncaughtExceptionHandler(this);
+        }
+
+        @Override
+        public void publish(LogRecord r) {
+            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                seen.add(r.getLoggerName() + ": " + r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
+            }
+        }
+
+        @Override
+        public void uncaughtException(Thread t, Throwable e) {
+            seen.add("uncaught in " + t.getName() + ": " + e);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            Logger.getLogger("").removeHandler(this);
+            Thread.setDefaultUncaughtExceptionHandler(before);
+        }
+    }
+
+    @Test
+    void aFreeRunningServerAnswersEveryBadFrameAndNonsensicalIoctlAndStaysUp() throws Exception {
+        try (Complaints complaints = new Complaints();
+                GemulatorServer server = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN,
+                        GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 256)) {
+            WireFuzzer.Result r = WireFuzzer.run(new WireFuzzer.Config("127.0.0.1", server.port(), null, 7, 40_000, 4,
+                    GemulatorServer.DEFAULT_MAX_FRAME_BYTES, "F"));
+            System.out.printf("fuzz: %d frames, %d requests (%d errno replies), %d refusals, %d sessions, %d malformed"
+                    + " connections, %.0f frames/s%n", r.frames(), r.requests(), r.errnoReplies(), r.refusals(),
+                    r.sessions(), r.malformed(), r.framesPerSecond());
+            assertEquals(List.of(), r.violations());
+            assertTrue(r.frames() >= 40_000);
+            assertTrue(r.errnoReplies() > 1000 && r.refusals() > 300, "both kinds of bad input were sent");
+            assertEquals(List.of(), server.simulation().findings(), "no kernel bug in the 6.x model from any input");
+            assertEquals(List.of(), complaints.seen, "nothing logged as an error");
+            // and it still serves
+            try (var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+                    var w = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "After", null)) {
+                var open = w.call(dev.gemulator.proto.v1.Request.newBuilder().setCall(dev.gemulator.proto.v1.Syscall
+                        .newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder().setNode("card0")))).getResult();
+                assertEquals(0, open.getErrno());
+                assertEquals(3, open.getValues(0));
+            }
+        }
+    }
+}
