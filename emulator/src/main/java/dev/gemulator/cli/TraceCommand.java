@@ -36,8 +36,10 @@ public final class TraceCommand implements Runnable {
         @Override
         public Integer call() {
             List<TraceRecord> records;
+            TraceRecorder.ReadBack back;
             try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
-                records = TraceRecorder.read(in);
+                back = TraceRecorder.readCutOff(in);
+                records = back.records();
             } catch (IOException e) {
                 System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
                 return 2;
@@ -46,6 +48,10 @@ public final class TraceCommand implements Runnable {
                     StandardCharsets.UTF_8);
             for (TraceRecord r : records) {
                 out.println(Traces.show(r));
+            }
+            if (!back.ended()) {
+                out.println("# the trace stops after " + records.size() + " records without its end"
+                        + (back.torn() ? ", the last one torn" : "") + ": its writer was stopped before the run ended");
             }
             out.flush();
             return 0;

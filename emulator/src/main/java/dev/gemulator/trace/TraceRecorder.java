@@ -162,6 +162,34 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
         return out;
     }
 
+    /** Records read back from a trace that may have been cut off, and whether its last record was torn. */
+    public record ReadBack(List<TraceRecord> records, boolean torn) {
+        /** Whether the trace has its end record (the run or server finished). */
+        public boolean ended() {
+            return !records.isEmpty() && records.getLast().hasEnd();
+        }
+    }
+
+    /**
+     * Reads a trace that may have been cut off (its writer killed): every
+     * whole record, stopping at a torn last one.
+     */
+    public static ReadBack readCutOff(InputStream in) throws IOException {
+        List<TraceRecord> out = new ArrayList<>();
+        while (true) {
+            TraceRecord r;
+            try {
+                r = TraceRecord.parseDelimitedFrom(in);
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                return new ReadBack(out, true);
+            }
+            if (r == null) {
+                return new ReadBack(out, false);
+            }
+            out.add(r);
+        }
+    }
+
     /** SHA-256 over the encoded records, in hex. */
     public static String hash(List<TraceRecord> records) {
         try {

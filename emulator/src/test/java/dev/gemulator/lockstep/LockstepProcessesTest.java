@@ -316,4 +316,48 @@ class LockstepProcessesTest {
             assertEquals(expected, it.traceHash(), "iteration with seed " + it.seed() + " as if nothing else came");
         }
     }
+
+    @Test
+    void aFreeRunningServerKilledWithSignal9LeavesItsTraceReadableUpToItsLastFlush() throws Exception {
+        Path trace = Files.createTempFile("killed", ".trace");
+        int port;
+        try (var probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        Process server = new ProcessBuilder(javaBinary(), "-XX:TieredStopAtLevel=1", "-cp", classPath(),
+                "dev.gemulator.cli.Main", "serve", "--port", String.valueOf(port), "--trace", trace.toString())
+                .redirectErrorStream(true).start();
+        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            java.io.BufferedReader said = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = said.readLine()) != null && !line.startsWith("gemulator serving")) {
+                // wait until it listens
+            }
+            try (var w = new dev.gemulator.server.WireClient(group, "127.0.0.1", port, "A", null)) {
+                var open = dev.gemulator.proto.v1.Syscall.newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder()
+                        .setNode("card0"));
+                for (int i = 0; i < 50; i++) {
+                    assertEquals(0, w.call(dev.gemulator.proto.v1.Request.newBuilder().setCall(open)).getResult().getErrno());
+                }
+                Thread.sleep(300); // idle: the server has flushed
+                server.destroyForcibly(); // SIGKILL
+                assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+            }
+            TraceRecorder.ReadBack back;
+            try (var in = Files.newInputStream(trace)) {
+                back = TraceRecorder.readCutOff(in);
+            }
+            assertTrue(back.records().getFirst().hasHeader());
+            assertTrue(!back.ended(), "no end: the server was killed");
+            List<String> lines = back.records().stream().filter(r -> r.hasLine()).map(r -> r.getLine().getText()).toList();
+            assertEquals(50, lines.size(), "every request answered before the kill is in the trace");
+            assertEquals("50 A open ok 52 0 0", lines.getLast());
+        } finally {
+            server.destroyForcibly();
+            group.shutdownGracefully();
+            Files.deleteIfExists(trace);
+        }
+    }
 }

@@ -65,4 +65,29 @@ class TraceTest {
             }
         }
     }
+
+    @Test
+    void aStreamedTraceHashesLikeItsRecordsAndACutOffOneReadsBackToItsLastWholeRecord() throws Exception {
+        var machine = new dev.gemulator.Machine();
+        var bytes = new ByteArrayOutputStream();
+        var header = dev.gemulator.proto.v1.TraceHeader.newBuilder().setScenarioPath("streamed").build();
+        TraceRecorder streamed = new TraceRecorder(machine.kernel(), header, bytes);
+        machine.observe(streamed);
+        var task = machine.sys().spawn("A").mainTask();
+        machine.sys().open(task, "card0");
+        streamed.line("1 A open ok 3");
+        streamed.end(0);
+        List<TraceRecord> records = TraceRecorder.read(new ByteArrayInputStream(bytes.toByteArray()));
+        assertEquals(TraceRecorder.hash(records), streamed.streamedHash());
+        assertTrue(records.size() > 4 && records.getLast().hasEnd());
+
+        byte[] whole = bytes.toByteArray();
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length - 2);
+        TraceRecorder.ReadBack back = TraceRecorder.readCutOff(new ByteArrayInputStream(cut));
+        assertTrue(back.torn());
+        assertTrue(!back.ended());
+        assertEquals(records.subList(0, records.size() - 1), back.records());
+        TraceRecorder.ReadBack all = TraceRecorder.readCutOff(new ByteArrayInputStream(whole));
+        assertTrue(!all.torn() && all.ended());
+    }
 }
