@@ -32,6 +32,29 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--inbox", defaultValue = "4096", description = "requests queued before connections stop being read (default: ${DEFAULT-VALUE})")
     private int inbox;
 
+    @Option(names = "--max-clients", defaultValue = "1024",
+            description = "connections at once; more are refused with a reason (default: ${DEFAULT-VALUE})")
+    private int maxClients;
+
+    @Option(names = "--max-fds", defaultValue = "1024",
+            description = "RLIMIT_NOFILE of every process: EMFILE beyond (default: ${DEFAULT-VALUE})")
+    private int maxFds;
+
+    @Option(names = "--device-memory", defaultValue = "4G", paramLabel = "BYTES",
+            description = "object memory per device (suffix K, M, G): a write that needs more fails with ENOMEM (default: ${DEFAULT-VALUE})")
+    private String deviceMemory;
+
+    @Option(names = "--max-in-flight", defaultValue = "64",
+            description = "requests of one connection in the simulation at once; the rest wait unread (default: ${DEFAULT-VALUE})")
+    private int maxInFlight;
+
+    private dev.gemulator.server.Limits limits() {
+        String m = deviceMemory.trim().toUpperCase(java.util.Locale.ROOT);
+        long unit = m.endsWith("K") ? 1L << 10 : m.endsWith("M") ? 1L << 20 : m.endsWith("G") ? 1L << 30 : 1;
+        long bytes = Long.parseLong(unit == 1 ? m : m.substring(0, m.length() - 1)) * unit;
+        return new dev.gemulator.server.Limits(maxClients, maxFds, bytes, maxInFlight);
+    }
+
     @Option(names = "--lockstep", paramLabel = "FILE.gem",
             description = "run this scenario in lockstep with client processes (./gemulator client --proc P FILE.gem), then stop")
     private java.nio.file.Path lockstep;
@@ -63,8 +86,16 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
+        dev.gemulator.server.Limits limits;
+        try {
+            limits = limits();
+        } catch (IllegalArgumentException e) {
+            System.err.println("gemulator: " + (e instanceof NumberFormatException ? "--device-memory wants a number of bytes"
+                    + " with an optional K, M or G, not '" + deviceMemory + "'" : e.getMessage()));
+            return 2;
+        }
         if (lockstep != null) {
-            return serveLockstep(p);
+            return serveLockstep(p, limits);
         }
         java.io.OutputStream trace = null;
         if (traceOut != null) {
@@ -75,7 +106,7 @@ public final class ServeCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        var simulation = new dev.gemulator.server.Simulation(p, inbox, trace, System.err);
+        var simulation = new dev.gemulator.server.Simulation(p, inbox, trace, System.err, limits);
         GemulatorServer server = GemulatorServer.start(bind, port, simulation, maxFrame, token);
         System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running"
                 + (traceOut != null ? ", tracing to " + traceOut : "") + ")");
@@ -93,7 +124,7 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int serveLockstep(Profile p) throws Exception {
+    private int serveLockstep(Profile p, dev.gemulator.server.Limits limits) throws Exception {
         String text;
         dev.gemulator.gemscript.Script script;
         try {
@@ -111,7 +142,7 @@ public final class ServeCommand implements Callable<Integer> {
         var run = new dev.gemulator.lockstep.LockstepRun(watchdogMillis, System.err);
         var header = dev.gemulator.trace.Traces.header(lockstep.toString(), text, p, options);
         run.start(script, header, p, options, Math.max(1, iterations), System.out);
-        GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token);
+        GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token, limits);
         Thread hook = new Thread(() -> {
             // Ctrl-C or kill: end the run early but completely, and write its whole trace
             if (!run.finished().isDone()) {

@@ -33,8 +33,6 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private final java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> processes;
     /** Lockstep: the scenario names of the process's threads, by thread id. */
     private final java.util.Map<Integer, String> threadNames = new java.util.HashMap<>();
-    /** Requests of one connection the simulation may hold at once (replies not yet written). */
-    static final int MAX_IN_FLIGHT = 64;
 
     private final ArrayDeque<ClientMessage> waiting = new ArrayDeque<>();
     private int inFlight;
@@ -192,14 +190,14 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
 
     /**
      * Hands queued messages to the simulation while it takes them, this
-     * connection has fewer than {@link #MAX_IN_FLIGHT} requests in the
+     * connection has fewer than {@link Limits#maxInFlight()} requests in the
      * simulation and the client reads its replies; otherwise stops reading
      * the connection until a reply, room in the inbox or writability brings
      * it back here.
      */
     private void pump(ChannelHandlerContext ctx) {
         while (!waiting.isEmpty()) {
-            if (inFlight >= MAX_IN_FLIGHT || !ctx.channel().isWritable()) {
+            if (inFlight >= simulation.limits().maxInFlight() || !ctx.channel().isWritable()) {
                 reading(ctx, false);
                 return;
             }

@@ -41,7 +41,13 @@ public final class GemulatorServer implements AutoCloseable {
     /** Starts a server for one lockstep run (already started). */
     public static GemulatorServer startLockstep(String host, int port, dev.gemulator.lockstep.LockstepRun run,
             int maxFrameBytes, String token) throws InterruptedException {
-        return start(host, port, new Simulation(Profile.MODERN, 1), run, maxFrameBytes, token);
+        return startLockstep(host, port, run, maxFrameBytes, token, Limits.DEFAULT);
+    }
+
+    /** As above, with a limit on connections ({@code limits.maxClients()}). */
+    public static GemulatorServer startLockstep(String host, int port, dev.gemulator.lockstep.LockstepRun run,
+            int maxFrameBytes, String token, Limits limits) throws InterruptedException {
+        return start(host, port, new Simulation(Profile.MODERN, 1, null, System.err, limits), run, maxFrameBytes, token);
     }
 
     private static GemulatorServer start(String host, int port, Simulation sim, dev.gemulator.lockstep.LockstepRun run,

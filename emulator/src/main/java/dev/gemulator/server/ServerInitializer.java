@@ -46,8 +46,20 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         }
     }
 
+    private final java.util.concurrent.atomic.AtomicInteger connected = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     protected void initChannel(Channel ch) {
+        int max = simulation.limits().maxClients();
+        if (connected.incrementAndGet() > max) {
+            connected.decrementAndGet();
+            ch.pipeline().addLast(new LengthFieldPrepender(4), new ProtobufEncoder());
+            ch.writeAndFlush(dev.gemulator.proto.v1.ServerMessage.newBuilder().setRefusal(dev.gemulator.proto.v1.Refusal
+                    .newBuilder().setReason("the server has its maximum of " + max + " connections")).build())
+                    .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            return;
+        }
+        ch.closeFuture().addListener(f -> connected.decrementAndGet());
         ch.pipeline()
                 .addLast("frames", new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4, true))
                 .addLast("length", new LengthFieldPrepender(4))

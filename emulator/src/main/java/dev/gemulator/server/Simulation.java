@@ -30,6 +30,7 @@ public final class Simulation implements AutoCloseable {
 
     private final Machine machine;
     private volatile long executed;
+    private final Limits limits;
     private final java.io.PrintStream log;
     private final dev.gemulator.trace.TraceRecorder recorder;
     private final java.io.OutputStream traceStream;
@@ -53,8 +54,16 @@ public final class Simulation implements AutoCloseable {
      * as they happen.
      */
     public Simulation(Profile profile, int inboxCapacity, java.io.OutputStream trace, java.io.PrintStream log) {
+        this(profile, inboxCapacity, trace, log, Limits.DEFAULT);
+    }
+
+    /** As above, with the server's {@code limits} applied to the device and its processes. */
+    public Simulation(Profile profile, int inboxCapacity, java.io.OutputStream trace, java.io.PrintStream log,
+            Limits limits) {
         this.machine = new Machine(profile);
+        this.limits = limits;
         machine.scheduler().interruptEndlessSleeps(true);
+        machine.kernel().devices().forEach(d -> d.setMemoryLimit(limits.deviceMemoryBytes()));
         this.log = log;
         if (trace != null) {
             recorder = new dev.gemulator.trace.TraceRecorder(machine.kernel(), dev.gemulator.proto.v1.TraceHeader
@@ -67,13 +76,17 @@ public final class Simulation implements AutoCloseable {
             recorder = null;
             traceStream = null;
         }
-        this.dispatcher = new SyscallDispatcher(machine);
+        this.dispatcher = new SyscallDispatcher(machine, limits.maxFdsPerProcess());
         this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
         this.thread = Thread.ofPlatform().name("gemulator-simulation").daemon().start(this::loop);
     }
 
     public Machine machine() {
         return machine;
+    }
+
+    public Limits limits() {
+        return limits;
     }
 
     /** How many requests have run so far. */

@@ -26,9 +26,17 @@ public final class SyscallDispatcher {
     private final Map<Process, Map<Integer, Task>> threads = new HashMap<>();
 
     public SyscallDispatcher(Machine machine) {
+        this(machine, dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
+    }
+
+    /** Processes get {@code fdLimit} as their RLIMIT_NOFILE. */
+    public SyscallDispatcher(Machine machine, int fdLimit) {
         this.machine = machine;
         this.sys = machine.sys();
+        this.fdLimit = fdLimit;
     }
+
+    private final int fdLimit;
 
     public Machine machine() {
         return machine;
@@ -39,6 +47,7 @@ public final class SyscallDispatcher {
         Process p = processes.get(name);
         if (p == null || p.exited()) {
             p = sys.spawn(name);
+            p.files().setLimit(fdLimit);
             processes.put(name, p);
         }
         return p;

@@ -27,6 +27,8 @@ public final class DrmDevice {
     private final Mutex masterMutex;
     private final VmaOffsetManager vmaOffsetManager = new VmaOffsetManager();
     private final LinkedHashSet<DrmFile> files = new LinkedHashSet<>();
+    private long residentBytes;
+    private long memoryLimitBytes = Long.MAX_VALUE;
     private final LiveObjects liveObjects = new LiveObjects();
     private DrmMaster master;
 
@@ -110,5 +112,36 @@ public final class DrmDevice {
     @Override
     public String toString() {
         return "card" + index;
+    }
+
+    /** Bytes of object memory that exist on this device (pages written at least once). */
+    public long residentBytes() {
+        return residentBytes;
+    }
+
+    /** The most object memory the device may hold (a write that needs more fails with ENOMEM). */
+    public void setMemoryLimit(long bytes) {
+        this.memoryLimitBytes = bytes;
+    }
+
+    public long memoryLimit() {
+        return memoryLimitBytes;
+    }
+
+    /** Takes {@code bytes} of new object memory if the limit allows. */
+    public boolean chargeResident(long bytes) {
+        if (bytes > memoryLimitBytes - residentBytes) {
+            return false;
+        }
+        residentBytes += bytes;
+        return true;
+    }
+
+    /** Gives back object memory (an object's pages were freed). */
+    public void releaseResident(long bytes) {
+        residentBytes -= bytes;
+        if (residentBytes < 0) {
+            throw new IllegalStateException("device memory accounting went below zero");
+        }
     }
 }

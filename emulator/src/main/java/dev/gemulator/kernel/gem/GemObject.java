@@ -227,16 +227,26 @@ public final class GemObject extends KObject {
         pages.read(offset, dst, 0, dst.length);
     }
 
-    /** Copies bytes into the object, allocating the pages it touches. */
-    public void writeBytes(long offset, byte[] src) {
+    /**
+     * Copies bytes into the object, allocating the pages it touches; false
+     * (nothing written) when the new pages would take the device past its
+     * memory limit.
+     */
+    public boolean writeBytes(long offset, byte[] src) {
         use("shmem_fault", "write");
         if (src.length == 0) {
-            return;
+            return true;
+        }
+        long needed = (pages == null ? (offset + src.length - 1) / 4096 - offset / 4096 + 1
+                : pages.missing(offset, src.length)) * 4096;
+        if (!dev.chargeResident(needed)) {
+            return false;
         }
         if (pages == null) {
             pages = new Pages(sizeBytes);
         }
         pages.write(offset, src, 0, src.length);
+        return true;
     }
 
     /** Bytes of backing memory that exist (pages written at least once). */
@@ -251,6 +261,7 @@ public final class GemObject extends KObject {
 
     /** Frees the backing store (shmem file put). */
     void dropPages() {
+        dev.releaseResident(residentBytes());
         pages = null;
     }
 

@@ -45,6 +45,17 @@ final class Pages {
         return p;
     }
 
+    /** How many pages of the range are not there yet (a write would allocate them). */
+    long missing(long offset, int length) {
+        long n = 0;
+        for (long page = offset / PAGE; page <= (offset + length - 1) / PAGE; page++) {
+            if (page(page, false) == null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     void read(long offset, byte[] dst, int dstOffset, int length) {
         int done = 0;
         while (done < length) {

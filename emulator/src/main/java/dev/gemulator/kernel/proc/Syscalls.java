@@ -344,7 +344,11 @@ public final class Syscalls {
         if (vma == null) {
             return leave(task, SysResult.err(task.lastError(), task.errorMessage()));
         }
-        vma.object().writeBytes(offset, data);
+        if (!vma.object().writeBytes(offset, data)) {
+            var dev = vma.object().dev();
+            return leave(task, SysResult.err(Errno.ENOMEM, "the device's memory limit of " + dev.memoryLimit()
+                    + " bytes is reached (" + dev.residentBytes() + " in use)"));
+        }
         return leave(task, SysResult.ok());
     }
 

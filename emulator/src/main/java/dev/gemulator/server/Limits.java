@@ -1,0 +1,18 @@
+package dev.gemulator.server;
+
+/**
+ * What one server lets its clients have: connections (more are refused with
+ * a reason), fds per process (EMFILE beyond, like RLIMIT_NOFILE), object
+ * memory per device (ENOMEM when a write needs more), and requests a
+ * connection may have in the simulation at once (more wait unread).
+ */
+public record Limits(int maxClients, int maxFdsPerProcess, long deviceMemoryBytes, int maxInFlight) {
+    public static final Limits DEFAULT = new Limits(1024, 1024, 4L << 30, 64);
+
+    public Limits {
+        if (maxClients < 1 || maxFdsPerProcess < 4 || deviceMemoryBytes < 4096 || maxInFlight < 1) {
+            throw new IllegalArgumentException("limits too small: " + maxClients + " clients, " + maxFdsPerProcess
+                    + " fds, " + deviceMemoryBytes + " bytes, " + maxInFlight + " in flight");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.gemulator.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.CreateDumb;
+import dev.gemulator.proto.v1.GemClose;
+import dev.gemulator.proto.v1.MapDumb;
+import dev.gemulator.proto.v1.Mmap;
+import dev.gemulator.proto.v1.Munmap;
+import dev.gemulator.proto.v1.Open;
+import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.Syscall;
+import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.proto.v1.Write;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The server's limits answer like the kernel (EMFILE, ENOMEM) or refuse with a reason. */
+class LimitsTest {
+    private static final Limits SMALL = new Limits(3, 5, 16 * 4096, 2);
+    private GemulatorServer server;
+    private EventLoopGroup group;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = GemulatorServer.start("127.0.0.1", 0, new Simulation(Profile.MODERN, 64, null, System.err, SMALL),
+                GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        group.shutdownGracefully();
+    }
+
+    private static SyscallResult call(WireClient w, Syscall.Builder call) {
+        return w.call(Request.newBuilder().setCall(call)).getResult();
+    }
+
+    private static long ok(WireClient w, Syscall.Builder call) {
+        SyscallResult r = call(w, call);
+        assertEquals(0, r.getErrno(), r.getMessage());
+        return r.getValuesCount() > 0 ? r.getValues(0) : 0;
+    }
+
+    @Test
+    void connectionsBeyondTheMaximumAreRefusedWithAReason() {
+        List<WireClient> three = new ArrayList<>();
+        try {
+            for (String p : List.of("A", "B", "C")) {
+                three.add(new WireClient(group, "127.0.0.1", server.port(), p, null));
+                three.getLast().mode();
+            }
+            WireClient fourth = new WireClient(group, "127.0.0.1", server.port(), "D", null);
+            assertTrue(assertThrows(WireClient.ConnectionLost.class, fourth::mode).getMessage()
+                    .contains("the server has its maximum of 3 connections"));
+            three.removeFirst().close();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (true) { // the server sees the close a moment later
+                try (WireClient again = new WireClient(group, "127.0.0.1", server.port(), "D", null)) {
+                    again.mode();
+                    break;
+                } catch (WireClient.ConnectionLost e) {
+                    assertTrue(System.nanoTime() < deadline, "a place came free: " + e.getMessage());
+                }
+            }
+        } finally {
+            three.forEach(WireClient::close);
+        }
+    }
+
+    @Test
+    void aProcessGetsEmfileAtItsFdLimit() {
+        try (WireClient a = new WireClient(group, "127.0.0.1", server.port(), "A", null)) {
+            assertEquals(3, ok(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))));
+            assertEquals(4, ok(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))));
+            SyscallResult r = call(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
+            assertEquals(Errno.EMFILE.number(), r.getErrno(), r.getMessage());
+        }
+    }
+
+    @Test
+    void writesThatNeedMoreThanTheDevicesMemoryGetEnomemAndFreedObjectsGiveItBack() {
+        try (WireClient a = new WireClient(group, "127.0.0.1", server.port(), "A", null)) {
+            int fd = (int) ok(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
+            int handle = (int) ok(a, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(256)
+                    .setHeight(128).setBpp(32)));
+            long offset = ok(a, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(handle)));
+            long map = ok(a, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(offset).setLength(32 * 4096)));
+            for (int page = 0; page < 16; page++) {
+                ok(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setOffset(page * 4096L)
+                        .setData(com.google.protobuf.ByteString.copyFrom(new byte[] {1}))));
+            }
+            SyscallResult full = call(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setOffset(16 * 4096L)
+                    .setData(com.google.protobuf.ByteString.copyFrom(new byte[] {1}))));
+            assertEquals(Errno.ENOMEM.number(), full.getErrno());
+            assertTrue(full.getMessage().contains("memory limit of 65536 bytes"), full.getMessage());
+            ok(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setOffset(5)
+                    .setData(com.google.protobuf.ByteString.copyFrom(new byte[] {2})))); // an existing page: no new memory
+            ok(a, Syscall.newBuilder().setMunmap(Munmap.newBuilder().setMap(map)));
+            ok(a, Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(fd).setHandle(handle)));
+            assertEquals(0, server.simulation().machine().device(0).residentBytes(), "the freed object gave its pages back");
+            int second = (int) ok(a, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(256)
+                    .setHeight(128).setBpp(32)));
+            long off2 = ok(a, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(second)));
+            long map2 = ok(a, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(off2).setLength(4096)));
+            ok(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map2)
+                    .setData(com.google.protobuf.ByteString.copyFrom(new byte[4096]))));
+        }
+    }
+}
