@@ -160,4 +160,38 @@ class ServerEndToEndTest {
         assertEquals(java.util.List.of("node=card0"), first.getArgsList());
         assertTrue(records.stream().filter(r -> r.hasStep()).count() > 10, "the kernel's steps are in it");
     }
+
+    @Test
+    void aShortChurnSoakLeavesTheDeviceEmptyOnceTheClientsAreGone() throws Exception {
+        try (Gemulator g = Gemulator.connect("127.0.0.1", server.port(), null)) {
+            ClientProcess pa = g.process("A");
+            ClientProcess pb = g.process("B");
+            DrmFd fa = pa.open("card0");
+            DrmFd fb = pb.open("render0");
+            DrmFd fbCard = pb.open("card0");
+            for (int i = 0; i < 300; i++) {
+                DrmFd.Dumb bo = fa.createDumb(64, 64, 32);
+                try (Mapping m = fa.mmap(fa.mapDumb(bo.handle()), bo.size())) {
+                    m.write(i, (byte) i);
+                }
+                DrmFd.Opened opened = fbCard.gemOpen(fa.flink(bo.handle()));
+                fbCard.gemClose(opened.handle());
+                DmaBufFd d = fa.primeHandleToFd(bo.handle(), DrmFd.RDWR);
+                DmaBufFd passed = pa.sendFd(d, pb);
+                fb.gemClose(fb.primeFdToHandle(passed));
+                passed.close();
+                d.close();
+                fa.gemClose(bo.handle());
+            }
+            assertEquals(0, server.simulation().machine().device(0).liveObjects().count(), "every round freed its object");
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!server.simulation().machine().kernel().processes().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        var dev = server.simulation().machine().device(0);
+        assertEquals(0, server.simulation().machine().kernel().processes().size());
+        assertEquals(0, dev.residentBytes());
+        assertEquals(java.util.List.of(), server.simulation().findings());
+    }
 }
