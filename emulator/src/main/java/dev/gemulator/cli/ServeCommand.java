@@ -48,11 +48,19 @@ public final class ServeCommand implements Callable<Integer> {
             description = "requests of one connection in the simulation at once; the rest wait unread (default: ${DEFAULT-VALUE})")
     private int maxInFlight;
 
+    @Option(names = "--max-objects", defaultValue = "1048576",
+            description = "GEM objects per device; creating more fails with ENOMEM (default: ${DEFAULT-VALUE})")
+    private int maxObjects;
+
+    @Option(names = "--max-handles", defaultValue = "1048576",
+            description = "handles per drm file; more fail with ENOSPC (default: ${DEFAULT-VALUE})")
+    private int maxHandles;
+
     private dev.gemulator.server.Limits limits() {
         String m = deviceMemory.trim().toUpperCase(java.util.Locale.ROOT);
         long unit = m.endsWith("K") ? 1L << 10 : m.endsWith("M") ? 1L << 20 : m.endsWith("G") ? 1L << 30 : 1;
         long bytes = Long.parseLong(unit == 1 ? m : m.substring(0, m.length() - 1)) * unit;
-        return new dev.gemulator.server.Limits(maxClients, maxFds, bytes, maxInFlight);
+        return new dev.gemulator.server.Limits(maxClients, maxFds, bytes, maxInFlight, maxObjects, maxHandles);
     }
 
     @Option(names = "--lockstep", paramLabel = "FILE.gem",

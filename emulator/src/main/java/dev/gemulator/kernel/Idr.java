@@ -21,6 +21,12 @@ public final class Idr<T> {
     /** Every id in [base, hint) is taken. */
     private int hint;
     private int allocated;
+    private int end = Integer.MAX_VALUE;
+
+    /** Ids at or above {@code end} are never handed out (idr_alloc's end argument). */
+    public void setEnd(int end) {
+        this.end = end;
+    }
 
     /** An idr whose ids start at {@code base} (the kernel's idr_init_base; 1 for handles and names). */
     public Idr(int base) {
@@ -40,7 +46,7 @@ public final class Idr<T> {
         while (id < slots.length && slots[id] != null) {
             id++;
         }
-        if (id == Integer.MAX_VALUE) {
+        if (id >= end || id == Integer.MAX_VALUE) {
             return -1;
         }
         if (id >= slots.length) {

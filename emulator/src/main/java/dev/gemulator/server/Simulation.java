@@ -63,7 +63,11 @@ public final class Simulation implements AutoCloseable {
         this.machine = new Machine(profile);
         this.limits = limits;
         machine.scheduler().interruptEndlessSleeps(true);
-        machine.kernel().devices().forEach(d -> d.setMemoryLimit(limits.deviceMemoryBytes()));
+        machine.kernel().devices().forEach(d -> {
+            d.setMemoryLimit(limits.deviceMemoryBytes());
+            d.setObjectLimit(limits.maxObjectsPerDevice());
+            d.setHandleLimit(limits.maxHandlesPerFile());
+        });
         this.log = log;
         if (trace != null) {
             recorder = new dev.gemulator.trace.TraceRecorder(machine.kernel(), dev.gemulator.proto.v1.TraceHeader

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** The server's limits answer like the kernel (EMFILE, ENOMEM) or refuse with a reason. */
 class LimitsTest {
-    private static final Limits SMALL = new Limits(3, 5, 16 * 4096, 2);
+    private static final Limits SMALL = new Limits(3, 5, 16 * 4096, 2, 4, 3);
     private GemulatorServer server;
     private EventLoopGroup group;
 
@@ -117,6 +117,27 @@ class LimitsTest {
             long map2 = ok(a, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(off2).setLength(4096)));
             ok(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map2)
                     .setData(com.google.protobuf.ByteString.copyFrom(new byte[4096]))));
+        }
+    }
+
+    @Test
+    void aFileGetsEnospcAtItsHandleLimitAndTheDeviceEnomemAtItsObjectLimit() {
+        try (WireClient a = new WireClient(group, "127.0.0.1", server.port(), "A", null);
+                WireClient b = new WireClient(group, "127.0.0.1", server.port(), "B", null)) {
+            Syscall.Builder create = Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(3).setWidth(1)
+                    .setHeight(1).setBpp(8));
+            ok(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
+            ok(b, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
+            assertEquals(List.of(1L, 2L, 3L), List.of(ok(a, create), ok(a, create), ok(a, create)));
+            SyscallResult full = call(a, create);
+            assertEquals(Errno.ENOSPC.number(), full.getErrno(), "a fourth handle in A's file: " + full.getMessage());
+            assertEquals(3, server.simulation().machine().device(0).liveObjects().count(), "the object made for it is gone");
+            assertEquals(1, ok(b, create), "B's file has its own handles");
+            SyscallResult none = call(b, create);
+            assertEquals(Errno.ENOMEM.number(), none.getErrno());
+            assertTrue(none.getMessage().contains("limit of 4 objects"), none.getMessage());
+            ok(a, Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(3).setHandle(2)));
+            assertEquals(2, ok(b, create), "a freed object makes room");
         }
     }
 }

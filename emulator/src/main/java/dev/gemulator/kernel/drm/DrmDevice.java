@@ -29,6 +29,8 @@ public final class DrmDevice {
     private final LinkedHashSet<DrmFile> files = new LinkedHashSet<>();
     private long residentBytes;
     private long memoryLimitBytes = Long.MAX_VALUE;
+    private int objectLimit = Integer.MAX_VALUE;
+    private int handleLimit = Integer.MAX_VALUE - 1;
     private final LiveObjects liveObjects = new LiveObjects();
     private DrmMaster master;
 
@@ -143,5 +145,23 @@ public final class DrmDevice {
         if (residentBytes < 0) {
             throw new IllegalStateException("device memory accounting went below zero");
         }
+    }
+
+    /** The most GEM objects the device may hold at once (creating more fails with ENOMEM). */
+    public void setObjectLimit(int objects) {
+        this.objectLimit = objects;
+    }
+
+    public int objectLimit() {
+        return objectLimit;
+    }
+
+    /** The most handles one file may hold (more: ENOSPC, as when the kernel's idr runs out). */
+    public void setHandleLimit(int handles) {
+        this.handleLimit = handles;
+    }
+
+    public int handleLimit() {
+        return handleLimit;
     }
 }

@@ -35,6 +35,7 @@ public final class DrmFile {
         this.opener = opener;
         this.tableLock = new SpinLock(minor.dev().kernel(), "file->table_lock");
         this.prime = new PrimeFile(minor.dev().kernel());
+        objectIdr.setEnd(minor.dev().handleLimit() + 1);
     }
 
     public DrmMinor minor() {

@@ -90,6 +90,11 @@ public final class Vgem implements DrmDriver {
         int pitch = minPitch;
         int size = (pitch * height + 4095) & ~4095;
         long sizeBytes = Uapi.pageAlign(Integer.toUnsignedLong(size));
+        if (file.dev().liveObjects().count() >= file.dev().objectLimit()) {
+            // the allocation of a new shmem object fails, as kzalloc would when memory runs out
+            return SysResult.err(Errno.ENOMEM, "the device's limit of " + file.dev().objectLimit()
+                    + " objects is reached");
+        }
         GemObject obj = Gem.objectCreate(file.dev(), sizeBytes);
         if (obj == null) {
             return SysResult.err(Errno.ENOSPC, k.current().errorMessage());
