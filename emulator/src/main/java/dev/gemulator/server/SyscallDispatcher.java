@@ -64,7 +64,14 @@ public final class SyscallDispatcher {
         }
     }
 
-    /** The kernel task of thread {@code thread} of the process (0 is its main thread), created on first use. */
+    /** Threads a process may have besides its first (clone's EAGAIN beyond, as at RLIMIT_NPROC). */
+    public static final int MAX_THREADS = 4096;
+
+    /**
+     * The kernel task of thread {@code thread} of the process (0 is its main
+     * thread), created on first use; null when the process has all the
+     * threads it may have.
+     */
     private Task task(Process p, int thread, String name) {
         if (thread == 0) {
             return p.mainTask();
@@ -72,6 +79,9 @@ public final class SyscallDispatcher {
         Map<Integer, Task> mine = threads.computeIfAbsent(p, q -> new HashMap<>());
         Task t = mine.get(thread);
         if (t == null) {
+            if (mine.size() >= MAX_THREADS) {
+                return null;
+            }
             t = p.newTask(name.isEmpty() ? p.name() + ".t" + thread : name);
             mine.put(thread, t);
         }
@@ -108,6 +118,10 @@ public final class SyscallDispatcher {
     public SyscallResult execute(String processName, int thread, Syscall call) {
         Process p = process(processName);
         Task t = task(p, thread, "");
+        if (t == null) {
+            return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EAGAIN.number())
+                    .setMessage("process " + processName + " has its maximum of " + MAX_THREADS + " threads").build();
+        }
         SysResult r = switch (call.getCallCase()) {
             case OPEN -> sys.open(t, call.getOpen().getNode());
             case CLOSE -> sys.close(t, call.getClose().getFd());

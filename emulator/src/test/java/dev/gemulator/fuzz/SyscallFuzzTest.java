@@ -40,4 +40,19 @@ class SyscallFuzzTest {
         assertEquals(Set.of(), thrown);
         assertEquals(List.of(), machine.checkers().reports());
     }
+
+    @Test
+    void aProcessGetsEagainPastItsThreadLimitAndAnEndedThreadMakesRoom() {
+        SyscallDispatcher d = new SyscallDispatcher(new Machine());
+        var nap = dev.gemulator.proto.v1.Syscall.newBuilder().setSleep(dev.gemulator.proto.v1.Sleep.newBuilder()
+                .setMilliseconds(0)).build();
+        for (int t = 1; t <= SyscallDispatcher.MAX_THREADS; t++) {
+            assertEquals(0, d.execute("A", t, nap).getErrno());
+        }
+        var r = d.execute("A", SyscallDispatcher.MAX_THREADS + 1, nap);
+        assertEquals(dev.gemulator.kernel.Errno.EAGAIN.number(), r.getErrno(), r.getMessage());
+        assertEquals(0, d.execute("A", 0, nap).getErrno(), "the main thread goes on");
+        d.threadExit("A", 7);
+        assertEquals(0, d.execute("A", SyscallDispatcher.MAX_THREADS + 1, nap).getErrno());
+    }
 }
