@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code gemulator trace show TRACE}: the trace as a text timeline, one step a line, in the spirit of ftrace. */
 @Command(name = "trace", mixinStandardHelpOptions = true, description = "Reads traces.",
-        subcommands = TraceCommand.Show.class)
+        subcommands = {TraceCommand.Show.class, TraceCommand.PerfettoJson.class})
 public final class TraceCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -53,6 +53,31 @@ public final class TraceCommand implements Runnable {
                 out.println("# the trace stops after " + records.size() + " records without its end"
                         + (back.torn() ? ", the last one torn" : "") + ": its writer was stopped before the run ended");
             }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "perfetto", mixinStandardHelpOptions = true,
+            description = {"Writes a trace as Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev) or",
+                "chrome://tracing: a track per thread with system calls and kernel steps, the locks each",
+                "thread holds, reports as instant events, lock hand-offs as flow arrows."})
+    static final class PerfettoJson implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "TRACE")
+        private Path trace;
+
+        @Override
+        public Integer call() {
+            TraceRecorder.ReadBack back;
+            try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
+                back = TraceRecorder.readCutOff(in);
+            } catch (IOException e) {
+                System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
+                return 2;
+            }
+            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+                    StandardCharsets.UTF_8);
+            out.print(dev.gemulator.trace.Perfetto.json(back.records()));
             out.flush();
             return 0;
         }

@@ -1,0 +1,172 @@
+package dev.gemulator.trace;
+
+import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.proto.v1.TraceStep;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A trace as Chrome trace-event JSON, which the Perfetto UI and
+ * chrome://tracing open: a process per emulated process, a track per thread
+ * with a slice per system call and per kernel step, a second track per
+ * thread with the locks it holds, an instant event per report, and flow
+ * arrows from each unlock to the next lock of the same lock by another
+ * thread (a hand-off). Timestamps are the run's virtual time in microseconds.
+ */
+public final class Perfetto {
+    private Perfetto() {
+    }
+
+    /** One step slice lasts this long (virtual time moves 100 ns per step). */
+    private static final double STEP_US = 0.1;
+    /** Lock tracks use thread ids from here up. */
+    private static final int LOCK_TRACK = 100_000;
+
+    public static String json(List<TraceRecord> records) {
+        Ids ids = new Ids();
+        List<String> events = new ArrayList<>();
+        Map<String, TraceStep> enters = new HashMap<>();
+        Map<String, Map<String, TraceStep>> held = new HashMap<>();
+        Map<String, TraceStep> lastUnlock = new HashMap<>();
+        Map<Long, Double> timeOfStep = new HashMap<>();
+        long flows = 0;
+        double lastTime = 0;
+        for (TraceRecord r : records) {
+            if (r.hasStep()) {
+                TraceStep s = r.getStep();
+                String task = s.getTask().isEmpty() ? "<timer>" : s.getTask();
+                int pid = ids.pid(task);
+                int tid = ids.tid(task);
+                double ts = s.getTimeNs() / 1000.0;
+                lastTime = Math.max(lastTime, ts);
+                timeOfStep.put(s.getIndex(), ts);
+                events.add(complete(s.getKind() + " " + s.getFunction(), "step", pid, tid, ts, STEP_US,
+                        "\"step\":" + s.getIndex() + ",\"object\":" + quote(s.getSubject())));
+                switch (s.getKind()) {
+                    case "SYSCALL_ENTER" -> enters.put(task, s);
+                    case "SYSCALL_EXIT" -> {
+                        TraceStep e = enters.remove(task);
+                        if (e != null) {
+                            double start = e.getTimeNs() / 1000.0;
+                            events.add(complete(e.getFunction(), "syscall", pid, tid, start, ts + STEP_US - start,
+                                    "\"first_step\":" + e.getIndex() + ",\"last_step\":" + s.getIndex()));
+                        }
+                    }
+                    case "LOCK", "SPIN_LOCK" -> {
+                        held.computeIfAbsent(task, k -> new LinkedHashMap<>()).put(s.getSubject(), s);
+                        TraceStep u = lastUnlock.get(s.getSubject());
+                        if (u != null && !u.getTask().equals(s.getTask())) {
+                            String from = u.getTask().isEmpty() ? "<timer>" : u.getTask();
+                            flows++;
+                            events.add(flow("s", s.getSubject(), flows, ids.pid(from), ids.tid(from),
+                                    u.getTimeNs() / 1000.0));
+                            events.add(flow("f", s.getSubject(), flows, pid, tid, ts));
+                        }
+                    }
+                    case "UNLOCK", "SPIN_UNLOCK" -> {
+                        TraceStep l = held.getOrDefault(task, Map.of()).get(s.getSubject());
+                        if (l != null) {
+                            held.get(task).remove(s.getSubject());
+                            double start = l.getTimeNs() / 1000.0;
+                            events.add(complete("holds " + s.getSubject(), "lock", pid, LOCK_TRACK + tid, start,
+                                    ts + STEP_US - start, "\"from_step\":" + l.getIndex() + ",\"to_step\":" + s.getIndex()));
+                        }
+                        lastUnlock.put(s.getSubject(), s);
+                    }
+                    default -> {
+                    }
+                }
+            } else if (r.hasReport()) {
+                var rep = r.getReport();
+                double ts = timeOfStep.getOrDefault(rep.getStep(), lastTime);
+                events.add("{\"name\":" + quote("report " + rep.getKind() + " " + rep.getFunction())
+                        + ",\"cat\":\"report\",\"ph\":\"i\",\"s\":\"g\",\"pid\":0,\"tid\":0,\"ts\":" + num(ts)
+                        + ",\"args\":{\"detail\":" + quote(rep.getDetail()) + ",\"step\":" + rep.getStep() + "}}");
+            }
+        }
+        // locks still held at the end of the trace (a deadlock, or a lock leaked to user space)
+        for (var e : held.entrySet()) {
+            for (TraceStep l : e.getValue().values()) {
+                double start = l.getTimeNs() / 1000.0;
+                events.add(complete("holds " + l.getSubject() + " (never released)", "lock", ids.pid(e.getKey()),
+                        LOCK_TRACK + ids.tid(e.getKey()), start, Math.max(STEP_US, lastTime + STEP_US - start),
+                        "\"from_step\":" + l.getIndex()));
+            }
+        }
+        List<String> meta = new ArrayList<>();
+        meta.add("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"tid\":0,\"args\":{\"name\":\"reports\"}}");
+        ids.processes.forEach((name, pid) -> meta.add("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + pid
+                + ",\"tid\":0,\"args\":{\"name\":" + quote(name) + "}}"));
+        ids.threads.forEach((name, tid) -> {
+            int pid = ids.pid(name);
+            meta.add("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" + pid + ",\"tid\":" + tid + ",\"args\":{\"name\":"
+                    + quote(name) + "}}");
+            meta.add("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" + pid + ",\"tid\":" + (LOCK_TRACK + tid)
+                    + ",\"args\":{\"name\":" + quote(name + " locks held") + "}}");
+        });
+        StringBuilder out = new StringBuilder("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+        List<String> all = new ArrayList<>(meta);
+        all.addAll(events);
+        for (int i = 0; i < all.size(); i++) {
+            out.append(all.get(i)).append(i + 1 < all.size() ? ",\n" : "\n");
+        }
+        return out.append("]}\n").toString();
+    }
+
+    /** Process and thread ids by name, in order of appearance ("A.t1" belongs to process "A"). */
+    private static final class Ids {
+        final Map<String, Integer> processes = new LinkedHashMap<>();
+        final Map<String, Integer> threads = new LinkedHashMap<>();
+
+        int pid(String task) {
+            String process = task.startsWith("<") ? "kernel" : task.contains(".") ? task.substring(0, task.indexOf('.'))
+                    : task;
+            return processes.computeIfAbsent(process, p -> processes.size() + 1);
+        }
+
+        int tid(String task) {
+            pid(task);
+            return threads.computeIfAbsent(task, t -> threads.size() + 1);
+        }
+    }
+
+    private static String complete(String name, String cat, int pid, int tid, double ts, double dur, String args) {
+        return "{\"name\":" + quote(name) + ",\"cat\":\"" + cat + "\",\"ph\":\"X\",\"pid\":" + pid + ",\"tid\":" + tid
+                + ",\"ts\":" + num(ts) + ",\"dur\":" + num(dur) + ",\"args\":{" + args + "}}";
+    }
+
+    private static String flow(String phase, String lock, long id, int pid, int tid, double ts) {
+        return "{\"name\":" + quote("hand-off " + lock) + ",\"cat\":\"lock\",\"ph\":\"" + phase + "\",\"id\":" + id
+                + (phase.equals("f") ? ",\"bp\":\"e\"" : "") + ",\"pid\":" + pid + ",\"tid\":" + tid + ",\"ts\":"
+                + num(ts) + "}";
+    }
+
+    private static String num(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\t' -> b.append("\\t");
+                case '\r' -> b.append("\\r");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}
