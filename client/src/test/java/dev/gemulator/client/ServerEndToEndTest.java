@@ -194,4 +194,30 @@ class ServerEndToEndTest {
         assertEquals(0, dev.residentBytes());
         assertEquals(java.util.List.of(), server.simulation().findings());
     }
+
+    @Test
+    void debugfsShowsClientsNamesDmaBufsAndObjectCountsInTheKernelsLayout() {
+        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try (Gemulator g = Gemulator.connect("127.0.0.1", server.port(), null);
+                var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "debug", null, true)) {
+            ClientProcess a = g.process("A");
+            DrmFd fd = a.open("card0");
+            DrmFd.Dumb bo = fd.createDumb(64, 64, 32);
+            int name = fd.flink(bo.handle());
+            DmaBufFd d = fd.primeHandleToFd(bo.handle(), DrmFd.RDWR);
+            String text = observer.debugfs();
+            assertTrue(text.contains("== /sys/kernel/debug/dri/0/clients\n             command  tgid dev master a   uid      magic\n"),
+                    text);
+            assertTrue(text.matches("(?s).*\n +A +\\d+   0   y    y     0          0\n.*"), text);
+            assertTrue(text.contains("  name     size handles refcount\n" + String.format("%6d %8d %7d %8d%n", name, 16384, 1, 2)),
+                    "name, size, one handle; refs: the handles, the dma-buf (a name takes none): " + text);
+            // file count: the fd, the exporter's PRIME cache, the object's dma_buf link
+            assertTrue(text.contains("00016384\t00000002\t00000002\t00000003\tvgem\t"), text);
+            assertTrue(text.contains("1 objects, 16384 bytes, 0 bytes resident, 1 flink names, 1 clients"), text);
+            assertTrue(text.contains("Total 1 objects, 16384 bytes"), text);
+            d.close();
+        } finally {
+            group.shutdownGracefully();
+        }
+    }
 }

@@ -32,10 +32,17 @@ public final class StatusCommand implements Callable<Integer> {
     @Option(names = "--trace", paramLabel = "OUT", description = "write the last finished iteration's trace to OUT")
     private Path trace;
 
+    @Option(names = "--debugfs", description = "print the device's debugfs views instead: clients, gem_names, bufinfo, objects")
+    private boolean debugfs;
+
     @Override
     public Integer call() {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (WireClient wire = new WireClient(group, host, port, "status", token, true)) {
+            if (debugfs) {
+                System.out.print(wire.debugfs());
+                return 0;
+            }
             RunStatus s = wire.status();
             System.out.println("mode " + s.getMode());
             if (s.getMode().equals("lockstep")) {

@@ -83,11 +83,13 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             }
             case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
             case GOODBYE -> ctx.close();
-            case STATUS, FETCH_TRACE -> {
+            case STATUS, FETCH_TRACE, DEBUGFS -> {
                 if (process == null) {
                     refuse(ctx, "a question before Hello");
                 } else if (msg.hasStatus()) {
                     status(ctx);
+                } else if (msg.hasDebugfs()) {
+                    debugfs(ctx);
                 } else {
                     fetchTrace(ctx);
                 }
@@ -138,6 +140,16 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         if (!asked) {
             ctx.writeAndFlush(ServerMessage.newBuilder().setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder()
                     .setMode("free")).build());
+        }
+    }
+
+    private void debugfs(ChannelHandlerContext ctx) {
+        java.util.function.Consumer<String> answer = text -> ctx.writeAndFlush(ServerMessage.newBuilder()
+                .setDebugfs(dev.gemulator.proto.v1.DebugfsText.newBuilder().setText(text)).build());
+        if (lockstep != null) {
+            answer.accept("a lockstep run's device is read through its trace (status --trace), not while it runs\n");
+        } else if (!simulation.debugfs(answer)) {
+            answer.accept("the server is busy (its inbox is full); ask again\n");
         }
     }
 

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  */
 public final class Simulation implements AutoCloseable {
     /** What the simulation thread does next. */
-    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, STATUS, STOP }
+    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, STATUS, DEBUGFS, STOP }
 
     /** One piece of work: a request of a thread of a named process (and where its result goes), or a control event. */
     private record Work(Kind kind, String process, int thread, String name, Syscall call, Consumer<SyscallResult> done) {
@@ -141,6 +141,12 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
+    /** Answers with the debugfs views of the device, from the simulation thread (false when the inbox is full). */
+    public boolean debugfs(Consumer<String> answer) {
+        return inbox.offer(Work.control(Kind.DEBUGFS, "", 0, "", r -> answer.accept(
+                dev.gemulator.kernel.drm.DrmDebugfs.all(machine.kernel()))));
+    }
+
     /** Answers with the names of the live processes, from the simulation thread (false when the inbox is full). */
     public boolean status(Consumer<java.util.List<String>> answer) {
         return inbox.offer(Work.control(Kind.STATUS, "", 0, "", r -> answer.accept(
@@ -160,7 +166,7 @@ public final class Simulation implements AutoCloseable {
                     endTrace();
                     return;
                 }
-                case STATUS -> w.done().accept(null);
+                case STATUS, DEBUGFS -> w.done().accept(null);
                 case GONE -> {
                     dispatcher.exitIfLive(w.process());
                     newReports();

@@ -94,6 +94,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
             case AGAIN -> again.add(msg.getAgain().getIteration());
             case STATUS -> control.add(msg);
             case TRACE -> control.add(msg);
+            case DEBUGFS -> control.add(msg);
             case REPLY -> {
                 CompletableFuture<Reply> f = pending.remove(msg.getReply().getRequestId());
                 if (f != null) {
@@ -161,6 +162,12 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     public synchronized dev.gemulator.proto.v1.RunStatus status() {
         return control(ClientMessage.newBuilder().setStatus(dev.gemulator.proto.v1.StatusRequest.getDefaultInstance())
                 .build()).getStatus();
+    }
+
+    /** The device's debugfs views (clients, gem_names, bufinfo, object counts). */
+    public synchronized String debugfs() {
+        return control(ClientMessage.newBuilder().setDebugfs(dev.gemulator.proto.v1.DebugfsRequest.getDefaultInstance())
+                .build()).getDebugfs().getText();
     }
 
     /** Fetches the trace of the last finished lockstep iteration (length-delimited records). */
