@@ -56,6 +56,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "handles per drm file; more fail with ENOSPC (default: ${DEFAULT-VALUE})")
     private int maxHandles;
 
+    @Option(names = "--metrics-port", defaultValue = "-1", paramLabel = "PORT",
+            description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: any free port; default: off)")
+    private int metricsPort;
+
     private dev.gemulator.server.Limits limits() {
         String m = deviceMemory.trim().toUpperCase(java.util.Locale.ROOT);
         long unit = m.endsWith("K") ? 1L << 10 : m.endsWith("M") ? 1L << 20 : m.endsWith("G") ? 1L << 30 : 1;
@@ -115,6 +119,18 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         var simulation = new dev.gemulator.server.Simulation(p, inbox, trace, System.err, limits);
+        dev.gemulator.server.ServerMetrics metrics = null;
+        if (metricsPort >= 0) {
+            metrics = new dev.gemulator.server.ServerMetrics();
+            simulation.metrics(metrics);
+            try {
+                System.out.println("gemulator metrics on http://127.0.0.1:" + metrics.serve(metricsPort) + "/metrics");
+            } catch (java.io.IOException e) {
+                System.err.println("gemulator: cannot serve metrics on port " + metricsPort + ": " + e.getMessage());
+                simulation.close();
+                return 2;
+            }
+        }
         GemulatorServer server = GemulatorServer.start(bind, port, simulation, maxFrame, token);
         System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running"
                 + (traceOut != null ? ", tracing to " + traceOut : "") + ")");
@@ -149,6 +165,20 @@ public final class ServeCommand implements Callable<Integer> {
         var options = new dev.gemulator.gemscript.Runner.RunOptions(seed, strategy, pctDepth, pctSteps);
         var run = new dev.gemulator.lockstep.LockstepRun(watchdogMillis, System.err);
         var header = dev.gemulator.trace.Traces.header(lockstep.toString(), text, p, options);
+        if (metricsPort >= 0) {
+            var metrics = new dev.gemulator.server.ServerMetrics();
+            try {
+                System.out.println("gemulator metrics on http://127.0.0.1:" + metrics.serve(metricsPort) + "/metrics");
+            } catch (java.io.IOException e) {
+                System.err.println("gemulator: cannot serve metrics on port " + metricsPort + ": " + e.getMessage());
+                return 2;
+            }
+            run.onIteration((it, trace) -> {
+                metrics.run("lockstep", trace.stream().filter(r -> r.hasDecision()).count());
+                it.reports().forEach(r -> metrics.report(r.kind().label()));
+                metrics.devices(run.machine().kernel());
+            });
+        }
         run.start(script, header, p, options, Math.max(1, iterations), System.out);
         GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token, limits);
         Thread hook = new Thread(() -> {

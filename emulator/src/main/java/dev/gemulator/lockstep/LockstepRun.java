@@ -103,6 +103,7 @@ public final class LockstepRun implements Runner.Gate {
                             machine.checkers().reports(), runner.firstFailure());
                     results.add(it);
                     lastTrace = List.copyOf(recorder.records());
+                    onIteration.accept(it, lastTrace);
                     if (iterations > 1) {
                         out.println("iteration " + i + " seed " + seed + ": exit " + exit + ", " + it.reports().size()
                                 + " reports" + (it.failure() == null ? "" : ", " + it.failure()) + ", trace "
@@ -151,6 +152,13 @@ public final class LockstepRun implements Runner.Gate {
     /** Whether the scenario has a thread of this name ("A", "A.t1"). */
     public boolean hasThread(String thread) {
         return scenarioThreads.contains(thread);
+    }
+
+    private volatile java.util.function.BiConsumer<Iteration, List<TraceRecord>> onIteration = (it, trace) -> { };
+
+    /** Told on the run's thread when an iteration ends, with its trace (metrics). */
+    public void onIteration(java.util.function.BiConsumer<Iteration, List<TraceRecord>> listener) {
+        this.onIteration = listener;
     }
 
     /** A client process said Hello. */

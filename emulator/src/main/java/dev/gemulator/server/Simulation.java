@@ -31,6 +31,7 @@ public final class Simulation implements AutoCloseable {
     private final Machine machine;
     private volatile long executed;
     private final Limits limits;
+    private volatile ServerMetrics metrics;
     private final java.io.PrintStream log;
     private final dev.gemulator.trace.TraceRecorder recorder;
     private final java.io.OutputStream traceStream;
@@ -87,6 +88,11 @@ public final class Simulation implements AutoCloseable {
 
     public Machine machine() {
         return machine;
+    }
+
+    /** Starts counting into {@code metrics} (before requests arrive). */
+    public void metrics(ServerMetrics metrics) {
+        this.metrics = metrics;
     }
 
     public Limits limits() {
@@ -170,6 +176,9 @@ public final class Simulation implements AutoCloseable {
                 case GONE -> {
                     dispatcher.exitIfLive(w.process());
                     newReports();
+                    if (metrics != null) {
+                        metrics.devices(machine.kernel());
+                    }
                 }
                 case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
                 case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
@@ -179,8 +188,15 @@ public final class Simulation implements AutoCloseable {
                     if (recorder != null) {
                         recorder.request((int) executed + 1, who, op, arguments(w.call()));
                     }
+                    long t0 = System.nanoTime();
                     SyscallResult r = executeSafely(w);
                     executed++;
+                    ServerMetrics m = metrics;
+                    if (m != null) {
+                        var e = dev.gemulator.kernel.Errno.byNumber(r.getErrno());
+                        m.ioctl(op, e == null ? "errno" + r.getErrno() : e.name(), System.nanoTime() - t0);
+                        m.devices(machine.kernel());
+                    }
                     if (recorder != null) {
                         recorder.line(executed + " " + who + " " + op + " " + outcome(r));
                     }
@@ -227,6 +243,9 @@ public final class Simulation implements AutoCloseable {
             log.println("gemulator: " + r);
             log.flush();
             findings.add(r.kind().label() + " " + r.function());
+            if (metrics != null) {
+                metrics.report(r.kind().label());
+            }
             if (recorder != null) {
                 recorder.report(r);
             }

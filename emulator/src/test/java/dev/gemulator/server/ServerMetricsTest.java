@@ -1,0 +1,64 @@
+package dev.gemulator.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.CreateDumb;
+import dev.gemulator.proto.v1.Flink;
+import dev.gemulator.proto.v1.GemClose;
+import dev.gemulator.proto.v1.Open;
+import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.Syscall;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+/** Prometheus text from the server's own loopback port, with what the requests did. */
+class ServerMetricsTest {
+
+    @Test
+    void theScrapeCountsIoctlsByOpAndErrnoAndShowsTheDevice() throws Exception {
+        var sim = new Simulation(Profile.MODERN, 64, null, System.err);
+        try (ServerMetrics metrics = new ServerMetrics()) {
+            sim.metrics(metrics);
+            int metricsPort = metrics.serve(0);
+            var group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            try (GemulatorServer server = GemulatorServer.start("127.0.0.1", 0, sim, GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
+                    null); WireClient a = new WireClient(group, "127.0.0.1", server.port(), "A", null)) {
+                a.call(Request.newBuilder().setCall(Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))));
+                for (int i = 0; i < 3; i++) {
+                    a.call(Request.newBuilder().setCall(Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder()
+                            .setFd(3).setWidth(64).setHeight(64).setBpp(32))));
+                }
+                a.call(Request.newBuilder().setCall(Syscall.newBuilder().setFlink(Flink.newBuilder().setFd(3).setHandle(1))));
+                a.call(Request.newBuilder().setCall(Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(3)
+                        .setHandle(9))));
+                String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertTrue(text.contains("gemulator_ioctls_total{errno=\"OK\",op=\"create_dumb\"} 3.0"), text);
+                assertTrue(text.contains("gemulator_ioctls_total{errno=\"EINVAL\",op=\"gem_close\"} 1.0"), text);
+                assertTrue(text.contains("gemulator_ioctl_latency_seconds{op=\"create_dumb\",quantile=\"0.99\"}"), text);
+                assertTrue(text.contains("gemulator_ioctl_latency_seconds_count{op=\"open\"} 1"), text);
+                assertTrue(text.contains("gemulator_device_objects{device=\"0\"} 3.0"), text);
+                assertTrue(text.contains("gemulator_device_handles{device=\"0\"} 3.0"), text);
+                assertTrue(text.contains("gemulator_device_names{device=\"0\"} 1.0"), text);
+                assertTrue(text.contains("gemulator_device_object_bytes{device=\"0\"} 49152.0"), text);
+                assertTrue(text.contains("gemulator_scheduler_decisions_total 0.0"), text);
+                assertFalse(text.contains("process=") || text.contains("handle=") || text.contains("fd="),
+                        "no tag names a process, handle or fd");
+                assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode());
+            } finally {
+                group.shutdownGracefully();
+            }
+        }
+    }
+}
