@@ -1,0 +1,285 @@
+package dev.gemulator.bench;
+
+import dev.gemulator.client.ClientProcess;
+import dev.gemulator.client.DmaBufFd;
+import dev.gemulator.client.DrmException;
+import dev.gemulator.client.DrmFd;
+import dev.gemulator.client.Gemulator;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.server.GemulatorServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+
+/**
+ * {@code ./gemulator load}: handle churn from N client processes with M
+ * threads each against a server (one started in-process unless --port is
+ * given): a seeded mix of create, export, import, flink, open, close, fd
+ * close and fd passing, at a target rate or as fast as it goes, for a
+ * duration. Prints a live progress line on a terminal, then a report with
+ * HdrHistogram percentiles per op (and a JSON file with --json), then checks
+ * that the device holds nothing once the clients are gone.
+ */
+public final class LoadGenerator {
+    /** What to run. */
+    public record Config(String host, int port, int processes, int threads, long seed, double rate, double seconds,
+            Path json) {
+    }
+
+    /** What came out: ops and errors per op, latency histograms in ns, and whether the device ended empty. */
+    public record Result(Map<String, Histogram> latency, Map<String, Long> errors, long ops, double seconds,
+            boolean deviceEmpty, String deviceAfter) {
+    }
+
+    private static final String[] OPS = {"create", "create", "create", "export", "import", "flink", "open", "close",
+        "close", "fd_close", "send_fd"};
+
+    private LoadGenerator() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String host = "127.0.0.1";
+        int port = -1;
+        int processes = 4;
+        int threads = 2;
+        long seed = 1;
+        double rate = 0;
+        double seconds = 10;
+        Path json = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--host" -> host = args[++i];
+                case "--port" -> port = Integer.parseInt(args[++i]);
+                case "--processes" -> processes = Integer.parseInt(args[++i]);
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--seed" -> seed = Long.parseLong(args[++i]);
+                case "--rate" -> rate = Double.parseDouble(args[++i]);
+                case "--duration" -> seconds = Double.parseDouble(args[++i]);
+                case "--json" -> json = Path.of(args[++i]);
+                default -> {
+                    System.err.println("gemulator load: unknown option " + args[i] + " (known: --host H --port P"
+                            + " --processes N --threads M --seed S --rate OPS_PER_S --duration SECONDS --json OUT)");
+                    System.exit(2);
+                }
+            }
+        }
+        GemulatorServer own = null;
+        if (port < 0) {
+            own = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 4096);
+            port = own.port();
+        }
+        try {
+            Result r = run(new Config(host, port, processes, threads, seed, rate, seconds, json), System.console() != null);
+            report(r, System.out);
+            if (json != null) {
+                Files.writeString(json, json(r));
+                System.out.println("result written to " + json);
+            }
+            System.exit(r.deviceEmpty() ? 0 : 1);
+        } finally {
+            if (own != null) {
+                own.close();
+            }
+        }
+    }
+
+    public static Result run(Config c, boolean progress) throws InterruptedException {
+        Map<String, Histogram> latency = new TreeMap<>();
+        Map<String, Long> errors = new TreeMap<>();
+        AtomicLong ops = new AtomicLong();
+        AtomicLong errorCount = new AtomicLong();
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (c.seconds() * 1e9);
+        List<Thread> workers = new ArrayList<>();
+        List<Gemulator> connections = new ArrayList<>();
+        for (int p = 0; p < c.processes(); p++) {
+            Gemulator g = Gemulator.connect(c.host(), c.port(), null);
+            connections.add(g);
+            ClientProcess proc = g.process("L" + p);
+            ClientProcess peer = g.process("L" + p + "peer");
+            DrmFd peerFd = peer.open("render0");
+            for (int t = 0; t < c.threads(); t++) {
+                Random rnd = new Random(c.seed() * 1_000_003 + p * 1009L + t);
+                double interval = c.rate() > 0 ? 1e9 * c.processes() * c.threads() / c.rate() : 0;
+                workers.add(Thread.ofPlatform().start(() -> worker(proc, peer, peerFd, rnd, end, interval, latency,
+                        errors, ops, errorCount)));
+            }
+        }
+        long lastOps = 0;
+        long lastTime = t0;
+        while (workers.stream().anyMatch(Thread::isAlive)) {
+            Thread.sleep(progress ? 1000 : 200);
+            if (progress) {
+                long now = System.nanoTime();
+                long o = ops.get();
+                double p99;
+                synchronized (latency) {
+                    Histogram all = new Histogram(3);
+                    latency.values().forEach(all::add);
+                    p99 = all.getValueAtPercentile(99) / 1000.0;
+                }
+                System.out.printf(Locale.ROOT, "\r%8.0f ops/s  %,10d ops  %,8d errors  p99 %8.1f us ",
+                        (o - lastOps) / ((now - lastTime) / 1e9), o, errorCount.get(), p99);
+                System.out.flush();
+                lastOps = o;
+                lastTime = now;
+            }
+        }
+        if (progress) {
+            System.out.println();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        double took = (System.nanoTime() - t0) / 1e9;
+        connections.forEach(Gemulator::close);
+        // after every process is gone the device must hold nothing
+        String after = "";
+        boolean empty = false;
+        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try (var observer = new dev.gemulator.server.WireClient(group, c.host(), c.port(), "load", null, true)) {
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            do {
+                String text = observer.debugfs();
+                after = text.lines().filter(l -> l.contains(" objects, ")).findFirst().orElse(text);
+                empty = after.startsWith("0 objects, 0 bytes") && text.contains("Total 0 objects");
+                if (!empty) {
+                    Thread.sleep(50);
+                }
+            } while (!empty && System.nanoTime() < deadline);
+        } finally {
+            group.shutdownGracefully();
+        }
+        return new Result(latency, errors, ops.get(), took, empty, after);
+    }
+
+    private static void worker(ClientProcess proc, ClientProcess peer, DrmFd peerFd, Random rnd, long end,
+            double interval, Map<String, Histogram> latency, Map<String, Long> errors, AtomicLong ops,
+            AtomicLong errorCount) {
+        DrmFd fd = proc.open("card0");
+        List<Integer> handles = new ArrayList<>();
+        List<DmaBufFd> dmabufs = new ArrayList<>();
+        List<Integer> names = new ArrayList<>();
+        Map<String, Histogram> mine = new TreeMap<>();
+        Map<String, Long> myErrors = new TreeMap<>();
+        long next = System.nanoTime();
+        while (System.nanoTime() < end) {
+            if (interval > 0) {
+                next += (long) interval;
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
+            }
+            String op = OPS[rnd.nextInt(OPS.length)];
+            long t = System.nanoTime();
+            try {
+                switch (op) {
+                    case "create" -> handles.add(fd.createDumb(1 + rnd.nextInt(256), 1 + rnd.nextInt(256), 32).handle());
+                    case "export" -> {
+                        if (!handles.isEmpty()) {
+                            dmabufs.add(fd.primeHandleToFd(handles.get(rnd.nextInt(handles.size())), DrmFd.RDWR));
+                        }
+                    }
+                    case "import" -> {
+                        if (!dmabufs.isEmpty()) {
+                            handles.add(fd.primeFdToHandle(dmabufs.get(rnd.nextInt(dmabufs.size()))));
+                        }
+                    }
+                    case "flink" -> {
+                        if (!handles.isEmpty()) {
+                            names.add(fd.flink(handles.get(rnd.nextInt(handles.size()))));
+                        }
+                    }
+                    case "open" -> {
+                        if (!names.isEmpty()) {
+                            handles.add(fd.gemOpen(names.remove(rnd.nextInt(names.size()))).handle());
+                        }
+                    }
+                    case "close" -> {
+                        if (!handles.isEmpty()) {
+                            fd.gemClose(handles.remove(rnd.nextInt(handles.size())));
+                        }
+                    }
+                    case "fd_close" -> {
+                        if (!dmabufs.isEmpty()) {
+                            dmabufs.remove(rnd.nextInt(dmabufs.size())).close();
+                        }
+                    }
+                    default -> {
+                        if (!dmabufs.isEmpty()) {
+                            DmaBufFd passed = proc.sendFd(dmabufs.get(rnd.nextInt(dmabufs.size())), peer);
+                            peerFd.gemClose(peerFd.primeFdToHandle(passed));
+                            passed.close();
+                        }
+                    }
+                }
+            } catch (DrmException e) {
+                // a handle closed twice (imports of one dma-buf share a handle) or a name gone: counted, not fatal
+                myErrors.merge(op + " " + e.errno().name(), 1L, Long::sum);
+                errorCount.incrementAndGet();
+            }
+            mine.computeIfAbsent(op, k -> new Histogram(3)).recordValue(Math.max(1, System.nanoTime() - t));
+            ops.incrementAndGet();
+        }
+        for (int h : handles) {
+            try {
+                fd.gemClose(h);
+            } catch (DrmException e) {
+                // shared by two imports: closed already
+            }
+        }
+        dmabufs.forEach(DmaBufFd::close);
+        fd.close();
+        synchronized (latency) {
+            mine.forEach((op, h) -> latency.computeIfAbsent(op, k -> new Histogram(3)).add(h));
+            myErrors.forEach((k, v) -> errors.merge(k, v, Long::sum));
+        }
+    }
+
+    public static void report(Result r, java.io.PrintStream out) {
+        out.printf(Locale.ROOT, "gemulator load: %,d ops in %.1f s = %.0f ops/s, %,d errors%n", r.ops(), r.seconds(),
+                r.ops() / r.seconds(), r.errors().values().stream().mapToLong(Long::longValue).sum());
+        out.println("op            count      p50 us      p90 us      p99 us      max us");
+        r.latency().forEach((op, h) -> out.printf(Locale.ROOT, "%-10s %,8d %11.1f %11.1f %11.1f %11.1f%n", op,
+                h.getTotalCount(), h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(90) / 1000.0,
+                h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0));
+        r.errors().forEach((k, v) -> out.printf(Locale.ROOT, "  error %s: %,d%n", k, v));
+        out.println("leak check: " + (r.deviceEmpty() ? "the device holds nothing after the clients left"
+                : "NOT EMPTY: " + r.deviceAfter()));
+    }
+
+    static String json(Result r) {
+        StringBuilder b = new StringBuilder("{\"ops\":").append(r.ops()).append(",\"seconds\":")
+                .append(String.format(Locale.ROOT, "%.3f", r.seconds())).append(",\"device_empty\":").append(r.deviceEmpty())
+                .append(",\"ops_by_type\":{");
+        String sep = "";
+        for (var e : r.latency().entrySet()) {
+            Histogram h = e.getValue();
+            b.append(sep).append('"').append(e.getKey()).append("\":{\"count\":").append(h.getTotalCount())
+                    .append(",\"p50_ns\":").append(h.getValueAtPercentile(50)).append(",\"p90_ns\":")
+                    .append(h.getValueAtPercentile(90)).append(",\"p99_ns\":").append(h.getValueAtPercentile(99))
+                    .append(",\"max_ns\":").append(h.getMaxValue()).append('}');
+            sep = ",";
+        }
+        b.append("},\"errors\":{");
+        sep = "";
+        for (var e : r.errors().entrySet()) {
+            b.append(sep).append('"').append(e.getKey()).append("\":").append(e.getValue());
+            sep = ",";
+        }
+        return b.append("}}\n").toString();
+    }
+
+    static void writeJson(Result r, Path out) throws IOException {
+        Files.writeString(out, json(r));
+    }
+}
