@@ -184,7 +184,7 @@ public final class ServeCommand implements Callable<Integer> {
         Thread hook = new Thread(() -> {
             // Ctrl-C or kill: end the run early but completely, and write its whole trace
             if (!run.finished().isDone()) {
-                run.abort(script);
+                run.abort();
             }
             try {
                 run.finished().get(30, java.util.concurrent.TimeUnit.SECONDS);

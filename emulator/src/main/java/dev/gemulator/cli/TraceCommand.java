@@ -27,6 +27,20 @@ public final class TraceCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** Reads a trace that may have been cut off; null (having said why) when it cannot be read. */
+    static TraceRecorder.ReadBack read(Path trace) {
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
+            return TraceRecorder.readCutOff(in);
+        } catch (IOException e) {
+            System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static PrintStream stdout() {
+        return new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
+    }
+
     @Command(name = "show", mixinStandardHelpOptions = true,
             description = "Prints a trace as a timeline: virtual time, step, task, step kind, kernel function, object.")
     static final class Show implements Callable<Integer> {
@@ -35,17 +49,12 @@ public final class TraceCommand implements Runnable {
 
         @Override
         public Integer call() {
-            List<TraceRecord> records;
-            TraceRecorder.ReadBack back;
-            try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
-                back = TraceRecorder.readCutOff(in);
-                records = back.records();
-            } catch (IOException e) {
-                System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
+            TraceRecorder.ReadBack back = read(trace);
+            if (back == null) {
                 return 2;
             }
-            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
-                    StandardCharsets.UTF_8);
+            List<TraceRecord> records = back.records();
+            PrintStream out = stdout();
             for (TraceRecord r : records) {
                 out.println(Traces.show(r));
             }
@@ -68,15 +77,11 @@ public final class TraceCommand implements Runnable {
 
         @Override
         public Integer call() {
-            TraceRecorder.ReadBack back;
-            try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
-                back = TraceRecorder.readCutOff(in);
-            } catch (IOException e) {
-                System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
+            TraceRecorder.ReadBack back = read(trace);
+            if (back == null) {
                 return 2;
             }
-            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
-                    StandardCharsets.UTF_8);
+            PrintStream out = stdout();
             out.print(dev.gemulator.trace.Perfetto.json(back.records()));
             out.flush();
             return 0;

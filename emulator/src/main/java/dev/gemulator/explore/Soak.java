@@ -78,7 +78,7 @@ public final class Soak {
             try {
                 String text = Files.readString(f, StandardCharsets.UTF_8);
                 Script script = Parser.parse(f.toString(), text);
-                (hasPar(script.nodes()) ? concurrent : sequential).add(new Parsed(f.toString(), text, script));
+                (script.hasPar() ? concurrent : sequential).add(new Parsed(f.toString(), text, script));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + f, e);
             } catch (dev.gemulator.gemscript.ParseException e) {
@@ -109,15 +109,6 @@ public final class Soak {
             out.add(new Case(p.path(), p.text(), p.script(), profile, strategy, firstSeed + i / combos, pct));
         }
         return out;
-    }
-
-    private static boolean hasPar(List<Script.Node> nodes) {
-        for (Script.Node n : nodes) {
-            if (n instanceof Script.Par || n instanceof Script.Repeat r && hasPar(r.body())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The hash of one run of the case's trace. */

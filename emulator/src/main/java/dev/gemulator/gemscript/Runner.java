@@ -108,7 +108,7 @@ public final class Runner {
 
     /** Runs the script to the end, tears the machine down and prints the summary. Returns the exit status. */
     public int run(Script script) {
-        if (hasPar(script.nodes())) {
+        if (script.hasPar()) {
             print("seed " + options.seed() + " strategy " + options.strategy());
         }
         runNodes(script.nodes(), null, top);
@@ -182,15 +182,6 @@ public final class Runner {
 
     public int failed() {
         return failed;
-    }
-
-    private static boolean hasPar(List<Script.Node> nodes) {
-        for (Script.Node n : nodes) {
-            if (n instanceof Script.Par || (n instanceof Script.Repeat r && hasPar(r.body()))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Runs nodes as the main thread of their processes ({@code thread} null) or as one thread of a par. */

@@ -5,6 +5,21 @@ import java.util.List;
 /** A parsed gemscript file: its top-level nodes, in file order. */
 public record Script(String path, List<Node> nodes) {
 
+    /** Whether the scenario has a par block anywhere (its runs depend on the schedule). */
+    public boolean hasPar() {
+        return hasPar(nodes);
+    }
+
+    private static boolean hasPar(List<Node> nodes) {
+        for (Node n : nodes) {
+            if (n instanceof Par || (n instanceof Repeat r && hasPar(r.body()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+
     /** A node of the script: a statement or a block. */
     public sealed interface Node permits Stmt, Repeat, Par {
         int line();

@@ -190,19 +190,9 @@ public final class LockstepRun implements Runner.Gate {
      * process as gone, so the current iteration runs to its end quickly and
      * its trace is complete.
      */
-    public void abort(Script script) {
+    public void abort() {
         stopRequested = true;
-        collectProcesses(script.nodes());
-    }
-
-    private void collectProcesses(List<Script.Node> nodes) {
-        for (Script.Node n : nodes) {
-            switch (n) {
-                case Script.Stmt s -> goneProcesses.add(s.proc());
-                case Script.Repeat r -> collectProcesses(r.body());
-                case Script.Par p -> p.threads().forEach(t -> collectProcesses(t.body()));
-            }
-        }
+        goneProcesses.addAll(scenarioProcesses);
     }
 
     /** Told when the next iteration begins (iteration index, seed): the server sends Again to every client. */

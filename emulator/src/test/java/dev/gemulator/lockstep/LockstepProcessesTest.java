@@ -42,6 +42,31 @@ class LockstepProcessesTest {
         return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
     }
 
+    /** A gemulator command line run in a JVM of its own, with the test's class path. */
+    private static ProcessBuilder gemulator(String... args) {
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main"));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true);
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (var probe = new java.net.ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
+    /** The server process's output, read up to the line saying it listens. */
+    private static java.io.BufferedReader awaitServing(Process server) throws java.io.IOException {
+        java.io.BufferedReader said = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line;
+        while ((line = said.readLine()) != null && !line.startsWith("gemulator serving")) {
+            // wait until it listens
+        }
+        return said;
+    }
+
     /** Runs the scenario in lockstep with one client JVM per process; returns the server's trace hash and output. */
     private static String[] lockstep(String rel, Profile profile, Runner.RunOptions o, List<String> processes,
             long delaySeed) throws Exception {
@@ -82,13 +107,10 @@ class LockstepProcessesTest {
         try {
             beforeClients.accept(server.port());
             for (String p : processes) {
-                clients.add(new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                        "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "client",
-                        "--proc", p, "--port", String.valueOf(server.port()), "--max-delay-ms", "15",
+                clients.add(gemulator("client", "--proc", p, "--port", String.valueOf(server.port()), "--max-delay-ms", "15",
                         "--delay-seed", String.valueOf(delaySeed * 31 + p.hashCode()),
                         "--die-after", String.valueOf(p.equals(dying) ? dieAfter : -1), "--end-thread", endThread,
-                        file.toString())
-                        .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start());
+                        file.toString()).redirectOutput(new File("/dev/null")).start());
             }
             int exit = run.finished().get(180, TimeUnit.SECONDS);
             if (results != null) {
@@ -241,25 +263,14 @@ class LockstepProcessesTest {
     void aLockstepServerStoppedMidRunWritesTheWholeTraceOfTheIterationUnderWay() throws Exception {
         Path trace = Files.createTempFile("stopped", ".trace");
         Files.delete(trace);
-        int port;
-        try (var probe = new java.net.ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        Process server = new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "serve", "--port",
-                String.valueOf(port), "--lockstep", repo("scenarios/export_vs_gem_close_2proc.gem").toString(),
-                "--trace", trace.toString()).redirectErrorStream(true).start();
+        int port = freePort();
+        Process server = gemulator("serve", "--port", String.valueOf(port), "--lockstep",
+                repo("scenarios/export_vs_gem_close_2proc.gem").toString(), "--trace", trace.toString()).start();
         try {
-            java.io.BufferedReader said = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
-                    StandardCharsets.UTF_8));
+            java.io.BufferedReader said = awaitServing(server);
             String line;
-            while ((line = said.readLine()) != null && !line.startsWith("gemulator serving")) {
-                // wait until it listens
-            }
-            Process client = new ProcessBuilder(javaBinary(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                    "-XX:TieredStopAtLevel=1", "-cp", classPath(), "dev.gemulator.cli.Main", "client", "--proc", "A",
-                    "--port", String.valueOf(port), repo("scenarios/export_vs_gem_close_2proc.gem").toString())
-                    .redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+            Process client = gemulator("client", "--proc", "A", "--port", String.valueOf(port),
+                    repo("scenarios/export_vs_gem_close_2proc.gem").toString()).redirectOutput(new File("/dev/null")).start();
             while ((line = said.readLine()) != null && !line.matches("\\d+ A [a-z_]+ ok.*")) {
                 // wait until A's first statement ran (B never comes)
             }
@@ -320,21 +331,11 @@ class LockstepProcessesTest {
     @Test
     void aFreeRunningServerKilledWithSignal9LeavesItsTraceReadableUpToItsLastFlush() throws Exception {
         Path trace = Files.createTempFile("killed", ".trace");
-        int port;
-        try (var probe = new java.net.ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        Process server = new ProcessBuilder(javaBinary(), "-XX:TieredStopAtLevel=1", "-cp", classPath(),
-                "dev.gemulator.cli.Main", "serve", "--port", String.valueOf(port), "--trace", trace.toString())
-                .redirectErrorStream(true).start();
+        int port = freePort();
+        Process server = gemulator("serve", "--port", String.valueOf(port), "--trace", trace.toString()).start();
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
         try {
-            java.io.BufferedReader said = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
-                    StandardCharsets.UTF_8));
-            String line;
-            while ((line = said.readLine()) != null && !line.startsWith("gemulator serving")) {
-                // wait until it listens
-            }
+            awaitServing(server);
             try (var w = new dev.gemulator.server.WireClient(group, "127.0.0.1", port, "A", null)) {
                 var open = dev.gemulator.proto.v1.Syscall.newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder()
                         .setNode("card0"));

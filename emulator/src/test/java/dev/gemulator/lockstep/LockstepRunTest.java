@@ -35,7 +35,7 @@ class LockstepRunTest {
         String said = log.toString(StandardCharsets.UTF_8);
         assertTrue(said.startsWith("gemulator: watchdog: A has stayed in user space for "), said);
         assertTrue(said.contains("it has not asked for line 2 (create_dumb)"), said);
-        run.abort(script);
+        run.abort();
         assertEquals(1, run.finished().get(20, TimeUnit.SECONDS), "statements not run: exit 1");
         assertEquals(1, run.results().size(), "no further iteration starts after an abort");
         java.util.List<String> lines = run.lastTrace().stream().filter(r -> r.hasLine()).map(r -> r.getLine().getText())
