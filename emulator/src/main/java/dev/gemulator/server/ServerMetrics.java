@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * objects, handles, dma-bufs, names and bytes per device, scheduler
  * decisions, runs and reports by kind. Tags name ops, errnos, devices,
  * kinds and modes, never a handle, fd, name or client. Updated from the
- * simulation thread only; the device gauges read values it copied there.
+ * simulation thread only; the device gauges read values it copies there
+ * when a scrape asks (or a lockstep iteration ends).
  */
 public final class ServerMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -89,8 +90,16 @@ public final class ServerMetrics implements AutoCloseable {
         return v;
     }
 
+    private volatile Runnable beforeScrape = () -> { };
+
+    /** Runs {@code refresh} before every scrape (it copies the device counts from the thread that owns them). */
+    public void beforeScrape(Runnable refresh) {
+        this.beforeScrape = refresh;
+    }
+
     /** The Prometheus text exposition. */
     public String scrape() {
+        beforeScrape.run();
         return registry.scrape();
     }
 

@@ -93,6 +93,22 @@ public final class Simulation implements AutoCloseable {
     /** Starts counting into {@code metrics} (before requests arrive). */
     public void metrics(ServerMetrics metrics) {
         this.metrics = metrics;
+        // the device gauges are copied on this thread when scraped, not after every request
+        metrics.beforeScrape(() -> {
+            var copied = new java.util.concurrent.CompletableFuture<Void>();
+            if (inbox.offer(Work.control(Kind.STATUS, "", 0, "", r -> {
+                metrics.devices(machine.kernel());
+                copied.complete(null);
+            }))) {
+                try {
+                    copied.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    // busy: the scrape shows the values copied last time
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
     }
 
     public Limits limits() {
@@ -176,9 +192,6 @@ public final class Simulation implements AutoCloseable {
                 case GONE -> {
                     dispatcher.exitIfLive(w.process());
                     newReports();
-                    if (metrics != null) {
-                        metrics.devices(machine.kernel());
-                    }
                 }
                 case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
                 case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
@@ -195,7 +208,6 @@ public final class Simulation implements AutoCloseable {
                     if (m != null) {
                         var e = dev.gemulator.kernel.Errno.byNumber(r.getErrno());
                         m.ioctl(op, e == null ? "errno" + r.getErrno() : e.name(), System.nanoTime() - t0);
-                        m.devices(machine.kernel());
                     }
                     if (recorder != null) {
                         recorder.line(executed + " " + who + " " + op + " " + outcome(r));
