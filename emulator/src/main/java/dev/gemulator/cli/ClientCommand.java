@@ -25,14 +25,8 @@ public final class ClientCommand implements Callable<Integer> {
     @Option(names = "--proc", required = true, description = "the process to be (its name in the scenario)")
     private String process;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "server address (default: ${DEFAULT-VALUE})")
-    private String host;
-
-    @Option(names = "--port", defaultValue = "7070", description = "server port (default: ${DEFAULT-VALUE})")
-    private int port;
-
-    @Option(names = "--token", description = "the server's token")
-    private String token;
+    @picocli.CommandLine.Mixin
+    private ServerAddress server;
 
     @Option(names = "--max-delay-ms", defaultValue = "0",
             description = "wait a random 0..N ms before each request, to show timing does not matter (default: ${DEFAULT-VALUE})")
@@ -72,6 +66,7 @@ public final class ClientCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        return LockstepClient.run(host, port, token, script, process, System.out, maxDelayMillis, delaySeed, faults);
+        return LockstepClient.run(server.host, server.port, server.token, script, process, System.out, maxDelayMillis,
+                delaySeed, faults);
     }
 }

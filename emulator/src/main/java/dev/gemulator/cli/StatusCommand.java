@@ -20,14 +20,8 @@ import picocli.CommandLine.Option;
             "finished lockstep iteration (read it with trace show or replay)."})
 public final class StatusCommand implements Callable<Integer> {
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "server address (default: ${DEFAULT-VALUE})")
-    private String host;
-
-    @Option(names = "--port", defaultValue = "7070", description = "server port (default: ${DEFAULT-VALUE})")
-    private int port;
-
-    @Option(names = "--token", description = "the server's token")
-    private String token;
+    @picocli.CommandLine.Mixin
+    private ServerAddress server;
 
     @Option(names = "--trace", paramLabel = "OUT", description = "write the last finished iteration's trace to OUT")
     private Path trace;
@@ -38,7 +32,7 @@ public final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try (WireClient wire = new WireClient(group, host, port, "status", token, true)) {
+        try (WireClient wire = new WireClient(group, server.host, server.port, "status", server.token, true)) {
             if (debugfs) {
                 System.out.print(wire.debugfs());
                 return 0;
