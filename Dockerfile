@@ -1,4 +1,5 @@
-# gemulator in a container: the emulator jar on a JRE 21, with the scenarios.
+# gemulator in a container: the emulator and the client jar (load generator)
+# on a JRE 21, with the scenarios.
 # Build: docker build -t gemulator .    Run: docker run --rm gemulator demo
 FROM maven:3.9-eclipse-temurin-21 AS build
 WORKDIR /src
@@ -9,13 +10,14 @@ COPY client client
 COPY bench bench
 COPY conformance conformance
 COPY scenarios scenarios
-RUN mvn -B -q -ntp -DskipTests package -pl proto,emulator -am
+RUN mvn -B -q -ntp -DskipTests package -pl proto,emulator,client -am
 
 FROM eclipse-temurin:21-jre
 WORKDIR /app
 COPY --from=build /src/emulator/target/gemulator.jar /app/gemulator.jar
+COPY --from=build /src/client/target/gemulator-client.jar /app/gemulator-client.jar
+COPY docker/gemulator /app/gemulator
 COPY scenarios /app/scenarios
 COPY conformance /app/conformance
-# --add-opens lets interleaved runs keep their virtual threads on one carrier (sched/Carrier.java)
-ENTRYPOINT ["java", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-jar", "/app/gemulator.jar"]
+ENTRYPOINT ["/app/gemulator"]
 CMD ["demo"]

@@ -63,10 +63,6 @@ public final class Bench {
             SchedBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;
         }
-        if (args.length > 0 && args[0].equals("load")) {
-            LoadGenerator.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            return;
-        }
         if (args.length > 0 && args[0].equals("churn")) {
             ChurnSoak.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             System.exit(0);

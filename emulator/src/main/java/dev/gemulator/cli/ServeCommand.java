@@ -57,8 +57,12 @@ public final class ServeCommand implements Callable<Integer> {
     private int maxHandles;
 
     @Option(names = "--metrics-port", defaultValue = "-1", paramLabel = "PORT",
-            description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: any free port; default: off)")
+            description = "serve Prometheus metrics on PORT/metrics (0: any free port; default: off)")
     private int metricsPort;
+
+    @Option(names = "--metrics-bind", defaultValue = "127.0.0.1", paramLabel = "ADDRESS",
+            description = "the address the metrics listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container)")
+    private String metricsBind;
 
     private dev.gemulator.server.Limits limits() {
         String m = deviceMemory.trim().toUpperCase(java.util.Locale.ROOT);
@@ -124,9 +128,10 @@ public final class ServeCommand implements Callable<Integer> {
             metrics = new dev.gemulator.server.ServerMetrics();
             simulation.metrics(metrics);
             try {
-                System.out.println("gemulator metrics on http://127.0.0.1:" + metrics.serve(metricsPort) + "/metrics");
-            } catch (java.io.IOException e) {
-                System.err.println("gemulator: cannot serve metrics on port " + metricsPort + ": " + e.getMessage());
+                System.out.println("gemulator metrics on http://" + metricsBind + ":" + metrics.serve(metricsBind, metricsPort)
+                        + "/metrics");
+            } catch (java.io.IOException | RuntimeException e) { // an address that does not resolve is unchecked
+                System.err.println("gemulator: cannot serve metrics on " + metricsBind + ":" + metricsPort + ": " + e.getMessage());
                 simulation.close();
                 return 2;
             }
@@ -168,9 +173,10 @@ public final class ServeCommand implements Callable<Integer> {
         if (metricsPort >= 0) {
             var metrics = new dev.gemulator.server.ServerMetrics();
             try {
-                System.out.println("gemulator metrics on http://127.0.0.1:" + metrics.serve(metricsPort) + "/metrics");
-            } catch (java.io.IOException e) {
-                System.err.println("gemulator: cannot serve metrics on port " + metricsPort + ": " + e.getMessage());
+                System.out.println("gemulator metrics on http://" + metricsBind + ":" + metrics.serve(metricsBind, metricsPort)
+                        + "/metrics");
+            } catch (java.io.IOException | RuntimeException e) { // an address that does not resolve is unchecked
+                System.err.println("gemulator: cannot serve metrics on " + metricsBind + ":" + metricsPort + ": " + e.getMessage());
                 return 2;
             }
             run.onIteration((it, trace) -> {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code gemulator trace show TRACE}: the trace as a text timeline, one step a line, in the spirit of ftrace. */
 @Command(name = "trace", mixinStandardHelpOptions = true, description = "Reads traces.",
-        subcommands = {TraceCommand.Show.class, TraceCommand.PerfettoJson.class})
+        subcommands = {TraceCommand.Show.class, TraceCommand.PerfettoJson.class, TraceCommand.Html.class})
 public final class TraceCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -85,6 +85,68 @@ public final class TraceCommand implements Runnable {
             out.print(dev.gemulator.trace.Perfetto.json(back.records()));
             out.flush();
             return 0;
+        }
+    }
+
+    @Command(name = "html", mixinStandardHelpOptions = true,
+            description = {"Writes a trace as one self-contained HTML page with an SVG timeline: a lane per thread,",
+                "system calls with their results, kernel steps, locks held, switches and preemptions between",
+                "threads, reports where they happened. Hover over anything for its details."})
+    static final class Html implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "TRACE")
+        private Path trace;
+
+        @picocli.CommandLine.Option(names = "--focus",
+                description = "draw only the system calls in progress when the first report was made")
+        private boolean focus;
+
+        @picocli.CommandLine.Option(names = "--steps", paramLabel = "FROM-TO", description = "draw only these steps")
+        private String steps;
+
+        @Override
+        public Integer call() {
+            TraceRecorder.ReadBack back = read(trace);
+            if (back == null) {
+                return 2;
+            }
+            List<TraceRecord> records = back.records();
+            dev.gemulator.trace.Timeline.Window window;
+            try {
+                window = window(records);
+            } catch (IllegalArgumentException e) {
+                System.err.println("gemulator: " + e.getMessage());
+                return 2;
+            }
+            if (window == null) {
+                return 2;
+            }
+            PrintStream out = stdout();
+            out.print(dev.gemulator.trace.Timeline.html(records, window));
+            out.flush();
+            return 0;
+        }
+
+        private dev.gemulator.trace.Timeline.Window window(List<TraceRecord> records) {
+            if (steps != null) {
+                java.util.regex.Matcher mt = java.util.regex.Pattern.compile("(\\d+)-(\\d+)").matcher(steps);
+                if (!mt.matches()) {
+                    throw new IllegalArgumentException("--steps wants FROM-TO, two step numbers: " + steps);
+                }
+                return new dev.gemulator.trace.Timeline.Window(Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2)));
+            }
+            if (focus) {
+                var w = dev.gemulator.trace.Timeline.focus(records);
+                if (w == null) {
+                    System.err.println("gemulator: --focus: " + trace + " has no report to focus on");
+                }
+                return w;
+            }
+            var w = dev.gemulator.trace.Timeline.defaultWindow(records);
+            if (w.fromStep() > 1) {
+                System.err.println("gemulator: drawing steps " + w.fromStep() + "-" + w.toStep()
+                        + " only (at most " + dev.gemulator.trace.Timeline.MAX_STEPS + "); --steps FROM-TO for others");
+            }
+            return w;
         }
     }
 }

@@ -105,7 +105,12 @@ public final class ServerMetrics implements AutoCloseable {
 
     /** Serves {@code /metrics} on 127.0.0.1:{@code port} (0: any free port); returns the port. */
     public int serve(int port) throws IOException {
-        http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 16);
+        return serve("127.0.0.1", port);
+    }
+
+    /** Serves {@code /metrics} on {@code bind}:{@code port} (0: any free port); returns the port. */
+    public int serve(String bind, int port) throws IOException {
+        http = HttpServer.create(new InetSocketAddress(bind, port), 16);
         http.createContext("/metrics", exchange -> {
             byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

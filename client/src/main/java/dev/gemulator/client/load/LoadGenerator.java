@@ -1,15 +1,10 @@
-package dev.gemulator.bench;
+package dev.gemulator.client.load;
 
 import dev.gemulator.client.ClientProcess;
 import dev.gemulator.client.DmaBufFd;
 import dev.gemulator.client.DrmException;
 import dev.gemulator.client.DrmFd;
 import dev.gemulator.client.Gemulator;
-import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,9 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
 /**
- * {@code ./gemulator load}: handle churn from N client processes with M
- * threads each against a server (one started in-process unless --port is
- * given): a seeded mix of create, export, import, flink, open, close, fd
+ * Handle churn from N client processes with M threads each against a
+ * server ({@link LoadCommand} is its command line): a seeded mix of create, export, import, flink, open, close, fd
  * close and fd passing, at a target rate or as fast as it goes, for a
  * duration. Prints a live progress line on a terminal, then a report with
  * HdrHistogram percentiles per op (and a JSON file with --json), then checks
@@ -30,8 +24,8 @@ import org.HdrHistogram.Histogram;
  */
 public final class LoadGenerator {
     /** What to run. */
-    public record Config(String host, int port, int processes, int threads, long seed, double rate, double seconds,
-            Path json) {
+    public record Config(String host, int port, String token, int processes, int threads, long seed, double rate,
+            double seconds) {
     }
 
     /** What came out: ops and errors per op, latency histograms in ns, and whether the device ended empty. */
@@ -45,52 +39,6 @@ public final class LoadGenerator {
     private LoadGenerator() {
     }
 
-    public static void main(String[] args) throws Exception {
-        String host = "127.0.0.1";
-        int port = -1;
-        int processes = 4;
-        int threads = 2;
-        long seed = 1;
-        double rate = 0;
-        double seconds = 10;
-        Path json = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--host" -> host = args[++i];
-                case "--port" -> port = Integer.parseInt(args[++i]);
-                case "--processes" -> processes = Integer.parseInt(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                case "--seed" -> seed = Long.parseLong(args[++i]);
-                case "--rate" -> rate = Double.parseDouble(args[++i]);
-                case "--duration" -> seconds = Double.parseDouble(args[++i]);
-                case "--json" -> json = Path.of(args[++i]);
-                default -> {
-                    System.err.println("gemulator load: unknown option " + args[i] + " (known: --host H --port P"
-                            + " --processes N --threads M --seed S --rate OPS_PER_S --duration SECONDS --json OUT)");
-                    System.exit(2);
-                }
-            }
-        }
-        GemulatorServer own = null;
-        if (port < 0) {
-            own = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 4096);
-            port = own.port();
-        }
-        try {
-            Result r = run(new Config(host, port, processes, threads, seed, rate, seconds, json), System.console() != null);
-            report(r, System.out);
-            if (json != null) {
-                Files.writeString(json, json(r));
-                System.out.println("result written to " + json);
-            }
-            System.exit(r.deviceEmpty() ? 0 : 1);
-        } finally {
-            if (own != null) {
-                own.close();
-            }
-        }
-    }
-
     public static Result run(Config c, boolean progress) throws InterruptedException {
         Map<String, Histogram> latency = new TreeMap<>();
         Map<String, Long> errors = new TreeMap<>();
@@ -101,7 +49,7 @@ public final class LoadGenerator {
         List<Thread> workers = new ArrayList<>();
         List<Gemulator> connections = new ArrayList<>();
         for (int p = 0; p < c.processes(); p++) {
-            Gemulator g = Gemulator.connect(c.host(), c.port(), null);
+            Gemulator g = Gemulator.connect(c.host(), c.port(), c.token());
             connections.add(g);
             ClientProcess proc = g.process("L" + p);
             ClientProcess peer = g.process("L" + p + "peer");
@@ -145,7 +93,7 @@ public final class LoadGenerator {
         String after = "";
         boolean empty = false;
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
-        try (var observer = new dev.gemulator.server.WireClient(group, c.host(), c.port(), "load", null, true)) {
+        try (var observer = new dev.gemulator.server.WireClient(group, c.host(), c.port(), "load", c.token(), true)) {
             long deadline = System.nanoTime() + 5_000_000_000L;
             do {
                 String text = observer.debugfs();
@@ -257,7 +205,7 @@ public final class LoadGenerator {
                 : "NOT EMPTY: " + r.deviceAfter()));
     }
 
-    static String json(Result r) {
+    public static String json(Result r) {
         StringBuilder b = new StringBuilder("{\"ops\":").append(r.ops()).append(",\"seconds\":")
                 .append(String.format(Locale.ROOT, "%.3f", r.seconds())).append(",\"device_empty\":").append(r.deviceEmpty())
                 .append(",\"ops_by_type\":{");
@@ -279,7 +227,4 @@ public final class LoadGenerator {
         return b.append("}}\n").toString();
     }
 
-    static void writeJson(Result r, Path out) throws IOException {
-        Files.writeString(out, json(r));
-    }
 }

@@ -1,4 +1,4 @@
-package dev.gemulator.bench;
+package dev.gemulator.client.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,8 +15,8 @@ class LoadGeneratorTest {
     void aShortRunExercisesTheWholeMixAndLeavesNothingBehind() throws Exception {
         try (GemulatorServer server = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN,
                 GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 1024)) {
-            LoadGenerator.Result r = LoadGenerator.run(new LoadGenerator.Config("127.0.0.1", server.port(), 2, 2, 5, 0, 1.0,
-                    null), false);
+            LoadGenerator.Result r = LoadGenerator.run(new LoadGenerator.Config("127.0.0.1", server.port(), null, 2, 2, 5, 0,
+                    1.0), false);
             assertEquals(List.of("close", "create", "export", "fd_close", "flink", "import", "open", "send_fd"),
                     List.copyOf(r.latency().keySet()), "every op of the mix ran");
             assertEquals(r.ops(), r.latency().values().stream().mapToLong(h -> h.getTotalCount()).sum());

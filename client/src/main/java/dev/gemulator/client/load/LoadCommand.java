@@ -1,0 +1,102 @@
+package dev.gemulator.client.load;
+
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.server.GemulatorServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code gemulator load}: the load generator's command line. Against the
+ * server at --host/--port, or against one it starts in this JVM when no
+ * port is given. Exit status: 0 the device ended empty, 1 something was
+ * left on it (a leak), 2 bad options or no server to talk to.
+ */
+@Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Churns handles from N client processes with M threads each: a seeded mix of create, export, "
+            + "import, flink, open, close, fd close and fd passing, at a target rate or as fast as it goes. Shows a "
+            + "live progress line on a terminal, then HdrHistogram percentiles per op, then checks through debugfs "
+            + "that the device holds nothing once the clients are gone (exit 1 if it does).")
+public final class LoadCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "the server (default: ${DEFAULT-VALUE})")
+    private String host;
+
+    @Option(names = "--port", defaultValue = "-1",
+            description = "the server's port (default: start a server in this JVM)")
+    private int port;
+
+    @Option(names = "--token", description = "the server's token, if it wants one")
+    private String token;
+
+    @Option(names = "--processes", defaultValue = "4", description = "client processes (default: ${DEFAULT-VALUE})")
+    private int processes;
+
+    @Option(names = "--threads", defaultValue = "2", description = "threads per process (default: ${DEFAULT-VALUE})")
+    private int threads;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the op mix (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "OPS_PER_S",
+            description = "target ops/s over all threads (default: 0, as fast as it goes)")
+    private double rate;
+
+    @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS",
+            description = "how long to run (default: ${DEFAULT-VALUE})")
+    private double seconds;
+
+    @Option(names = "--json", paramLabel = "OUT", description = "also write the result as JSON to OUT")
+    private Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        check(processes >= 1 && processes <= 1000, "--processes wants 1 to 1000: " + processes);
+        check(threads >= 1 && threads <= 64, "--threads wants 1 to 64: " + threads);
+        check(rate >= 0 && Double.isFinite(rate), "--rate wants 0 (flat out) or a positive rate: " + rate);
+        check(seconds > 0 && seconds <= 7 * 86_400, "--duration wants 0 to 604800 seconds: " + seconds);
+        check(port >= -1 && port <= 65535, "--port wants 0 to 65535: " + port);
+        GemulatorServer own = null;
+        int target = port;
+        if (port < 0) {
+            own = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 4096);
+            target = own.port();
+        }
+        try {
+            LoadGenerator.Result r;
+            try {
+                r = LoadGenerator.run(new LoadGenerator.Config(host, target, token, processes, threads, seed, rate, seconds),
+                        System.console() != null);
+            } catch (Exception e) { // Netty rethrows a refused connection unchecked, whatever its type
+                if (e instanceof InterruptedException) {
+                    throw e;
+                }
+                System.err.println("gemulator load: cannot load " + host + ":" + target + ": " + e.getMessage());
+                return 2;
+            }
+            LoadGenerator.report(r, System.out);
+            if (json != null) {
+                Files.writeString(json, LoadGenerator.json(r));
+                System.out.println("result written to " + json);
+            }
+            return r.deviceEmpty() ? 0 : 1;
+        } finally {
+            if (own != null) {
+                own.close();
+            }
+        }
+    }
+
+    private void check(boolean ok, String message) {
+        if (!ok) {
+            throw new ParameterException(spec.commandLine(), message);
+        }
+    }
+}

@@ -1,0 +1,659 @@
+package dev.gemulator.trace;
+
+import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.proto.v1.TraceRequest;
+import dev.gemulator.proto.v1.TraceStep;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A trace as one self-contained HTML page (no script, no network) with an
+ * SVG timeline: a lane per thread, and in each lane a box per system call
+ * (labelled with the statement and its result), a box per kernel step
+ * coloured by what it does, and bars for the locks the thread holds. Every
+ * switch from one thread to another is a line between their lanes; a
+ * preemption (the scheduler took the CPU from a thread that could have gone
+ * on) is drawn thick and orange. Reports are red lines at the step where
+ * the checker saw them. The horizontal axis counts steps, not time, so that
+ * every step is as wide as any other; the axis labels give virtual time too.
+ *
+ * <p>Every element carries a title, which a browser shows on hover.
+ */
+public final class Timeline {
+    private Timeline() {
+    }
+
+    /** The steps to draw, both ends included. */
+    public record Window(long fromStep, long toStep) {
+        public Window {
+            if (fromStep < 1 || toStep < fromStep) {
+                throw new IllegalArgumentException("a window runs from step 1 or later to a step no earlier: "
+                        + fromStep + ".." + toStep);
+            }
+        }
+
+        boolean contains(long step) {
+            return step >= fromStep && step <= toStep;
+        }
+    }
+
+    /** Without a window, at most this many steps are drawn (the ones leading to the first report). */
+    public static final int MAX_STEPS = 10_000;
+
+    static final String REPORT_RED = "#d62728";
+    static final String PREEMPT_ORANGE = "#ff7f0e";
+    static final String LOCK_PURPLE = "#9467bd";
+    static final String SYSCALL_FILL = "#dce6f2";
+
+    private static final int LABEL_W = 130;
+    private static final int AXIS_H = 34;
+    private static final int REPORT_ROW_H = 18;
+    private static final int MAX_REPORT_ROWS = 6;
+    private static final int SYSCALL_H = 20;
+    private static final int STEP_H = 16;
+    private static final int LOCK_ROW_H = 12;
+    private static final int LANE_GAP = 12;
+
+    record Step(long index, long timeNs, String task, String kind, String function, String subject) {
+    }
+
+    static final class Syscall {
+        final String task;
+        final Step enter;
+        Step exit;
+        TraceRequest request;
+        String result;
+
+        Syscall(String task, Step enter) {
+            this.task = task;
+            this.enter = enter;
+        }
+
+        long last(long end) {
+            return exit == null ? end : exit.index();
+        }
+
+        String label() {
+            String what = request == null ? enter.function()
+                    : request.getOp() + (request.getArgsCount() == 0 ? "" : " " + String.join(" ", request.getArgsList()));
+            return result == null ? what : what + " \u2192 " + result;
+        }
+    }
+
+    record Held(String task, String lock, long from, long to, boolean released) {
+    }
+
+    record Switch(long step, String from, String to, boolean preempted) {
+    }
+
+    record Report(String kind, String function, String detail, long step) {
+    }
+
+    /** A decision that took the CPU from a thread that could have gone on; {@code step} is the first step after it. */
+    record Preemption(long step, String from, String to) {
+    }
+
+    /** Everything the page draws, read from the records in one pass. */
+    static final class Model {
+        TraceHeader header;
+        boolean ended;
+        final List<Step> steps = new ArrayList<>();
+        final java.util.Set<String> tasks = new java.util.LinkedHashSet<>();
+        final List<Syscall> syscalls = new ArrayList<>();
+        final List<Held> held = new ArrayList<>();
+        final List<Switch> switches = new ArrayList<>();
+        final List<Preemption> preemptions = new ArrayList<>();
+        final List<Report> reports = new ArrayList<>();
+        final List<String> lines = new ArrayList<>();
+
+        long lastStep() {
+            return steps.isEmpty() ? 0 : steps.getLast().index();
+        }
+
+        long preemptionsIn(Window w) {
+            return preemptions.stream().filter(p -> w.contains(p.step())).count();
+        }
+    }
+
+    static Model read(List<TraceRecord> records) {
+        Model m = new Model();
+        Map<String, TraceRequest> pendingRequest = new HashMap<>();
+        Map<String, Syscall> open = new HashMap<>();
+        List<Syscall> awaitingResult = new ArrayList<>();
+        Map<String, Map<String, Step>> holding = new LinkedHashMap<>();
+        Map<Integer, String> taskOfThread = new HashMap<>();
+        List<int[]> undecided = new ArrayList<>();
+        int chosen = -1;
+        Step previous = null;
+        for (TraceRecord r : records) {
+            switch (r.getRecordCase()) {
+                case HEADER -> m.header = r.getHeader();
+                case END -> m.ended = true;
+                case REQUEST -> pendingRequest.put(r.getRequest().getThread(), r.getRequest());
+                case DECISION -> {
+                    var d = r.getDecision();
+                    chosen = d.getThread();
+                    if (d.getRunning() >= 0 && d.getThread() != d.getRunning()
+                            && d.getRunnableList().contains(d.getRunning())) {
+                        undecided.add(new int[] {d.getRunning(), d.getThread()});
+                    }
+                }
+                case REPORT -> m.reports.add(new Report(r.getReport().getKind(), r.getReport().getFunction(),
+                        r.getReport().getDetail(), r.getReport().getStep()));
+                case LINE -> {
+                    m.lines.add(r.getLine().getText());
+                    attachResult(r.getLine().getText(), awaitingResult);
+                }
+                case STEP -> {
+                    Step s = step(r.getStep());
+                    m.steps.add(s);
+                    m.tasks.add(s.task());
+                    if (chosen >= 0) {
+                        taskOfThread.put(chosen, s.task());
+                        chosen = -1;
+                    }
+                    for (int[] p : undecided) {
+                        m.preemptions.add(new Preemption(s.index(), taskOfThread.getOrDefault(p[0], "thread " + p[0]),
+                                taskOfThread.getOrDefault(p[1], "thread " + p[1])));
+                    }
+                    if (previous != null && !previous.task().equals(s.task())) {
+                        m.switches.add(new Switch(s.index(), previous.task(), s.task(), !undecided.isEmpty()));
+                    }
+                    undecided.clear();
+                    previous = s;
+                    syscallStep(m, s, pendingRequest, open, awaitingResult);
+                    lockStep(m, s, holding);
+                }
+                case RECORD_NOT_SET -> {
+                }
+            }
+        }
+        holding.forEach((task, locks) -> locks.values().forEach(
+                l -> m.held.add(new Held(task, l.subject(), l.index(), m.lastStep(), false))));
+        return m;
+    }
+
+    private static Step step(TraceStep s) {
+        return new Step(s.getIndex(), s.getTimeNs(), s.getTask().isEmpty() ? "<timer>" : s.getTask(), s.getKind(),
+                s.getFunction(), s.getSubject());
+    }
+
+    private static void syscallStep(Model m, Step s, Map<String, TraceRequest> pendingRequest, Map<String, Syscall> open,
+            List<Syscall> awaitingResult) {
+        if (s.kind().equals("SYSCALL_ENTER")) {
+            Syscall c = new Syscall(s.task(), s);
+            c.request = pendingRequest.remove(s.task());
+            open.put(s.task(), c);
+            m.syscalls.add(c);
+        } else if (s.kind().equals("SYSCALL_EXIT")) {
+            Syscall c = open.remove(s.task());
+            if (c != null) {
+                c.exit = s;
+                if (c.request != null) {
+                    awaitingResult.add(c);
+                }
+            }
+        }
+    }
+
+    /** A result line ("9 A.t1 create_dumb ok 1 16 4096") belongs to the oldest finished call of its statement. */
+    private static void attachResult(String text, List<Syscall> awaitingResult) {
+        for (int i = 0; i < awaitingResult.size(); i++) {
+            TraceRequest q = awaitingResult.get(i).request;
+            String prefix = q.getLine() + " " + q.getThread() + " " + q.getOp() + " ";
+            if (text.startsWith(prefix)) {
+                awaitingResult.remove(i).result = text.substring(prefix.length());
+                return;
+            }
+        }
+    }
+
+    private static void lockStep(Model m, Step s, Map<String, Map<String, Step>> holding) {
+        switch (s.kind()) {
+            case "LOCK", "SPIN_LOCK" -> holding.computeIfAbsent(s.task(), k -> new LinkedHashMap<>()).put(s.subject(), s);
+            case "UNLOCK", "SPIN_UNLOCK" -> {
+                Step l = holding.getOrDefault(s.task(), Map.of()).get(s.subject());
+                if (l != null) {
+                    holding.get(s.task()).remove(s.subject());
+                    m.held.add(new Held(s.task(), s.subject(), l.index(), s.index(), true));
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /**
+     * The window around the first report: from the start of the oldest system
+     * call still in progress when the checker saw it to the end of the call
+     * it saw it in (at least 8 steps on, at most 40), so the picture shows
+     * just the calls that raced. Null when the trace has
+     * no report at a step.
+     */
+    public static Window focus(List<TraceRecord> records) {
+        Model m = read(records);
+        Report first = m.reports.stream().filter(r -> r.step() > 0).findFirst().orElse(null);
+        if (first == null) {
+            return null;
+        }
+        long at = first.step();
+        String reporter = m.steps.stream().filter(s -> s.index() == at).map(Step::task).findFirst().orElse("");
+        long from = at;
+        long to = at + 8;
+        for (Syscall c : m.syscalls) {
+            if (c.enter.index() <= at && c.last(m.lastStep()) >= at) {
+                from = Math.min(from, c.enter.index());
+                if (c.task.equals(reporter)) {
+                    to = Math.max(to, Math.min(c.last(m.lastStep()), at + 40));
+                }
+            }
+        }
+        to = Math.min(to, Math.max(at, m.lastStep()));
+        return new Window(Math.max(1, from), Math.max(Math.max(1, from), to));
+    }
+
+    /** The window drawn when none is asked for: everything, or the last MAX_STEPS steps up to the first report. */
+    public static Window defaultWindow(List<TraceRecord> records) {
+        Model m = read(records);
+        long last = Math.max(1, m.lastStep());
+        if (last <= MAX_STEPS) {
+            return new Window(1, last);
+        }
+        long end = m.reports.stream().filter(r -> r.step() > 0).mapToLong(Report::step).map(s -> Math.min(last, s + 40))
+                .findFirst().orElse(MAX_STEPS);
+        end = Math.max(end, MAX_STEPS);
+        return new Window(end - MAX_STEPS + 1, end);
+    }
+
+    /** The page, drawing the steps of {@code window}. */
+    public static String html(List<TraceRecord> records, Window window) {
+        Model m = read(records);
+        StringBuilder b = new StringBuilder(1 << 16);
+        b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>")
+                .append(esc(title(m))).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
+        summary(b, m, window);
+        legend(b);
+        b.append("<div class=\"scroll\">\n");
+        if (m.steps.isEmpty()) {
+            b.append("<p>The trace has no kernel steps.</p>\n");
+        } else {
+            new Svg(m, window, b).draw();
+        }
+        b.append("</div>\n");
+        reportTable(b, m, window);
+        b.append("<h2>Output</h2>\n<pre>");
+        m.lines.forEach(l -> b.append(esc(l)).append('\n'));
+        b.append("</pre>\n</body>\n</html>\n");
+        return b.toString();
+    }
+
+    private static String title(Model m) {
+        return m.header == null ? "gemulator trace" : "gemulator: " + m.header.getScenarioPath() + " (" + m.header.getProfile()
+                + ", " + m.header.getStrategy() + " seed " + m.header.getSeed() + ")";
+    }
+
+    private static void summary(StringBuilder b, Model m, Window w) {
+        b.append("<h1>").append(esc(title(m))).append("</h1>\n<p class=\"meta\">");
+        if (m.header != null) {
+            b.append(esc(m.header.getEmulatorVersion())).append(" &#183; scenario <code>")
+                    .append(esc(m.header.getScenarioPath())).append("</code> &#183; profile <b>")
+                    .append(esc(m.header.getProfile())).append("</b> &#183; strategy ").append(esc(m.header.getStrategy()))
+                    .append(" &#183; seed ").append(m.header.getSeed()).append("<br/>");
+        }
+        long shownPreemptions = m.preemptionsIn(w);
+        b.append("steps ").append(w.fromStep()).append("&#8211;").append(w.toStep()).append(" of ").append(m.lastStep())
+                .append(" &#183; ").append(m.tasks.size()).append(" threads &#183; ").append(shownPreemptions)
+                .append(" of ").append(m.preemptions.size()).append(" preemptions shown &#183; ").append(m.reports.size())
+                .append(" reports");
+        if (!m.ended) {
+            b.append(" &#183; <b>the trace stops without its end</b> (its writer was stopped)");
+        }
+        b.append(" &#183; replay: <code>./gemulator replay TRACE</code></p>\n");
+    }
+
+    private static void legend(StringBuilder b) {
+        b.append("<p class=\"legend\">");
+        for (String kind : List.of("SYSCALL_ENTER", "LOCK", "UNLOCK", "GET", "PUT", "READ", "WRITE", "RELEASE", "TIMER")) {
+            b.append("<span class=\"key\" style=\"background:").append(kindColour(kind)).append("\"></span>")
+                    .append(kind.equals("SYSCALL_ENTER") ? "syscall enter/exit" : kind.toLowerCase(Locale.ROOT)).append(' ');
+        }
+        b.append("<span class=\"key\" style=\"background:").append(SYSCALL_FILL).append(";border:1px solid #5b7da3\"></span>")
+                .append("system call ").append("<span class=\"key\" style=\"background:").append(LOCK_PURPLE)
+                .append("\"></span>lock held ").append("<span class=\"key\" style=\"background:").append(PREEMPT_ORANGE)
+                .append("\"></span>preemption ").append("<span class=\"key\" style=\"background:#999\"></span>switch ")
+                .append("<span class=\"key\" style=\"background:").append(REPORT_RED).append("\"></span>report</p>\n");
+    }
+
+    private static void reportTable(StringBuilder b, Model m, Window w) {
+        b.append("<h2>Reports</h2>\n");
+        if (m.reports.isEmpty()) {
+            b.append("<p>None.</p>\n");
+            return;
+        }
+        b.append("<table>\n<tr><th>step</th><th>kind</th><th>function</th><th>detail</th></tr>\n");
+        for (Report r : m.reports) {
+            b.append("<tr").append(w.contains(r.step()) ? "" : " class=\"outside\"").append("><td>").append(r.step())
+                    .append("</td><td>").append(esc(r.kind())).append("</td><td>").append(esc(r.function()))
+                    .append("</td><td>").append(esc(r.detail())).append("</td></tr>\n");
+        }
+        b.append("</table>\n");
+    }
+
+    static String kindColour(String kind) {
+        return switch (kind) {
+            case "SYSCALL_ENTER", "SYSCALL_EXIT" -> "#8c8c8c";
+            case "LOCK", "SPIN_LOCK" -> "#8c564b";
+            case "UNLOCK", "SPIN_UNLOCK" -> "#c49c94";
+            case "GET" -> "#2ca02c";
+            case "PUT" -> "#98df8a";
+            case "READ" -> "#1f77b4";
+            case "WRITE" -> "#17becf";
+            case "RELEASE" -> "#bcbd22";
+            default -> "#7f7f7f";
+        };
+    }
+
+    private static String kindLetter(String kind) {
+        return switch (kind) {
+            case "SYSCALL_ENTER" -> "\u2192";
+            case "SYSCALL_EXIT" -> "\u2190";
+            case "LOCK", "SPIN_LOCK" -> "L";
+            case "UNLOCK", "SPIN_UNLOCK" -> "U";
+            case "GET" -> "+";
+            case "PUT" -> "\u2212";
+            case "READ" -> "r";
+            case "WRITE" -> "w";
+            case "RELEASE" -> "R";
+            default -> "T";
+        };
+    }
+
+    /** Draws the timeline of one window. */
+    private static final class Svg {
+        private final Model m;
+        private final Window w;
+        private final StringBuilder b;
+        private final int colW;
+        private final Map<String, Integer> laneTop = new LinkedHashMap<>();
+        private final Map<String, Integer> lockRows = new HashMap<>();
+        private final Map<Held, Integer> heldRow = new HashMap<>();
+        private final List<Report> shownReports;
+        private final int reportRows;
+        private int height;
+
+        Svg(Model m, Window w, StringBuilder b) {
+            this.m = m;
+            this.w = w;
+            this.b = b;
+            long n = w.toStep() - w.fromStep() + 1;
+            this.colW = (int) Math.max(2, Math.min(18, Math.round(1500.0 / n)));
+            this.shownReports = m.reports.stream().filter(r -> w.contains(r.step())).toList();
+            this.reportRows = Math.min(MAX_REPORT_ROWS, shownReports.size());
+            layOutLanes();
+        }
+
+        /** The threads with anything in the window, in order of first appearance. */
+        private List<String> shownTasks() {
+            java.util.Set<String> busy = new java.util.HashSet<>();
+            m.steps.stream().filter(s -> w.contains(s.index())).forEach(s -> busy.add(s.task()));
+            m.syscalls.stream().filter(c -> c.enter.index() <= w.toStep() && c.last(m.lastStep()) >= w.fromStep())
+                    .forEach(c -> busy.add(c.task));
+            m.held.stream().filter(h -> h.from() <= w.toStep() && h.to() >= w.fromStep()).forEach(h -> busy.add(h.task()));
+            return m.tasks.stream().filter(busy::contains).toList();
+        }
+
+        private void layOutLanes() {
+            int y = AXIS_H + reportRows * REPORT_ROW_H + 6;
+            for (String task : shownTasks()) {
+                List<long[]> rowEnds = new ArrayList<>();
+                List<Held> byStart = m.held.stream().sorted(java.util.Comparator.comparingLong(Held::from)).toList();
+                for (Held h : byStart) {
+                    if (!h.task().equals(task) || h.to() < w.fromStep() || h.from() > w.toStep()) {
+                        continue;
+                    }
+                    int row = 0;
+                    while (row < rowEnds.size() && rowEnds.get(row)[0] >= h.from()) {
+                        row++;
+                    }
+                    if (row == rowEnds.size()) {
+                        rowEnds.add(new long[1]);
+                    }
+                    rowEnds.get(row)[0] = h.to();
+                    heldRow.put(h, row);
+                }
+                lockRows.put(task, Math.max(1, rowEnds.size()));
+                laneTop.put(task, y);
+                y += SYSCALL_H + STEP_H + lockRows.get(task) * LOCK_ROW_H + LANE_GAP;
+            }
+            height = y + 4;
+        }
+
+        private int x(long step) {
+            return LABEL_W + (int) (step - w.fromStep()) * colW;
+        }
+
+        private int width() {
+            return x(w.toStep() + 1) + 20;
+        }
+
+        private int stepMid(String task) {
+            return laneTop.get(task) + SYSCALL_H + STEP_H / 2;
+        }
+
+        void draw() {
+            b.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width()).append("\" height=\"")
+                    .append(height).append("\" viewBox=\"0 0 ").append(width()).append(' ').append(height)
+                    .append("\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"11\">\n");
+            b.append("<rect x=\"0\" y=\"0\" width=\"").append(width()).append("\" height=\"").append(height)
+                    .append("\" fill=\"#ffffff\"/>\n");
+            axis();
+            lanes();
+            switches();
+            reports();
+            b.append("</svg>\n");
+        }
+
+        private void axis() {
+            long n = w.toStep() - w.fromStep() + 1;
+            long every = Math.max(1, (long) Math.ceil(70.0 / colW));
+            Map<Long, Long> timeAt = new HashMap<>();
+            m.steps.forEach(s -> timeAt.put(s.index(), s.timeNs()));
+            b.append("<g class=\"axis\">\n");
+            for (long i = 0; i < n; i += every) {
+                long step = w.fromStep() + i;
+                int xx = x(step);
+                b.append("<line x1=\"").append(xx).append("\" y1=\"").append(AXIS_H - 8).append("\" x2=\"").append(xx)
+                        .append("\" y2=\"").append(height).append("\" stroke=\"#eeeeee\"/>\n");
+                b.append("<text x=\"").append(xx + 2).append("\" y=\"12\" fill=\"#555\">").append(step).append("</text>\n");
+                Long t = timeAt.get(step);
+                if (t != null) {
+                    b.append("<text x=\"").append(xx + 2).append("\" y=\"24\" fill=\"#999\">")
+                            .append(String.format(Locale.ROOT, "%.1fus", t / 1000.0)).append("</text>\n");
+                }
+            }
+            b.append("<text x=\"4\" y=\"12\" fill=\"#555\">step</text>\n<text x=\"4\" y=\"24\" fill=\"#999\">virtual time</text>\n");
+            b.append("</g>\n");
+        }
+
+        private void lanes() {
+            for (String task : laneTop.keySet()) {
+                int top = laneTop.get(task);
+                int laneH = SYSCALL_H + STEP_H + lockRows.get(task) * LOCK_ROW_H;
+                b.append("<g class=\"lane\" data-task=\"").append(esc(task)).append("\">\n");
+                b.append("<line x1=\"0\" y1=\"").append(top - LANE_GAP / 2).append("\" x2=\"").append(width())
+                        .append("\" y2=\"").append(top - LANE_GAP / 2).append("\" stroke=\"#cccccc\"/>\n");
+                b.append("<text x=\"6\" y=\"").append(top + 14).append("\" font-weight=\"bold\" font-size=\"13\">")
+                        .append(esc(task)).append("</text>\n");
+                b.append("<text x=\"6\" y=\"").append(top + laneH - 2).append("\" fill=\"#777\">locks held</text>\n");
+                b.append("</g>\n");
+            }
+            for (Syscall c : m.syscalls) {
+                syscallBox(c);
+            }
+            for (Step s : m.steps) {
+                if (w.contains(s.index())) {
+                    stepBox(s);
+                }
+            }
+            for (Held h : m.held) {
+                if (heldRow.containsKey(h)) {
+                    heldBar(h);
+                }
+            }
+        }
+
+        private void syscallBox(Syscall c) {
+            long from = Math.max(c.enter.index(), w.fromStep());
+            long to = Math.min(c.last(m.lastStep()), w.toStep());
+            if (to < from) {
+                return;
+            }
+            int x0 = x(from);
+            int wd = x(to + 1) - x0;
+            int top = laneTop.get(c.task);
+            String label = c.label();
+            b.append("<g class=\"syscall\"><title>").append(esc(c.task + ": " + label + " (steps " + c.enter.index() + "-"
+                    + (c.exit == null ? "unfinished" : c.exit.index()) + ")")).append("</title>");
+            b.append("<rect x=\"").append(x0).append("\" y=\"").append(top).append("\" width=\"").append(wd)
+                    .append("\" height=\"").append(SYSCALL_H - 3).append("\" rx=\"3\" fill=\"").append(SYSCALL_FILL)
+                    .append("\" stroke=\"#5b7da3\"/>");
+            int chars = (wd - 6) / 7;
+            if (chars >= 3) {
+                String text = label.length() <= chars ? label : label.substring(0, chars - 1) + "\u2026";
+                b.append("<text x=\"").append(x0 + 3).append("\" y=\"").append(top + 13).append("\" fill=\"#1d3557\">")
+                        .append(esc(text)).append("</text>");
+            }
+            b.append("</g>\n");
+        }
+
+        private void stepBox(Step s) {
+            int top = laneTop.get(s.task()) + SYSCALL_H;
+            boolean reported = shownReports.stream().anyMatch(r -> r.step() == s.index());
+            b.append("<g class=\"step\"><title>").append(esc("step " + s.index() + "  " + s.task() + "  " + s.kind() + "  "
+                    + s.function() + (s.subject().isEmpty() ? "" : "  " + s.subject())
+                    + String.format(Locale.ROOT, "  at %.3f us", s.timeNs() / 1000.0))).append("</title>");
+            b.append("<rect x=\"").append(x(s.index())).append("\" y=\"").append(top).append("\" width=\"")
+                    .append(Math.max(1, colW - 1)).append("\" height=\"").append(STEP_H - 2).append("\" fill=\"")
+                    .append(kindColour(s.kind())).append('"')
+                    .append(reported ? " stroke=\"" + REPORT_RED + "\" stroke-width=\"2\"" : "").append("/>");
+            if (colW >= 11) {
+                b.append("<text x=\"").append(x(s.index()) + colW / 2).append("\" y=\"").append(top + 11)
+                        .append("\" text-anchor=\"middle\" fill=\"#ffffff\" font-size=\"10\">").append(esc(kindLetter(s.kind())))
+                        .append("</text>");
+            }
+            b.append("</g>\n");
+        }
+
+        private void heldBar(Held h) {
+            long from = Math.max(h.from(), w.fromStep());
+            long to = Math.min(h.to(), w.toStep());
+            int x0 = x(from);
+            int wd = Math.max(2, x(to + 1) - x0 - 1);
+            int y = laneTop.get(h.task()) + SYSCALL_H + STEP_H + heldRow.get(h) * LOCK_ROW_H;
+            b.append("<g class=\"held\"><title>").append(esc(h.task() + " holds " + h.lock() + " from step " + h.from()
+                    + (h.released() ? " to step " + h.to() : ", never released"))).append("</title>");
+            b.append("<rect x=\"").append(x0).append("\" y=\"").append(y).append("\" width=\"").append(wd)
+                    .append("\" height=\"").append(LOCK_ROW_H - 2).append("\" fill=\"").append(LOCK_PURPLE).append('"')
+                    .append(h.released() ? "" : " stroke=\"" + REPORT_RED + "\" stroke-dasharray=\"3 2\"").append("/>");
+            int chars = (wd - 4) / 6;
+            if (chars >= 4) {
+                String text = h.lock().length() <= chars ? h.lock() : h.lock().substring(0, chars - 1) + "\u2026";
+                b.append("<text x=\"").append(x0 + 2).append("\" y=\"").append(y + 9)
+                        .append("\" fill=\"#ffffff\" font-size=\"9\">").append(esc(text)).append("</text>");
+            }
+            b.append("</g>\n");
+        }
+
+        private void switches() {
+            for (Switch s : m.switches) {
+                if (!w.contains(s.step()) || s.step() == w.fromStep()) {
+                    continue;
+                }
+                int xx = x(s.step());
+                b.append("<g class=\"switch\"><title>").append(esc((s.preempted() ? "preemption: " : "switch: ") + s.from()
+                        + " \u2192 " + s.to() + " at step " + s.step())).append("</title><line x1=\"").append(xx)
+                        .append("\" y1=\"").append(stepMid(s.from())).append("\" x2=\"").append(xx).append("\" y2=\"")
+                        .append(stepMid(s.to())).append(s.preempted() ? "\" stroke=\"" + PREEMPT_ORANGE + "\" stroke-width=\"3\"/>"
+                                : "\" stroke=\"#999999\" stroke-dasharray=\"2 2\"/>").append("</g>\n");
+            }
+            for (Preemption p : m.preemptions) {
+                if (!w.contains(p.step())) {
+                    continue;
+                }
+                int xx = x(p.step());
+                b.append("<g class=\"preemption\"><title>").append(esc("preemption before step " + p.step() + ": "
+                        + p.from() + " could have gone on, " + p.to() + " ran")).append("</title><polygon points=\"")
+                        .append(xx - 5).append(',').append(AXIS_H - 8).append(' ').append(xx + 5).append(',')
+                        .append(AXIS_H - 8).append(' ').append(xx).append(',').append(AXIS_H).append("\" fill=\"")
+                        .append(PREEMPT_ORANGE).append("\"/></g>\n");
+            }
+        }
+
+        private void reports() {
+            for (int i = 0; i < shownReports.size(); i++) {
+                Report r = shownReports.get(i);
+                int xx = x(r.step()) + colW / 2;
+                int row = Math.min(i, MAX_REPORT_ROWS - 1);
+                int y = AXIS_H + row * REPORT_ROW_H;
+                String label = r.kind() + " in " + r.function();
+                int labelW = 7 * label.length() + 8;
+                int lx = Math.max(LABEL_W, Math.min(xx - 4, width() - labelW - 2));
+                b.append("<g class=\"report\"><title>").append(esc("step " + r.step() + ": " + r.kind() + " "
+                        + r.function() + ": " + r.detail())).append("</title>");
+                b.append("<line x1=\"").append(xx).append("\" y1=\"").append(y + REPORT_ROW_H - 3).append("\" x2=\"")
+                        .append(xx).append("\" y2=\"").append(height).append("\" stroke=\"").append(REPORT_RED)
+                        .append("\" stroke-width=\"2\"/>");
+                if (i < MAX_REPORT_ROWS) {
+                    b.append("<rect x=\"").append(lx).append("\" y=\"").append(y).append("\" width=\"").append(labelW)
+                            .append("\" height=\"").append(REPORT_ROW_H - 3).append("\" rx=\"2\" fill=\"").append(REPORT_RED)
+                            .append("\"/><text x=\"").append(lx + 4).append("\" y=\"").append(y + 11)
+                            .append("\" fill=\"#ffffff\">").append(esc(label)).append("</text>");
+                }
+                b.append("</g>\n");
+            }
+        }
+    }
+
+    private static final String CSS = """
+            body { font-family: sans-serif; margin: 16px; color: #222; background: #ffffff; }
+            h1 { font-size: 18px; margin: 0 0 6px 0; }
+            h2 { font-size: 15px; margin: 18px 0 6px 0; }
+            p.meta { font-size: 13px; margin: 0 0 8px 0; }
+            p.legend { font-size: 12px; margin: 0 0 8px 0; }
+            span.key { display: inline-block; width: 11px; height: 11px; margin: 0 4px 0 8px; vertical-align: -1px; }
+            div.scroll { overflow-x: auto; border: 1px solid #ddd; }
+            svg text { white-space: pre; }
+            table { border-collapse: collapse; font-size: 12px; }
+            td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
+            tr.outside { color: #888; }
+            pre { font-size: 12px; background: #f6f6f6; padding: 6px; }
+            """;
+
+    /** Escapes text for HTML and XML alike. */
+    static String esc(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '&' -> out.append("&amp;");
+                case '"' -> out.append("&quot;");
+                case '\'' -> out.append("&#39;");
+                default -> {
+                    if (c < 0x20 && c != '\n' && c != '\t') {
+                        out.append("&#xfffd;");
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,149 @@
+package dev.gemulator.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.explore.Shrinker;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.TraceRecord;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/** The HTML timeline of a run, read back as XML: what it draws, where, and that it needs nothing from outside. */
+class TimelineTest {
+
+    static List<TraceRecord> race() throws Exception {
+        String rel = "scenarios/export_vs_gem_close.gem";
+        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel));
+        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
+        return Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.V3_11, o), Profile.V3_11, o).records();
+    }
+
+    static Document parse(String html) throws Exception {
+        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        f.setNamespaceAware(true);
+        return f.newDocumentBuilder().parse(new ByteArrayInputStream(html.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static List<Element> groups(Document d, String cls) {
+        NodeList all = d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "g");
+        List<Element> out = new ArrayList<>();
+        for (int i = 0; i < all.getLength(); i++) {
+            Element e = (Element) all.item(i);
+            if (e.getAttribute("class").equals(cls)) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theWholeRaceIsDrawnStepByStepWithEveryPreemptionAndReport() throws Exception {
+        List<TraceRecord> records = race();
+        Timeline.Window all = Timeline.defaultWindow(records);
+        long steps = records.stream().filter(TraceRecord::hasStep).count();
+        assertEquals(new Timeline.Window(1, steps), all, "a short trace is drawn whole");
+        Document d = parse(Timeline.html(records, all));
+
+        assertEquals(steps, groups(d, "step").size(), "a box per step");
+        long calls = records.stream().filter(r -> r.hasStep() && r.getStep().getKind().equals("SYSCALL_ENTER")).count();
+        assertEquals(calls, groups(d, "syscall").size(), "a box per system call");
+        assertEquals(Shrinker.preemptions(records), groups(d, "preemption").size(), "every preemption, as the shrinker counts them");
+        assertEquals(records.stream().filter(TraceRecord::hasReport).count(), groups(d, "report").size());
+        List<String> lanes = groups(d, "lane").stream().map(e -> e.getAttribute("data-task")).toList();
+        assertEquals(List.of("<timer>", "A", "A.t1", "A.t2"), lanes);
+
+        String firstReport = groups(d, "report").getFirst().getElementsByTagNameNS("*", "title").item(0).getTextContent();
+        assertTrue(firstReport.contains("use-after-free drm_gem_prime_handle_to_fd"), firstReport);
+        // a syscall box is labelled with its statement and result
+        assertTrue(groups(d, "syscall").stream().anyMatch(g -> g.getTextContent().contains("handle_to_fd 3 1 524288 \u2192 ok")));
+        // locks held: the prime lock appears as a bar in a lane of the threads that took it
+        assertTrue(groups(d, "held").stream().anyMatch(g -> g.getTextContent().contains("A.t1 holds file->prime.lock")));
+    }
+
+    @Test
+    void theReportLineStandsAtTheColumnOfTheStepWhereTheCheckerSawIt() throws Exception {
+        List<TraceRecord> records = race();
+        Timeline.Window w = Timeline.focus(records);
+        assertNotNull(w);
+        long at = records.stream().filter(TraceRecord::hasReport).findFirst().orElseThrow().getReport().getStep();
+        assertTrue(w.contains(at) && w.fromStep() < at, w.toString());
+        Document d = parse(Timeline.html(records, w));
+        Element reportedStep = groups(d, "step").stream()
+                .filter(g -> g.getTextContent().startsWith("step " + at + " ")).findFirst().orElseThrow();
+        Element box = (Element) reportedStep.getElementsByTagNameNS("*", "rect").item(0);
+        assertEquals(Timeline.REPORT_RED, box.getAttribute("stroke"), "the step of the report is outlined in red");
+        double boxMid = Double.parseDouble(box.getAttribute("x")) + Double.parseDouble(box.getAttribute("width")) / 2;
+        Element line = (Element) groups(d, "report").getFirst().getElementsByTagNameNS("*", "line").item(0);
+        assertEquals(boxMid, Double.parseDouble(line.getAttribute("x1")), 1.0);
+        assertEquals(w.toStep() - w.fromStep() + 1, groups(d, "step").size());
+        assertFalse(groups(d, "lane").stream().anyMatch(g -> g.getAttribute("data-task").equals("<timer>")),
+                "threads with nothing in the window get no lane");
+    }
+
+    @Test
+    void thePageIsSelfContained() throws Exception {
+        String html = Timeline.html(race(), new Timeline.Window(1, 50));
+        assertFalse(html.contains("<script"), "no script");
+        assertFalse(html.contains("<link"), "no stylesheet from elsewhere");
+        assertFalse(html.contains("src="), "no image or frame from elsewhere");
+        assertFalse(html.replace("http://www.w3.org/2000/svg", "").contains("http"), "no address at all");
+    }
+
+    @Test
+    void namesFromTheTraceAreEscaped() throws Exception {
+        List<TraceRecord> records = new ArrayList<>(race());
+        records.add(1, TraceRecord.newBuilder().setLine(dev.gemulator.proto.v1.TraceLine.newBuilder()
+                .setText("<script>alert('x') & \"y\"</script>")).build());
+        String html = Timeline.html(records, new Timeline.Window(1, 20));
+        assertFalse(html.contains("<script>"));
+        assertTrue(html.contains("&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"));
+        parse(html);
+    }
+
+    @Test
+    void aWindowMustRunForward() {
+        assertThrows(IllegalArgumentException.class, () -> new Timeline.Window(0, 5));
+        assertThrows(IllegalArgumentException.class, () -> new Timeline.Window(9, 5));
+    }
+
+    @Test
+    void theCommandWritesThePageOrSaysWhatIsWrongWithItsWindow(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path trace = dir.resolve("race.trace");
+        try (var out = Files.newOutputStream(trace)) {
+            TraceRecorder.write(race(), out);
+        }
+        var stdout = new java.io.ByteArrayOutputStream();
+        var stderr = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream oldOut = System.out;
+        java.io.PrintStream oldErr = System.err;
+        try {
+            System.setOut(new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(stderr, true, StandardCharsets.UTF_8));
+            assertEquals(0, dev.gemulator.cli.Main.execute("trace", "html", "--focus", trace.toString()));
+            assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "9-5", trace.toString()));
+            assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "x", trace.toString()));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        Document d = parse(stdout.toString(StandardCharsets.UTF_8));
+        assertEquals(1, d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "svg").getLength());
+        String err = stderr.toString(StandardCharsets.UTF_8);
+        assertTrue(err.contains("9..5") && err.contains("--steps wants FROM-TO"), err);
+    }
+}
