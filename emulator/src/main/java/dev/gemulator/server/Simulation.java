@@ -144,6 +144,17 @@ public final class Simulation implements AutoCloseable {
         return inbox.offer(new Work(Kind.CALL, process, thread, "", call, done));
     }
 
+    /** How many system calls of {@code process} wait in the inbox now (a glance for tests and status). */
+    public int waiting(String process) {
+        int n = 0;
+        for (Work w : inbox) {
+            if (w.kind() == Kind.CALL && w.process().equals(process)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** A thread of the process starts (its own kernel task from now on); false when the inbox is full. */
     public boolean threadStart(String process, int thread, String name) {
         return inbox.offer(Work.control(Kind.THREAD_START, process, thread, name, r -> { }));

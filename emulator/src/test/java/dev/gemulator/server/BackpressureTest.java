@@ -32,13 +32,13 @@ class BackpressureTest {
     private static final int BUFFER = 256 * 256 * 4;
     private static final int REQUESTS = 400;
 
-    private static void send(DataOutputStream out, ClientMessage m) throws IOException {
+    static void send(DataOutputStream out, ClientMessage m) throws IOException {
         byte[] b = m.toByteArray();
         out.writeInt(b.length);
         out.write(b);
     }
 
-    private static ServerMessage receive(DataInputStream in) throws IOException {
+    static ServerMessage receive(DataInputStream in) throws IOException {
         byte[] b = new byte[in.readInt()];
         in.readFully(b);
         return ServerMessage.parseFrom(b);
