@@ -129,6 +129,23 @@ class ServerEndToEndTest {
         }
     }
 
+    @Test
+    void threadsOfTwoProcessesWithTheSameNameAreTwoTasksNamedByTheirProcess() {
+        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try (var a = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "PA", null);
+                var b = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "PB", null)) {
+            a.threadStart(1, "Thread-0");
+            b.threadStart(1, "Thread-0");
+            a.threadStart(2, "");
+            a.status();
+            b.status();
+            assertEquals(java.util.List.of("PA", "PA.Thread-0", "PA.t2"), tasks("PA"));
+            assertEquals(java.util.List.of("PB", "PB.Thread-0"), tasks("PB"));
+        } finally {
+            group.shutdownGracefully();
+        }
+    }
+
     private java.util.List<String> tasks(String process) {
         return server.simulation().machine().kernel().processes().stream().filter(p -> p.name().equals(process))
                 .flatMap(p -> p.tasks().stream()).map(dev.gemulator.kernel.Task::name).toList();

@@ -37,24 +37,33 @@ public final class TraceCommand implements Runnable {
         }
     }
 
-    private static PrintStream stdout() {
-        return new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
-    }
-
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = "Prints a trace as a timeline: virtual time, step, task, step kind, kernel function, object.")
-    static final class Show implements Callable<Integer> {
+    /** A subcommand that reads one trace and writes something made of it to stdout; exit 2 when it cannot. */
+    abstract static class TraceWriter implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "TRACE")
-        private Path trace;
+        Path trace;
 
         @Override
-        public Integer call() {
+        public final Integer call() {
             TraceRecorder.ReadBack back = read(trace);
             if (back == null) {
                 return 2;
             }
+            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+                    StandardCharsets.UTF_8);
+            int status = write(back, out);
+            out.flush();
+            return status;
+        }
+
+        abstract int write(TraceRecorder.ReadBack back, PrintStream out);
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Prints a trace as a timeline: virtual time, step, task, step kind, kernel function, object.")
+    static final class Show extends TraceWriter {
+        @Override
+        int write(TraceRecorder.ReadBack back, PrintStream out) {
             List<TraceRecord> records = back.records();
-            PrintStream out = stdout();
             for (TraceRecord r : records) {
                 out.println(Traces.show(r));
             }
@@ -62,7 +71,6 @@ public final class TraceCommand implements Runnable {
                 out.println("# the trace stops after " + records.size() + " records without its end"
                         + (back.torn() ? ", the last one torn" : "") + ": its writer was stopped before the run ended");
             }
-            out.flush();
             return 0;
         }
     }
@@ -71,19 +79,10 @@ public final class TraceCommand implements Runnable {
             description = {"Writes a trace as Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev) or",
                 "chrome://tracing: a track per thread with system calls and kernel steps, the locks each",
                 "thread holds, reports as instant events, lock hand-offs as flow arrows."})
-    static final class PerfettoJson implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "TRACE")
-        private Path trace;
-
+    static final class PerfettoJson extends TraceWriter {
         @Override
-        public Integer call() {
-            TraceRecorder.ReadBack back = read(trace);
-            if (back == null) {
-                return 2;
-            }
-            PrintStream out = stdout();
+        int write(TraceRecorder.ReadBack back, PrintStream out) {
             out.print(dev.gemulator.trace.Perfetto.json(back.records()));
-            out.flush();
             return 0;
         }
     }
@@ -92,10 +91,7 @@ public final class TraceCommand implements Runnable {
             description = {"Writes a trace as one self-contained HTML page with an SVG timeline: a lane per thread,",
                 "system calls with their results, kernel steps, locks held, switches and preemptions between",
                 "threads, reports where they happened. Hover over anything for its details."})
-    static final class Html implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "TRACE")
-        private Path trace;
-
+    static final class Html extends TraceWriter {
         @picocli.CommandLine.Option(names = "--focus",
                 description = "draw only the system calls in progress when the first report was made")
         private boolean focus;
@@ -104,11 +100,7 @@ public final class TraceCommand implements Runnable {
         private String steps;
 
         @Override
-        public Integer call() {
-            TraceRecorder.ReadBack back = read(trace);
-            if (back == null) {
-                return 2;
-            }
+        int write(TraceRecorder.ReadBack back, PrintStream out) {
             List<TraceRecord> records = back.records();
             dev.gemulator.trace.Timeline.Window window;
             try {
@@ -120,9 +112,13 @@ public final class TraceCommand implements Runnable {
             if (window == null) {
                 return 2;
             }
-            PrintStream out = stdout();
+            long last = records.stream().filter(TraceRecord::hasStep).mapToLong(r -> r.getStep().getIndex()).max()
+                    .orElse(0);
+            if (window.fromStep() > last) {
+                System.err.println("gemulator: --steps " + steps + ": " + trace + " has " + last + " steps");
+                return 2;
+            }
             out.print(dev.gemulator.trace.Timeline.html(records, window));
-            out.flush();
             return 0;
         }
 

@@ -82,10 +82,25 @@ public final class SyscallDispatcher {
             if (mine.size() >= MAX_THREADS) {
                 return null;
             }
-            t = p.newTask(name.isEmpty() ? p.name() + ".t" + thread : name);
+            // named within its process, so that two processes' "Thread-0" stay apart in traces and reports
+            t = p.newTask(name.isEmpty() ? p.name() + ".t" + thread
+                    : name.startsWith(p.name() + ".") ? name : p.name() + "." + name);
             mine.put(thread, t);
         }
         return t;
+    }
+
+    /** The name of the kernel task a thread's requests run as, or null before it has one. */
+    public String taskName(String processName, int thread) {
+        Process p = processes.get(processName);
+        if (p == null) {
+            return null;
+        }
+        if (thread == 0) {
+            return p.mainTask().name();
+        }
+        Task t = threads.getOrDefault(p, Map.of()).get(thread);
+        return t == null ? null : t.name();
     }
 
     /** A thread of the process starts: from now on its requests run as a kernel task of their own. */

@@ -44,6 +44,8 @@ public final class Timeline {
 
     /** Without a window, at most this many steps are drawn (the ones leading to the first report). */
     public static final int MAX_STEPS = 10_000;
+    /** At most this many output lines are listed under the timeline. */
+    static final int MAX_LINES = 2_000;
 
     static final String REPORT_RED = "#d62728";
     static final String PREEMPT_ORANGE = "#ff7f0e";
@@ -196,6 +198,9 @@ public final class Timeline {
                 c.exit = s;
                 if (c.request != null) {
                     awaitingResult.add(c);
+                    if (awaitingResult.size() > 256) { // a result line that never came: stop looking for it
+                        awaitingResult.removeFirst();
+                    }
                 }
             }
         }
@@ -287,7 +292,10 @@ public final class Timeline {
         b.append("</div>\n");
         reportTable(b, m, window);
         b.append("<h2>Output</h2>\n<pre>");
-        m.lines.forEach(l -> b.append(esc(l)).append('\n'));
+        m.lines.stream().limit(MAX_LINES).forEach(l -> b.append(esc(l)).append('\n'));
+        if (m.lines.size() > MAX_LINES) {
+            b.append("\u2026 and ").append(m.lines.size() - MAX_LINES).append(" more lines (gemulator trace show)\n");
+        }
         b.append("</pre>\n</body>\n</html>\n");
         return b.toString();
     }
@@ -313,7 +321,10 @@ public final class Timeline {
         if (!m.ended) {
             b.append(" &#183; <b>the trace stops without its end</b> (its writer was stopped)");
         }
-        b.append(" &#183; replay: <code>./gemulator replay TRACE</code></p>\n");
+        if (m.header != null && !m.header.getStrategy().equals("arrival")) { // a free-running server's trace has no schedule
+            b.append(" &#183; replay: <code>./gemulator replay TRACE</code>");
+        }
+        b.append("</p>\n");
     }
 
     private static void legend(StringBuilder b) {
@@ -383,6 +394,7 @@ public final class Timeline {
         private final Map<String, Integer> lockRows = new HashMap<>();
         private final Map<Held, Integer> heldRow = new HashMap<>();
         private final List<Report> shownReports;
+        private final java.util.Set<Long> reportedSteps = new java.util.HashSet<>();
         private final int reportRows;
         private int height;
 
@@ -393,6 +405,7 @@ public final class Timeline {
             long n = w.toStep() - w.fromStep() + 1;
             this.colW = (int) Math.max(2, Math.min(18, Math.round(1500.0 / n)));
             this.shownReports = m.reports.stream().filter(r -> w.contains(r.step())).toList();
+            shownReports.forEach(r -> reportedSteps.add(r.step()));
             this.reportRows = Math.min(MAX_REPORT_ROWS, shownReports.size());
             layOutLanes();
         }
@@ -409,13 +422,13 @@ public final class Timeline {
 
         private void layOutLanes() {
             int y = AXIS_H + reportRows * REPORT_ROW_H + 6;
+            Map<String, List<Held>> heldInWindow = new HashMap<>();
+            m.held.stream().filter(h -> h.to() >= w.fromStep() && h.from() <= w.toStep())
+                    .sorted(java.util.Comparator.comparingLong(Held::from))
+                    .forEach(h -> heldInWindow.computeIfAbsent(h.task(), k -> new ArrayList<>()).add(h));
             for (String task : shownTasks()) {
                 List<long[]> rowEnds = new ArrayList<>();
-                List<Held> byStart = m.held.stream().sorted(java.util.Comparator.comparingLong(Held::from)).toList();
-                for (Held h : byStart) {
-                    if (!h.task().equals(task) || h.to() < w.fromStep() || h.from() > w.toStep()) {
-                        continue;
-                    }
+                for (Held h : heldInWindow.getOrDefault(task, List.of())) {
                     int row = 0;
                     while (row < rowEnds.size() && rowEnds.get(row)[0] >= h.from()) {
                         row++;
@@ -533,7 +546,7 @@ public final class Timeline {
 
         private void stepBox(Step s) {
             int top = laneTop.get(s.task()) + SYSCALL_H;
-            boolean reported = shownReports.stream().anyMatch(r -> r.step() == s.index());
+            boolean reported = reportedSteps.contains(s.index());
             b.append("<g class=\"step\"><title>").append(esc("step " + s.index() + "  " + s.task() + "  " + s.kind() + "  "
                     + s.function() + (s.subject().isEmpty() ? "" : "  " + s.subject())
                     + String.format(Locale.ROOT, "  at %.3f us", s.timeNs() / 1000.0))).append("</title>");

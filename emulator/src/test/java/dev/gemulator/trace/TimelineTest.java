@@ -137,6 +137,7 @@ class TimelineTest {
             assertEquals(0, dev.gemulator.cli.Main.execute("trace", "html", "--focus", trace.toString()));
             assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "9-5", trace.toString()));
             assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "x", trace.toString()));
+            assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "5000-6000", trace.toString()));
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
@@ -144,6 +145,6 @@ class TimelineTest {
         Document d = parse(stdout.toString(StandardCharsets.UTF_8));
         assertEquals(1, d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "svg").getLength());
         String err = stderr.toString(StandardCharsets.UTF_8);
-        assertTrue(err.contains("9..5") && err.contains("--steps wants FROM-TO"), err);
+        assertTrue(err.contains("9..5") && err.contains("--steps wants FROM-TO") && err.contains("has 929 steps"), err);
     }
 }
