@@ -1,15 +1,29 @@
 package dev.gemulator.bench;
 
 import dev.gemulator.fuzz.WireFuzzer;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.gemscript.Script;
+import dev.gemulator.lockstep.LockstepClient;
+import dev.gemulator.lockstep.LockstepRun;
+import dev.gemulator.trace.Traces;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.GemulatorServer;
 import java.util.Locale;
 
 /**
- * {@code ./gemulator bench fuzz}: the full-size wire fuzz (1M frames by
- * default) against a free-running server, with a client that checks the
- * server still answers correctly afterwards. The test suite runs a smaller
- * count.
+ * {@code ./gemulator bench fuzz}: the full-size wire fuzz, twice. First 1M
+ * frames (by default) against a free-running server, where the nonsensical
+ * system calls reach the kernel model. Then 1M frames against a lockstep
+ * server while two client processes (in this JVM, over TCP) run the 3.11
+ * race seed after seed: the fuzz is refused there, and every iteration that
+ * finished during it must give the trace hash of the same seed run
+ * in-process with nobody else around. The test suite runs smaller counts.
  */
 public final class FuzzBench {
     private FuzzBench() {
@@ -48,6 +62,54 @@ public final class FuzzBench {
                     server.simulation().machine().kernel().processes().size());
             System.out.printf(Locale.ROOT, "heap used after / before %.1f MiB / %.1f MiB%n", usedHeap() / 1048576.0,
                     heapBefore / 1048576.0);
+        }
+        System.out.println();
+        duringLockstep(frames, seed, connections);
+    }
+
+    /** The fuzz against a lockstep server while its clients run; the iterations must not notice. */
+    private static void duringLockstep(long frames, long seed, int connections) throws Exception {
+        String rel = "scenarios/export_vs_gem_close_2proc.gem";
+        String text = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("gemulator.repo", "."))
+                .resolve(rel));
+        Script script = Parser.parse(rel, text);
+        Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
+        var header = Traces.header(rel, text, Profile.V3_11, o);
+        LockstepRun run = new LockstepRun(60_000, System.err);
+        run.start(script, header, Profile.V3_11, o, 1_000_000, new PrintStream(OutputStream.nullOutputStream()));
+        try (GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run,
+                GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null)) {
+            List<Thread> clients = new ArrayList<>();
+            for (String p : List.of("A", "B")) {
+                clients.add(Thread.ofPlatform().start(() -> LockstepClient.run("127.0.0.1", server.port(), null, script, p,
+                        new PrintStream(OutputStream.nullOutputStream()), 0, p.hashCode())));
+            }
+            WireFuzzer.Result r = WireFuzzer.run(new WireFuzzer.Config("127.0.0.1", server.port(), null, seed + 1, frames,
+                    connections, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, "F"));
+            boolean stillRunning = !run.finished().isDone();
+            run.abort();
+            run.finished().get(60, TimeUnit.SECONDS);
+            for (Thread c : clients) {
+                c.join(60_000);
+            }
+            List<LockstepRun.Iteration> done = run.results();
+            int compared = 0;
+            int mismatches = 0;
+            for (int i = 0; i + 1 < done.size(); i++) { // the last one was cut off by the abort
+                LockstepRun.Iteration it = done.get(i);
+                Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+                String expected = Traces.run(script, header.toBuilder().setSeed(it.seed()).build(), Profile.V3_11, io)
+                        .hash();
+                compared++;
+                mismatches += expected.equals(it.traceHash()) ? 0 : 1;
+            }
+            System.out.printf(Locale.ROOT, "during a lockstep run of %s (v3.11, pos) with 2 client processes:%n", rel);
+            System.out.printf(Locale.ROOT, "frames sent              %,d (%.0f/s), refused with a reason %,d, violations %d%n",
+                    r.frames(), r.framesPerSecond(), r.refusals(), r.violations().size());
+            r.violations().forEach(v -> System.out.println("  " + v));
+            System.out.printf(Locale.ROOT, "lockstep iterations      %,d finished during the fuzz (it %s), %,d compared with "
+                    + "in-process runs of their seeds: %d mismatches%n", done.size() - 1,
+                    stillRunning ? "ran all along" : "ENDED BEFORE THE FUZZ DID", compared, mismatches);
         }
     }
 
