@@ -48,6 +48,10 @@ public final class TraceCommand implements Runnable {
             if (back == null) {
                 return 2;
             }
+            if (back.records().isEmpty() || !back.records().getFirst().hasHeader()) {
+                System.err.println("gemulator: " + trace + " is not a gemulator trace (it does not start with a header)");
+                return 2;
+            }
             PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
                     StandardCharsets.UTF_8);
             int status = write(back, out);
@@ -114,7 +118,7 @@ public final class TraceCommand implements Runnable {
             }
             long last = records.stream().filter(TraceRecord::hasStep).mapToLong(r -> r.getStep().getIndex()).max()
                     .orElse(0);
-            if (window.fromStep() > last) {
+            if (steps != null && window.fromStep() > last) {
                 System.err.println("gemulator: --steps " + steps + ": " + trace + " has " + last + " steps");
                 return 2;
             }

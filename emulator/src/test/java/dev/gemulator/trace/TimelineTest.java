@@ -138,6 +138,9 @@ class TimelineTest {
             assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "9-5", trace.toString()));
             assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "x", trace.toString()));
             assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", "--steps", "5000-6000", trace.toString()));
+            Path garbage = Files.writeString(dir.resolve("garbage.trace"), "garbage");
+            assertEquals(2, dev.gemulator.cli.Main.execute("trace", "html", garbage.toString()));
+            assertEquals(2, dev.gemulator.cli.Main.execute("trace", "show", garbage.toString()));
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
@@ -145,6 +148,7 @@ class TimelineTest {
         Document d = parse(stdout.toString(StandardCharsets.UTF_8));
         assertEquals(1, d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "svg").getLength());
         String err = stderr.toString(StandardCharsets.UTF_8);
-        assertTrue(err.contains("9..5") && err.contains("--steps wants FROM-TO") && err.contains("has 929 steps"), err);
+        assertTrue(err.contains("9..5") && err.contains("--steps wants FROM-TO") && err.contains("has 929 steps")
+                && err.contains("garbage.trace is not a gemulator trace"), err);
     }
 }
