@@ -159,6 +159,7 @@ public final class ExploreCommand implements Callable<Integer> {
         System.out.println("   seed " + f.firstSeed() + ", profile " + kernel.profile + ", strategy " + strategy + "; shrunk to "
                 + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs() + " runs)");
         System.out.println("   replay: ./gemulator replay " + out + "    (original: " + replayCommand(f.firstSeed()) + ")");
+        System.out.println("   picture: ./gemulator trace html --focus " + out + " > " + out.toString().replaceAll("\\.trace$", ".html"));
         String detail = shrunk.trace().stream().filter(r -> r.hasReport()
                 && (r.getReport().getKind() + " " + r.getReport().getFunction()).equals(f.key()))
                 .map(r -> r.getReport().getDetail()).findFirst().orElse(f.detail());
