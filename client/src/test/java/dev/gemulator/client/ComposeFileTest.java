@@ -1,7 +1,7 @@
 package dev.gemulator.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.cli.Main;
@@ -9,16 +9,16 @@ import dev.gemulator.client.load.ClientMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 import picocli.CommandLine;
 
 /**
- * docker-compose.yml parses (in the block style it is written in), every
+ * docker-compose.yml parses as YAML with the shape Compose wants, every
  * command it gives the gemulator image is one the image's entry point
  * accepts (the emulator's command line, or the client jar's for
  * {@code load}), every file it names exists, and the Prometheus it may start
@@ -31,64 +31,31 @@ class ComposeFileTest {
         return Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel);
     }
 
-    /** A service's keys: the text after the key on its line, and the "- item" lines under it. */
-    record Key(String value, List<String> items) {
+    private static Map<String, Object> yaml(String rel) throws Exception {
+        Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(repo(rel)));
+        return map(doc, rel);
     }
 
-    /** service name to its keys. */
-    static Map<String, Map<String, Key>> services(List<String> lines) {
-        Map<String, Map<String, Key>> out = new LinkedHashMap<>();
-        boolean inServices = false;
-        String service = null;
-        Key key = null;
-        for (String raw : lines) {
-            assertFalse(raw.contains("\t"), "YAML has no tabs: " + raw);
-            String line = raw.replaceAll("\\s+#.*$", "");
-            if (line.isBlank() || line.trim().startsWith("#")) {
-                continue;
-            }
-            int indent = line.length() - line.stripLeading().length();
-            assertEquals(0, indent % 2, "indentation by two: " + raw);
-            if (indent == 0) {
-                inServices = line.equals("services:");
-                continue;
-            }
-            if (!inServices) {
-                continue;
-            }
-            Matcher m = Pattern.compile("^\\s*([A-Za-z0-9_-]+):\\s*(.*)$").matcher(line);
-            if (indent == 2) {
-                assertTrue(m.matches() && m.group(2).isEmpty(), "a service name: " + raw);
-                service = m.group(1);
-                out.put(service, new LinkedHashMap<>());
-            } else if (indent == 4) {
-                assertTrue(m.matches(), "a key of " + service + ": " + raw);
-                key = new Key(m.group(2), new ArrayList<>());
-                out.get(service).put(m.group(1), key);
-            } else {
-                assertTrue(indent == 6 && line.trim().startsWith("- ") && key != null && key.value().isEmpty(),
-                        "an item of a list of " + service + ": " + raw);
-                key.items().add(unquote(line.trim().substring(2).trim()));
-            }
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object o, String what) {
+        return (Map<String, Object>) assertInstanceOf(Map.class, o, what + " is a mapping");
+    }
+
+    private static List<String> strings(Object o, String what) {
+        List<?> list = assertInstanceOf(List.class, o, what + " is a list");
+        List<String> out = new ArrayList<>();
+        for (Object item : list) {
+            out.add(assertInstanceOf(String.class, item, what + " holds strings: " + item));
         }
         return out;
     }
 
-    private static String unquote(String s) {
-        return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1) : s;
+    private static Map<String, Object> services() throws Exception {
+        return map(yaml("docker-compose.yml").get("services"), "services");
     }
 
-    static List<String> flowList(String text) {
-        assertTrue(text.startsWith("[") && text.endsWith("]"), "a flow list: " + text);
-        String inner = text.substring(1, text.length() - 1);
-        Pattern quoted = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"");
-        assertTrue(quoted.matcher(inner).replaceAll("").matches("[\\s,]*"), "only quoted strings in " + text);
-        List<String> items = new ArrayList<>();
-        Matcher m = quoted.matcher(inner);
-        while (m.find()) {
-            items.add(m.group(1));
-        }
-        return items;
+    private static Map<String, Object> service(String name) throws Exception {
+        return map(services().get(name), name);
     }
 
     /** Parses a command as the image's entry point would run it; throws on an unknown command or option. */
@@ -103,48 +70,51 @@ class ComposeFileTest {
 
     @Test
     void everyCommandInTheComposeFileIsOneTheImageAccepts() throws Exception {
-        var services = services(Files.readAllLines(repo("docker-compose.yml")));
-        assertTrue(services.keySet().containsAll(List.of("server", "client-a", "client-b", "free-server", "load",
-                "prometheus")), services.keySet().toString());
+        Map<String, Object> services = services();
+        assertEquals(List.of("server", "client-a", "client-b", "free-server", "load", "prometheus"),
+                List.copyOf(services.keySet()));
         assertEquals(List.of("client", "--host", "server", "--port", "7070", "--proc", "A",
-                "scenarios/export_vs_gem_close_2proc.gem"), flowList(services.get("client-a").get("command").value()));
+                "scenarios/export_vs_gem_close_2proc.gem"), strings(service("client-a").get("command"), "command"));
         for (var e : services.entrySet()) {
-            var keys = e.getValue();
-            assertTrue(keys.containsKey("image") || keys.containsKey("build"), e.getKey() + " has an image");
-            if (!keys.get("image").value().equals("gemulator")) {
+            Map<String, Object> s = map(e.getValue(), e.getKey());
+            assertTrue(s.containsKey("image"), e.getKey() + " names its image");
+            if (s.containsKey("depends_on")) {
+                for (String d : strings(s.get("depends_on"), e.getKey() + " depends_on")) {
+                    assertTrue(services.containsKey(d), e.getKey() + " depends on a service: " + d);
+                }
+            }
+            if (!"gemulator".equals(s.get("image"))) {
                 continue;
             }
-            List<String> command = flowList(keys.get("command").value());
-            assertTrue(command.size() >= 2, e.getKey() + ": " + command);
+            List<String> command = strings(s.get("command"), e.getKey() + " command");
             parse(command);
             for (String arg : command) {
                 if (arg.endsWith(".gem")) {
                     assertTrue(Files.isRegularFile(repo(arg)), e.getKey() + " names " + arg);
                 }
             }
-            if (keys.containsKey("depends_on")) {
-                for (String d : keys.get("depends_on").value().replaceAll("[\\[\\]\\s]", "").split(",")) {
-                    assertTrue(services.containsKey(d), e.getKey() + " depends on a service: " + d);
-                }
-            }
         }
-        assertEquals("load", flowList(services.get("load").get("command").value()).getFirst());
+        assertEquals(".", service("server").get("build"), "one service builds the image the others use");
+        assertEquals("load", strings(service("load").get("command"), "load").getFirst());
+        assertEquals(List.of("load"), strings(service("load").get("profiles"), "profiles"));
+        assertEquals(List.of("metrics"), strings(service("prometheus").get("profiles"), "profiles"),
+                "Prometheus is optional");
     }
 
     @Test
     void prometheusScrapesTheMetricsPortTheServerListensOnForOtherContainers() throws Exception {
-        var services = services(Files.readAllLines(repo("docker-compose.yml")));
-        List<String> server = flowList(services.get("free-server").get("command").value());
+        List<String> server = strings(service("free-server").get("command"), "free-server command");
         String metricsPort = server.get(server.indexOf("--metrics-port") + 1);
         assertEquals("0.0.0.0", server.get(server.indexOf("--metrics-bind") + 1), "reachable from the prometheus container");
-        var prometheus = services.get("prometheus");
-        assertTrue(prometheus.get("image").value().startsWith("prom/prometheus:"), "a pinned Prometheus image");
-        String mount = prometheus.get("volumes").items().getFirst();
+        Map<String, Object> prometheus = service("prometheus");
+        assertTrue(prometheus.get("image").toString().startsWith("prom/prometheus:v"), "a pinned Prometheus image");
+        String mount = strings(prometheus.get("volumes"), "volumes").getFirst();
+        assertTrue(mount.endsWith(":/etc/prometheus/prometheus.yml:ro"), mount);
         String config = mount.substring(0, mount.indexOf(':'));
-        assertTrue(mount.contains(":/etc/prometheus/prometheus.yml"), mount);
-        String text = Files.readString(repo(config));
-        assertTrue(text.contains("\"free-server:" + metricsPort + "\""), "scrapes free-server:" + metricsPort + ": " + text);
-        assertTrue(services.get("prometheus").get("depends_on").value().contains("free-server"));
+        Map<String, Object> scrape = map(((List<?>) yaml(config).get("scrape_configs")).getFirst(), "scrape config");
+        Map<String, Object> targets = map(((List<?>) scrape.get("static_configs")).getFirst(), "static config");
+        assertEquals(List.of("free-server:" + metricsPort), strings(targets.get("targets"), "targets"));
+        assertEquals(List.of("free-server"), strings(prometheus.get("depends_on"), "depends_on"));
     }
 
     @Test
