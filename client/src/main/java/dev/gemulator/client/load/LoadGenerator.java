@@ -44,6 +44,9 @@ public final class LoadGenerator {
         Map<String, Long> errors = new TreeMap<>();
         AtomicLong ops = new AtomicLong();
         AtomicLong errorCount = new AtomicLong();
+        // every op's latency also goes here, read each second for the live p99 of the last second
+        org.HdrHistogram.Recorder live = new org.HdrHistogram.Recorder(3);
+        AtomicLong lastLoopEnd = new AtomicLong();
         long t0 = System.nanoTime();
         long end = t0 + (long) (c.seconds() * 1e9);
         List<Thread> workers = new ArrayList<>();
@@ -57,8 +60,10 @@ public final class LoadGenerator {
             for (int t = 0; t < c.threads(); t++) {
                 Random rnd = new Random(c.seed() * 1_000_003 + p * 1009L + t);
                 double interval = c.rate() > 0 ? 1e9 * c.processes() * c.threads() / c.rate() : 0;
-                workers.add(Thread.ofPlatform().start(() -> worker(proc, peer, peerFd, rnd, end, interval, latency,
-                        errors, ops, errorCount)));
+                workers.add(Thread.ofPlatform().start(() -> {
+                    worker(proc, peer, peerFd, rnd, end, interval, latency, errors, ops, errorCount, live);
+                    lastLoopEnd.accumulateAndGet(System.nanoTime(), Math::max);
+                }));
             }
         }
         long lastOps = 0;
@@ -68,12 +73,7 @@ public final class LoadGenerator {
             if (progress) {
                 long now = System.nanoTime();
                 long o = ops.get();
-                double p99;
-                synchronized (latency) {
-                    Histogram all = new Histogram(3);
-                    latency.values().forEach(all::add);
-                    p99 = all.getValueAtPercentile(99) / 1000.0;
-                }
+                double p99 = live.getIntervalHistogram().getValueAtPercentile(99) / 1000.0;
                 System.out.printf(Locale.ROOT, "\r%8.0f ops/s  %,10d ops  %,8d errors  p99 %8.1f us ",
                         (o - lastOps) / ((now - lastTime) / 1e9), o, errorCount.get(), p99);
                 System.out.flush();
@@ -87,7 +87,8 @@ public final class LoadGenerator {
         for (Thread w : workers) {
             w.join();
         }
-        double took = (System.nanoTime() - t0) / 1e9;
+        // the ops ran until the last worker's loop ended; its clean-up after that is no op
+        double took = (lastLoopEnd.get() - t0) / 1e9;
         connections.forEach(Gemulator::close);
         // after every process is gone the device must hold nothing
         String after = "";
@@ -111,7 +112,7 @@ public final class LoadGenerator {
 
     private static void worker(ClientProcess proc, ClientProcess peer, DrmFd peerFd, Random rnd, long end,
             double interval, Map<String, Histogram> latency, Map<String, Long> errors, AtomicLong ops,
-            AtomicLong errorCount) {
+            AtomicLong errorCount, org.HdrHistogram.Recorder live) {
         DrmFd fd = proc.open("card0");
         List<Integer> handles = new ArrayList<>();
         List<DmaBufFd> dmabufs = new ArrayList<>();
@@ -175,7 +176,9 @@ public final class LoadGenerator {
                 myErrors.merge(op + " " + e.errno().name(), 1L, Long::sum);
                 errorCount.incrementAndGet();
             }
-            mine.computeIfAbsent(op, k -> new Histogram(3)).recordValue(Math.max(1, System.nanoTime() - t));
+            long nanos = Math.max(1, System.nanoTime() - t);
+            mine.computeIfAbsent(op, k -> new Histogram(3)).recordValue(nanos);
+            live.recordValue(nanos);
             ops.incrementAndGet();
         }
         for (int h : handles) {

@@ -21,6 +21,7 @@ class LoadGeneratorTest {
                     List.copyOf(r.latency().keySet()), "every op of the mix ran");
             assertEquals(r.ops(), r.latency().values().stream().mapToLong(h -> h.getTotalCount()).sum());
             assertTrue(r.deviceEmpty(), "the device holds nothing: " + r.deviceAfter());
+            assertTrue(r.seconds() >= 1.0 && r.seconds() < 30, "the ops ran for the duration: " + r.seconds());
             assertEquals(List.of(), server.simulation().findings());
             String json = LoadGenerator.json(r);
             assertTrue(json.startsWith("{\"ops\":" + r.ops() + ",") && json.contains("\"device_empty\":true"), json);
