@@ -4,14 +4,9 @@ import dev.gemulator.fuzz.WireFuzzer;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
-import dev.gemulator.lockstep.LockstepClient;
 import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.trace.Traces;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.GemulatorServer;
 import java.util.Locale;
@@ -75,23 +70,14 @@ public final class FuzzBench {
         Script script = Parser.parse(rel, text);
         Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
         var header = Traces.header(rel, text, Profile.V3_11, o);
-        LockstepRun run = new LockstepRun(60_000, System.err);
-        run.start(script, header, Profile.V3_11, o, 1_000_000, new PrintStream(OutputStream.nullOutputStream()));
-        try (GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run,
-                GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null)) {
-            List<Thread> clients = new ArrayList<>();
-            for (String p : List.of("A", "B")) {
-                clients.add(Thread.ofPlatform().start(() -> LockstepClient.run("127.0.0.1", server.port(), null, script, p,
-                        new PrintStream(OutputStream.nullOutputStream()), 0, p.hashCode())));
-            }
+        try (InProcessLockstep l = InProcessLockstep.start(script, header, Profile.V3_11, o, 1_000_000, List.of("A", "B"))) {
+            LockstepRun run = l.run;
+            GemulatorServer server = l.server;
             WireFuzzer.Result r = WireFuzzer.run(new WireFuzzer.Config("127.0.0.1", server.port(), null, seed + 1, frames,
                     connections, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, "F"));
             boolean stillRunning = !run.finished().isDone();
             run.abort();
-            run.finished().get(60, TimeUnit.SECONDS);
-            for (Thread c : clients) {
-                c.join(60_000);
-            }
+            l.await();
             List<LockstepRun.Iteration> done = run.results();
             int compared = 0;
             int mismatches = 0;

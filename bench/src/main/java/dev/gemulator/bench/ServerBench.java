@@ -4,8 +4,6 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.lockstep.LockstepClient;
-import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.GetCap;
 import dev.gemulator.proto.v1.Open;
@@ -30,10 +28,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -173,23 +168,15 @@ public final class ServerBench {
         String text = sb.toString();
         Script script = Parser.parse("lockstep.gem", text);
         Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
-        LockstepRun run = new LockstepRun(60_000, System.err);
-        PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
-        run.start(script, Traces.header("lockstep.gem", text, Profile.MODERN, o), Profile.MODERN, o, sink);
-        GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
-        long start = System.nanoTime();
-        List<Thread> clients = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (int p = 0; p < processes; p++) {
-            String name = "P" + p;
-            clients.add(Thread.ofPlatform().start(() ->
-                    LockstepClient.run("127.0.0.1", server.port(), null, script, name, sink, 0, 1)));
+            names.add("P" + p);
         }
-        run.finished().get(300, TimeUnit.SECONDS);
-        double secs = (System.nanoTime() - start) / 1e9;
-        for (Thread t : clients) {
-            t.join();
+        double secs;
+        try (InProcessLockstep l = InProcessLockstep.start(script, Traces.header("lockstep.gem", text, Profile.MODERN, o),
+                Profile.MODERN, o, 1, names)) {
+            secs = l.await();
         }
-        server.close();
         return processes * (perProcess + 1) / secs;
     }
 
@@ -199,23 +186,11 @@ public final class ServerBench {
                 + "B: gem_close $bfd $h\nA: close $fd\nB: close $bfd\n";
         Script script = Parser.parse("reset.gem", text);
         Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
-        LockstepRun run = new LockstepRun(60_000, System.err);
-        PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
-        run.start(script, Traces.header("reset.gem", text, Profile.MODERN, o), Profile.MODERN, o, count, sink);
-        GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
-        long start = System.nanoTime();
-        List<Thread> clients = new ArrayList<>();
-        for (String name : List.of("A", "B")) {
-            clients.add(Thread.ofPlatform().start(() ->
-                    LockstepClient.run("127.0.0.1", server.port(), null, script, name, sink, 0, 1)));
+        try (InProcessLockstep l = InProcessLockstep.start(script, Traces.header("reset.gem", text, Profile.MODERN, o),
+                Profile.MODERN, o, count, List.of("A", "B"))) {
+            double secs = l.await();
+            return new double[] {l.run.meanResetNanos() / 1000, count / secs};
         }
-        run.finished().get(300, TimeUnit.SECONDS);
-        double secs = (System.nanoTime() - start) / 1e9;
-        for (Thread t : clients) {
-            t.join();
-        }
-        server.close();
-        return new double[] {run.meanResetNanos() / 1000, count / secs};
     }
 
     public static void main(String[] args) throws Exception {

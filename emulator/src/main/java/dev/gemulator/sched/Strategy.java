@@ -21,6 +21,17 @@ public interface Strategy {
      */
     KThread pick(List<KThread> runnable, KThread running, long step, Random random);
 
+    /** The runnable thread of highest priority; of equals, the first. */
+    static KThread highestPriority(List<KThread> runnable) {
+        KThread best = runnable.get(0);
+        for (KThread t : runnable) {
+            if (t.priority > best.priority) {
+                best = t;
+            }
+        }
+        return best;
+    }
+
     /** Told after {@code ran} executed a step on {@code subject}. */
     default void stepped(KThread ran, Object subject, List<KThread> all, Random random) {
     }
@@ -88,13 +99,7 @@ public interface Strategy {
                     }
                 }
             }
-            KThread best = runnable.get(0);
-            for (KThread t : runnable) {
-                if (t.priority > best.priority) {
-                    best = t;
-                }
-            }
-            return best;
+            return highestPriority(runnable);
         }
 
         @Override
@@ -123,13 +128,7 @@ public interface Strategy {
 
         @Override
         public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
-            KThread best = runnable.get(0);
-            for (KThread t : runnable) {
-                if (t.priority > best.priority) {
-                    best = t;
-                }
-            }
-            return best;
+            return highestPriority(runnable);
         }
 
         @Override
