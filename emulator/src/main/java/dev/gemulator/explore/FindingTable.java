@@ -91,6 +91,13 @@ public final class FindingTable {
                             : s.getKind() + " " + s.getSubject() + " (" + s.getFunction() + ")";
                     rows.add(row(threads.size(), col, String.valueOf(s.getIndex()), cell));
                 }
+            } else if (r.hasLockWait()) {
+                var lw = r.getLockWait();
+                int col = threads.indexOf(lw.getTask());
+                if (col >= 0) {
+                    rows.add(row(threads.size(), col, "", lw.getGot() ? "(gets " + lw.getLock() + ")"
+                            : "(waits: " + lw.getHolder() + " holds it)"));
+                }
             } else if (r.hasLine()) {
                 String text = r.getLine().getText();
                 for (int col = 0; col < threads.size(); col++) {

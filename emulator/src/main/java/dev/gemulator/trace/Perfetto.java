@@ -30,13 +30,43 @@ public final class Perfetto {
         Ids ids = new Ids();
         List<String> events = new ArrayList<>();
         Map<String, TraceStep> enters = new HashMap<>();
-        Map<String, Map<String, TraceStep>> held = new HashMap<>();
+        Map<String, Map<String, TraceStep>> held = new LinkedHashMap<>();
         Map<String, TraceStep> lastUnlock = new HashMap<>();
         Map<Long, Double> timeOfStep = new HashMap<>();
         long flows = 0;
         double lastTime = 0;
+        // LOCK steps that had to wait: the lock is held from when the task got it, not from the attempt
+        java.util.Set<Long> waited = new java.util.HashSet<>();
+        records.stream().filter(TraceRecord::hasLockWait).filter(r -> !r.getLockWait().getGot())
+                .forEach(r -> waited.add(r.getLockWait().getStep()));
+        Map<String, TraceStep> waitingSince = new LinkedHashMap<>();
         for (TraceRecord r : records) {
-            if (r.hasStep()) {
+            if (r.hasLockWait()) {
+                var lw = r.getLockWait();
+                String task = lw.getTask().isEmpty() ? "<timer>" : lw.getTask();
+                if (!lw.getGot()) {
+                    continue; // its LOCK step was remembered as a wait
+                }
+                TraceStep since = waitingSince.remove(task + "\u0000" + lw.getLock());
+                if (since == null) {
+                    continue;
+                }
+                double start = since.getTimeNs() / 1000.0;
+                double got = timeOfStep.getOrDefault(lw.getStep(), start) + STEP_US;
+                int pid = ids.pid(task);
+                int tid = ids.tid(task);
+                events.add(complete("waits for " + lw.getLock(), "lock", pid, LOCK_TRACK + tid, start, got - start,
+                        "\"from_step\":" + since.getIndex() + ",\"got_after_step\":" + lw.getStep()));
+                TraceStep acquired = since.toBuilder().setIndex(lw.getStep() + 1).setTimeNs(Math.round(got * 1000)).build();
+                held.computeIfAbsent(task, k -> new LinkedHashMap<>()).put(lw.getLock(), acquired);
+                TraceStep u = lastUnlock.get(lw.getLock());
+                if (u != null && !u.getTask().equals(since.getTask())) {
+                    String from = u.getTask().isEmpty() ? "<timer>" : u.getTask();
+                    flows++;
+                    events.add(flow("s", lw.getLock(), flows, ids.pid(from), ids.tid(from), u.getTimeNs() / 1000.0));
+                    events.add(flow("f", lw.getLock(), flows, pid, tid, got));
+                }
+            } else if (r.hasStep()) {
                 TraceStep s = r.getStep();
                 String task = s.getTask().isEmpty() ? "<timer>" : s.getTask();
                 int pid = ids.pid(task);
@@ -57,6 +87,10 @@ public final class Perfetto {
                         }
                     }
                     case "LOCK", "SPIN_LOCK" -> {
+                        if (waited.contains(s.getIndex())) {
+                            waitingSince.put(task + "\u0000" + s.getSubject(), s);
+                            break;
+                        }
                         held.computeIfAbsent(task, k -> new LinkedHashMap<>()).put(s.getSubject(), s);
                         TraceStep u = lastUnlock.get(s.getSubject());
                         if (u != null && !u.getTask().equals(s.getTask())) {
@@ -96,6 +130,14 @@ public final class Perfetto {
                         LOCK_TRACK + ids.tid(e.getKey()), start, Math.max(STEP_US, lastTime + STEP_US - start),
                         "\"from_step\":" + l.getIndex()));
             }
+        }
+        // locks waited for until the end (a deadlock)
+        for (TraceStep l : waitingSince.values()) {
+            String task = l.getTask().isEmpty() ? "<timer>" : l.getTask();
+            double start = l.getTimeNs() / 1000.0;
+            events.add(complete("waits for " + l.getSubject() + " (never gets it)", "lock", ids.pid(task),
+                    LOCK_TRACK + ids.tid(task), start, Math.max(STEP_US, lastTime + STEP_US - start),
+                    "\"from_step\":" + l.getIndex()));
         }
         List<String> meta = new ArrayList<>();
         meta.add("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"tid\":0,\"args\":{\"name\":\"reports\"}}");

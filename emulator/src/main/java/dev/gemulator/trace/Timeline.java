@@ -87,7 +87,19 @@ public final class Timeline {
         }
     }
 
-    record Held(String task, String lock, long from, long to, boolean released) {
+    /**
+     * A lock in a thread's lane: held from step {@code from} to step
+     * {@code to} (both drawn), or, with {@code waiting}, waited for (while
+     * {@code holder} held it). {@code ended}: released, or got at last.
+     */
+    record Held(String task, String lock, long from, long to, boolean ended, boolean waiting, String holder) {
+        static Held held(String task, String lock, long from, long to, boolean released) {
+            return new Held(task, lock, from, to, released, false, "");
+        }
+    }
+
+    /** What a thread is doing with a lock right now: holding it since {@code from}, or waiting since then. */
+    private record LockState(long from, boolean waiting, String holder) {
     }
 
     record Switch(long step, String from, String to, boolean preempted) {
@@ -127,7 +139,8 @@ public final class Timeline {
         Map<String, TraceRequest> pendingRequest = new HashMap<>();
         Map<String, Syscall> open = new HashMap<>();
         List<Syscall> awaitingResult = new ArrayList<>();
-        Map<String, Map<String, Step>> holding = new LinkedHashMap<>();
+        Map<String, Map<String, LockState>> holding = new LinkedHashMap<>(); // task to held locks
+        Map<String, Map<String, LockState>> waiting = new LinkedHashMap<>(); // task to the locks it waits for
         Map<Integer, String> taskOfThread = new HashMap<>();
         List<int[]> undecided = new ArrayList<>();
         int chosen = -1;
@@ -145,6 +158,7 @@ public final class Timeline {
                         undecided.add(new int[] {d.getRunning(), d.getThread()});
                     }
                 }
+                case LOCK_WAIT -> lockWait(m, r.getLockWait(), holding, waiting);
                 case REPORT -> m.reports.add(new Report(r.getReport().getKind(), r.getReport().getFunction(),
                         r.getReport().getDetail(), r.getReport().getStep()));
                 case LINE -> {
@@ -175,8 +189,10 @@ public final class Timeline {
                 }
             }
         }
-        holding.forEach((task, locks) -> locks.values().forEach(
-                l -> m.held.add(new Held(task, l.subject(), l.index(), m.lastStep(), false))));
+        holding.forEach((task, locks) -> locks.forEach(
+                (lock, l) -> m.held.add(Held.held(task, lock, l.from(), m.lastStep(), false))));
+        waiting.forEach((task, locks) -> locks.forEach(
+                (lock, l) -> m.held.add(new Held(task, lock, l.from(), m.lastStep(), false, true, l.holder()))));
         return m;
     }
 
@@ -218,19 +234,44 @@ public final class Timeline {
         }
     }
 
-    private static void lockStep(Model m, Step s, Map<String, Map<String, Step>> holding) {
+    private static void lockStep(Model m, Step s, Map<String, Map<String, LockState>> holding) {
         switch (s.kind()) {
-            case "LOCK", "SPIN_LOCK" -> holding.computeIfAbsent(s.task(), k -> new LinkedHashMap<>()).put(s.subject(), s);
+            // a LOCK of a lock the task holds already is a self-deadlock: its hold goes on, a wait record follows
+            case "LOCK", "SPIN_LOCK" -> holding.computeIfAbsent(s.task(), k -> new LinkedHashMap<>())
+                    .putIfAbsent(s.subject(), new LockState(s.index(), false, ""));
             case "UNLOCK", "SPIN_UNLOCK" -> {
-                Step l = holding.getOrDefault(s.task(), Map.of()).get(s.subject());
+                LockState l = holding.getOrDefault(s.task(), Map.of()).remove(s.subject());
                 if (l != null) {
-                    holding.get(s.task()).remove(s.subject());
-                    m.held.add(new Held(s.task(), s.subject(), l.index(), s.index(), true));
+                    m.held.add(Held.held(s.task(), s.subject(), l.from(), s.index(), true));
                 }
             }
             default -> {
             }
         }
+    }
+
+    /**
+     * A LOCK step that must wait turns its hold into a wait; when the task
+     * gets the lock, the wait ends and the hold starts with its next step.
+     */
+    private static void lockWait(Model m, dev.gemulator.proto.v1.TraceLockWait lw,
+            Map<String, Map<String, LockState>> holding, Map<String, Map<String, LockState>> waiting) {
+        String task = lw.getTask().isEmpty() ? "<timer>" : lw.getTask();
+        Map<String, LockState> held = holding.computeIfAbsent(task, k -> new LinkedHashMap<>());
+        Map<String, LockState> waits = waiting.computeIfAbsent(task, k -> new LinkedHashMap<>());
+        if (!lw.getGot()) {
+            LockState h = held.get(lw.getLock());
+            if (h != null && h.from() == lw.getStep()) {
+                held.remove(lw.getLock()); // the LOCK step was an attempt, not a hold
+            }
+            waits.put(lw.getLock(), new LockState(lw.getStep(), true, lw.getHolder()));
+            return;
+        }
+        LockState w = waits.remove(lw.getLock());
+        if (w != null) {
+            m.held.add(new Held(task, lw.getLock(), w.from(), lw.getStep(), true, true, w.holder()));
+        }
+        held.put(lw.getLock(), new LockState(lw.getStep() + 1, false, ""));
     }
 
     /**
@@ -335,7 +376,8 @@ public final class Timeline {
         }
         b.append("<span class=\"key\" style=\"background:").append(SYSCALL_FILL).append(";border:1px solid #5b7da3\"></span>")
                 .append("system call ").append("<span class=\"key\" style=\"background:").append(LOCK_PURPLE)
-                .append("\"></span>lock held ").append("<span class=\"key\" style=\"background:").append(PREEMPT_ORANGE)
+                .append("\"></span>lock held ").append("<span class=\"key\" style=\"border:1px dashed ").append(LOCK_PURPLE)
+                .append(";width:9px;height:9px\"></span>lock waited for ").append("<span class=\"key\" style=\"background:").append(PREEMPT_ORANGE)
                 .append("\"></span>preemption ").append("<span class=\"key\" style=\"background:#999\"></span>switch ")
                 .append("<span class=\"key\" style=\"background:").append(REPORT_RED).append("\"></span>report</p>\n");
     }
@@ -502,7 +544,7 @@ public final class Timeline {
                         .append("\" y2=\"").append(top - LANE_GAP / 2).append("\" stroke=\"#cccccc\"/>\n");
                 b.append("<text x=\"6\" y=\"").append(top + 14).append("\" font-weight=\"bold\" font-size=\"13\">")
                         .append(esc(task)).append("</text>\n");
-                b.append("<text x=\"6\" y=\"").append(top + laneH - 2).append("\" fill=\"#777\">locks held</text>\n");
+                b.append("<text x=\"6\" y=\"").append(top + laneH - 2).append("\" fill=\"#777\">locks</text>\n");
                 b.append("</g>\n");
             }
             for (Syscall c : m.syscalls) {
@@ -568,16 +610,25 @@ public final class Timeline {
             int x0 = x(from);
             int wd = Math.max(2, x(to + 1) - x0 - 1);
             int y = laneTop.get(h.task()) + SYSCALL_H + STEP_H + heldRow.get(h) * LOCK_ROW_H;
-            b.append("<g class=\"held\"><title>").append(esc(h.task() + " holds " + h.lock() + " from step " + h.from()
-                    + (h.released() ? " to step " + h.to() : ", never released"))).append("</title>");
+            String title = h.waiting()
+                    ? h.task() + " waits for " + h.lock() + ", which " + h.holder() + " held, from step " + h.from()
+                            + (h.ended() ? "; gets it after step " + h.to() : "; never gets it")
+                    : h.task() + " holds " + h.lock() + " from step " + h.from()
+                            + (h.ended() ? " to step " + h.to() : ", never released");
+            b.append("<g class=\"").append(h.waiting() ? "wait" : "held").append("\"><title>").append(esc(title))
+                    .append("</title>");
             b.append("<rect x=\"").append(x0).append("\" y=\"").append(y).append("\" width=\"").append(wd)
-                    .append("\" height=\"").append(LOCK_ROW_H - 2).append("\" fill=\"").append(LOCK_PURPLE).append('"')
-                    .append(h.released() ? "" : " stroke=\"" + REPORT_RED + "\" stroke-dasharray=\"3 2\"").append("/>");
+                    .append("\" height=\"").append(LOCK_ROW_H - 2).append(h.waiting()
+                            ? "\" fill=\"#ffffff\" stroke=\"" + LOCK_PURPLE + "\" stroke-dasharray=\"3 2\""
+                            : "\" fill=\"" + LOCK_PURPLE + "\"")
+                    .append(h.ended() ? "" : " stroke=\"" + REPORT_RED + "\" stroke-width=\"2\"").append("/>");
+            String label = h.waiting() ? "waits " + h.lock() : h.lock();
             int chars = (wd - 4) / 6;
             if (chars >= 4) {
-                String text = h.lock().length() <= chars ? h.lock() : h.lock().substring(0, chars - 1) + "\u2026";
-                b.append("<text x=\"").append(x0 + 2).append("\" y=\"").append(y + 9)
-                        .append("\" fill=\"#ffffff\" font-size=\"9\">").append(esc(text)).append("</text>");
+                String text = label.length() <= chars ? label : label.substring(0, chars - 1) + "\u2026";
+                b.append("<text x=\"").append(x0 + 2).append("\" y=\"").append(y + 9).append("\" fill=\"")
+                        .append(h.waiting() ? LOCK_PURPLE : "#ffffff").append("\" font-size=\"9\">").append(esc(text))
+                        .append("</text>");
             }
             b.append("</g>\n");
         }

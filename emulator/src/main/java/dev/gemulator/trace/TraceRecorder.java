@@ -9,6 +9,7 @@ import dev.gemulator.proto.v1.TraceDecision;
 import dev.gemulator.proto.v1.TraceEnd;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceLine;
+import dev.gemulator.proto.v1.TraceLockWait;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceReport;
 import dev.gemulator.proto.v1.TraceStep;
@@ -34,6 +35,11 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
     private final OutputStream stream;
     private final MessageDigest digest;
     private long steps;
+    /** Which task waits for which lock, until it gets it (only looked up, never walked). */
+    private final java.util.Set<Waiter> waiting = new java.util.HashSet<>();
+
+    private record Waiter(dev.gemulator.kernel.Lock lock, Task task) {
+    }
 
     /** Keeps the records in memory ({@link #records()}). */
     public TraceRecorder(Kernel kernel, TraceHeader header) {
@@ -106,6 +112,24 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
                 .setFunction(function)
                 .setKind(kind.name())
                 .setSubject(subject == null ? "" : subject.toString())).build());
+        if (subject instanceof dev.gemulator.kernel.Lock lock && lock.owner() != null
+                && (kind == StepKind.LOCK || kind == StepKind.SPIN_LOCK)) { // the task will wait for it
+            waiting.add(new Waiter(lock, task));
+            add(TraceRecord.newBuilder().setLockWait(TraceLockWait.newBuilder().setStep(steps).setTask(name(task))
+                    .setLock(lock.toString()).setHolder(lock.owner().name())).build());
+        }
+    }
+
+    @Override
+    public void lockAcquired(Task task, dev.gemulator.kernel.Lock lock) {
+        if (waiting.remove(new Waiter(lock, task))) {
+            add(TraceRecord.newBuilder().setLockWait(TraceLockWait.newBuilder().setStep(steps).setTask(name(task))
+                    .setLock(lock.toString()).setGot(true)).build());
+        }
+    }
+
+    private static String name(Task task) {
+        return task == null ? "" : task.name();
     }
 
     @Override

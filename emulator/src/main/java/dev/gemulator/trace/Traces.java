@@ -100,6 +100,9 @@ public final class Traces {
                     + r.getRequest().getOp() + " " + String.join(" ", r.getRequest().getArgsList());
             case REPORT -> "                      !!!! " + r.getReport().getKind() + " " + r.getReport().getFunction()
                     + ": " + r.getReport().getDetail();
+            case LOCK_WAIT -> "                      ==== " + r.getLockWait().getTask() + (r.getLockWait().getGot()
+                    ? " gets " + r.getLockWait().getLock()
+                    : " waits for " + r.getLockWait().getLock() + ", which " + r.getLockWait().getHolder() + " holds");
             case END -> "# end: exit status " + r.getEnd().getExitStatus() + ", " + r.getEnd().getSteps() + " steps";
             case RECORD_NOT_SET -> "# (empty record)";
         };

@@ -151,4 +151,45 @@ class TimelineTest {
         assertTrue(err.contains("9..5") && err.contains("--steps wants FROM-TO") && err.contains("has 929 steps")
                 && err.contains("garbage.trace is not a gemulator trace"), err);
     }
+
+    @Test
+    void aThreadThatWaitsForALockIsDrawnWaitingAndNoTwoThreadsHoldOneLockAtOnce() throws Exception {
+        List<TraceRecord> records = race();
+        long waits = records.stream().filter(r -> r.hasLockWait() && !r.getLockWait().getGot()).count();
+        assertTrue(waits > 0, "in the race the threads wait for the prime lock");
+        Timeline.Model m = Timeline.read(records);
+        assertEquals(waits, m.held.stream().filter(Timeline.Held::waiting).count());
+        // one drm file: each lock name is one lock, held by one thread at a time
+        List<Timeline.Held> holds = m.held.stream().filter(h -> !h.waiting()).toList();
+        for (Timeline.Held a : holds) {
+            for (Timeline.Held b : holds) {
+                if (a != b && a.lock().equals(b.lock()) && !a.task().equals(b.task())) {
+                    assertTrue(a.to() < b.from() || b.to() < a.from(), "both hold " + a.lock() + ": " + a + " and " + b);
+                }
+            }
+        }
+        // a wait ends where the holder let go: the holder's unlock comes before the waiter's hold starts
+        for (Timeline.Held w : m.held.stream().filter(Timeline.Held::waiting).toList()) {
+            assertTrue(holds.stream().anyMatch(h -> h.task().equals(w.holder()) && h.lock().equals(w.lock())
+                    && h.from() <= w.from() && h.to() <= w.to()), "the holder of " + w + " held it and let go");
+        }
+        Document d = parse(Timeline.html(records, Timeline.defaultWindow(records)));
+        assertEquals(waits, groups(d, "wait").size());
+    }
+
+    @Test
+    void aSelfDeadlockShowsTheLockHeldAndWaitedForByTheSameThreadForever() throws Exception {
+        String rel = "scenarios/seed/typo_deadlock.gem";
+        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel));
+        Runner.RunOptions o = new Runner.RunOptions(1, "pos", 3, 1000);
+        List<TraceRecord> records = Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.SEED, o),
+                Profile.SEED, o).records();
+        Timeline.Model m = Timeline.read(records);
+        Timeline.Held wait = m.held.stream().filter(h -> h.waiting() && !h.ended()).findFirst().orElseThrow();
+        assertEquals(wait.task(), wait.holder(), "it waits for a lock it holds: " + wait);
+        assertTrue(m.held.stream().anyMatch(h -> !h.waiting() && !h.ended() && h.task().equals(wait.task())
+                && h.lock().equals(wait.lock()) && h.from() < wait.from()), "and holds it from before, never released");
+        String json = Perfetto.json(records);
+        assertTrue(json.contains("\"waits for " + wait.lock() + " (never gets it)\""), "Perfetto shows the wait too");
+    }
 }
