@@ -34,7 +34,7 @@ class PerfettoTest {
         Map<String, Object> threadNames = events.stream().filter(e -> "thread_name".equals(e.get("name")))
                 .collect(Collectors.toMap(e -> e.get("pid") + "/" + e.get("tid"),
                         e -> ((Map<?, ?>) e.get("args")).get("name"), (a, b) -> a, LinkedHashMap::new));
-        assertTrue(threadNames.values().containsAll(List.of("A", "A.t1", "A.t2", "A.t1 locks held")), threadNames.toString());
+        assertTrue(threadNames.values().containsAll(List.of("A", "A.t1", "A.t2", "A.t1 locks")), threadNames.toString());
 
         long enters = run.records().stream().filter(r -> r.hasStep() && r.getStep().getKind().equals("SYSCALL_ENTER"))
                 .count();
