@@ -25,6 +25,6 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit status (usage errors: 2). */
     public static int execute(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        return new CommandLine(new Main()).setUsageHelpWidth(110).execute(args);
     }
 }

@@ -93,7 +93,7 @@ public final class TraceCommand implements Runnable {
 
     @Command(name = "html", mixinStandardHelpOptions = true,
             description = {"Writes a trace as one self-contained HTML page with an SVG timeline: a lane per thread,",
-                "system calls with their results, kernel steps, locks held, switches and preemptions between",
+                "system calls with their results, kernel steps, locks held and waited for, switches and preemptions between",
                 "threads, reports where they happened. Hover over anything for its details."})
     static final class Html extends TraceWriter {
         @picocli.CommandLine.Option(names = "--focus",

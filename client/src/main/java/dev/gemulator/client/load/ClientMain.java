@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The client jar's command line: {@code java -jar gemulator-client.jar load ...}. */
-@Command(name = "gemulator-client", mixinStandardHelpOptions = true, subcommands = LoadCommand.class,
+@Command(name = "gemulator", mixinStandardHelpOptions = true, subcommands = LoadCommand.class,
         description = "Client tools of gemulator.")
 public final class ClientMain implements Runnable {
     @CommandLine.Spec
@@ -21,6 +21,6 @@ public final class ClientMain implements Runnable {
 
     /** Runs the command line and returns its exit status (usage errors: 2). */
     public static int execute(String... args) {
-        return new CommandLine(new ClientMain()).execute(args);
+        return new CommandLine(new ClientMain()).setUsageHelpWidth(110).execute(args);
     }
 }
