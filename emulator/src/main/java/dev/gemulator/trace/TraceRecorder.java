@@ -3,6 +3,7 @@ package dev.gemulator.trace;
 import dev.gemulator.check.Report;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.KernelObserver;
+import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.proto.v1.TraceDecision;
@@ -35,10 +36,12 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
     private final OutputStream stream;
     private final MessageDigest digest;
     private long steps;
+    private final java.util.Map<Lock, String> lockNames = new java.util.WeakHashMap<>(); // identity: Lock has no equals
+    private final java.util.Map<String, Integer> instances = new java.util.HashMap<>();
     /** Which task waits for which lock, until it gets it (only looked up, never walked). */
     private final java.util.Set<Waiter> waiting = new java.util.HashSet<>();
 
-    private record Waiter(dev.gemulator.kernel.Lock lock, Task task) {
+    private record Waiter(Lock lock, Task task) {
     }
 
     /** Keeps the records in memory ({@link #records()}). */
@@ -111,21 +114,37 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
                 .setTask(task == null ? "" : task.name())
                 .setFunction(function)
                 .setKind(kind.name())
-                .setSubject(subject == null ? "" : subject.toString())).build());
-        if (subject instanceof dev.gemulator.kernel.Lock lock && lock.owner() != null
+                .setSubject(subject == null ? "" : subject instanceof Lock l ? lockName(l) : subject.toString())).build());
+        if (subject instanceof Lock lock && lock.owner() != null
                 && (kind == StepKind.LOCK || kind == StepKind.SPIN_LOCK)) { // the task will wait for it
             waiting.add(new Waiter(lock, task));
             add(TraceRecord.newBuilder().setLockWait(TraceLockWait.newBuilder().setStep(steps).setTask(name(task))
-                    .setLock(lock.toString()).setHolder(lock.owner().name())).build());
+                    .setLock(lockName(lock)).setHolder(lock.owner().name())).build());
         }
     }
 
     @Override
-    public void lockAcquired(Task task, dev.gemulator.kernel.Lock lock) {
+    public void lockAcquired(Task task, Lock lock) {
         if (waiting.remove(new Waiter(lock, task))) {
             add(TraceRecord.newBuilder().setLockWait(TraceLockWait.newBuilder().setStep(steps).setTask(name(task))
-                    .setLock(lock.toString()).setGot(true)).build());
+                    .setLock(lockName(lock)).setGot(true)).build());
         }
+    }
+
+    /**
+     * A lock as the trace names it: its class name ("file->prime.lock"),
+     * with "@2", "@3" ... for the second, third ... lock of that name seen in
+     * the run, so that the locks of two files stay apart in pictures. Locks
+     * nothing refers to any more are forgotten; numbers never come back.
+     */
+    private String lockName(Lock lock) {
+        String n = lockNames.get(lock);
+        if (n == null) {
+            int k = instances.merge(lock.name(), 1, Integer::sum);
+            n = k == 1 ? lock.name() : lock.name() + "@" + k;
+            lockNames.put(lock, n);
+        }
+        return n;
     }
 
     private static String name(Task task) {

@@ -192,4 +192,27 @@ class TimelineTest {
         String json = Perfetto.json(records);
         assertTrue(json.contains("\"waits for " + wait.lock() + " (never gets it)\""), "Perfetto shows the wait too");
     }
+
+    @Test
+    void theLocksOfTwoFilesHaveTwoNamesInTheTrace() throws Exception {
+        String rel = "conformance/processes.gem";
+        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel));
+        Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
+        List<TraceRecord> records = Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.MODERN, o),
+                Profile.MODERN, o).records();
+        List<String> tableLocks = records.stream().filter(r -> r.hasStep() && r.getStep().getKind().equals("SPIN_LOCK")
+                && r.getStep().getSubject().startsWith("file->table_lock")).map(r -> r.getStep().getSubject()).distinct()
+                .toList();
+        assertEquals(List.of("file->table_lock", "file->table_lock@2", "file->table_lock@3", "file->table_lock@4"),
+                tableLocks, "one name per drm file, in order of first use");
+        // and each name is one lock: no two threads hold it at once
+        List<Timeline.Held> holds = Timeline.read(records).held.stream().filter(h -> !h.waiting()).toList();
+        for (Timeline.Held a : holds) {
+            for (Timeline.Held b : holds) {
+                if (a != b && a.lock().equals(b.lock())) {
+                    assertTrue(a.to() < b.from() || b.to() < a.from() || a.task().equals(b.task()), a + " and " + b);
+                }
+            }
+        }
+    }
 }
