@@ -1,9 +1,12 @@
 package dev.gemulator.trace;
 
-import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.trace.TimelineModel.Held;
+import dev.gemulator.trace.TimelineModel.Preemption;
+import dev.gemulator.trace.TimelineModel.Report;
+import dev.gemulator.trace.TimelineModel.Step;
+import dev.gemulator.trace.TimelineModel.Switch;
+import dev.gemulator.trace.TimelineModel.Syscall;
 import dev.gemulator.proto.v1.TraceRecord;
-import dev.gemulator.proto.v1.TraceRequest;
-import dev.gemulator.proto.v1.TraceStep;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -61,219 +64,6 @@ public final class Timeline {
     private static final int LOCK_ROW_H = 12;
     private static final int LANE_GAP = 12;
 
-    record Step(long index, long timeNs, String task, String kind, String function, String subject) {
-    }
-
-    static final class Syscall {
-        final String task;
-        final Step enter;
-        Step exit;
-        TraceRequest request;
-        String result;
-
-        Syscall(String task, Step enter) {
-            this.task = task;
-            this.enter = enter;
-        }
-
-        long last(long end) {
-            return exit == null ? end : exit.index();
-        }
-
-        String label() {
-            String what = request == null ? enter.function()
-                    : request.getOp() + (request.getArgsCount() == 0 ? "" : " " + String.join(" ", request.getArgsList()));
-            return result == null ? what : what + " \u2192 " + result;
-        }
-    }
-
-    /**
-     * A lock in a thread's lane: held from step {@code from} to step
-     * {@code to} (both drawn), or, with {@code waiting}, waited for (while
-     * {@code holder} held it). {@code ended}: released, or got at last.
-     */
-    record Held(String task, String lock, long from, long to, boolean ended, boolean waiting, String holder) {
-        static Held held(String task, String lock, long from, long to, boolean released) {
-            return new Held(task, lock, from, to, released, false, "");
-        }
-    }
-
-    /** What a thread is doing with a lock right now: holding it since {@code from}, or waiting since then. */
-    private record LockState(long from, boolean waiting, String holder) {
-    }
-
-    record Switch(long step, String from, String to, boolean preempted) {
-    }
-
-    record Report(String kind, String function, String detail, long step) {
-    }
-
-    /** A decision that took the CPU from a thread that could have gone on; {@code step} is the first step after it. */
-    record Preemption(long step, String from, String to) {
-    }
-
-    /** Everything the page draws, read from the records in one pass. */
-    static final class Model {
-        TraceHeader header;
-        boolean ended;
-        final List<Step> steps = new ArrayList<>();
-        final java.util.Set<String> tasks = new java.util.LinkedHashSet<>();
-        final List<Syscall> syscalls = new ArrayList<>();
-        final List<Held> held = new ArrayList<>();
-        final List<Switch> switches = new ArrayList<>();
-        final List<Preemption> preemptions = new ArrayList<>();
-        final List<Report> reports = new ArrayList<>();
-        final List<String> lines = new ArrayList<>();
-
-        long lastStep() {
-            return steps.isEmpty() ? 0 : steps.getLast().index();
-        }
-
-        long preemptionsIn(Window w) {
-            return preemptions.stream().filter(p -> w.contains(p.step())).count();
-        }
-    }
-
-    static Model read(List<TraceRecord> records) {
-        Model m = new Model();
-        Map<String, TraceRequest> pendingRequest = new HashMap<>();
-        Map<String, Syscall> open = new HashMap<>();
-        List<Syscall> awaitingResult = new ArrayList<>();
-        Map<String, Map<String, LockState>> holding = new LinkedHashMap<>(); // task to held locks
-        Map<String, Map<String, LockState>> waiting = new LinkedHashMap<>(); // task to the locks it waits for
-        Map<Integer, String> taskOfThread = new HashMap<>();
-        List<int[]> undecided = new ArrayList<>();
-        int chosen = -1;
-        Step previous = null;
-        for (TraceRecord r : records) {
-            switch (r.getRecordCase()) {
-                case HEADER -> m.header = r.getHeader();
-                case END -> m.ended = true;
-                case REQUEST -> pendingRequest.put(r.getRequest().getThread(), r.getRequest());
-                case DECISION -> {
-                    var d = r.getDecision();
-                    chosen = d.getThread();
-                    if (d.getRunning() >= 0 && d.getThread() != d.getRunning()
-                            && d.getRunnableList().contains(d.getRunning())) {
-                        undecided.add(new int[] {d.getRunning(), d.getThread()});
-                    }
-                }
-                case LOCK_WAIT -> lockWait(m, r.getLockWait(), holding, waiting);
-                case REPORT -> m.reports.add(new Report(r.getReport().getKind(), r.getReport().getFunction(),
-                        r.getReport().getDetail(), r.getReport().getStep()));
-                case LINE -> {
-                    m.lines.add(r.getLine().getText());
-                    attachResult(r.getLine().getText(), awaitingResult);
-                }
-                case STEP -> {
-                    Step s = step(r.getStep());
-                    m.steps.add(s);
-                    m.tasks.add(s.task());
-                    if (chosen >= 0) {
-                        taskOfThread.put(chosen, s.task());
-                        chosen = -1;
-                    }
-                    for (int[] p : undecided) {
-                        m.preemptions.add(new Preemption(s.index(), taskOfThread.getOrDefault(p[0], "thread " + p[0]),
-                                taskOfThread.getOrDefault(p[1], "thread " + p[1])));
-                    }
-                    if (previous != null && !previous.task().equals(s.task())) {
-                        m.switches.add(new Switch(s.index(), previous.task(), s.task(), !undecided.isEmpty()));
-                    }
-                    undecided.clear();
-                    previous = s;
-                    syscallStep(m, s, pendingRequest, open, awaitingResult);
-                    lockStep(m, s, holding);
-                }
-                case RECORD_NOT_SET -> {
-                }
-            }
-        }
-        holding.forEach((task, locks) -> locks.forEach(
-                (lock, l) -> m.held.add(Held.held(task, lock, l.from(), m.lastStep(), false))));
-        waiting.forEach((task, locks) -> locks.forEach(
-                (lock, l) -> m.held.add(new Held(task, lock, l.from(), m.lastStep(), false, true, l.holder()))));
-        return m;
-    }
-
-    private static Step step(TraceStep s) {
-        return new Step(s.getIndex(), s.getTimeNs(), s.getTask().isEmpty() ? "<timer>" : s.getTask(), s.getKind(),
-                s.getFunction(), s.getSubject());
-    }
-
-    private static void syscallStep(Model m, Step s, Map<String, TraceRequest> pendingRequest, Map<String, Syscall> open,
-            List<Syscall> awaitingResult) {
-        if (s.kind().equals("SYSCALL_ENTER")) {
-            Syscall c = new Syscall(s.task(), s);
-            c.request = pendingRequest.remove(s.task());
-            open.put(s.task(), c);
-            m.syscalls.add(c);
-        } else if (s.kind().equals("SYSCALL_EXIT")) {
-            Syscall c = open.remove(s.task());
-            if (c != null) {
-                c.exit = s;
-                if (c.request != null) {
-                    awaitingResult.add(c);
-                    if (awaitingResult.size() > 256) { // a result line that never came: stop looking for it
-                        awaitingResult.removeFirst();
-                    }
-                }
-            }
-        }
-    }
-
-    /** A result line ("9 A.t1 create_dumb ok 1 16 4096") belongs to the oldest finished call of its statement. */
-    private static void attachResult(String text, List<Syscall> awaitingResult) {
-        for (int i = 0; i < awaitingResult.size(); i++) {
-            TraceRequest q = awaitingResult.get(i).request;
-            String prefix = q.getLine() + " " + q.getThread() + " " + q.getOp() + " ";
-            if (text.startsWith(prefix)) {
-                awaitingResult.remove(i).result = text.substring(prefix.length());
-                return;
-            }
-        }
-    }
-
-    private static void lockStep(Model m, Step s, Map<String, Map<String, LockState>> holding) {
-        switch (s.kind()) {
-            // a LOCK of a lock the task holds already is a self-deadlock: its hold goes on, a wait record follows
-            case "LOCK", "SPIN_LOCK" -> holding.computeIfAbsent(s.task(), k -> new LinkedHashMap<>())
-                    .putIfAbsent(s.subject(), new LockState(s.index(), false, ""));
-            case "UNLOCK", "SPIN_UNLOCK" -> {
-                LockState l = holding.getOrDefault(s.task(), Map.of()).remove(s.subject());
-                if (l != null) {
-                    m.held.add(Held.held(s.task(), s.subject(), l.from(), s.index(), true));
-                }
-            }
-            default -> {
-            }
-        }
-    }
-
-    /**
-     * A LOCK step that must wait turns its hold into a wait; when the task
-     * gets the lock, the wait ends and the hold starts with its next step.
-     */
-    private static void lockWait(Model m, dev.gemulator.proto.v1.TraceLockWait lw,
-            Map<String, Map<String, LockState>> holding, Map<String, Map<String, LockState>> waiting) {
-        String task = lw.getTask().isEmpty() ? "<timer>" : lw.getTask();
-        Map<String, LockState> held = holding.computeIfAbsent(task, k -> new LinkedHashMap<>());
-        Map<String, LockState> waits = waiting.computeIfAbsent(task, k -> new LinkedHashMap<>());
-        if (!lw.getGot()) {
-            LockState h = held.get(lw.getLock());
-            if (h != null && h.from() == lw.getStep()) {
-                held.remove(lw.getLock()); // the LOCK step was an attempt, not a hold
-            }
-            waits.put(lw.getLock(), new LockState(lw.getStep(), true, lw.getHolder()));
-            return;
-        }
-        LockState w = waits.remove(lw.getLock());
-        if (w != null) {
-            m.held.add(new Held(task, lw.getLock(), w.from(), lw.getStep(), true, true, w.holder()));
-        }
-        held.put(lw.getLock(), new LockState(lw.getStep() + 1, false, ""));
-    }
-
     /**
      * The window around the first report: from the start of the oldest system
      * call still in progress when the checker saw it to the end of the call
@@ -282,7 +72,7 @@ public final class Timeline {
      * no report at a step.
      */
     public static Window focus(List<TraceRecord> records) {
-        Model m = read(records);
+        TimelineModel m = TimelineModel.read(records);
         Report first = m.reports.stream().filter(r -> r.step() > 0).findFirst().orElse(null);
         if (first == null) {
             return null;
@@ -305,7 +95,7 @@ public final class Timeline {
 
     /** The window drawn when none is asked for: everything, or the last MAX_STEPS steps up to the first report. */
     public static Window defaultWindow(List<TraceRecord> records) {
-        Model m = read(records);
+        TimelineModel m = TimelineModel.read(records);
         long last = Math.max(1, m.lastStep());
         if (last <= MAX_STEPS) {
             return new Window(1, last);
@@ -318,7 +108,7 @@ public final class Timeline {
 
     /** The page, drawing the steps of {@code window}. */
     public static String html(List<TraceRecord> records, Window window) {
-        Model m = read(records);
+        TimelineModel m = TimelineModel.read(records);
         StringBuilder b = new StringBuilder(1 << 16);
         b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>")
                 .append(esc(title(m))).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
@@ -341,12 +131,12 @@ public final class Timeline {
         return b.toString();
     }
 
-    private static String title(Model m) {
+    private static String title(TimelineModel m) {
         return m.header == null ? "gemulator trace" : "gemulator: " + m.header.getScenarioPath() + " (" + m.header.getProfile()
                 + ", " + m.header.getStrategy() + " seed " + m.header.getSeed() + ")";
     }
 
-    private static void summary(StringBuilder b, Model m, Window w) {
+    private static void summary(StringBuilder b, TimelineModel m, Window w) {
         b.append("<h1>").append(esc(title(m))).append("</h1>\n<p class=\"meta\">");
         if (m.header != null) {
             b.append(esc(m.header.getEmulatorVersion())).append(" &#183; scenario <code>")
@@ -382,7 +172,7 @@ public final class Timeline {
                 .append("<span class=\"key\" style=\"background:").append(REPORT_RED).append("\"></span>report</p>\n");
     }
 
-    private static void reportTable(StringBuilder b, Model m, Window w) {
+    private static void reportTable(StringBuilder b, TimelineModel m, Window w) {
         b.append("<h2>Reports</h2>\n");
         if (m.reports.isEmpty()) {
             b.append("<p>None.</p>\n");
@@ -428,7 +218,7 @@ public final class Timeline {
 
     /** Draws the timeline of one window. */
     private static final class Svg {
-        private final Model m;
+        private final TimelineModel m;
         private final Window w;
         private final StringBuilder b;
         private final int colW;
@@ -440,7 +230,7 @@ public final class Timeline {
         private final int reportRows;
         private int height;
 
-        Svg(Model m, Window w, StringBuilder b) {
+        Svg(TimelineModel m, Window w, StringBuilder b) {
             this.m = m;
             this.w = w;
             this.b = b;

@@ -157,19 +157,19 @@ class TimelineTest {
         List<TraceRecord> records = race();
         long waits = records.stream().filter(r -> r.hasLockWait() && !r.getLockWait().getGot()).count();
         assertTrue(waits > 0, "in the race the threads wait for the prime lock");
-        Timeline.Model m = Timeline.read(records);
-        assertEquals(waits, m.held.stream().filter(Timeline.Held::waiting).count());
+        TimelineModel m = TimelineModel.read(records);
+        assertEquals(waits, m.held.stream().filter(TimelineModel.Held::waiting).count());
         // one drm file: each lock name is one lock, held by one thread at a time
-        List<Timeline.Held> holds = m.held.stream().filter(h -> !h.waiting()).toList();
-        for (Timeline.Held a : holds) {
-            for (Timeline.Held b : holds) {
+        List<TimelineModel.Held> holds = m.held.stream().filter(h -> !h.waiting()).toList();
+        for (TimelineModel.Held a : holds) {
+            for (TimelineModel.Held b : holds) {
                 if (a != b && a.lock().equals(b.lock()) && !a.task().equals(b.task())) {
                     assertTrue(a.to() < b.from() || b.to() < a.from(), "both hold " + a.lock() + ": " + a + " and " + b);
                 }
             }
         }
         // a wait ends where the holder let go: the holder's unlock comes before the waiter's hold starts
-        for (Timeline.Held w : m.held.stream().filter(Timeline.Held::waiting).toList()) {
+        for (TimelineModel.Held w : m.held.stream().filter(TimelineModel.Held::waiting).toList()) {
             assertTrue(holds.stream().anyMatch(h -> h.task().equals(w.holder()) && h.lock().equals(w.lock())
                     && h.from() <= w.from() && h.to() <= w.to()), "the holder of " + w + " held it and let go");
         }
@@ -184,8 +184,8 @@ class TimelineTest {
         Runner.RunOptions o = new Runner.RunOptions(1, "pos", 3, 1000);
         List<TraceRecord> records = Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.SEED, o),
                 Profile.SEED, o).records();
-        Timeline.Model m = Timeline.read(records);
-        Timeline.Held wait = m.held.stream().filter(h -> h.waiting() && !h.ended()).findFirst().orElseThrow();
+        TimelineModel m = TimelineModel.read(records);
+        TimelineModel.Held wait = m.held.stream().filter(h -> h.waiting() && !h.ended()).findFirst().orElseThrow();
         assertEquals(wait.task(), wait.holder(), "it waits for a lock it holds: " + wait);
         assertTrue(m.held.stream().anyMatch(h -> !h.waiting() && !h.ended() && h.task().equals(wait.task())
                 && h.lock().equals(wait.lock()) && h.from() < wait.from()), "and holds it from before, never released");
@@ -206,9 +206,9 @@ class TimelineTest {
         assertEquals(List.of("file->table_lock", "file->table_lock@2", "file->table_lock@3", "file->table_lock@4"),
                 tableLocks, "one name per drm file, in order of first use");
         // and each name is one lock: no two threads hold it at once
-        List<Timeline.Held> holds = Timeline.read(records).held.stream().filter(h -> !h.waiting()).toList();
-        for (Timeline.Held a : holds) {
-            for (Timeline.Held b : holds) {
+        List<TimelineModel.Held> holds = TimelineModel.read(records).held.stream().filter(h -> !h.waiting()).toList();
+        for (TimelineModel.Held a : holds) {
+            for (TimelineModel.Held b : holds) {
                 if (a != b && a.lock().equals(b.lock())) {
                     assertTrue(a.to() < b.from() || b.to() < a.from() || a.task().equals(b.task()), a + " and " + b);
                 }
