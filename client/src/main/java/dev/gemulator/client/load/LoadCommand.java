@@ -30,7 +30,7 @@ public final class LoadCommand implements Callable<Integer> {
     private String host;
 
     @Option(names = "--port", defaultValue = "-1",
-            description = "the server's port (default: start a server in this JVM)")
+            description = "the server's port (default: start a server in this JVM, and --host means nothing)")
     private int port;
 
     @Option(names = "--token", description = "the server's token, if it wants one")
@@ -65,20 +65,22 @@ public final class LoadCommand implements Callable<Integer> {
         check(port >= -1 && port <= 65535, "--port wants 0 to 65535: " + port);
         GemulatorServer own = null;
         int target = port;
+        String targetHost = host;
         if (port < 0) {
             own = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 4096);
             target = own.port();
+            targetHost = "127.0.0.1";
         }
         try {
             LoadGenerator.Result r;
             try {
-                r = LoadGenerator.run(new LoadGenerator.Config(host, target, token, processes, threads, seed, rate, seconds),
+                r = LoadGenerator.run(new LoadGenerator.Config(targetHost, target, token, processes, threads, seed, rate, seconds),
                         System.console() != null);
             } catch (Exception e) { // Netty rethrows a refused connection unchecked, whatever its type
                 if (e instanceof InterruptedException) {
                     throw e;
                 }
-                System.err.println("gemulator load: cannot load " + host + ":" + target + ": " + e.getMessage());
+                System.err.println("gemulator load: cannot load " + targetHost + ":" + target + ": " + e.getMessage());
                 return 2;
             }
             LoadGenerator.report(r, System.out);

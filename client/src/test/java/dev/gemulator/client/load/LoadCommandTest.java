@@ -1,0 +1,67 @@
+package dev.gemulator.client.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The load generator's command line: bad options and an unreachable server say why (exit 2); a short run writes its JSON. */
+class LoadCommandTest {
+
+    private record Ran(int status, String out, String err) {
+    }
+
+    private static Ran run(String... args) {
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int status = ClientMain.execute(args);
+            return new Ran(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void badOptionsAreRefusedWithTheirReason() {
+        Ran r = run("load", "--threads", "0");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("--threads wants 1 to 64: 0"), r.err());
+        assertEquals(2, run("load", "--rate", "fast").status());
+        assertEquals(2, run("load", "--duration", "-1").status());
+        assertEquals(2, run("load", "--no-such-option").status());
+    }
+
+    @Test
+    void aServerThatIsNotThereIsNamed() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // free once closed: nobody listens there
+        }
+        Ran r = run("load", "--port", String.valueOf(port), "--duration", "1");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("cannot load 127.0.0.1:" + port), r.err());
+    }
+
+    @Test
+    void aShortRunAgainstItsOwnServerReportsAndWritesItsJson(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("load.json");
+        Ran r = run("load", "--host", "nowhere.invalid", "--processes", "1", "--threads", "1", "--duration", "0.5",
+                "--json", json.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("leak check: the device holds nothing after the clients left"), r.out());
+        assertTrue(Files.readString(json).contains("\"device_empty\":true"));
+    }
+}
