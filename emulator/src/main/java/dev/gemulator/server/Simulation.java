@@ -208,7 +208,8 @@ public final class Simulation implements AutoCloseable {
                 case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
                 case CALL -> {
                     String task = dispatcher.taskName(w.process(), w.thread());
-                    String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + "#" + w.thread();
+                    // a thread that never said ThreadStart gets the task the dispatcher names so
+                    String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
                     String op = w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT);
                     if (recorder != null) {
                         recorder.request((int) executed + 1, who, op, arguments(w.call()));
