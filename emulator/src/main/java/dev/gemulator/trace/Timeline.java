@@ -167,7 +167,8 @@ public final class Timeline {
         b.append("<span class=\"key\" style=\"background:").append(SYSCALL_FILL).append(";border:1px solid #5b7da3\"></span>")
                 .append("system call ").append("<span class=\"key\" style=\"background:").append(LOCK_PURPLE)
                 .append("\"></span>lock held ").append("<span class=\"key\" style=\"border:1px dashed ").append(LOCK_PURPLE)
-                .append(";width:9px;height:9px\"></span>lock waited for ").append("<span class=\"key\" style=\"background:").append(PREEMPT_ORANGE)
+                .append(";width:9px;height:9px\"></span>lock waited for ").append("<span style=\"color:").append(LOCK_PURPLE)
+                .append(";font-weight:bold;margin-left:8px\">&#8594;</span> lock hand-off ").append("<span class=\"key\" style=\"background:").append(PREEMPT_ORANGE)
                 .append("\"></span>preemption ").append("<span class=\"key\" style=\"background:#999\"></span>switch ")
                 .append("<span class=\"key\" style=\"background:").append(REPORT_RED).append("\"></span>report</p>\n");
     }
@@ -296,9 +297,13 @@ public final class Timeline {
                     .append("\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"11\">\n");
             b.append("<rect x=\"0\" y=\"0\" width=\"").append(width()).append("\" height=\"").append(height)
                     .append("\" fill=\"#ffffff\"/>\n");
+            b.append("<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"7\" ")
+                    .append("markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"").append(LOCK_PURPLE)
+                    .append("\"/></marker></defs>\n");
             axis();
             lanes();
             switches();
+            handOffs();
             reports();
             b.append("</svg>\n");
         }
@@ -392,6 +397,26 @@ public final class Timeline {
                         .append("</text>");
             }
             b.append("</g>\n");
+        }
+
+        /** Arrows from a lock's release to the thread that waited for it and got it. */
+        private void handOffs() {
+            for (TimelineModel.HandOff h : m.handOffs()) {
+                if (!w.contains(h.unlockStep()) || !w.contains(h.gotAfterStep() + 1)
+                        || !laneTop.containsKey(h.from()) || !laneTop.containsKey(h.to())) {
+                    continue;
+                }
+                int x1 = x(h.unlockStep()) + colW / 2;
+                int y1 = laneTop.get(h.from()) + SYSCALL_H + STEP_H + 4;
+                int x2 = x(h.gotAfterStep() + 1);
+                int y2 = laneTop.get(h.to()) + SYSCALL_H + STEP_H + 4;
+                b.append("<g class=\"handoff\"><title>").append(esc(h.from() + " lets " + h.lock() + " go at step "
+                        + h.unlockStep() + "; " + h.to() + ", which waited for it, gets it")).append("</title>")
+                        .append("<path d=\"M").append(x1).append(',').append(y1).append(" C").append(x1 + 12).append(',')
+                        .append(y1).append(' ').append(x2 - 12).append(',').append(y2).append(' ').append(x2).append(',')
+                        .append(y2).append("\" fill=\"none\" stroke=\"").append(LOCK_PURPLE)
+                        .append("\" stroke-width=\"1.5\" marker-end=\"url(#arrow)\"/></g>\n");
+            }
         }
 
         private void heldBar(Held h) {

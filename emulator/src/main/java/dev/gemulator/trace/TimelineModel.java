@@ -28,6 +28,31 @@ final class TimelineModel {
     final List<Report> reports = new ArrayList<>();
     final List<String> lines = new ArrayList<>();
 
+    /** A lock passed from the thread that let it go to a thread that waited for it. */
+    record HandOff(String lock, String from, long unlockStep, String to, long gotAfterStep) {
+    }
+
+    /** For every wait that ended: the holder's release it waited for (the last one up to the waiter's getting it). */
+    List<HandOff> handOffs() {
+        List<HandOff> out = new ArrayList<>();
+        for (Held w : held) {
+            if (!w.waiting() || !w.ended()) {
+                continue;
+            }
+            Held release = null;
+            for (Held h : held) {
+                if (!h.waiting() && h.ended() && h.lock().equals(w.lock()) && !h.task().equals(w.task())
+                        && h.to() <= w.to() && h.to() >= w.from() && (release == null || h.to() > release.to())) {
+                    release = h;
+                }
+            }
+            if (release != null) {
+                out.add(new HandOff(w.lock(), release.task(), release.to(), w.task(), w.to()));
+            }
+        }
+        return out;
+    }
+
     long lastStep() {
         return steps.isEmpty() ? 0 : steps.getLast().index();
     }

@@ -175,6 +175,15 @@ class TimelineTest {
         }
         Document d = parse(Timeline.html(records, Timeline.defaultWindow(records)));
         assertEquals(waits, groups(d, "wait").size());
+        // every wait in the race ended when the other thread let the lock go: an arrow each, from that release
+        long ended = m.held.stream().filter(h -> h.waiting() && h.ended()).count();
+        assertEquals(ended, m.handOffs().size());
+        assertEquals(ended, groups(d, "handoff").size());
+        for (TimelineModel.HandOff h : m.handOffs()) {
+            assertTrue(holds.stream().anyMatch(x -> x.task().equals(h.from()) && x.lock().equals(h.lock())
+                    && x.to() == h.unlockStep()), "an arrow starts at a release: " + h);
+            assertTrue(h.unlockStep() <= h.gotAfterStep(), h.toString());
+        }
     }
 
     @Test
