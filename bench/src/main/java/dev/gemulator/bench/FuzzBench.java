@@ -38,6 +38,15 @@ public final class FuzzBench {
             }
         }
         long heapBefore = usedHeap();
+        try (dev.gemulator.fuzz.Complaints complaints = new dev.gemulator.fuzz.Complaints()) {
+            fuzz(frames, seed, connections, heapBefore);
+            System.out.printf(Locale.ROOT, "%nlogged warnings and uncaught exceptions in this JVM (server included): %d%n",
+                    complaints.seen().size());
+            complaints.seen().stream().limit(20).forEach(c -> System.out.println("  " + c));
+        }
+    }
+
+    private static void fuzz(long frames, long seed, int connections, long heapBefore) throws Exception {
         try (GemulatorServer server = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN,
                 GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 4096)) {
             WireFuzzer.Result r = WireFuzzer.run(new WireFuzzer.Config("127.0.0.1", server.port(), null, seed, frames,

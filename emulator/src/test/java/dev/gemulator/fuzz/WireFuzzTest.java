@@ -6,48 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.GemulatorServer;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /** The seeded wire fuzzer against a free-running server (a smaller count than bench/'s). */
 class WireFuzzTest {
-
-    /** Collects what Netty and the JDK log at WARNING or worse, and uncaught exceptions. */
-    static final class Complaints extends Handler implements Thread.UncaughtExceptionHandler, AutoCloseable {
-        final List<String> seen = new CopyOnWriteArrayList<>();
-        private final Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
-
-        Complaints() {
-            Logger.getLogger("").addHandler(this);
-            Thread.setDefaultUncaughtExceptionHandler(this);
-        }
-
-        @Override
-        public void publish(LogRecord r) {
-            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                seen.add(r.getLoggerName() + ": " + r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
-            }
-        }
-
-        @Override
-        public void uncaughtException(Thread t, Throwable e) {
-            seen.add("uncaught in " + t.getName() + ": " + e);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            Logger.getLogger("").removeHandler(this);
-            Thread.setDefaultUncaughtExceptionHandler(before);
-        }
-    }
 
     @Test
     void aFreeRunningServerAnswersEveryBadFrameAndNonsensicalIoctlAndStaysUp() throws Exception {
@@ -63,7 +25,7 @@ class WireFuzzTest {
             assertTrue(r.frames() >= 40_000);
             assertTrue(r.errnoReplies() > 1000 && r.refusals() > 300, "both kinds of bad input were sent");
             assertEquals(List.of(), server.simulation().findings(), "no kernel bug in the 6.x model from any input");
-            assertEquals(List.of(), complaints.seen, "nothing logged as an error");
+            assertEquals(List.of(), complaints.seen(), "nothing logged as an error");
             // and it still serves
             try (var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
                     var w = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "After", null)) {

@@ -306,17 +306,21 @@ class LockstepProcessesTest {
         java.util.concurrent.atomic.AtomicReference<dev.gemulator.fuzz.WireFuzzer.Result> fuzz =
                 new java.util.concurrent.atomic.AtomicReference<>();
         List<Thread> fuzzer = new ArrayList<>();
-        lockstep(rel, Profile.V3_11, o, List.of("A", "B"), 5, "", -1, 8, results, port -> { }, "", port ->
-                fuzzer.add(Thread.ofPlatform().start(() -> {
-                    try {
-                        fuzz.set(dev.gemulator.fuzz.WireFuzzer.run(new dev.gemulator.fuzz.WireFuzzer.Config("127.0.0.1",
-                                port, null, 3, 20_000, 3, dev.gemulator.server.GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
-                                "F")));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                })));
-        fuzzer.getFirst().join();
+        dev.gemulator.fuzz.Complaints complaints = new dev.gemulator.fuzz.Complaints();
+        try (complaints) {
+            lockstep(rel, Profile.V3_11, o, List.of("A", "B"), 5, "", -1, 8, results, port -> { }, "", port ->
+                    fuzzer.add(Thread.ofPlatform().start(() -> {
+                        try {
+                            fuzz.set(dev.gemulator.fuzz.WireFuzzer.run(new dev.gemulator.fuzz.WireFuzzer.Config("127.0.0.1",
+                                    port, null, 3, 20_000, 3, dev.gemulator.server.GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
+                                    "F")));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    })));
+            fuzzer.getFirst().join();
+        }
+        assertEquals(List.of(), complaints.seen(), "the server (in this JVM) logged no warning and threw nothing");
         assertEquals(List.of(), fuzz.get().violations(), "every bad frame refused with a reason");
         assertTrue(fuzz.get().frames() >= 20_000);
         assertEquals(8, results.size());
