@@ -219,8 +219,7 @@ public final class Simulation implements AutoCloseable {
                     executed++;
                     ServerMetrics m = metrics;
                     if (m != null) {
-                        var e = dev.gemulator.kernel.Errno.byNumber(r.getErrno());
-                        m.ioctl(op, e == null ? "errno" + r.getErrno() : e.name(), System.nanoTime() - t0);
+                        m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
                     }
                     if (recorder != null) {
                         recorder.line(executed + " " + who + " " + op + " " + outcome(r));
@@ -255,7 +254,7 @@ public final class Simulation implements AutoCloseable {
             e.printStackTrace(log);
             log.flush();
             findings.add("emulator-bug " + w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT));
-            return SyscallResult.newBuilder().setErrno(131)
+            return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.ENOTRECOVERABLE.number())
                     .setMessage("emulator bug (not the modelled kernel's): " + e).build();
         }
     }
@@ -309,10 +308,15 @@ public final class Simulation implements AutoCloseable {
         return args;
     }
 
+    /** OK for 0, ENOENT for 2; a number the model has no name for as "errno-N". */
+    private static String errnoName(int number) {
+        var e = dev.gemulator.kernel.Errno.byNumber(number);
+        return e == null ? "errno-" + number : e.name();
+    }
+
     private static String outcome(SyscallResult r) {
         if (r.getErrno() != 0) {
-            var e = dev.gemulator.kernel.Errno.byNumber(r.getErrno());
-            return e == null ? "errno " + r.getErrno() : e.name();
+            return errnoName(r.getErrno());
         }
         StringBuilder b = new StringBuilder("ok");
         r.getValuesList().forEach(v -> b.append(' ').append(v));
