@@ -181,7 +181,8 @@ public final class Timeline {
         }
         b.append("<table>\n<tr><th>step</th><th>kind</th><th>function</th><th>detail</th></tr>\n");
         for (Report r : m.reports) {
-            b.append("<tr").append(w.contains(r.step()) ? "" : " class=\"outside\"").append("><td>").append(r.step())
+            b.append("<tr").append(w.contains(r.step()) ? "" : " class=\"outside\"").append("><td>")
+                    .append(w.contains(r.step()) ? "<a href=\"#step-" + r.step() + "\">" + r.step() + "</a>" : r.step())
                     .append("</td><td>").append(esc(r.kind())).append("</td><td>").append(esc(r.function()))
                     .append("</td><td>").append(esc(r.detail())).append("</td></tr>\n");
         }
@@ -384,7 +385,7 @@ public final class Timeline {
         private void stepBox(Step s) {
             int top = laneTop.get(s.task()) + SYSCALL_H;
             boolean reported = reportedSteps.contains(s.index());
-            b.append("<g class=\"step\"><title>").append(esc("step " + s.index() + "  " + s.task() + "  " + s.kind() + "  "
+            b.append("<g class=\"step\" id=\"step-").append(s.index()).append("\"><title>").append(esc("step " + s.index() + "  " + s.task() + "  " + s.kind() + "  "
                     + s.function() + (s.subject().isEmpty() ? "" : "  " + s.subject())
                     + String.format(Locale.ROOT, "  at %.3f us", s.timeNs() / 1000.0))).append("</title>");
             b.append("<rect x=\"").append(x(s.index())).append("\" y=\"").append(top).append("\" width=\"")

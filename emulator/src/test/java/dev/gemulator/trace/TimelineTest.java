@@ -87,6 +87,8 @@ class TimelineTest {
                 .filter(g -> g.getTextContent().startsWith("step " + at + " ")).findFirst().orElseThrow();
         Element box = (Element) reportedStep.getElementsByTagNameNS("*", "rect").item(0);
         assertEquals(Timeline.REPORT_RED, box.getAttribute("stroke"), "the step of the report is outlined in red");
+        assertEquals("step-" + at, reportedStep.getAttribute("id"), "the report table links to it");
+        assertTrue(Timeline.html(records, w).contains("<a href=\"#step-" + at + "\">" + at + "</a>"));
         double boxMid = Double.parseDouble(box.getAttribute("x")) + Double.parseDouble(box.getAttribute("width")) / 2;
         Element line = (Element) groups(d, "report").getFirst().getElementsByTagNameNS("*", "line").item(0);
         assertEquals(boxMid, Double.parseDouble(line.getAttribute("x1")), 1.0);
