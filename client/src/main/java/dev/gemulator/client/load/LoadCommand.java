@@ -4,7 +4,11 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.GemulatorServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,6 +60,16 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "OUT", description = "also write the result as JSON to OUT")
     private Path json;
 
+    @Option(names = "--fork", description = "run each client process in a JVM of its own (real OS processes)")
+    private boolean fork;
+
+    /** A forked client: its processes' numbers start here, and it writes its result to --child-out. */
+    @Option(names = "--first-process", defaultValue = "0", hidden = true)
+    private int firstProcess;
+
+    @Option(names = "--child-out", hidden = true)
+    private Path childOut;
+
     @Override
     public Integer call() throws Exception {
         check(processes >= 1 && processes <= 1000, "--processes wants 1 to 1000: " + processes);
@@ -74,14 +88,19 @@ public final class LoadCommand implements Callable<Integer> {
         try {
             LoadGenerator.Result r;
             try {
-                r = LoadGenerator.run(new LoadGenerator.Config(targetHost, target, token, processes, threads, seed, rate, seconds),
-                        System.console() != null);
+                r = fork ? forked(targetHost, target) : LoadGenerator.run(new LoadGenerator.Config(targetHost, target,
+                        token, processes, threads, seed, rate, seconds, firstProcess, childOut == null),
+                        childOut == null && System.console() != null);
             } catch (Exception e) { // Netty rethrows a refused connection unchecked, whatever its type
                 if (e instanceof InterruptedException) {
                     throw e;
                 }
                 System.err.println("gemulator load: cannot load " + targetHost + ":" + target + ": " + e.getMessage());
                 return 2;
+            }
+            if (childOut != null) {
+                Files.write(childOut, LoadGenerator.toLines(r));
+                return 0;
             }
             LoadGenerator.report(r, System.out);
             if (json != null) {
@@ -93,6 +112,48 @@ public final class LoadCommand implements Callable<Integer> {
             if (own != null) {
                 own.close();
             }
+        }
+    }
+
+    /** One JVM per client process, each running this command for its process; their results added up. */
+    private LoadGenerator.Result forked(String targetHost, int target) throws Exception {
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        Path dir = Files.createTempDirectory("gemulator-load");
+        List<Process> children = new ArrayList<>();
+        List<Path> outs = new ArrayList<>();
+        try {
+            for (int p = 0; p < processes; p++) {
+                Path out = dir.resolve("process-" + p);
+                outs.add(out);
+                List<String> cmd = new ArrayList<>(List.of(javaBin, "-cp", System.getProperty("java.class.path"),
+                        ClientMain.class.getName(), "load", "--host", targetHost, "--port", String.valueOf(target),
+                        "--processes", "1", "--first-process", String.valueOf(p), "--threads", String.valueOf(threads),
+                        "--seed", String.valueOf(seed), "--rate", String.valueOf(rate / processes),
+                        "--duration", String.valueOf(seconds), "--child-out", out.toString()));
+                if (token != null) {
+                    cmd.addAll(List.of("--token", token));
+                }
+                children.add(new ProcessBuilder(cmd).inheritIO().start());
+            }
+            System.out.println("gemulator load: " + processes + " client JVMs (pids " + children.stream()
+                    .map(c -> String.valueOf(c.pid())).collect(Collectors.joining(" ")) + ")");
+            List<List<String>> parts = new ArrayList<>();
+            for (int p = 0; p < processes; p++) {
+                Process c = children.get(p);
+                if (!c.waitFor((long) seconds + 120, TimeUnit.SECONDS) || c.exitValue() != 0) {
+                    throw new IllegalStateException("client JVM " + p + " (pid " + c.pid() + ") failed"
+                            + (c.isAlive() ? ": still running" : " with exit " + c.exitValue()));
+                }
+                parts.add(Files.readAllLines(outs.get(p)));
+            }
+            String[] after = LoadGenerator.leakCheck(targetHost, target, token);
+            return LoadGenerator.merge(parts, after[0].equals("empty"), after[1]);
+        } finally {
+            children.forEach(Process::destroyForcibly);
+            for (Path out : outs) {
+                Files.deleteIfExists(out);
+            }
+            Files.deleteIfExists(dir);
         }
     }
 

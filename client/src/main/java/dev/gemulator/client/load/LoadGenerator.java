@@ -25,7 +25,12 @@ import org.HdrHistogram.Histogram;
 public final class LoadGenerator {
     /** What to run. */
     public record Config(String host, int port, String token, int processes, int threads, long seed, double rate,
-            double seconds) {
+            double seconds, int firstProcess, boolean leakCheck) {
+        /** Processes L0 .. L(n-1), and the leak check at the end. */
+        public Config(String host, int port, String token, int processes, int threads, long seed, double rate,
+                double seconds) {
+            this(host, port, token, processes, threads, seed, rate, seconds, 0, true);
+        }
     }
 
     /** What came out: ops and errors per op, latency histograms in ns, and whether the device ended empty. */
@@ -51,7 +56,7 @@ public final class LoadGenerator {
         long end = t0 + (long) (c.seconds() * 1e9);
         List<Thread> workers = new ArrayList<>();
         List<Gemulator> connections = new ArrayList<>();
-        for (int p = 0; p < c.processes(); p++) {
+        for (int p = c.firstProcess(); p < c.firstProcess() + c.processes(); p++) {
             Gemulator g = Gemulator.connect(c.host(), c.port(), c.token());
             connections.add(g);
             ClientProcess proc = g.process("L" + p);
@@ -91,10 +96,19 @@ public final class LoadGenerator {
         double took = (lastLoopEnd.get() - t0) / 1e9;
         connections.forEach(Gemulator::close);
         // after every process is gone the device must hold nothing
+        String[] after = c.leakCheck() ? leakCheck(c.host(), c.port(), c.token()) : new String[] {"", "unchecked"};
+        return new Result(latency, errors, ops.get(), took, after[0].equals("empty"), after[1]);
+    }
+
+    /**
+     * Asks the server's debugfs until the device holds nothing (5 s at most):
+     * {"empty", the objects line} or {"", what it still holds}.
+     */
+    static String[] leakCheck(String host, int port, String token) throws InterruptedException {
         String after = "";
         boolean empty = false;
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
-        try (var observer = new dev.gemulator.server.WireClient(group, c.host(), c.port(), "load", c.token(), true)) {
+        try (var observer = new dev.gemulator.server.WireClient(group, host, port, "load", token, true)) {
             long deadline = System.nanoTime() + 5_000_000_000L;
             do {
                 String text = observer.debugfs();
@@ -107,7 +121,44 @@ public final class LoadGenerator {
         } finally {
             group.shutdownGracefully();
         }
-        return new Result(latency, errors, ops.get(), took, empty, after);
+        return new String[] {empty ? "empty" : "", after};
+    }
+
+    /** A result as lines a parent can read back ({@link #fromLines}): what a forked client JVM hands over. */
+    static List<String> toLines(Result r) {
+        List<String> out = new ArrayList<>();
+        out.add("ops " + r.ops());
+        out.add("seconds " + r.seconds());
+        r.latency().forEach((op, h) -> {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+            int n = h.encodeIntoCompressedByteBuffer(buf);
+            out.add("latency " + op + " " + java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n)));
+        });
+        r.errors().forEach((k, v) -> out.add("error " + v + " " + k));
+        return out;
+    }
+
+    /** Adds the results written by {@link #toLines} into one. */
+    static Result merge(List<List<String>> parts, boolean deviceEmpty, String deviceAfter) throws java.util.zip.DataFormatException {
+        Map<String, Histogram> latency = new TreeMap<>();
+        Map<String, Long> errors = new TreeMap<>();
+        long ops = 0;
+        double seconds = 0;
+        for (List<String> lines : parts) {
+            for (String l : lines) {
+                String[] f = l.split(" ", 3);
+                switch (f[0]) {
+                    case "ops" -> ops += Long.parseLong(f[1]);
+                    case "seconds" -> seconds = Math.max(seconds, Double.parseDouble(f[1]));
+                    case "latency" -> latency.computeIfAbsent(f[1], k -> new Histogram(3)).add(Histogram
+                            .decodeFromCompressedByteBuffer(java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder()
+                                    .decode(f[2])), 0));
+                    case "error" -> errors.merge(f[2], Long.parseLong(f[1]), Long::sum);
+                    default -> throw new IllegalArgumentException("not a line of a load result: " + l);
+                }
+            }
+        }
+        return new Result(latency, errors, ops, seconds, deviceEmpty, deviceAfter);
     }
 
     private static void worker(ClientProcess proc, ClientProcess peer, DrmFd peerFd, Random rnd, long end,

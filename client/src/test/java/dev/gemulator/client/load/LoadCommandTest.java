@@ -64,4 +64,42 @@ class LoadCommandTest {
         assertTrue(r.out().contains("leak check: the device holds nothing after the clients left"), r.out());
         assertTrue(Files.readString(json).contains("\"device_empty\":true"));
     }
+
+    @Test
+    void withForkEachClientProcessIsAJvmOfItsOwnAndTheirResultsAddUp(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("load.json");
+        Ran r = run("load", "--fork", "--processes", "2", "--threads", "1", "--duration", "1", "--json", json.toString());
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("gemulator load: 2 client JVMs (pids "), r.out());
+        java.util.regex.Matcher pids = java.util.regex.Pattern.compile("pids (\\d+) (\\d+)\\)").matcher(r.out());
+        assertTrue(pids.find());
+        assertTrue(Long.parseLong(pids.group(1)) != ProcessHandle.current().pid(), "real OS processes");
+        assertTrue(r.out().contains("leak check: the device holds nothing after the clients left"), r.out());
+        String text = Files.readString(json);
+        long ops = Long.parseLong(text.substring(text.indexOf("\"ops\":") + 6, text.indexOf(',')));
+        assertTrue(ops > 0, text);
+        // both JVMs' histograms were added: the per-op counts sum to the ops
+        long counted = 0;
+        java.util.regex.Matcher counts = java.util.regex.Pattern.compile("\"count\":(\\d+)").matcher(text);
+        while (counts.find()) {
+            counted += Long.parseLong(counts.group(1));
+        }
+        assertEquals(ops, counted, text);
+    }
+
+    @Test
+    void aResultSurvivesItsTripThroughLines() throws Exception {
+        var h = new org.HdrHistogram.Histogram(3);
+        h.recordValue(1_000);
+        h.recordValue(250_000);
+        var one = new LoadGenerator.Result(new java.util.TreeMap<>(java.util.Map.of("create", h)),
+                new java.util.TreeMap<>(java.util.Map.of("close EINVAL", 2L)), 2, 1.5, false, "");
+        var merged = LoadGenerator.merge(java.util.List.of(LoadGenerator.toLines(one), LoadGenerator.toLines(one)), true,
+                "0 objects");
+        assertEquals(4, merged.ops());
+        assertEquals(4, merged.latency().get("create").getTotalCount());
+        assertEquals(h.getValueAtPercentile(99), merged.latency().get("create").getValueAtPercentile(99));
+        assertEquals(4L, merged.errors().get("close EINVAL"));
+        assertEquals(1.5, merged.seconds());
+    }
 }
