@@ -1,5 +1,7 @@
 package dev.gemulator.cli;
 
+import static dev.gemulator.trace.Json.quote;
+
 import dev.gemulator.explore.Explorer;
 import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
@@ -215,24 +217,5 @@ public final class ExploreCommand implements Callable<Integer> {
             first = false;
         }
         System.out.println(sb.append("]}"));
-    }
-
-    private static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
     }
 }

@@ -1,5 +1,7 @@
 package dev.gemulator.trace;
 
+import static dev.gemulator.trace.Json.quote;
+
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceStep;
 import java.util.ArrayList;
@@ -214,26 +216,5 @@ public final class Perfetto {
 
     private static String num(double v) {
         return String.format(Locale.ROOT, "%.3f", v);
-    }
-
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\t' -> b.append("\\t");
-                case '\r' -> b.append("\\r");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
     }
 }
