@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gemulator.gemscript.Parser;
-import dev.gemulator.gemscript.Runner;
-import dev.gemulator.kernel.Profile;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.gemulator.proto.v1.TraceRecord;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -22,11 +18,8 @@ class PerfettoTest {
 
     @Test
     void theRaceBecomesTracksOfSyscallsStepsAndLocksWithReportsAndHandOffs() throws Exception {
-        String rel = "scenarios/export_vs_gem_close.gem";
-        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel));
-        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
-        var run = Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.V3_11, o), Profile.V3_11, o);
-        String json = Perfetto.json(run.records());
+        List<TraceRecord> records = TimelineTest.race();
+        String json = Perfetto.json(records);
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> events = (List<Map<String, Object>>) ((Map<String, Object>) new Json(json).value())
                 .get("traceEvents");
@@ -36,13 +29,13 @@ class PerfettoTest {
                         e -> ((Map<?, ?>) e.get("args")).get("name"), (a, b) -> a, LinkedHashMap::new));
         assertTrue(threadNames.values().containsAll(List.of("A", "A.t1", "A.t2", "A.t1 locks")), threadNames.toString());
 
-        long enters = run.records().stream().filter(r -> r.hasStep() && r.getStep().getKind().equals("SYSCALL_ENTER"))
+        long enters = records.stream().filter(r -> r.hasStep() && r.getStep().getKind().equals("SYSCALL_ENTER"))
                 .count();
         assertEquals(enters, events.stream().filter(e -> "syscall".equals(e.get("cat"))).count(), "a slice per syscall");
-        assertEquals(run.records().stream().filter(r -> r.hasStep()).count(),
+        assertEquals(records.stream().filter(r -> r.hasStep()).count(),
                 events.stream().filter(e -> "step".equals(e.get("cat"))).count(), "a slice per step");
         List<Map<String, Object>> reports = events.stream().filter(e -> "i".equals(e.get("ph"))).toList();
-        assertEquals(run.records().stream().filter(r -> r.hasReport()).count(), reports.size());
+        assertEquals(records.stream().filter(r -> r.hasReport()).count(), reports.size());
         assertTrue(reports.getFirst().get("name").toString().startsWith("report use-after-free drm_gem_prime_handle_to_fd"));
 
         Map<Object, List<Map<String, Object>>> flows = events.stream().filter(e -> "lock".equals(e.get("cat"))

@@ -27,10 +27,24 @@ import org.w3c.dom.NodeList;
 class TimelineTest {
 
     static List<TraceRecord> race() throws Exception {
-        String rel = "scenarios/export_vs_gem_close.gem";
+        return run("scenarios/export_vs_gem_close.gem", Profile.V3_11, new Runner.RunOptions(31, "pos", 3, 1000));
+    }
+
+    /** The records of one run of a scenario of the repository. */
+    static List<TraceRecord> run(String rel, Profile profile, Runner.RunOptions o) throws Exception {
         String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel));
-        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
-        return Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.V3_11, o), Profile.V3_11, o).records();
+        return Traces.run(Parser.parse(rel, text), Traces.header(rel, text, profile, o), profile, o).records();
+    }
+
+    /** No two threads hold a lock of one name at once: each name is one lock. */
+    static void assertNoTwoThreadsHoldOneLockAtOnce(List<TimelineModel.Held> holds) {
+        for (TimelineModel.Held a : holds) {
+            for (TimelineModel.Held b : holds) {
+                if (a != b && a.lock().equals(b.lock()) && !a.task().equals(b.task())) {
+                    assertTrue(a.to() < b.from() || b.to() < a.from(), "both hold " + a.lock() + ": " + a + " and " + b);
+                }
+            }
+        }
     }
 
     static Document parse(String html) throws Exception {
@@ -163,13 +177,7 @@ class TimelineTest {
         assertEquals(waits, m.held.stream().filter(TimelineModel.Held::waiting).count());
         // one drm file: each lock name is one lock, held by one thread at a time
         List<TimelineModel.Held> holds = m.held.stream().filter(h -> !h.waiting()).toList();
-        for (TimelineModel.Held a : holds) {
-            for (TimelineModel.Held b : holds) {
-                if (a != b && a.lock().equals(b.lock()) && !a.task().equals(b.task())) {
-                    assertTrue(a.to() < b.from() || b.to() < a.from(), "both hold " + a.lock() + ": " + a + " and " + b);
-                }
-            }
-        }
+        assertNoTwoThreadsHoldOneLockAtOnce(holds);
         // a wait ends where the holder let go: the holder's unlock comes before the waiter's hold starts
         for (TimelineModel.Held w : m.held.stream().filter(TimelineModel.Held::waiting).toList()) {
             assertTrue(holds.stream().anyMatch(h -> h.task().equals(w.holder()) && h.lock().equals(w.lock())
@@ -190,11 +198,8 @@ class TimelineTest {
 
     @Test
     void aSelfDeadlockShowsTheLockHeldAndWaitedForByTheSameThreadForever() throws Exception {
-        String rel = "scenarios/seed/typo_deadlock.gem";
-        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel));
-        Runner.RunOptions o = new Runner.RunOptions(1, "pos", 3, 1000);
-        List<TraceRecord> records = Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.SEED, o),
-                Profile.SEED, o).records();
+        List<TraceRecord> records = run("scenarios/seed/typo_deadlock.gem", Profile.SEED,
+                new Runner.RunOptions(1, "pos", 3, 1000));
         TimelineModel m = TimelineModel.read(records);
         TimelineModel.Held wait = m.held.stream().filter(h -> h.waiting() && !h.ended()).findFirst().orElseThrow();
         assertEquals(wait.task(), wait.holder(), "it waits for a lock it holds: " + wait);
@@ -206,24 +211,14 @@ class TimelineTest {
 
     @Test
     void theLocksOfTwoFilesHaveTwoNamesInTheTrace() throws Exception {
-        String rel = "conformance/processes.gem";
-        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel));
-        Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
-        List<TraceRecord> records = Traces.run(Parser.parse(rel, text), Traces.header(rel, text, Profile.MODERN, o),
-                Profile.MODERN, o).records();
+        List<TraceRecord> records = run("conformance/processes.gem", Profile.MODERN,
+                new Runner.RunOptions(0, "random", 3, 1000));
         List<String> tableLocks = records.stream().filter(r -> r.hasStep() && r.getStep().getKind().equals("SPIN_LOCK")
                 && r.getStep().getSubject().startsWith("file->table_lock")).map(r -> r.getStep().getSubject()).distinct()
                 .toList();
         assertEquals(List.of("file->table_lock", "file->table_lock@2", "file->table_lock@3", "file->table_lock@4"),
                 tableLocks, "one name per drm file, in order of first use");
         // and each name is one lock: no two threads hold it at once
-        List<TimelineModel.Held> holds = TimelineModel.read(records).held.stream().filter(h -> !h.waiting()).toList();
-        for (TimelineModel.Held a : holds) {
-            for (TimelineModel.Held b : holds) {
-                if (a != b && a.lock().equals(b.lock())) {
-                    assertTrue(a.to() < b.from() || b.to() < a.from() || a.task().equals(b.task()), a + " and " + b);
-                }
-            }
-        }
+        assertNoTwoThreadsHoldOneLockAtOnce(TimelineModel.read(records).held.stream().filter(h -> !h.waiting()).toList());
     }
 }
