@@ -1,5 +1,7 @@
 package dev.gemulator.server;
 
+import static dev.gemulator.server.WireCalls.call;
+import static dev.gemulator.server.WireCalls.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,7 +19,6 @@ import dev.gemulator.proto.v1.MapDumb;
 import dev.gemulator.proto.v1.Mmap;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Read;
-import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import io.netty.channel.EventLoopGroup;
@@ -50,16 +51,6 @@ class AccessTest {
 
     private WireClient connect(String process) {
         return new WireClient(group, "127.0.0.1", server.port(), process, "s3cret");
-    }
-
-    private static SyscallResult call(WireClient w, Syscall.Builder call) {
-        return w.call(Request.newBuilder().setCall(call)).getResult();
-    }
-
-    private static long ok(WireClient w, Syscall.Builder call) {
-        SyscallResult r = call(w, call);
-        assertEquals(0, r.getErrno(), r.getMessage());
-        return r.getValuesCount() > 0 ? r.getValues(0) : 0;
     }
 
     private static void fails(Errno errno, WireClient w, Syscall.Builder call) {

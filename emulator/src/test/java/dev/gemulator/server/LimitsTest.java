@@ -1,5 +1,7 @@
 package dev.gemulator.server;
 
+import static dev.gemulator.server.WireCalls.call;
+import static dev.gemulator.server.WireCalls.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,16 +44,6 @@ class LimitsTest {
     void stop() {
         server.close();
         group.shutdownGracefully();
-    }
-
-    private static SyscallResult call(WireClient w, Syscall.Builder call) {
-        return w.call(Request.newBuilder().setCall(call)).getResult();
-    }
-
-    private static long ok(WireClient w, Syscall.Builder call) {
-        SyscallResult r = call(w, call);
-        assertEquals(0, r.getErrno(), r.getMessage());
-        return r.getValuesCount() > 0 ? r.getValues(0) : 0;
     }
 
     @Test
