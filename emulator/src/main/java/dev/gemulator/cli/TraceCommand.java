@@ -105,10 +105,10 @@ public final class TraceCommand implements Runnable {
 
         @Override
         int write(TraceRecorder.ReadBack back, PrintStream out) {
-            List<TraceRecord> records = back.records();
+            dev.gemulator.trace.Timeline timeline = dev.gemulator.trace.Timeline.of(back.records());
             dev.gemulator.trace.Timeline.Window window;
             try {
-                window = window(records);
+                window = window(timeline);
             } catch (IllegalArgumentException e) {
                 System.err.println("gemulator: " + e.getMessage());
                 return 2;
@@ -116,17 +116,16 @@ public final class TraceCommand implements Runnable {
             if (window == null) {
                 return 2;
             }
-            long last = records.stream().filter(TraceRecord::hasStep).mapToLong(r -> r.getStep().getIndex()).max()
-                    .orElse(0);
+            long last = timeline.lastStep();
             if (steps != null && window.fromStep() > last) {
                 System.err.println("gemulator: --steps " + steps + ": " + trace + " has " + last + " steps");
                 return 2;
             }
-            out.print(dev.gemulator.trace.Timeline.html(records, window));
+            out.print(timeline.html(window));
             return 0;
         }
 
-        private dev.gemulator.trace.Timeline.Window window(List<TraceRecord> records) {
+        private dev.gemulator.trace.Timeline.Window window(dev.gemulator.trace.Timeline timeline) {
             if (steps != null) {
                 java.util.regex.Matcher mt = java.util.regex.Pattern.compile("(\\d+)-(\\d+)").matcher(steps);
                 if (!mt.matches()) {
@@ -135,13 +134,13 @@ public final class TraceCommand implements Runnable {
                 return new dev.gemulator.trace.Timeline.Window(Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2)));
             }
             if (focus) {
-                var w = dev.gemulator.trace.Timeline.focus(records);
+                var w = timeline.focus();
                 if (w == null) {
                     System.err.println("gemulator: --focus: " + trace + " has no report to focus on");
                 }
                 return w;
             }
-            var w = dev.gemulator.trace.Timeline.defaultWindow(records);
+            var w = timeline.defaultWindow();
             if (w.fromStep() > 1) {
                 System.err.println("gemulator: drawing steps " + w.fromStep() + "-" + w.toStep()
                         + " only (at most " + dev.gemulator.trace.Timeline.MAX_STEPS + "); --steps FROM-TO for others");

@@ -28,7 +28,32 @@ import java.util.Map;
  * <p>Every element carries a title, which a browser shows on hover.
  */
 public final class Timeline {
-    private Timeline() {
+    private final TimelineModel m;
+
+    private Timeline(TimelineModel m) {
+        this.m = m;
+    }
+
+    /** A trace read once, for choosing a window and drawing it. */
+    public static Timeline of(List<TraceRecord> records) {
+        return new Timeline(TimelineModel.read(records));
+    }
+
+    /** The number of the trace's last step (0 without steps). */
+    public long lastStep() {
+        return m.lastStep();
+    }
+
+    public static Window focus(List<TraceRecord> records) {
+        return of(records).focus();
+    }
+
+    public static Window defaultWindow(List<TraceRecord> records) {
+        return of(records).defaultWindow();
+    }
+
+    public static String html(List<TraceRecord> records, Window window) {
+        return of(records).html(window);
     }
 
     /** The steps to draw, both ends included. */
@@ -71,8 +96,7 @@ public final class Timeline {
      * just the calls that raced. Null when the trace has
      * no report at a step.
      */
-    public static Window focus(List<TraceRecord> records) {
-        TimelineModel m = TimelineModel.read(records);
+    public Window focus() {
         Report first = m.reports.stream().filter(r -> r.step() > 0).findFirst().orElse(null);
         if (first == null) {
             return null;
@@ -94,8 +118,7 @@ public final class Timeline {
     }
 
     /** The window drawn when none is asked for: everything, or the last MAX_STEPS steps up to the first report. */
-    public static Window defaultWindow(List<TraceRecord> records) {
-        TimelineModel m = TimelineModel.read(records);
+    public Window defaultWindow() {
         long last = Math.max(1, m.lastStep());
         if (last <= MAX_STEPS) {
             return new Window(1, last);
@@ -107,8 +130,7 @@ public final class Timeline {
     }
 
     /** The page, drawing the steps of {@code window}. */
-    public static String html(List<TraceRecord> records, Window window) {
-        TimelineModel m = TimelineModel.read(records);
+    public String html(Window window) {
         StringBuilder b = new StringBuilder(1 << 16);
         b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>")
                 .append(esc(title(m))).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
