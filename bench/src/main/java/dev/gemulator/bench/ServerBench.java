@@ -107,6 +107,12 @@ public final class ServerBench {
         return new Result(total / secs, all);
     }
 
+    /** The server's framing: a 4-byte length, then the frame. */
+    private static io.netty.channel.ChannelPipeline framed(Channel ch) {
+        return ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4, true))
+                .addLast(new LengthFieldPrepender(4));
+    }
+
     /** A Netty echo server with the same framing. */
     private static Channel echoServer(EventLoopGroup boss, EventLoopGroup workers) throws Exception {
         return new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
@@ -114,14 +120,12 @@ public final class ServerBench {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4, true))
-                                .addLast(new LengthFieldPrepender(4))
-                                .addLast(new SimpleChannelInboundHandler<ByteBuf>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
-                                        ctx.writeAndFlush(msg.retain());
-                                    }
-                                });
+                        framed(ch).addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                                ctx.writeAndFlush(msg.retain());
+                            }
+                        });
                     }
                 }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
     }
@@ -136,14 +140,12 @@ public final class ServerBench {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4, true))
-                                    .addLast(new LengthFieldPrepender(4))
-                                    .addLast(new SimpleChannelInboundHandler<ByteBuf>() {
-                                        @Override
-                                        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) throws Exception {
-                                            q.put(Boolean.TRUE);
-                                        }
-                                    });
+                            framed(ch).addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+                                @Override
+                                protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) throws Exception {
+                                    q.put(Boolean.TRUE);
+                                }
+                            });
                         }
                     }).connect("127.0.0.1", port).sync().channel());
         }
