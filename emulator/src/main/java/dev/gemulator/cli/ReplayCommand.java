@@ -37,7 +37,7 @@ public final class ReplayCommand implements Callable<Integer> {
         List<TraceRecord> recorded;
         try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
             recorded = TraceRecorder.read(in);
-        } catch (IOException e) {
+        } catch (IOException e) { // a damaged or cut-off trace says which
             System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
             return 2;
         }
