@@ -32,14 +32,26 @@ public final class ClientProcess {
 
     /**
      * Passes {@code fd} to process {@code to} (SCM_RIGHTS); returns the
-     * descriptor it became there, of the same kind.
+     * descriptor it became there, of the same kind. A process receives fds
+     * only on a channel it opened for the sender: {@code to} opens one for
+     * this process the first time (one more fd of {@code to}'s, kept until it
+     * exits), the fd waits in it, and {@code to} receives it.
      */
     public <F extends Fd> F sendFd(F fd, ClientProcess to) {
-        int n = (int) call(Syscall.newBuilder().setSendFd(SendFd.newBuilder().setFd(fd.number()).setToProcess(to.name))
-                .build(), "send_fd").getValues(0);
+        int channel = connection.channel(to, name);
+        call(Syscall.newBuilder().setSendFd(SendFd.newBuilder().setFd(fd.number()).setToProcess(to.name)).build(),
+                "send_fd");
+        int n = (int) to.call(Syscall.newBuilder().setRecvFd(dev.gemulator.proto.v1.RecvFd.newBuilder()
+                .setFd(channel)).build(), "recv_fd").getValues(0);
         @SuppressWarnings("unchecked")
         F moved = (F) fd.in(to, n);
         return moved;
+    }
+
+    /** Opens a channel on which {@code peer} may send this process fds; its fd. */
+    int openChannel(String peer) {
+        return (int) call(Syscall.newBuilder().setChannelOpen(dev.gemulator.proto.v1.ChannelOpen.newBuilder()
+                .setPeer(peer)).build(), "channel_open").getValues(0);
     }
 
     /** Gives up root for good (uid 65534, no capabilities). */
@@ -54,6 +66,7 @@ public final class ClientProcess {
 
     /** Exits: every fd, mapping and handle of the process goes. */
     public void exit() {
+        connection.forgetChannels(name);
         call(Syscall.newBuilder().setExit(Exit.getDefaultInstance()).build(), "exit");
     }
 

@@ -11,6 +11,8 @@ import dev.gemulator.proto.v1.SyscallResult;
  */
 public final class Gemulator implements AutoCloseable {
     private final Transport transport;
+    /** The channel fd each receiving process opened for each sender ("B" -> "A" -> fd). */
+    private final java.util.Map<String, java.util.Map<String, Integer>> channels = new java.util.HashMap<>();
 
     public Gemulator(Transport transport) {
         this.transport = transport;
@@ -33,6 +35,26 @@ public final class Gemulator implements AutoCloseable {
     /** The process with this name (created by the kernel on its first call). */
     public ClientProcess process(String name) {
         return new ClientProcess(this, name);
+    }
+
+    /** The channel {@code receiver} opened for {@code sender}, opened now if it has none. */
+    int channel(ClientProcess receiver, String sender) {
+        synchronized (channels) {
+            var mine = channels.computeIfAbsent(receiver.name(), r -> new java.util.HashMap<>());
+            Integer fd = mine.get(sender);
+            if (fd == null) {
+                fd = receiver.openChannel(sender);
+                mine.put(sender, fd);
+            }
+            return fd;
+        }
+    }
+
+    /** A process exits: its channels go with it. */
+    void forgetChannels(String process) {
+        synchronized (channels) {
+            channels.remove(process);
+        }
     }
 
     SyscallResult call(String process, Syscall call, String operation) {

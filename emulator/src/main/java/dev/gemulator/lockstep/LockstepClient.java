@@ -68,15 +68,24 @@ public final class LockstepClient {
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
             long maxDelayMillis, long delaySeed, Faults faults) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try (WireClient wire = new WireClient(group, host, port, process, token)) {
+        try (WireClient wire = connect(group, host, port, process, token)) {
             if (!wire.mode().equals("lockstep")) {
                 out.println("gemulator: the server is not running a lockstep scenario (mode " + wire.mode() + ")");
                 return 2;
             }
             LockstepClient client = new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, faults);
             int iterations = wire.iterations();
-            for (int i = 0; i < iterations; i++) {
-                if (i > 0 && wire.awaitAgain() < 0) {
+            int join = wire.joinIteration();
+            if (join >= iterations) {
+                out.println("gemulator: " + process + ": the run has no iteration left to join");
+                return 0;
+            }
+            if (join > 0) {
+                out.println("gemulator: " + process + ": joining the run at iteration " + join);
+                out.flush();
+            }
+            for (int i = join; i < iterations; i++) {
+                if (i > wire.welcomedDuring() && !awaitAgain(wire, i)) {
                     return 1;
                 }
                 client.iteration = i;
@@ -90,6 +99,45 @@ public final class LockstepClient {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
+    }
+
+    /**
+     * Connects as {@code process}; a process whose previous client the
+     * server has not yet seen go (it was killed a moment ago) is retried for
+     * a few seconds.
+     */
+    private static WireClient connect(EventLoopGroup group, String host, int port, String process, String token) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            WireClient wire = new WireClient(group, host, port, process, token);
+            try {
+                wire.mode();
+                return wire;
+            } catch (WireClient.ConnectionLost e) {
+                wire.close();
+                if (!e.getMessage().contains("is already connected") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Waits for the Again of iteration {@code i} (skipping older ones); false when the connection is gone. */
+    private static boolean awaitAgain(WireClient wire, int i) {
+        int a;
+        do {
+            a = wire.awaitAgain();
+            if (a < 0) {
+                return false;
+            }
+        } while (a < i);
+        return true;
     }
 
     /** Runs a thread's statements; one that a fault ends early just stops. */
@@ -167,7 +215,8 @@ public final class LockstepClient {
                 Thread.currentThread().interrupt();
             }
         }
-        String line = wire.call(Request.newBuilder().setThread(thread).setLine(s.line()).setOp(s.op().opName())).getText();
+        String line = wire.call(Request.newBuilder().setThread(thread).setLine(s.line()).setOp(s.op().opName())
+                .setIteration(iteration)).getText();
         synchronized (out) {
             out.println(line);
             out.flush();

@@ -55,14 +55,22 @@ public final class GemulatorServer implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
         try {
+            ServerInitializer initializer = new ServerInitializer(sim, run, maxFrameBytes, token);
             Channel ch = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
-                    .childHandler(new ServerInitializer(sim, run, maxFrameBytes, token))
+                    .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
+                    .childHandler(initializer)
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            return new GemulatorServer(sim, ch, boss, workers);
+            GemulatorServer server = new GemulatorServer(sim, ch, boss, workers, initializer);
+            sim.failure().thenAccept(t -> {
+                // nothing can be answered any more: say why to everyone and stop listening
+                ch.close();
+                initializer.closeAll("the server stopped: its simulation thread failed (" + t + ")");
+            });
+            return server;
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -71,7 +79,18 @@ public final class GemulatorServer implements AutoCloseable {
         }
     }
 
-    private GemulatorServer(Simulation simulation, Channel channel, EventLoopGroup boss, EventLoopGroup workers) {
+    /**
+     * The connections' buffers: unpooled direct memory, so that what a
+     * connection held (a partial frame of a megabyte) goes back to the
+     * system when it closes instead of staying in a pool.
+     */
+    static final io.netty.buffer.UnpooledByteBufAllocator ALLOCATOR = new io.netty.buffer.UnpooledByteBufAllocator(true);
+
+    private final ServerInitializer initializer;
+
+    private GemulatorServer(Simulation simulation, Channel channel, EventLoopGroup boss, EventLoopGroup workers,
+            ServerInitializer initializer) {
+        this.initializer = initializer;
         this.simulation = simulation;
         this.channel = channel;
         this.bossGroup = boss;
@@ -84,6 +103,16 @@ public final class GemulatorServer implements AutoCloseable {
 
     public Simulation simulation() {
         return simulation;
+    }
+
+    /** Connections open now, those that have not said Hello included. */
+    public int connections() {
+        return initializer.connections();
+    }
+
+    /** Direct memory the server's connections hold now (partial frames, replies not yet sent). */
+    public static long bufferBytes() {
+        return ALLOCATOR.metric().usedDirectMemory();
     }
 
     /** Closes the listening socket, then the connections, then finishes the queued work. */

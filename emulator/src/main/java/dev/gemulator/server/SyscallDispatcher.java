@@ -18,12 +18,23 @@ import java.util.Map;
  * behalf of named processes: the one place where the wire's messages meet the
  * kernel model. Processes are created the first time a name is used and
  * identified by name only. Not thread-safe: callers serialize.
+ *
+ * <p>With {@link Limits}, it also answers for what the machine as a whole
+ * runs out of before the call reaches the kernel, as the kernel would: a
+ * thread past the process's or the machine's (EAGAIN), a file past the
+ * machine's open files (ENFILE), a fence past the machine's (ENOMEM), a
+ * mapping past the process's or the machine's (ENOMEM). Fds pass only on a
+ * channel the receiving process opened for the sender ({@link
+ * dev.gemulator.kernel.proc.FdChannel}).
  */
 public final class SyscallDispatcher {
     private final Machine machine;
     private final Syscalls sys;
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final Map<Process, Map<Integer, Task>> threads = new HashMap<>();
+    private final Limits limits;
+    private final LiveCounts live = new LiveCounts();
+    private int threadCount;
 
     public SyscallDispatcher(Machine machine) {
         this(machine, dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
@@ -31,12 +42,58 @@ public final class SyscallDispatcher {
 
     /** Processes get {@code fdLimit} as their RLIMIT_NOFILE. */
     public SyscallDispatcher(Machine machine, int fdLimit) {
+        this(machine, fdLimit, null);
+    }
+
+    /** As above, and the machine-wide {@code limits} (null: none). */
+    public SyscallDispatcher(Machine machine, int fdLimit, Limits limits) {
         this.machine = machine;
         this.sys = machine.sys();
         this.fdLimit = fdLimit;
+        this.limits = limits;
+        machine.observe(live);
     }
 
     private final int fdLimit;
+
+    /** Counts the machine's live files and fences (as the kernel's allocators would know them). */
+    static final class LiveCounts implements dev.gemulator.kernel.KernelObserver {
+        private long files;
+        private long fences;
+
+        @Override
+        public void created(dev.gemulator.kernel.KObject object) {
+            if (object instanceof dev.gemulator.kernel.vfs.KFile) {
+                files++;
+            } else if (object instanceof dev.gemulator.kernel.dmabuf.DmaFence) {
+                fences++;
+            }
+        }
+
+        @Override
+        public void freed(String function, dev.gemulator.kernel.KObject object) {
+            if (object instanceof dev.gemulator.kernel.vfs.KFile) {
+                files--;
+            } else if (object instanceof dev.gemulator.kernel.dmabuf.DmaFence) {
+                fences--;
+            }
+        }
+    }
+
+    /** Live files of the machine. */
+    public long liveFiles() {
+        return live.files;
+    }
+
+    /** Live fences of the machine. */
+    public long liveFences() {
+        return live.fences;
+    }
+
+    /** Threads of all processes besides their first. */
+    public int threadCount() {
+        return threadCount;
+    }
 
     public Machine machine() {
         return machine;
@@ -57,15 +114,34 @@ public final class SyscallDispatcher {
     public void exitIfLive(String processName) {
         Process p = processes.remove(processName);
         if (p != null) {
-            threads.remove(p);
+            forgetThreads(p);
         }
         if (p != null && !p.exited()) {
             sys.exit(p);
         }
     }
 
-    /** Threads a process may have besides its first (clone's EAGAIN beyond, as at RLIMIT_NPROC). */
+    /** Threads a process may have besides its first without limits (clone's EAGAIN beyond, as at RLIMIT_NPROC). */
     public static final int MAX_THREADS = 4096;
+
+    private void forgetThreads(Process p) {
+        Map<Integer, Task> gone = threads.remove(p);
+        if (gone != null) {
+            threadCount -= gone.size();
+        }
+    }
+
+    /** Why a process may not have another thread, or null when it may. */
+    private String noMoreThreads(Map<Integer, Task> mine) {
+        int perProcess = limits == null ? MAX_THREADS : limits.maxThreadsPerProcess();
+        if (mine.size() >= perProcess) {
+            return "has its maximum of " + perProcess + " threads";
+        }
+        if (limits != null && threadCount >= limits.maxThreads()) {
+            return "cannot have another thread: the machine has its maximum of " + limits.maxThreads();
+        }
+        return null;
+    }
 
     /**
      * The kernel task of thread {@code thread} of the process (0 is its main
@@ -79,9 +155,10 @@ public final class SyscallDispatcher {
         Map<Integer, Task> mine = threads.computeIfAbsent(p, q -> new HashMap<>());
         Task t = mine.get(thread);
         if (t == null) {
-            if (mine.size() >= MAX_THREADS) {
+            if (noMoreThreads(mine) != null) {
                 return null;
             }
+            threadCount++;
             // named within its process, so that two processes' "Thread-0" stay apart in traces and reports
             t = p.newTask(name.isEmpty() ? p.name() + ".t" + thread
                     : name.startsWith(p.name() + ".") ? name : p.name() + "." + name);
@@ -119,6 +196,7 @@ public final class SyscallDispatcher {
             Map<Integer, Task> mine = threads.get(p);
             Task t = mine == null ? null : mine.remove(thread);
             if (t != null) {
+                threadCount--;
                 p.endTask(t);
             }
         }
@@ -135,23 +213,35 @@ public final class SyscallDispatcher {
         Task t = task(p, thread, "");
         if (t == null) {
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EAGAIN.number())
-                    .setMessage("process " + processName + " has its maximum of " + MAX_THREADS + " threads").build();
+                    .setMessage("process " + processName + " "
+                            + noMoreThreads(threads.getOrDefault(p, Map.of()))).build();
+        }
+        SysResult refused = machineLimit(p, call);
+        if (refused != null) {
+            return toProto(refused);
         }
         SysResult r = switch (call.getCallCase()) {
             case OPEN -> sys.open(t, call.getOpen().getNode());
             case CLOSE -> sys.close(t, call.getClose().getFd());
             case DUP -> sys.dup(t, call.getDup().getFd());
             case SEND_FD -> {
-                // SCM_RIGHTS needs a peer at the other end of a socket: a live process of the device
+                // SCM_RIGHTS needs a peer at the other end of a socket: a channel the receiver opened for us
                 Process to = processes.get(call.getSendFd().getToProcess());
                 yield to == null || to.exited()
                         ? SysResult.err(dev.gemulator.kernel.Errno.ESRCH, "no live process '"
                                 + abbreviate(call.getSendFd().getToProcess()) + "' to send fd to")
-                        : sys.sendFd(t, call.getSendFd().getFd(), to.mainTask());
+                        : sys.sendFdOn(t, call.getSendFd().getFd(), to);
             }
+            case CHANNEL_OPEN -> {
+                String peer = call.getChannelOpen().getPeer();
+                yield ConnectionHandler.PROCESS_NAME.matcher(peer).matches() ? sys.channelOpen(t, peer)
+                        : SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "'" + abbreviate(peer)
+                                + "' is no process name");
+            }
+            case RECV_FD -> sys.recvFd(t, call.getRecvFd().getFd());
             case EXIT -> {
                 processes.remove(processName);
-                threads.remove(p);
+                forgetThreads(p);
                 yield sys.exit(p);
             }
             case VERSION -> sys.ioctl(t, call.getVersion().getFd(), new Ioctl.Version());
@@ -195,6 +285,51 @@ public final class SyscallDispatcher {
             case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");
         };
         return toProto(r);
+    }
+
+    /**
+     * What the machine as a whole has run out of for this call, answered as
+     * the kernel would, or null (no limits, or room).
+     */
+    private SysResult machineLimit(Process p, Syscall call) {
+        if (limits == null) {
+            return null;
+        }
+        switch (call.getCallCase()) {
+            case OPEN, HANDLE_TO_FD, EXPORT_SYNC_FILE, CHANNEL_OPEN -> {
+                if (live.files >= limits.maxFiles()) {
+                    return SysResult.err(dev.gemulator.kernel.Errno.ENFILE, "the machine has its maximum of "
+                            + limits.maxFiles() + " open files");
+                }
+            }
+            case MMAP -> {
+                if (p.mappings().size() >= limits.maxMapsPerProcess()) {
+                    return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "process " + p.name()
+                            + " has its maximum of " + limits.maxMapsPerProcess() + " mappings");
+                }
+                long maps = 0;
+                for (Process q : processes.values()) {
+                    maps += q.mappings().size();
+                }
+                if (maps >= limits.maxMaps()) {
+                    return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "the machine has its maximum of "
+                            + limits.maxMaps() + " mappings");
+                }
+            }
+            default -> {
+            }
+        }
+        switch (call.getCallCase()) {
+            case FENCE_ATTACH, EXPORT_SYNC_FILE, IMPORT_SYNC_FILE -> {
+                if (live.fences >= limits.maxFences()) {
+                    return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "the machine has its maximum of "
+                            + limits.maxFences() + " fences");
+                }
+            }
+            default -> {
+            }
+        }
+        return null;
     }
 
     private static String abbreviate(String name) {

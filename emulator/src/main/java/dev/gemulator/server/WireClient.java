@@ -40,6 +40,8 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     private final Channel channel;
     private final CompletableFuture<String> welcomed = new CompletableFuture<>();
     private volatile int iterations = 1;
+    private volatile int joinIteration;
+    private volatile int welcomedDuring;
     private final java.util.concurrent.BlockingQueue<Integer> again = new java.util.concurrent.LinkedBlockingQueue<>();
     private final java.util.concurrent.BlockingQueue<ServerMessage> control = new java.util.concurrent.LinkedBlockingQueue<>();
     private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
@@ -89,6 +91,8 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         switch (msg.getMessageCase()) {
             case WELCOME -> {
                 iterations = Math.max(1, msg.getWelcome().getIterations());
+                joinIteration = msg.getWelcome().getJoinIteration();
+                welcomedDuring = msg.getWelcome().getIteration();
                 welcomed.complete(msg.getWelcome().getMode());
             }
             case AGAIN -> again.add(msg.getAgain().getIteration());
@@ -132,6 +136,21 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     public int iterations() {
         mode();
         return iterations;
+    }
+
+    /**
+     * Lockstep: the first iteration this process takes part in (0 for a run
+     * that waits for it from the start; later for a client that came back).
+     */
+    public int joinIteration() {
+        mode();
+        return joinIteration;
+    }
+
+    /** Lockstep: the iteration under way when the server welcomed us. */
+    public int welcomedDuring() {
+        mode();
+        return welcomedDuring;
     }
 
     /** Waits for the next iteration's Again; -1 when the connection is gone. */

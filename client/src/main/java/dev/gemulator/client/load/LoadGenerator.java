@@ -52,16 +52,26 @@ public final class LoadGenerator {
         // every op's latency also goes here, read each second for the live p99 of the last second
         org.HdrHistogram.Recorder live = new org.HdrHistogram.Recorder(3);
         AtomicLong lastLoopEnd = new AtomicLong();
-        long t0 = System.nanoTime();
-        long end = t0 + (long) (c.seconds() * 1e9);
         List<Thread> workers = new ArrayList<>();
         List<Gemulator> connections = new ArrayList<>();
+        List<ClientProcess[]> pairs = new ArrayList<>();
+        List<DrmFd> peerFds = new ArrayList<>();
         for (int p = c.firstProcess(); p < c.firstProcess() + c.processes(); p++) {
             Gemulator g = Gemulator.connect(c.host(), c.port(), c.token());
             connections.add(g);
             ClientProcess proc = g.process("L" + p);
             ClientProcess peer = g.process("L" + p + "peer");
-            DrmFd peerFd = peer.open("render0");
+            pairs.add(new ClientProcess[] {proc, peer});
+            peerFds.add(peer.open("render0"));
+        }
+        // the duration counts from when every process is connected (a forked JVM takes a while to get there)
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (c.seconds() * 1e9);
+        for (int i = 0; i < pairs.size(); i++) {
+            int p = c.firstProcess() + i;
+            ClientProcess proc = pairs.get(i)[0];
+            ClientProcess peer = pairs.get(i)[1];
+            DrmFd peerFd = peerFds.get(i);
             for (int t = 0; t < c.threads(); t++) {
                 Random rnd = new Random(c.seed() * 1_000_003 + p * 1009L + t);
                 double interval = c.rate() > 0 ? 1e9 * c.processes() * c.threads() / c.rate() : 0;

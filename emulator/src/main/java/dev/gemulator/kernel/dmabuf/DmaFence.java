@@ -20,6 +20,7 @@ public class DmaFence extends KObject {
     private final String driver;
     private boolean signaled;
     private List<Runnable> callbacks;
+    private List<Runnable> watchers;
 
     protected DmaFence(Kernel kernel, String driver) {
         super(kernel.nextId(Kernel.IdKind.FENCE));
@@ -66,6 +67,11 @@ public class DmaFence extends KObject {
             return false;
         }
         signaled = true;
+        if (watchers != null) { // bookkeeping that must agree with isSignaled() before anything else runs
+            List<Runnable> run = watchers;
+            watchers = null;
+            run.forEach(Runnable::run);
+        }
         if (callbacks != null) {
             List<Runnable> run = callbacks;
             callbacks = null;
@@ -89,6 +95,24 @@ public class DmaFence extends KObject {
             callbacks = new ArrayList<>(1);
         }
         callbacks.add(callback);
+        return true;
+    }
+
+    /**
+     * Not a kernel function: the model's own bookkeeping (a reservation
+     * counting its pending fences) told at the instant the fence signals,
+     * before any callback runs, so that it never disagrees with
+     * {@link #isSignaled()}. Returns false, adding nothing, when the fence
+     * has signalled already.
+     */
+    public boolean watch(Runnable watcher) {
+        if (signaled) {
+            return false;
+        }
+        if (watchers == null) {
+            watchers = new ArrayList<>(1);
+        }
+        watchers.add(watcher);
         return true;
     }
 

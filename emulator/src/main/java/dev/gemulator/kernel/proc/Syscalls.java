@@ -199,6 +199,81 @@ public final class Syscalls {
         return leave(receiver, SysResult.ok(nfd));
     }
 
+    /**
+     * socket(AF_UNIX) connected for one peer: a channel fd on which process
+     * {@code peer} (by name) may send this process descriptors, the only way
+     * a process of a server receives any ({@link FdChannel}). Errors: EMFILE.
+     */
+    public SysResult channelOpen(Task task, String peer) {
+        enter(task, "__sys_socketpair");
+        FdTable files = task.process().files();
+        int fd = files.reserve();
+        if (fd < 0) {
+            return leave(task, SysResult.err(Errno.EMFILE, "no free fd"));
+        }
+        FdChannel channel = new FdChannel(task.process(), peer);
+        files.fill(fd, new KFile(kernel, FdChannel.OPS, "socket:[unix]", true, true, channel));
+        return leave(task, SysResult.ok(fd));
+    }
+
+    /**
+     * sendmsg with SCM_RIGHTS on the channel {@code receiver} opened for the
+     * sender's process: {@code fd}'s file waits in the channel until the
+     * receiver takes it. Returns how many descriptors are then in flight.
+     * Errors: EBADF (the sender's fd); ENOTCONN (the receiver opened no
+     * channel for the sender: it did not consent); EAGAIN (the channel's
+     * queue is full).
+     */
+    public SysResult sendFdOn(Task sender, long fd, Process receiver) {
+        enter(sender, "__sys_sendmsg");
+        KFile f = fget(sender, fd);
+        if (f == null) {
+            return badFd(sender, fd);
+        }
+        FdChannel channel = receiver.exited() ? null : FdChannel.find(receiver, sender.process().name());
+        if (channel == null) {
+            return leave(sender, SysResult.err(Errno.ENOTCONN, "process " + receiver.name()
+                    + " has no channel open for " + sender.process().name() + " (it receives fds only on one it opened)"));
+        }
+        if (channel.full()) {
+            return leave(sender, SysResult.err(Errno.EAGAIN, "the channel already holds "
+                    + FdChannel.MAX_IN_FLIGHT + " fds in flight"));
+        }
+        f.get("unix_attach_fds");
+        channel.queue(f);
+        return leave(sender, SysResult.ok(channel.inFlight()));
+    }
+
+    /**
+     * recvmsg with SCM_RIGHTS on a channel of the caller's: the oldest
+     * descriptor in flight becomes the caller's lowest free fd, under its own
+     * RLIMIT_NOFILE. Errors: EBADF; ENOTSOCK (not a channel); EAGAIN (nothing
+     * in flight); EMFILE (no free fd: the descriptor is dropped, as
+     * scm_detach_fds drops what it cannot install).
+     */
+    public SysResult recvFd(Task task, long channelFd) {
+        enter(task, "__sys_recvmsg");
+        KFile c = fget(task, channelFd);
+        if (c == null) {
+            return badFd(task, channelFd);
+        }
+        FdChannel channel = FdChannel.of(c);
+        if (channel == null) {
+            return leave(task, SysResult.err(Errno.ENOTSOCK, "fd " + channelFd + " is a " + c.ops().name()
+                    + " file, not a channel"));
+        }
+        KFile f = channel.dequeue();
+        if (f == null) {
+            return leave(task, SysResult.err(Errno.EAGAIN, "nothing in flight on the channel"));
+        }
+        int nfd = task.process().files().install(f);
+        if (nfd < 0) {
+            f.fput("scm_detach_fds");
+            return leave(task, SysResult.err(Errno.EMFILE, "no free fd: the fd in flight is dropped"));
+        }
+        return leave(task, SysResult.ok(nfd));
+    }
+
     /** ioctl(2). Errors: EBADF; ENOTTY for a file without ioctls; the handler's. */
     public SysResult ioctl(Task task, long fd, Ioctl ioctl) {
         enter(task, ioctl.requestName());
@@ -347,7 +422,8 @@ public final class Syscalls {
         if (!vma.object().writeBytes(offset, data)) {
             var dev = vma.object().dev();
             return leave(task, SysResult.err(Errno.ENOMEM, "the device's memory limit of " + dev.memoryLimit()
-                    + " bytes is reached (" + dev.residentBytes() + " in use)"));
+                    + " bytes is reached (" + (dev.residentBytes() + dev.pageIndexBytes()) + " in use, "
+                    + dev.pageIndexBytes() + " of them indexing pages)"));
         }
         return leave(task, SysResult.ok());
     }
