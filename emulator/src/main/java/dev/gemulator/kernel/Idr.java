@@ -160,6 +160,16 @@ public final class Idr<T> {
         return allocated == 0;
     }
 
+    /** idr_get_next: the lowest allocated id at or above {@code from}, or -1 when there is none. */
+    public int nextAllocated(int from) {
+        for (int id = Math.max(from, base); id < slots.length; id++) {
+            if (slots[id] != null) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
     /** idr_for_each, in increasing id order, over allocated ids (pointer or NULL). */
     public void forEachId(IntConsumer action) {
         for (int id = 0; id < slots.length; id++) {

@@ -203,7 +203,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             ctx.pipeline().remove("hello-idle");
         }
         if (lockstep == null) {
-            session = simulation.session(observer ? "" : name);
+            session = simulation.session(name, observer);
         }
         Welcome.Builder welcome = Welcome.newBuilder().setVersion(ProtocolVersion.PROTOCOL_VERSION_1)
                 .setProcessName(process).setMode(lockstep != null ? "lockstep" : "free")
@@ -516,7 +516,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             shared.processes().remove(process, ctx.channel());
         }
         if (session != null) {
-            simulation.forget(process, session);
+            simulation.forget(session);
         }
         ctx.fireChannelInactive();
     }

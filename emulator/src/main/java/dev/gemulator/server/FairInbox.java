@@ -108,6 +108,27 @@ final class FairInbox<W> {
         }
     }
 
+    /**
+     * Puts {@code item} back at the head of its queue: the rest of an item
+     * that takes several turns, taken again at the queue's next turn (call
+     * before {@link #done} charges the turn that is over).
+     */
+    void putFirst(Queue q, W item) {
+        lock.lock();
+        try {
+            q.items.addFirst(item);
+            q.bytes.addFirst(0L);
+            size++;
+            if (!q.scheduled) {
+                q.scheduled = true;
+                ready.add(q);
+                notEmpty.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void add(Queue q, W item, long itemBytes) {
         q.items.add(item);
         q.bytes.add(itemBytes);

@@ -76,7 +76,7 @@ final class HelloGuard {
         Source s = sources.computeIfAbsent(source, a -> new Source());
         decay(s, nowMillis);
         s.penaltyMillis = Math.min(MAX_PENALTY_MILLIS, Math.max(FIRST_PENALTY_MILLIS, s.penaltyMillis * 2));
-        s.nextTurnMillis = Math.max(s.nextTurnMillis, nowMillis) + s.penaltyMillis;
+        s.nextTurnMillis = Math.max(s.nextTurnMillis, nowMillis + s.penaltyMillis);
         s.lastFailureMillis = nowMillis;
     }
 

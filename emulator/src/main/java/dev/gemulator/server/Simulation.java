@@ -28,17 +28,25 @@ public final class Simulation implements AutoCloseable {
     public static final int FAILED_EXIT_STATUS = 70;
 
     /** What the simulation thread does next. */
-    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, CONTROL, STOP }
+    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, CONTROL, DEBUGFS, STOP }
 
-    /** One piece of work: a request of a thread of a named process (and where its result goes), or a control event. */
+    /**
+     * One piece of work: a request of a thread of a named process (and where
+     * its result goes), a control event, or debugfs views being written (a
+     * slice a turn, and where the text goes).
+     */
     private record Work(Kind kind, String process, int thread, String name, Syscall call, Consumer<SyscallResult> done,
-            Runnable control) {
+            Runnable control, DebugfsSlices slices, Consumer<String> answer) {
         static Work control(Kind kind, String process, int thread, String name) {
-            return new Work(kind, process, thread, name, null, r -> { }, null);
+            return new Work(kind, process, thread, name, null, r -> { }, null, null, null);
         }
 
         static Work run(Runnable r) {
-            return new Work(Kind.CONTROL, "", 0, "", null, null, r);
+            return new Work(Kind.CONTROL, "", 0, "", null, null, r, null, null);
+        }
+
+        static Work debugfs(DebugfsSlices slices, Consumer<String> answer) {
+            return new Work(Kind.DEBUGFS, "", 0, "", null, null, null, slices, answer);
         }
     }
 
@@ -61,7 +69,7 @@ public final class Simulation implements AutoCloseable {
          * reading its connection and retries from {@link #whenRoom}).
          */
         public boolean submit(int thread, Syscall call, Consumer<SyscallResult> done) {
-            return offer(new Work(Kind.CALL, process, thread, "", call, done, null), call.getSerializedSize());
+            return offer(new Work(Kind.CALL, process, thread, "", call, done, null, null, null), call.getSerializedSize());
         }
 
         /** A thread of the process starts (its own kernel task from now on); false when the inbox is full. */
@@ -82,9 +90,13 @@ public final class Simulation implements AutoCloseable {
             inbox.put(queue, Work.control(Kind.GONE, process, 0, ""));
         }
 
-        /** Answers with the debugfs views of the device (at most {@link Limits#MAX_DEBUGFS_BYTES}); false when full. */
+        /**
+         * Answers with the debugfs views of the device (at most {@link
+         * Limits#MAX_DEBUGFS_BYTES}), written a slice per turn of this
+         * session ({@link DebugfsSlices}); false when the inbox is full.
+         */
         public boolean debugfs(Consumer<String> answer) {
-            return offer(Work.run(() -> answer.accept(debugfsText())));
+            return offer(Work.debugfs(new DebugfsSlices(machine.kernel()), answer));
         }
 
         /** Answers with the names of the live processes; false when the inbox is full. */
@@ -189,18 +201,20 @@ public final class Simulation implements AutoCloseable {
         return machine;
     }
 
-    /** A session for the connection of {@code process} ("" for an observer). */
-    public Session session(String process) {
-        Session s = new Session(process);
-        if (!process.isEmpty()) {
-            sessions.put(process, s);
-        }
+    /**
+     * A session for the connection of {@code process}, or of an observer
+     * that said Hello as {@code process} ({@link #waiting} knows it as
+     * "observer:" and its name).
+     */
+    public Session session(String process, boolean observer) {
+        Session s = new Session(observer ? "" : process);
+        sessions.put(observer ? "observer:" + process : process, s);
         return s;
     }
 
     /** Forgets the session of a connection that closed (its work still runs). */
-    public void forget(String process, Session session) {
-        sessions.remove(process, session);
+    public void forget(Session session) {
+        sessions.values().remove(session);
     }
 
     /** Starts counting into {@code metrics} (before requests arrive). */
@@ -259,9 +273,12 @@ public final class Simulation implements AutoCloseable {
         return s == null ? 0 : s.waiting();
     }
 
-    /** Answers with the debugfs views of the device, from the simulation thread (false when the inbox is full). */
+    /**
+     * Runs {@code answer} on the simulation thread with the debugfs views
+     * of the device, written in one go (false when the inbox is full).
+     */
     public boolean debugfs(Consumer<String> answer) {
-        return internal.debugfs(answer);
+        return internal.offer(Work.run(() -> answer.accept(debugfsText())));
     }
 
     private volatile long injectErrorAfter = -1;
@@ -302,7 +319,20 @@ public final class Simulation implements AutoCloseable {
                     endTrace(0, null);
                     return;
                 }
-                run(w, t0);
+                try {
+                    if (w.kind() == Kind.DEBUGFS && !w.slices().slice()) {
+                        inbox.putFirst(taken.queue(), w); // the rest at this session's next turn
+                    } else {
+                        run(w, t0);
+                    }
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the answer's connection has gone with its event loop (the server is closing): nobody to tell
+                } catch (RuntimeException e) { // a bug of ours outside a call (an answer, a control item): not fatal
+                    log.println("gemulator: EMULATOR BUG on the simulation thread:");
+                    e.printStackTrace(log);
+                    log.flush();
+                    finding("emulator-bug " + w.kind().name().toLowerCase(java.util.Locale.ROOT));
+                }
                 inbox.done(taken.queue(), System.nanoTime() - t0);
                 if (!waitingForRoom.isEmpty()) {
                     runWaiting();
@@ -322,6 +352,7 @@ public final class Simulation implements AutoCloseable {
         switch (w.kind()) {
             case STOP -> throw new IllegalStateException("STOP is handled by the loop");
             case CONTROL -> w.control().run();
+            case DEBUGFS -> w.answer().accept(w.slices().text());
             case GONE -> {
                 dispatcher.exitIfLive(w.process());
                 newReports();

@@ -73,7 +73,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConnectionLost("interrupted while connecting");
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Netty rethrows a refused connection as it is, checked or not
             throw new ConnectionLost("cannot connect to " + host + ":" + port + ": " + e.getMessage());
         }
         channel.writeAndFlush(ClientMessage.newBuilder().setHello(Hello.newBuilder()
