@@ -68,7 +68,7 @@ public final class LockstepClient {
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
             long maxDelayMillis, long delaySeed, Faults faults) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try (WireClient wire = connect(group, host, port, process, token)) {
+        try (WireClient wire = connect(group, host, port, process, token, out)) {
             if (!wire.mode().equals("lockstep")) {
                 out.println("gemulator: the server is not running a lockstep scenario (mode " + wire.mode() + ")");
                 return 2;
@@ -102,12 +102,15 @@ public final class LockstepClient {
     }
 
     /**
-     * Connects as {@code process}; a process whose previous client the
-     * server has not yet seen go (it was killed a moment ago) is retried for
-     * a few seconds.
+     * Connects as {@code process}; while another client of the process is
+     * connected (one that was killed a moment ago and the server has not seen
+     * go, or one a supervisor is about to replace) it tries again, for a
+     * minute.
      */
-    private static WireClient connect(EventLoopGroup group, String host, int port, String process, String token) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    private static WireClient connect(EventLoopGroup group, String host, int port, String process, String token,
+            PrintStream out) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        boolean said = false;
         while (true) {
             WireClient wire = new WireClient(group, host, port, process, token);
             try {
@@ -117,6 +120,12 @@ public final class LockstepClient {
                 wire.close();
                 if (!e.getMessage().contains("is already connected") || System.nanoTime() > deadline) {
                     throw e;
+                }
+                if (!said) {
+                    said = true;
+                    out.println("gemulator: " + process + ": another client of " + process
+                            + " is connected; waiting for it to go");
+                    out.flush();
                 }
                 try {
                     Thread.sleep(50);
