@@ -92,7 +92,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && process == null) {
+        if (evt instanceof IdleStateEvent && process == null && !helloPending) { // a Hello waiting for its turn is no silence
             refuse(ctx, "no Hello: the connection was silent for " + limits.helloIdleMillis() + " ms");
             return;
         }

@@ -288,8 +288,12 @@ public final class Simulation implements AutoCloseable {
         this.injectErrorAfter = n;
     }
 
-    /** Runs {@code r} on the simulation thread as the server's own work (tests: what it throws is the thread's). */
-    boolean runOnSimulationThread(Runnable r) {
+    /**
+     * Runs {@code r} on the simulation thread as the server's own work, the
+     * only thread that may touch the machine (tests and benchmarks set up a
+     * device with it; what it throws is the thread's). False when the inbox is full.
+     */
+    public boolean runOnSimulationThread(Runnable r) {
         return internal.offer(Work.run(r));
     }
 
