@@ -154,10 +154,14 @@ public final class ServeCommand implements Callable<Integer> {
         long heap = Runtime.getRuntime().maxMemory();
         boolean auto = deviceMemory.trim().equalsIgnoreCase("auto");
         var plan = dev.gemulator.server.MemoryPlan.of(limits, maxFrame, heap);
-        if (auto && !plan.fits()) {
+        if (auto) { // the device gets what fits beside the rest, at most 4G; on a small heap the rest shrinks first
+            if (plan.deviceMemoryThatFits() < LEAST_DEVICE_MEMORY) {
+                limits = scaledToFit(limits.withDeviceMemoryBytes(LEAST_DEVICE_MEMORY), heap);
+                plan = dev.gemulator.server.MemoryPlan.of(limits, maxFrame, heap);
+            }
             long fits = plan.deviceMemoryThatFits();
             if (fits >= LEAST_DEVICE_MEMORY) {
-                limits = limits.withDeviceMemoryBytes(fits);
+                limits = limits.withDeviceMemoryBytes(Math.min(AUTO_DEVICE_MEMORY, fits));
                 plan = dev.gemulator.server.MemoryPlan.of(limits, maxFrame, heap);
             }
         }
@@ -172,6 +176,41 @@ public final class ServeCommand implements Callable<Integer> {
             return null;
         }
         return limits;
+    }
+
+    @picocli.CommandLine.Spec
+    private picocli.CommandLine.Model.CommandSpec spec;
+
+    /**
+     * A small heap with every limit at its default: the limits of kernel
+     * objects not given on the command line (objects, files, id slots,
+     * fences, mappings) shrink by one factor until the plan fits beside the
+     * least device memory, and the serve command says so.
+     */
+    private dev.gemulator.server.Limits scaledToFit(dev.gemulator.server.Limits l, long heap) {
+        var parsed = spec.commandLine().getParseResult();
+        for (double f = 0.5; f > 1e-3; f /= 2) {
+            double k = f;
+            java.util.function.BiFunction<String, Long, Long> scale = (option, value) ->
+                    parsed.hasMatchedOption(option) ? value : Math.max(64, (long) (value * k));
+            var scaled = new dev.gemulator.server.Limits(l.maxClients(), l.maxFdsPerProcess(), l.deviceMemoryBytes(),
+                    l.maxInFlight(), scale.apply("--max-objects", (long) l.maxObjectsPerDevice()).intValue(),
+                    l.maxHandlesPerFile(), l.maxThreadsPerProcess(), l.maxThreads(),
+                    scale.apply("--max-files", (long) l.maxFiles()).intValue(),
+                    scale.apply("--max-id-slots", l.maxIdSlots()), l.maxFenceSlotsPerObject(), l.maxFenceIdsPerFile(),
+                    scale.apply("--max-fences", (long) l.maxFences()).intValue(), l.maxMapsPerProcess(),
+                    scale.apply("--max-maps", (long) l.maxMaps()).intValue(), l.maxInFlightBytes(),
+                    l.helloTimeoutMillis(), l.helloIdleMillis());
+            if (dev.gemulator.server.MemoryPlan.of(scaled, maxFrame, heap).fits()) {
+                System.err.printf(java.util.Locale.ROOT, "gemulator: a heap of %d MiB holds the default limits only with"
+                        + " less of everything: --max-objects %d, --max-files %d, --max-id-slots %d, --max-fences %d,"
+                        + " --max-maps %d (give the JVM more heap with -Xmx for more)%n", heap >> 20,
+                        scaled.maxObjectsPerDevice(), scaled.maxFiles(), scaled.maxIdSlots(), scaled.maxFences(),
+                        scaled.maxMaps());
+                return scaled;
+            }
+        }
+        return l;
     }
 
     @Option(names = "--lockstep", paramLabel = "FILE.gem",

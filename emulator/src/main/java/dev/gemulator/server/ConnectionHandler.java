@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
 final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage> {
     /** What a process may be called. */
     static final Pattern PROCESS_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
+    /** The largest frame of a lockstep client after Hello (its requests carry no system call). */
+    static final int LOCKSTEP_FRAME_BYTES = 64 << 10;
 
     private final ServerInitializer.Shared shared;
     private final Simulation simulation;
@@ -130,6 +132,32 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             }
             case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
         }
+        if (session != null) {
+            session.unreserve(); // the room admitted for a frame that needed no simulation
+        }
+    }
+
+    /**
+     * Whether the next frame, of {@code frameBytes}, may be decoded now: the
+     * connection has room in flight, the client reads its replies, and the
+     * simulation's inbox has room reserved for it. When not, the decoder
+     * pauses, and a reply, writability or room in the inbox resumes it.
+     */
+    private boolean admit(ChannelHandlerContext ctx, long frameBytes) {
+        if (closing || session.reserved()) {
+            return closing;
+        }
+        if (!waiting.isEmpty() || inFlight >= limits.maxInFlight() || !ctx.channel().isWritable()
+                || (inFlight > 0 && inFlightBytes + frameBytes > limits.maxInFlightBytes())) {
+            reading(ctx, false);
+            return false;
+        }
+        if (!session.reserve(frameBytes + 64)) {
+            reading(ctx, false);
+            simulation.whenRoom(() -> ctx.executor().execute(() -> pump(ctx)));
+            return false;
+        }
+        return true;
     }
 
     // --- Hello ---
@@ -198,12 +226,15 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         process = name;
         observer = h.getObserver();
         helloDeadline.cancel(false);
-        ((FrameDecoder) ctx.pipeline().get("frames")).open(shared.maxFrameBytes());
-        if (ctx.pipeline().get("hello-idle") != null) {
-            ctx.pipeline().remove("hello-idle");
-        }
         if (lockstep == null) {
             session = simulation.session(name, observer);
+            ((FrameDecoder) ctx.pipeline().get("frames")).open(shared.maxFrameBytes(), bytes -> admit(ctx, bytes));
+        } else { // a lockstep client's messages name statements: they are small
+            ((FrameDecoder) ctx.pipeline().get("frames")).open(Math.min(LOCKSTEP_FRAME_BYTES, shared.maxFrameBytes()),
+                    bytes -> true);
+        }
+        if (ctx.pipeline().get("hello-idle") != null) {
+            ctx.pipeline().remove("hello-idle");
         }
         Welcome.Builder welcome = Welcome.newBuilder().setVersion(ProtocolVersion.PROTOCOL_VERSION_1)
                 .setProcessName(process).setMode(lockstep != null ? "lockstep" : "free")

@@ -67,6 +67,9 @@ final class FairInbox<W> {
     private long nextOrder;
     private int size;
     private long bytes;
+    /** Room promised to connections for items they will offer ({@link #reserve}). */
+    private int reserved;
+    private long reservedBytes;
     /** The charge of the queue served last: where a queue that wakes up starts. */
     private long floorNanos;
 
@@ -88,11 +91,60 @@ final class FairInbox<W> {
     boolean offer(Queue q, W item, long itemBytes) {
         lock.lock();
         try {
-            if (size >= capacity || (size > 0 && bytes + itemBytes > byteCapacity)) {
+            if (!room(itemBytes)) {
                 return false;
             }
             add(q, item, itemBytes);
             return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean room(long itemBytes) {
+        int items = size + reserved;
+        long held = bytes + reservedBytes;
+        return items < capacity && (items == 0 || held + itemBytes <= byteCapacity);
+    }
+
+    /**
+     * Promises room for one item of {@code itemBytes} that a connection will
+     * offer with {@link #offerReserved} (it reserves before it decodes the
+     * frame, so that no decoded request waits outside the inbox's count);
+     * false when the inbox is full.
+     */
+    boolean reserve(long itemBytes) {
+        lock.lock();
+        try {
+            if (!room(itemBytes)) {
+                return false;
+            }
+            reserved++;
+            reservedBytes += itemBytes;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives back a promise that will not be used. */
+    void unreserve(long itemBytes) {
+        lock.lock();
+        try {
+            reserved--;
+            reservedBytes -= itemBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues {@code item} in the room {@link #reserve} promised for it. */
+    void offerReserved(Queue q, W item, long itemBytes) {
+        lock.lock();
+        try {
+            reserved--;
+            reservedBytes -= itemBytes;
+            add(q, item, itemBytes);
         } finally {
             lock.unlock();
         }
@@ -186,7 +238,7 @@ final class FairInbox<W> {
     boolean hasRoom() {
         lock.lock();
         try {
-            return size < capacity && bytes < byteCapacity;
+            return size + reserved < capacity && bytes + reservedBytes < byteCapacity;
         } finally {
             lock.unlock();
         }

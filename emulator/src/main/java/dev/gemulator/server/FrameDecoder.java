@@ -23,11 +23,19 @@ import io.netty.handler.codec.TooLongFrameException;
  * A frame too long fails when its length arrives, before any of it is kept;
  * after that the connection's input is dropped. While {@link #pause paused}
  * it passes no frame on (what arrives stays here as bytes, and the handler
- * has stopped reading the socket), so what waits decoded for the simulation
- * is one frame at most. What a partial frame holds is released when the
- * connection closes.
+ * has stopped reading the socket), and after Hello a whole frame is decoded
+ * only once the connection admits it (it has reserved room for it in the
+ * simulation's inbox), so no decoded request waits anywhere but counted in
+ * the inbox. What a partial frame holds is released when the connection
+ * closes.
  */
 final class FrameDecoder extends ChannelInboundHandlerAdapter {
+    /** Asked before a frame is decoded whether it may be now; when not, the decoder pauses until resumed. */
+    interface Admission {
+        boolean admit(long frameBytes);
+    }
+
+    private Admission admission = frameBytes -> true;
     private int maxFrameBytes;
     private boolean opened;
     private boolean failed;
@@ -39,9 +47,13 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         this.maxFrameBytes = maxFrameBytes;
     }
 
-    /** The connection said Hello: frames may now be as long as {@code maxFrameBytes}. */
-    void open(int maxFrameBytes) {
+    /**
+     * The connection said Hello: frames may now be as long as
+     * {@code maxFrameBytes}, each decoded only once {@code admission} lets it.
+     */
+    void open(int maxFrameBytes, Admission admission) {
         this.maxFrameBytes = maxFrameBytes;
+        this.admission = admission;
         this.opened = true;
     }
 
@@ -91,6 +103,10 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (buffered.readableBytes() < 4 + length) {
+                break;
+            }
+            if (!admission.admit(length)) {
+                paused = true; // the frame stays here as bytes until the connection resumes
                 break;
             }
             buffered.skipBytes(4);

@@ -12,9 +12,10 @@ import java.util.Locale;
  * heap probes and rounded up): the device's pages with their headers and
  * indexes, GEM objects, open files (a drm file with its tables is the
  * biggest), the slots of handle and fence-id tables, fences, threads,
- * mappings, and per connection its bookkeeping, its process and one decoded
- * frame waiting for the simulation; then the inbox's bytes of requests and
- * a reserve for the rest of the JVM.
+ * mappings, and per connection its bookkeeping and its process; then the
+ * requests decoded for the simulation (a frame is decoded only once room in
+ * the inbox is reserved for it, so they are the inbox's bytes, and the one
+ * request running) and a reserve for the rest of the JVM.
  *
  * <p>Buffers of the connections (partial frames, replies not yet sent) are
  * direct memory, which the JVM limits itself: a connection that cannot get
@@ -52,9 +53,9 @@ public record MemoryPlan(List<Term> terms, long maxHeapBytes) {
         t.add(new Term("fences", limits.maxFences(), FENCE_BYTES, "--max-fences"));
         t.add(new Term("threads", limits.maxThreads(), THREAD_BYTES, "--max-threads"));
         t.add(new Term("mappings", limits.maxMaps(), MAP_BYTES, "--max-maps"));
-        t.add(new Term("connections (each with a frame waiting)", limits.maxClients(),
-                CONNECTION_BYTES + maxFrameBytes, "--max-clients"));
+        t.add(new Term("connections", limits.maxClients(), CONNECTION_BYTES, "--max-clients"));
         t.add(new Term("requests queued for the simulation", 1, Limits.INBOX_BYTES, "(fixed)"));
+        t.add(new Term("the request running, and its answer", 2, maxFrameBytes, "--max-frame"));
         t.add(new Term("the rest of the JVM", 1, RESERVE_BYTES, "(fixed)"));
         return new MemoryPlan(List.copyOf(t), maxHeapBytes);
     }

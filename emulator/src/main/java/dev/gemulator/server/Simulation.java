@@ -57,6 +57,8 @@ public final class Simulation implements AutoCloseable {
     public final class Session {
         private final String process;
         private final FairInbox<Work>.Queue queue;
+        /** Bytes of room reserved for the next item, or -1 (used by one connection's event loop only). */
+        private long reservation = -1;
 
         private Session(String process) {
             this.process = process;
@@ -115,12 +117,50 @@ public final class Simulation implements AutoCloseable {
             return queue.chargedNanos();
         }
 
+        /**
+         * Reserves room in the inbox for the next item, of {@code bytes}, before
+         * its frame is decoded; false when the inbox is full (try again from
+         * {@link #whenRoom}). The next offer of this session uses it.
+         */
+        public boolean reserve(long bytes) {
+            if (reservation >= 0) {
+                throw new IllegalStateException("a reservation is held already");
+            }
+            if (failure.isDone() || !inbox.reserve(bytes)) {
+                return false;
+            }
+            reservation = bytes;
+            return true;
+        }
+
+        /** Whether room is reserved for the next item. */
+        public boolean reserved() {
+            return reservation >= 0;
+        }
+
+        /** Gives back the reservation, if one is held (its frame needed no simulation). */
+        public void unreserve() {
+            if (reservation >= 0) {
+                inbox.unreserve(reservation);
+                reservation = -1;
+            }
+        }
+
         private boolean offer(Work w) {
             return offer(w, 64);
         }
 
         private boolean offer(Work w, long bytes) {
-            return !failure.isDone() && inbox.offer(queue, w, bytes);
+            if (failure.isDone()) {
+                unreserve();
+                return false;
+            }
+            if (reservation >= 0) {
+                inbox.offerReserved(queue, w, reservation);
+                reservation = -1;
+                return true;
+            }
+            return inbox.offer(queue, w, bytes);
         }
     }
 
