@@ -315,14 +315,14 @@ public final class Runner {
                     if (kind == Op.ArgKind.HEX) {
                         byte[] parsed = val instanceof String str ? Numbers.parseHex(str) : null;
                         if (parsed == null) {
-                            unbound = unbound == null ? v.name() : unbound;
+                            unbound = v.name();
                         } else {
                             bytes = parsed;
                         }
                     } else if (val instanceof Long l) {
                         a[i] = l;
                     } else {
-                        unbound = unbound == null ? v.name() : unbound;
+                        unbound = v.name();
                     }
                 }
             }

@@ -18,6 +18,7 @@ public final class Task {
     private final List<Lock> held = new ArrayList<>(2);
     private final ArrayDeque<KFile> taskWork = new ArrayDeque<>();
     private boolean taskWorkDead;
+    private int preemptCount;
     private boolean hung;
     private String errorMessage = "";
     private Errno lastError = Errno.OK;
@@ -60,6 +61,28 @@ public final class Task {
     /** exit_task_work: from now on final puts go to the delayed-fput list. */
     public void killTaskWork() {
         taskWorkDead = true;
+    }
+
+    /**
+     * preempt_disable: the task runs in atomic context (under a lock the model
+     * does not name, such as a fence's spinlock while its callbacks run) and
+     * the scheduler must not switch away from it. Nests.
+     */
+    public void preemptDisable() {
+        preemptCount++;
+    }
+
+    /** preempt_enable. */
+    public void preemptEnable() {
+        if (preemptCount == 0) {
+            throw new IllegalStateException("preempt_enable without preempt_disable in " + name);
+        }
+        preemptCount--;
+    }
+
+    /** Whether {@link #preemptDisable} is in force. */
+    public boolean preemptDisabled() {
+        return preemptCount > 0;
     }
 
     /** Whether the task sleeps forever (nothing can wake it): it never returns to user space. */

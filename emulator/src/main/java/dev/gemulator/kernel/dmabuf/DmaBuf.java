@@ -29,6 +29,8 @@ public final class DmaBuf {
     private final DmaBufOps ops;
     private final Object priv;
     private final DmaResv resv;
+    /** Whether {@link #resv} is the dma-buf's own (the exporter gave none), finished with the dma-buf. */
+    private final boolean ownsResv;
     private final KFile file;
     /** dma_buf_poll callbacks in flight: each pins the file until its fence signals. */
     private boolean pollInActive;
@@ -40,7 +42,8 @@ public final class DmaBuf {
         this.ops = ops;
         this.priv = priv;
         this.sizeBytes = sizeBytes;
-        this.resv = resv;
+        this.ownsResv = resv == null;
+        this.resv = resv == null ? new DmaResv(kernel) : resv;
         boolean rdwr = (flags & Uapi.O_ACCMODE) == Uapi.O_RDWR;
         boolean wronly = (flags & Uapi.O_ACCMODE) == Uapi.O_WRONLY;
         this.file = new KFile(kernel, FILE_OPS, "dmabuf", !wronly, rdwr || wronly, this);
@@ -48,11 +51,18 @@ public final class DmaBuf {
 
     /**
      * dma_buf_export: a new dma-buf whose file holds the creator's single
-     * reference. It joins the global list bufinfo shows.
+     * reference, sharing the exporter's reservation object {@code resv}, or
+     * with one of its own when that is null. It joins the global list
+     * bufinfo shows. Returns null after
+     * failing the call with ENOMEM (by fault injection at dma_buf_export).
      */
     public static DmaBuf export(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags,
             DmaResv resv, String function) {
         kernel.point(function, StepKind.WRITE, null);
+        if (kernel.shouldFail("dma_buf_export")) {
+            kernel.fail(Errno.ENOMEM, "allocating the dma-buf failed (injected)");
+            return null;
+        }
         DmaBuf buf = new DmaBuf(kernel, ops, priv, sizeBytes, flags, resv);
         kernel.dmaBufs().add(buf);
         return buf;
@@ -135,12 +145,11 @@ public final class DmaBuf {
      * null after failing the call with EBADF (no such fd) or EINVAL (not a dma-buf).
      */
     public static DmaBuf get(Kernel kernel, long fd, String function) {
-        KFile f = kernel.current().process().files().get(fd);
+        KFile f = kernel.current().process().files().fget(kernel, fd, function);
         if (f == null) {
             kernel.fail(Errno.EBADF, "fd " + fd + " is not open");
             return null;
         }
-        f.get(function);
         if (f.ops() != FILE_OPS) {
             f.fput(function);
             kernel.fail(Errno.EINVAL, "fd " + fd + " is a " + f.ops().name() + " file, not a dma-buf");
@@ -167,11 +176,14 @@ public final class DmaBuf {
             return "dma-buf";
         }
 
-        /** dma_buf_file_release / dma_buf_release. */
+        /** dma_buf_file_release / dma_buf_release: the exporter's release, then the dma-buf's own reservation object. */
         @Override
         public void release(KFile file) {
             DmaBuf buf = (DmaBuf) file.privateData();
             buf.ops.release(buf);
+            if (buf.ownsResv) {
+                buf.resv.fini("dma_buf_release");
+            }
             buf.kernel.dmaBufs().remove(buf);
         }
 
@@ -228,47 +240,76 @@ public final class DmaBuf {
         return ops.mmap(this, vma);
     }
 
-    /** dma_buf_poll: POLLIN once writers are done, POLLOUT once every fence is. */
+    /**
+     * dma_buf_poll: POLLIN once writers are done, POLLOUT once every fence
+     * is. Under the reservation lock, each direction whose callback is not
+     * already in flight takes a file reference and hooks a callback on the
+     * first fence it must wait for; a direction with nothing to wait for
+     * gives the reference back at once and is ready.
+     */
     private int poll(int requested) {
         int events = requested & (KFile.POLLIN | KFile.POLLOUT);
+        if (events == 0) {
+            return 0;
+        }
+        String fn = "dma_buf_poll";
+        resv.lock().lock(fn);
         if ((events & KFile.POLLOUT) != 0) {
-            if (pollOutActive || !pollAddCallback(true)) {
+            if (pollOutActive) {
+                events &= ~KFile.POLLOUT;
+            } else if (pollAddCallback(true)) {
                 events &= ~KFile.POLLOUT;
             }
         }
         if ((events & KFile.POLLIN) != 0) {
-            if (pollInActive || !pollAddCallback(false)) {
+            if (pollInActive) {
+                events &= ~KFile.POLLIN;
+            } else if (pollAddCallback(false)) {
                 events &= ~KFile.POLLIN;
             }
         }
+        resv.lock().unlock(fn);
         return events;
     }
 
     /**
-     * dma_buf_poll_add_cb: hooks a wake-up on the first pending fence the
-     * direction waits for, pinning the file until it fires. Returns true when
-     * nothing is pending (ready).
+     * The body of one direction of dma_buf_poll with dma_buf_poll_add_cb:
+     * marks the direction active and pins the file, then hooks a callback
+     * (which owns a fence reference) on the first fence in slot order that
+     * takes one. Returns true when a callback was queued (not ready); false
+     * after dma_buf_poll_cb(NULL) gave the pin back (ready).
      */
     private boolean pollAddCallback(boolean write) {
-        List<DmaFence> pending = resv.unsignaledFences(DmaResv.usageRw(write));
-        if (pending.isEmpty()) {
-            return true;
-        }
-        file.get("dma_buf_poll");
-        if (write) {
-            pollOutActive = true;
-        } else {
-            pollInActive = true;
-        }
-        pending.get(0).addCallback(() -> {
-            if (write) {
-                pollOutActive = false;
-            } else {
-                pollInActive = false;
+        String fn = "dma_buf_poll";
+        setPollActive(write, true);
+        file.get(fn);
+        for (DmaFence fence : resv.unsignaledFences(DmaResv.usageRw(write))) {
+            fence.fenceGet("dma_buf_poll_add_cb");
+            if (fence.addCallback(() -> pollCallback(write, fence))) {
+                return true;
             }
-            file.fput("dma_buf_poll_cb");
-        });
+            fence.fencePut("dma_buf_poll_add_cb");
+        }
+        pollCallback(write, null);
         return false;
+    }
+
+    /** dma_buf_poll_cb: the direction is idle again; drops the fence's and the file's references. */
+    private void pollCallback(boolean write, DmaFence fence) {
+        String fn = "dma_buf_poll_cb";
+        setPollActive(write, false);
+        if (fence != null) {
+            fence.fencePut(fn);
+        }
+        file.fput(fn);
+    }
+
+    private void setPollActive(boolean write, boolean active) {
+        if (write) {
+            pollOutActive = active;
+        } else {
+            pollInActive = active;
+        }
     }
 
     /** DMA_BUF_IOCTL_SYNC: START waits for the fences the access conflicts with; END never waits. */
@@ -310,10 +351,10 @@ public final class DmaBuf {
             fence = DmaFence.stub(kernel);
         } else if (pending.size() == 1) {
             fence = pending.get(0);
-            fence.get(fn);
+            fence.fenceGet("dma_resv_get_singleton");
         } else {
             for (DmaFence f : pending) {
-                f.get(fn);
+                f.fenceGet("dma_resv_get_fences");
             }
             fence = new DmaFenceArray(kernel, pending);
         }
@@ -335,8 +376,14 @@ public final class DmaBuf {
             return SysResult.err(Errno.EINVAL, "fd " + syncFd + " is not a sync_file");
         }
         DmaResv.Usage usage = (flags & Uapi.DMA_BUF_SYNC_WRITE) != 0 ? DmaResv.Usage.WRITE : DmaResv.Usage.READ;
-        for (DmaFence f : fence.unwrap()) {
-            resv.addFence(f, usage, fn);
+        List<DmaFence> fences = fence.unwrap();
+        if (!fences.isEmpty()) {
+            resv.lock().lock(fn);
+            resv.reserveFences(fences.size(), "dma_resv_reserve_fences");
+            for (DmaFence f : fences) {
+                resv.addFence(f, usage, "dma_resv_add_fence");
+            }
+            resv.lock().unlock(fn);
         }
         fence.fencePut(fn);
         return SysResult.ok();

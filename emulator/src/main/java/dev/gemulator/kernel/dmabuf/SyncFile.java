@@ -13,6 +13,10 @@ import dev.gemulator.kernel.vfs.KFile;
 public final class SyncFile {
     private final KFile file;
     private final DmaFence fence;
+    /** POLL_ENABLED: the first poll hooked {@link #wake} on the fence. */
+    private boolean pollEnabled;
+    /** fence_check_cb_func: wakes the sync_file's pollers (the fence wake-up does it in the model). */
+    private final Runnable wake = () -> { };
 
     private SyncFile(Kernel kernel, DmaFence fence) {
         this.fence = fence;
@@ -21,7 +25,7 @@ public final class SyncFile {
 
     /** sync_file_create: takes its own reference on {@code fence}. */
     public static SyncFile create(Kernel kernel, DmaFence fence, String function) {
-        fence.get(function);
+        fence.fenceGet(function);
         return new SyncFile(kernel, fence);
     }
 
@@ -39,12 +43,17 @@ public final class SyncFile {
      * open sync_file.
      */
     public static DmaFence getFence(Kernel kernel, long fd, String function) {
-        KFile f = kernel.current().process().files().get(fd);
-        if (f == null || f.ops() != OPS) {
+        KFile f = kernel.current().process().files().fget(kernel, fd, "sync_file_fdget");
+        if (f == null) {
+            return null;
+        }
+        if (f.ops() != OPS) {
+            f.fput("sync_file_fdget");
             return null;
         }
         DmaFence fence = ((SyncFile) f.privateData()).fence;
-        fence.get(function);
+        fence.fenceGet(function);
+        f.fput(function);
         return fence;
     }
 
@@ -54,14 +63,29 @@ public final class SyncFile {
             return "sync_file";
         }
 
+        /** sync_file_release: takes back the poll callback, then drops the fence. */
         @Override
         public void release(KFile file) {
-            ((SyncFile) file.privateData()).fence.fencePut("sync_file_release");
+            SyncFile sf = (SyncFile) file.privateData();
+            if (sf.pollEnabled) {
+                sf.fence.removeCallback(sf.wake);
+            }
+            sf.fence.fencePut("sync_file_release");
         }
 
+        /**
+         * sync_file_poll: the first poll hooks a callback on the fence, which
+         * enables its signalling (a fence array starts watching its members);
+         * POLLIN once the fence has signalled.
+         */
         @Override
         public int poll(KFile file, int events) {
-            return ((SyncFile) file.privateData()).fence.isSignaled() ? KFile.POLLIN : 0;
+            SyncFile sf = (SyncFile) file.privateData();
+            if (!sf.pollEnabled) {
+                sf.pollEnabled = true;
+                sf.fence.addCallback(sf.wake);
+            }
+            return sf.fence.isSignaled() ? KFile.POLLIN : 0;
         }
 
         @Override

@@ -139,7 +139,10 @@ public final class Vgem implements DrmDriver {
                     ? "a write fence conflicts with the object's pending fences"
                     : "a read fence conflicts with the object's pending write fence");
         } else {
-            resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, fn);
+            resv.lock().lock(fn);
+            resv.reserveFences(1, "dma_resv_reserve_fences");
+            resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, "dma_resv_add_fence");
+            resv.lock().unlock(fn);
             VgemFile vfile = (VgemFile) file.driverPriv();
             vfile.fenceMutex().lock(fn);
             int id = vfile.fenceIdr().alloc(fence);
