@@ -19,6 +19,7 @@ public class DmaFence extends KObject {
     private final Kernel kernel;
     private final String driver;
     private boolean signaled;
+    private long timestampNanos;
     private List<Runnable> callbacks;
 
     protected DmaFence(Kernel kernel, String driver) {
@@ -50,6 +51,11 @@ public class DmaFence extends KObject {
         return driver;
     }
 
+    /** fence->timestamp: when it signalled (virtual time), 0 before. */
+    public long timestampNanos() {
+        return timestampNanos;
+    }
+
     /** dma_fence_is_signaled. */
     public boolean isSignaled() {
         return signaled;
@@ -66,6 +72,7 @@ public class DmaFence extends KObject {
             return false;
         }
         signaled = true;
+        timestampNanos = kernel.clock().nowNanos();
         if (callbacks != null) {
             List<Runnable> run = callbacks;
             callbacks = null;
