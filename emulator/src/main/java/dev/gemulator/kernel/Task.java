@@ -22,6 +22,8 @@ public final class Task {
     private boolean hung;
     private String errorMessage = "";
     private Errno lastError = Errno.OK;
+    private dev.gemulator.kernel.uapi.UserMemory userMemory = dev.gemulator.kernel.uapi.UserMemory.NONE;
+    private long ioctlArg;
 
     public Task(Process process, String name) {
         this.process = process;
@@ -92,6 +94,24 @@ public final class Task {
 
     public void markHung() {
         hung = true;
+    }
+
+    /** The user memory copy_from_user and copy_to_user reach during the current system call. */
+    public dev.gemulator.kernel.uapi.UserMemory userMemory() {
+        return userMemory;
+    }
+
+    public void setUserMemory(dev.gemulator.kernel.uapi.UserMemory userMemory) {
+        this.userMemory = userMemory;
+    }
+
+    /** The current ioctl's argument (its address in user memory). */
+    public long ioctlArg() {
+        return ioctlArg;
+    }
+
+    public void setIoctlArg(long ioctlArg) {
+        this.ioctlArg = ioctlArg;
     }
 
     /** Why the current system call failed, for people. */

@@ -7,7 +7,7 @@ import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.proc.FdTable;
 import dev.gemulator.kernel.proc.Vma;
-import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.IoctlTable;
 import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
@@ -35,6 +35,7 @@ public final class DmaBuf {
     /** dma_buf_poll callbacks in flight: each pins the file until its fence signals. */
     private boolean pollInActive;
     private boolean pollOutActive;
+    private String name = "";
 
     private DmaBuf(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags, DmaResv resv) {
         this.kernel = kernel;
@@ -188,14 +189,9 @@ public final class DmaBuf {
         }
 
         @Override
-        public SysResult ioctl(KFile file, Ioctl ioctl) {
+        public SysResult ioctl(KFile file, int cmd, long arg) {
             DmaBuf buf = (DmaBuf) file.privateData();
-            return switch (ioctl) {
-                case Ioctl.DmaBufSync s -> buf.sync(s.flags());
-                case Ioctl.DmaBufExportSyncFile e -> buf.exportSyncFile(e.flags());
-                case Ioctl.DmaBufImportSyncFile i -> buf.importSyncFile(i.fd(), i.flags());
-                default -> SysResult.err(Errno.ENOTTY, ioctl.requestName() + " is not a dma-buf ioctl");
-            };
+            return IoctlTable.fileIoctl(buf.kernel, IoctlTable.Owner.DMA_BUF, buf, "dma-buf", cmd, arg);
         }
 
         @Override
@@ -238,6 +234,30 @@ public final class DmaBuf {
                     + " of a dma-buf of " + pages + " pages");
         }
         return ops.mmap(this, vma);
+    }
+
+    /** The name user space gave it (DMA_BUF_SET_NAME), as bufinfo shows; empty until then. */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * dma_buf_set_name: the NUL-terminated string at the ioctl's argument
+     * (strndup_user, at most DMA_BUF_NAME_LEN bytes) becomes the name.
+     * Errors: EFAULT when it cannot be read, EINVAL when it is longer.
+     */
+    public SysResult setName() {
+        long arg = kernel.current().ioctlArg();
+        byte[] s = kernel.current().userMemory().readString(arg, dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN + 1);
+        if (s == null) {
+            return SysResult.err(Errno.EFAULT, "DMA_BUF_SET_NAME: the name at 0x" + Long.toHexString(arg) + " is not readable");
+        }
+        if (s.length >= dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN) {
+            return SysResult.err(Errno.EINVAL, "DMA_BUF_SET_NAME: the name is longer than "
+                    + (dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN - 1) + " bytes");
+        }
+        name = new String(s, java.nio.charset.StandardCharsets.UTF_8);
+        return SysResult.ok();
     }
 
     /**
@@ -313,7 +333,7 @@ public final class DmaBuf {
     }
 
     /** DMA_BUF_IOCTL_SYNC: START waits for the fences the access conflicts with; END never waits. */
-    private SysResult sync(long flags) {
+    public SysResult syncIoctl(long flags) {
         if ((flags & ~Uapi.DMA_BUF_SYNC_VALID_FLAGS_MASK) != 0) {
             return SysResult.err(Errno.EINVAL, "DMA_BUF_IOCTL_SYNC flags 0x" + Long.toHexString(flags)
                     + " have bits beyond READ|WRITE|END");
@@ -334,7 +354,7 @@ public final class DmaBuf {
     }
 
     /** DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a snapshot of the pending fences as a sync_file fd. */
-    private SysResult exportSyncFile(int flags) {
+    public SysResult exportSyncFileIoctl(int flags) {
         if ((flags & ~Uapi.DMA_BUF_SYNC_RW) != 0 || (flags & Uapi.DMA_BUF_SYNC_RW) == 0) {
             return SysResult.err(Errno.EINVAL, "EXPORT_SYNC_FILE flags must be READ, WRITE or both, not 0x"
                     + Integer.toHexString(flags));
@@ -365,7 +385,7 @@ public final class DmaBuf {
     }
 
     /** DMA_BUF_IOCTL_IMPORT_SYNC_FILE: adds a sync_file's fences as read or write fences. */
-    private SysResult importSyncFile(int syncFd, int flags) {
+    public SysResult importSyncFileIoctl(int syncFd, int flags) {
         if ((flags & ~Uapi.DMA_BUF_SYNC_RW) != 0 || (flags & Uapi.DMA_BUF_SYNC_RW) == 0) {
             return SysResult.err(Errno.EINVAL, "IMPORT_SYNC_FILE flags must be READ, WRITE or both, not 0x"
                     + Integer.toHexString(flags));

@@ -23,6 +23,7 @@ public class DmaFence extends KObject {
     private final String driver;
     private boolean signaled;
     private boolean signalingEnabled;
+    private long timestampNanos;
     private List<Runnable> callbacks;
 
     protected DmaFence(Kernel kernel, String driver) {
@@ -52,6 +53,11 @@ public class DmaFence extends KObject {
     /** The driver that created it ("vgem", "stub", "array"). */
     public String driver() {
         return driver;
+    }
+
+    /** fence->timestamp: when it signalled (virtual time), 0 before. */
+    public long timestampNanos() {
+        return timestampNanos;
     }
 
     /** dma_fence_is_signaled (DMA_FENCE_FLAG_SIGNALED_BIT). */
@@ -85,6 +91,7 @@ public class DmaFence extends KObject {
             return false;
         }
         signaled = true;
+        timestampNanos = kernel.clock().nowNanos();
         if (callbacks != null) {
             List<Runnable> run = callbacks;
             callbacks = null;

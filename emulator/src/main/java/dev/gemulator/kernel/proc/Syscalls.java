@@ -15,6 +15,11 @@ import dev.gemulator.kernel.drm.DrmFiles;
 import dev.gemulator.kernel.drm.DrmMinor;
 import dev.gemulator.kernel.gem.Gem;
 import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.IoctlCmd;
+import dev.gemulator.kernel.uapi.IoctlTable;
+import dev.gemulator.kernel.uapi.KData;
+import dev.gemulator.kernel.uapi.UserBuffers;
+import dev.gemulator.kernel.uapi.UserMemory;
 import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.KFile;
 import dev.gemulator.kernel.vfs.NullFileOps;
@@ -198,16 +203,53 @@ public final class Syscalls {
         return leave(receiver, SysResult.ok(nfd));
     }
 
-    /** ioctl(2). Errors: EBADF; ENOTTY for a file without ioctls; the handler's. */
-    public SysResult ioctl(Task task, long fd, Ioctl ioctl) {
-        enter(task, ioctl.requestName());
+    /**
+     * ioctl(2): request number {@code cmd} with argument {@code arg}, an
+     * address in {@code mem}, the caller's user memory for this call (the
+     * struct the number describes lies there; what the kernel copies out goes
+     * there). Returns ok with the call's return value (0 for every ioctl of
+     * the model). Errors: EBADF; ENOTTY for a file without ioctls; the
+     * file's (see {@link dev.gemulator.kernel.uapi.IoctlTable}).
+     */
+    public SysResult ioctl(Task task, long fd, int cmd, long arg, UserMemory mem) {
+        IoctlTable.Row<?> row = IoctlTable.byCmd(cmd);
+        enter(task, row != null ? row.name() : "ioctl");
         KFile f = fget(task, fd, "fdget");
         if (f == null) {
             return badFd(task, fd);
         }
-        SysResult r = f.ops().ioctl(f, ioctl);
+        task.setUserMemory(mem);
+        task.setIoctlArg(arg);
+        SysResult r;
+        try {
+            r = f.ops().ioctl(f, cmd, arg);
+        } finally {
+            task.setUserMemory(UserMemory.NONE);
+        }
         f.fput("fdput");
-        return leave(task, r);
+        return leave(task, r.isOk() ? SysResult.ok(0) : r);
+    }
+
+    /** Where {@link #ioctl(Task, long, Ioctl)} lends the kernel its struct. */
+    public static final long IOCTL_ARG_ADDRESS = 0x10000;
+
+    /**
+     * ioctl(2) with a struct built from {@code ioctl}: the same request a
+     * program would make (its number and struct bytes, pointer fields into
+     * buffers lent for the call), answered with the values read back from the
+     * struct (see {@link Ioctl#results}). Errors: as {@link #ioctl(Task, long, int, long, UserMemory)}.
+     */
+    public SysResult ioctl(Task task, long fd, Ioctl ioctl) {
+        UserBuffers mem = new UserBuffers();
+        KData in = new KData(IoctlCmd.size(ioctl.cmd()));
+        ioctl.encode(in, mem);
+        byte[] arg = in.bytes();
+        mem.put(IOCTL_ARG_ADDRESS, arg);
+        SysResult r = ioctl(task, fd, ioctl.cmd(), IOCTL_ARG_ADDRESS, mem);
+        if (!r.isOk()) {
+            return r;
+        }
+        return ioctl.results(KData.of(arg, arg.length), mem);
     }
 
     /** lseek(2). Errors: EBADF, EINVAL (whence), the file's llseek errors. */
