@@ -3,11 +3,8 @@ package dev.gemulator.bench;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.ClientMessage;
-import dev.gemulator.proto.v1.CreateDumb;
 import dev.gemulator.proto.v1.DebugfsRequest;
-import dev.gemulator.proto.v1.FenceAttach;
 import dev.gemulator.proto.v1.Hello;
-import dev.gemulator.proto.v1.MapDumb;
 import dev.gemulator.proto.v1.Mmap;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.ProtocolVersion;
@@ -17,12 +14,12 @@ import dev.gemulator.proto.v1.ServerMessage;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.ThreadStart;
-import dev.gemulator.proto.v1.Version;
 import dev.gemulator.proto.v1.Write;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.Limits;
 import dev.gemulator.server.Simulation;
 import dev.gemulator.server.WireClient;
+import dev.gemulator.server.WireIoctl;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -92,7 +89,7 @@ final class AttackBench {
     /** The good client's latencies (ns) over {@code nanos}, or at least 50 calls. */
     private static long[] good(WireClient w, long nanos) {
         List<Long> t = new ArrayList<>();
-        Syscall.Builder version = Syscall.newBuilder().setVersion(Version.newBuilder().setFd(3));
+        Syscall.Builder version = WireIoctl.syscall(3, new Ioctl.Version());
         long end = System.nanoTime() + nanos;
         while (System.nanoTime() < end || t.size() < 50) {
             long t0 = System.nanoTime();
@@ -141,8 +138,7 @@ final class AttackBench {
             stop.set(true);
             String what = result.get(120, TimeUnit.SECONDS);
             t.join();
-            String alive = good.call(Request.newBuilder().setCall(Syscall.newBuilder().setVersion(Version.newBuilder()
-                    .setFd(3)))).getResult().getErrno() == 0 ? "" : " [THE GOOD CLIENT WAS NOT SERVED AFTER IT]";
+            String alive = good.call(Request.newBuilder().setCall(WireIoctl.syscall(3, new Ioctl.Version()))).getResult().getErrno() == 0 ? "" : " [THE GOOD CLIENT WAS NOT SERVED AFTER IT]";
             print(name, idle, during, what + alive);
             good.close();
         }
@@ -230,9 +226,8 @@ final class AttackBench {
             var data = com.google.protobuf.ByteString.copyFrom(new byte[1 << 20]);
             long mib = 0;
             while (!stop.get()) {
-                int h = (int) call(w, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(1024)
-                        .setHeight(256).setBpp(32))).getValues(0);
-                long off = call(w, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(h))).getValues(0);
+                int h = (int) call(w, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(1024, 256, 32, 0))).getValues(0);
+                long off = call(w, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(h))).getValues(0);
                 long map = call(w, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(off)
                         .setLength(1 << 20))).getValues(0);
                 SyscallResult r = call(w, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setData(data)));
@@ -255,13 +250,12 @@ final class AttackBench {
             var one = com.google.protobuf.ByteString.copyFrom(new byte[] {1});
             int n = 0;
             for (; n < 3000 && !stop.get(); n++) {
-                SyscallResult c = call(w, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd)
-                        .setWidth(8192).setHeight(8192).setBpp(32)));
+                SyscallResult c = call(w, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(8192, 8192, 32, 0)));
                 if (c.getErrno() != 0) {
                     break;
                 }
                 int h = (int) c.getValues(0);
-                long off = call(w, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(h))).getValues(0);
+                long off = call(w, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(h))).getValues(0);
                 long map = call(w, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(off)
                         .setLength(256L << 20))).getValues(0);
                 if (call(w, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setOffset(100L << 20)
@@ -442,15 +436,13 @@ final class AttackBench {
     private static String fenceFlood(GemulatorServer server, AtomicBoolean stop) throws Exception {
         try (WireClient w = new WireClient(GROUP, "127.0.0.1", server.port(), "F", null)) {
             int fd = (int) call(w, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))).getValues(0);
-            int h = (int) call(w, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(4)
-                    .setHeight(4).setBpp(32))).getValues(0);
+            int h = (int) call(w, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(4, 4, 32, 0))).getValues(0);
             int ok = 0;
             long t0 = System.nanoTime();
             long firstThousand = 0;
             String refusal = "";
             while (!stop.get() && ok < 150_000) {
-                SyscallResult r = call(w, Syscall.newBuilder().setFenceAttach(FenceAttach.newBuilder().setFd(fd)
-                        .setHandle(h)));
+                SyscallResult r = call(w, WireIoctl.syscall(fd, new Ioctl.VgemFenceAttach(h, 0, 0)));
                 if (r.getErrno() != 0) {
                     refusal = dev.gemulator.kernel.Errno.byNumber(r.getErrno()) + " (" + r.getMessage() + ")";
                     break;

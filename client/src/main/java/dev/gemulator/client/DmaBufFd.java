@@ -1,9 +1,7 @@
 package dev.gemulator.client;
 
-import dev.gemulator.proto.v1.ExportSyncFile;
-import dev.gemulator.proto.v1.ImportSyncFile;
-import dev.gemulator.proto.v1.Sync;
-import dev.gemulator.proto.v1.Syscall;
+import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.server.WireIoctl;
 
 /** A dma-buf fd: size query, CPU access bracketing, implicit fences as sync_files. */
 public final class DmaBufFd extends Fd {
@@ -29,19 +27,19 @@ public final class DmaBufFd extends Fd {
 
     /** DMA_BUF_IOCTL_SYNC: START waits for conflicting fences, END never waits. */
     public void sync(long flags) {
-        process.call(Syscall.newBuilder().setSync(Sync.newBuilder().setFd(number()).setFlags(flags)).build(), "sync");
+        process.call(WireIoctl.syscall(number(), new Ioctl.DmaBufSync(flags)).build(), "sync");
     }
 
     /** DMA_BUF_IOCTL_EXPORT_SYNC_FILE (flags: 1 READ, 2 WRITE, 3 both). */
     public Fd exportSyncFile(int flags) {
-        int n = (int) process.call(Syscall.newBuilder().setExportSyncFile(ExportSyncFile.newBuilder().setFd(number())
-                .setFlags(flags)).build(), "export_sync_file").getValues(0);
+        int n = (int) process.call(WireIoctl.syscall(number(), new Ioctl.DmaBufExportSyncFile(flags)).build(),
+                "export_sync_file").getValues(0);
         return new Fd(process, n);
     }
 
     /** DMA_BUF_IOCTL_IMPORT_SYNC_FILE. */
     public void importSyncFile(Fd syncFile, int flags) {
-        process.call(Syscall.newBuilder().setImportSyncFile(ImportSyncFile.newBuilder().setFd(number())
-                .setSyncFileFd(syncFile.number()).setFlags(flags)).build(), "import_sync_file");
+        process.call(WireIoctl.syscall(number(), new Ioctl.DmaBufImportSyncFile(syncFile.number(), flags)).build(),
+                "import_sync_file");
     }
 }

@@ -54,8 +54,8 @@ public final class GemulatorServer implements AutoCloseable {
             int maxFrameBytes, String token) throws InterruptedException {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        ServerInitializer initializer = new ServerInitializer(sim, run, maxFrameBytes, token);
         try {
-            ServerInitializer initializer = new ServerInitializer(sim, run, maxFrameBytes, token);
             Channel ch = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
@@ -64,10 +64,13 @@ public final class GemulatorServer implements AutoCloseable {
                     .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                     .childHandler(initializer)
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            GemulatorServer server = new GemulatorServer(sim, ch, boss, workers, initializer);
+            GemulatorServer server = new GemulatorServer(sim, ch, boss, workers, initializer, maxFrameBytes, token);
             sim.failure().thenAccept(t -> {
                 // nothing can be answered any more: say why to everyone and stop listening
                 ch.close();
+                if (server.unix != null) {
+                    server.unix.close();
+                }
                 initializer.closeAll("the server stopped: its simulation thread failed (" + t + ")");
             });
             return server;
@@ -80,17 +83,22 @@ public final class GemulatorServer implements AutoCloseable {
     }
 
     /**
-     * The connections' buffers: unpooled direct memory, so that what a
-     * connection held (a partial frame of a megabyte) goes back to the
-     * system when it closes instead of staying in a pool.
+     * The connections' buffers, whichever transport: unpooled direct memory,
+     * so that what a connection held (a partial frame of a megabyte) goes
+     * back to the system when it closes instead of staying in a pool.
      */
     static final io.netty.buffer.UnpooledByteBufAllocator ALLOCATOR = new io.netty.buffer.UnpooledByteBufAllocator(true);
 
     private final ServerInitializer initializer;
+    private final int maxFrameBytes;
+    private final String token;
+    private volatile dev.gemulator.server.unix.UnixServer unix;
 
     private GemulatorServer(Simulation simulation, Channel channel, EventLoopGroup boss, EventLoopGroup workers,
-            ServerInitializer initializer) {
+            ServerInitializer initializer, int maxFrameBytes, String token) {
         this.initializer = initializer;
+        this.maxFrameBytes = maxFrameBytes;
+        this.token = token;
         this.simulation = simulation;
         this.channel = channel;
         this.bossGroup = boss;
@@ -99,6 +107,17 @@ public final class GemulatorServer implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /**
+     * Serves the same clients on a Unix domain socket at {@code path} too
+     * (server/unix): the same connections table (one connection per process,
+     * whichever transport), the same simulation; it closes with the server.
+     */
+    public dev.gemulator.server.unix.UnixServer listenUnix(java.nio.file.Path path) throws InterruptedException {
+        dev.gemulator.server.unix.UnixServer u = dev.gemulator.server.unix.UnixServer.start(path, initializer);
+        unix = u;
+        return u;
     }
 
     public Simulation simulation() {
@@ -122,6 +141,9 @@ public final class GemulatorServer implements AutoCloseable {
             return;
         }
         channel.close().syncUninterruptibly();
+        if (unix != null) {
+            unix.close();
+        }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         simulation.close();

@@ -10,7 +10,6 @@ import dev.gemulator.proto.v1.DebugfsRequest;
 import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Syscall;
-import dev.gemulator.proto.v1.Version;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -63,7 +62,7 @@ class FairnessTest {
     /** The median of {@code CALLS} version calls of a good client, in nanoseconds. */
     private static long medianCall(WireClient good) {
         long[] t = new long[CALLS];
-        Syscall.Builder version = Syscall.newBuilder().setVersion(Version.newBuilder().setFd(3));
+        Syscall.Builder version = WireIoctl.syscall(3, new Ioctl.Version());
         for (int i = 0; i < CALLS; i++) {
             long t0 = System.nanoTime();
             assertEquals(0, WireCalls.call(good, version).getErrno());

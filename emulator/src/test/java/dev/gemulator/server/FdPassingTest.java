@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.ChannelOpen;
 import dev.gemulator.proto.v1.Close;
-import dev.gemulator.proto.v1.CreateDumb;
 import dev.gemulator.proto.v1.Exit;
-import dev.gemulator.proto.v1.GemClose;
-import dev.gemulator.proto.v1.HandleToFd;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.RecvFd;
 import dev.gemulator.proto.v1.SendFd;
@@ -72,10 +70,9 @@ class FdPassingTest {
 
     /** A's new object exported as a dma-buf fd, its handle closed: the dma-buf alone keeps the object. */
     private static long dmaBuf(WireClient a, long fd) {
-        long h = ok(a, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd((int) fd).setWidth(16)
-                .setHeight(16).setBpp(32)));
-        long d = ok(a, Syscall.newBuilder().setHandleToFd(HandleToFd.newBuilder().setFd((int) fd).setHandle((int) h)));
-        ok(a, Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd((int) fd).setHandle((int) h)));
+        long h = ok(a, WireIoctl.syscall((int) fd, new Ioctl.ModeCreateDumb(16, 16, 32, 0)));
+        long d = ok(a, WireIoctl.syscall((int) fd, new Ioctl.PrimeHandleToFd((int) h, 0)));
+        ok(a, WireIoctl.syscall((int) fd, new Ioctl.GemClose((int) h)));
         return d;
     }
 

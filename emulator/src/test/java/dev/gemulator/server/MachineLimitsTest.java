@@ -8,11 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.Close;
-import dev.gemulator.proto.v1.CreateDumb;
-import dev.gemulator.proto.v1.FenceAttach;
-import dev.gemulator.proto.v1.FenceSignal;
-import dev.gemulator.proto.v1.MapDumb;
 import dev.gemulator.proto.v1.Mmap;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
@@ -62,11 +59,11 @@ class MachineLimitsTest {
     }
 
     private static Syscall.Builder create(int fd) {
-        return Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(1).setHeight(1).setBpp(8));
+        return WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(1, 1, 8, 0));
     }
 
     private static Syscall.Builder attach(int fd, long handle) {
-        return Syscall.newBuilder().setFenceAttach(FenceAttach.newBuilder().setFd(fd).setHandle((int) handle));
+        return WireIoctl.syscall(fd, new Ioctl.VgemFenceAttach((int) handle, 0, 0));
     }
 
     private static SyscallResult onThread(WireClient w, int thread, Syscall.Builder call) {
@@ -155,8 +152,8 @@ class MachineLimitsTest {
                 ok(a, attach(fd, x))));
         SyscallResult full = call(a, attach(fd, x));
         assertEquals(Errno.ENOMEM.number(), full.getErrno());
-        assertTrue(full.getMessage().contains("holds its limit of 3 fences"), full.getMessage());
-        ok(a, Syscall.newBuilder().setFenceSignal(FenceSignal.newBuilder().setFd(fd).setFence(2)));
+        assertTrue(full.getMessage().contains("holds its limit of 3 pending fences"), full.getMessage());
+        ok(a, WireIoctl.syscall(fd, new Ioctl.VgemFenceSignal(2, 0)));
         assertEquals(4, ok(a, attach(fd, x)), "a signalled fence's slot is reused");
         assertEquals(5, ok(a, attach(fd, y)));
         SyscallResult ids = call(a, attach(fd, y));
@@ -180,7 +177,7 @@ class MachineLimitsTest {
     void mappingsPerProcessAndOfTheMachineAreLimitedWithEnomem() throws Exception {
         WireClient a = serve(Limits.DEFAULT.withMaps(2, 3), "A");
         int fd = (int) ok(a, open("card0"));
-        long offset = ok(a, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle((int) ok(a, create(fd)))));
+        long offset = ok(a, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb((int) ok(a, create(fd)))));
         Syscall.Builder mmap = Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(offset).setLength(4096));
         ok(a, mmap);
         ok(a, mmap);
@@ -189,7 +186,7 @@ class MachineLimitsTest {
         assertTrue(mine.getMessage().contains("process A has its maximum of 2 mappings"), mine.getMessage());
         WireClient b = connect("B");
         int bf = (int) ok(b, open("card0"));
-        long bo = ok(b, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(bf).setHandle((int) ok(b, create(bf)))));
+        long bo = ok(b, WireIoctl.syscall(bf, new Ioctl.ModeMapDumb((int) ok(b, create(bf)))));
         Syscall.Builder bmap = Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(bf).setOffset(bo).setLength(4096));
         ok(b, bmap);
         SyscallResult machine = call(b, bmap);
@@ -203,12 +200,11 @@ class MachineLimitsTest {
         long memory = 100 * (4096 + 160);
         WireClient a = serve(Limits.DEFAULT.withDeviceMemoryBytes(memory), "A");
         int fd = (int) ok(a, open("card0"));
-        Syscall.Builder big = Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(8192)
-                .setHeight(8192).setBpp(32));
+        Syscall.Builder big = WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(8192, 8192, 32, 0));
         int written = 0;
         while (true) {
             int h = (int) ok(a, big);
-            long off = ok(a, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(h)));
+            long off = ok(a, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(h)));
             long map = ok(a, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(off).setLength(256L << 20)));
             SyscallResult r = call(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setOffset(123L << 20)
                     .setData(com.google.protobuf.ByteString.copyFrom(new byte[] {1}))));

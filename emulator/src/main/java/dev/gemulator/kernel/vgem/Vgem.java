@@ -7,7 +7,6 @@ import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.dmabuf.DmaResv;
 import dev.gemulator.kernel.drm.DrmDriver;
 import dev.gemulator.kernel.drm.DrmFile;
-import dev.gemulator.kernel.drm.DrmIoctls;
 import dev.gemulator.kernel.gem.Gem;
 import dev.gemulator.kernel.gem.GemObject;
 import dev.gemulator.kernel.uapi.Ioctl;
@@ -61,19 +60,20 @@ public final class Vgem implements DrmDriver {
         idr.clear();
     }
 
-    private static final DrmIoctls.Desc FENCE_ATTACH = new DrmIoctls.Desc("DRM_IOCTL_VGEM_FENCE_ATTACH",
-            DrmIoctls.DRM_RENDER_ALLOW, (f, a) -> fenceAttachIoctl(f, (Ioctl.VgemFenceAttach) a));
-    private static final DrmIoctls.Desc FENCE_SIGNAL = new DrmIoctls.Desc("DRM_IOCTL_VGEM_FENCE_SIGNAL",
-            DrmIoctls.DRM_RENDER_ALLOW, (f, a) -> fenceSignalIoctl(f, (Ioctl.VgemFenceSignal) a));
-
-    /** vgem_ioctls[]. */
+    /** DRIVER_MAJOR. */
     @Override
-    public DrmIoctls.Desc driverIoctl(Ioctl ioctl) {
-        return switch (ioctl) {
-            case Ioctl.VgemFenceAttach a -> FENCE_ATTACH;
-            case Ioctl.VgemFenceSignal s -> FENCE_SIGNAL;
-            default -> null;
-        };
+    public int major() {
+        return 1;
+    }
+
+    @Override
+    public int minor() {
+        return 0;
+    }
+
+    @Override
+    public int patchlevel() {
+        return 0;
     }
 
     /**
@@ -118,7 +118,7 @@ public final class Vgem implements DrmDriver {
      * when the file has handed out all the fence ids it may. A failed attach
      * uses no id.
      */
-    static SysResult fenceAttachIoctl(DrmFile file, Ioctl.VgemFenceAttach args) {
+    public static SysResult fenceAttachIoctl(DrmFile file, Ioctl.VgemFenceAttach args) {
         String fn = "vgem_fence_attach_ioctl";
         Kernel k = file.dev().kernel();
         if ((args.flags() & ~Uapi.VGEM_FENCE_WRITE) != 0) {
@@ -141,17 +141,21 @@ public final class Vgem implements DrmDriver {
             result = SysResult.err(Errno.EBUSY, write
                     ? "a write fence conflicts with the object's pending fences"
                     : "a read fence conflicts with the object's pending write fence");
-        } else if (!resv.reserveFences(1, file.dev().fenceSlotLimit())) {
-            result = SysResult.err(Errno.ENOMEM, "the object's reservation holds its limit of "
-                    + file.dev().fenceSlotLimit() + " fences");
         } else {
-            resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, fn);
-            VgemFile vfile = (VgemFile) file.driverPriv();
-            vfile.fenceMutex().lock(fn);
-            int id = vfile.fenceIdr().alloc(fence);
-            vfile.fenceMutex().unlock(fn);
-            result = id > 0 ? SysResult.ok(id) : SysResult.err(Errno.ENOSPC, "the file's fence table is full"
-                    + " (it may hand out " + file.dev().fenceIdLimit() + " fence ids)");
+            resv.lock().lock(fn);
+            // dma_resv_reserve_fences fails with ENOMEM when its list cannot grow: here, at the device's limit
+            boolean room = resv.pendingFences() < file.dev().fenceSlotLimit();
+            if (room) {
+                resv.reserveFences(1, "dma_resv_reserve_fences");
+                resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, "dma_resv_add_fence");
+            }
+            resv.lock().unlock(fn);
+            if (!room) {
+                result = SysResult.err(Errno.ENOMEM, "the object's reservation holds its limit of "
+                        + file.dev().fenceSlotLimit() + " pending fences");
+            } else {
+                result = fenceIdAlloc(file, fence, fn);
+            }
         }
         if (!result.isOk()) {
             fence.signal(fn);
@@ -161,13 +165,23 @@ public final class Vgem implements DrmDriver {
         return result;
     }
 
+    /** The fence's id in the file's table (ENOSPC when it has handed out all it may). */
+    private static SysResult fenceIdAlloc(DrmFile file, VgemFence fence, String fn) {
+        VgemFile vfile = (VgemFile) file.driverPriv();
+        vfile.fenceMutex().lock(fn);
+        int id = vfile.fenceIdr().alloc(fence);
+        vfile.fenceMutex().unlock(fn);
+        return id > 0 ? SysResult.ok(id) : SysResult.err(Errno.ENOSPC, "the file's fence table is full"
+                + " (it may hand out " + file.dev().fenceIdLimit() + " fence ids)");
+    }
+
     /**
      * vgem_fence_signal_ioctl: signals the fence with this id and retires the
      * id. Errors: EINVAL for non-zero flags; ENOENT for an id this file never
      * had or already retired; ETIMEDOUT when the fence had already timed out
      * (the id is retired all the same).
      */
-    static SysResult fenceSignalIoctl(DrmFile file, Ioctl.VgemFenceSignal args) {
+    public static SysResult fenceSignalIoctl(DrmFile file, Ioctl.VgemFenceSignal args) {
         String fn = "vgem_fence_signal_ioctl";
         if (args.flags() != 0) {
             return SysResult.err(Errno.EINVAL, "flags must be 0");
