@@ -171,11 +171,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         } else if (!PROCESS_NAME.matcher(h.getProcessName()).matches()) {
             refuse(ctx, "bad process name '" + abbreviate(h.getProcessName()) + "'");
         } else if (shared.guard().wantsToken()) {
-            java.net.InetAddress source = source(ctx);
+            String source = source(ctx);
             long wait = shared.guard().waitMillis(source, System.currentTimeMillis());
             if (wait >= limits.helloTimeoutMillis()) {
-                refuse(ctx, "too many wrong tokens from " + source.getHostAddress() + ": try again in "
-                        + (wait + 999) / 1000 + " s");
+                refuse(ctx, "too many wrong tokens from " + source + ": try again in " + (wait + 999) / 1000 + " s");
             } else if (wait > 0) {
                 helloPending = true;
                 reading(ctx, false);
@@ -191,14 +190,16 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         }
     }
 
-    private static java.net.InetAddress source(ChannelHandlerContext ctx) {
+    /** Who a wrong token is counted against: a TCP client's address, a Unix socket client's user. */
+    private static String source(ChannelHandlerContext ctx) {
         if (ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null) {
-            return a.getAddress();
+            return a.getAddress().getHostAddress();
         }
-        return java.net.InetAddress.getLoopbackAddress();
+        var peer = ctx.channel().attr(dev.gemulator.server.unix.UnixServer.PEER).get();
+        return peer != null ? "uid " + peer.uid() : "a local socket";
     }
 
-    private void checkToken(ChannelHandlerContext ctx, dev.gemulator.proto.v1.Hello h, java.net.InetAddress source) {
+    private void checkToken(ChannelHandlerContext ctx, dev.gemulator.proto.v1.Hello h, String source) {
         if (closing || !ctx.channel().isActive()) {
             return;
         }

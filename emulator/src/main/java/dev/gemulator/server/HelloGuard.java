@@ -1,6 +1,5 @@
 package dev.gemulator.server;
 
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,7 +9,8 @@ import java.util.Map;
 /**
  * Checks the token of a Hello without telling a guesser anything, and makes
  * guessing slow. The token is compared in constant time (its SHA-256 with
- * the one given's, so not even its length shows). Every source address has
+ * the one given's, so not even its length shows). Every source (the address
+ * of a TCP client; the user of a Unix socket client, from SO_PEERCRED) has
  * a turn at which its next Hello is checked: a wrong token pushes the turn
  * out by a penalty that doubles with each failure (from
  * {@link #FIRST_PENALTY_MILLIS} to {@link #MAX_PENALTY_MILLIS}) and halves
@@ -35,9 +35,9 @@ final class HelloGuard {
         long lastFailureMillis;
     }
 
-    private final Map<InetAddress, Source> sources = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<String, Source> sources = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<InetAddress, Source> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, Source> eldest) {
             return size() > MAX_SOURCES;
         }
     };
@@ -57,7 +57,7 @@ final class HelloGuard {
     }
 
     /** How long a Hello from {@code source} that arrives now must wait for its turn (0: none). */
-    synchronized long waitMillis(InetAddress source, long nowMillis) {
+    synchronized long waitMillis(String source, long nowMillis) {
         if (tokenHash == null) {
             return 0;
         }
@@ -72,7 +72,7 @@ final class HelloGuard {
     }
 
     /** A Hello from {@code source} had a wrong token: its next turn is further away. */
-    synchronized void failed(InetAddress source, long nowMillis) {
+    synchronized void failed(String source, long nowMillis) {
         Source s = sources.computeIfAbsent(source, a -> new Source());
         decay(s, nowMillis);
         s.penaltyMillis = Math.min(MAX_PENALTY_MILLIS, Math.max(FIRST_PENALTY_MILLIS, s.penaltyMillis * 2));

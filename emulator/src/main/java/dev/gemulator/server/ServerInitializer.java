@@ -82,6 +82,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             return;
         }
         ch.closeFuture().addListener(f -> connected.decrementAndGet());
+        ch.config().setAllocator(GemulatorServer.ALLOCATOR); // whichever transport: buffers that go back when it closes
         shared.all().add(ch);
         Limits limits = shared.simulation().limits();
         ch.pipeline()
