@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** {@code gemulator serve}: the emulated device as a server for client processes. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serves the emulated device to client processes over TCP (length-prefixed protobuf,",
-            "proto/gemulator/v1/wire.proto). Requests run one at a time in arrival order. Ctrl-C stops it."})
+            "proto/gemulator/v1/wire.proto). Requests run one at a time, each connection in turn (fairly). Ctrl-C stops it."})
 public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
