@@ -7,7 +7,11 @@ import dev.gemulator.proto.v1.FenceAttach;
 import dev.gemulator.proto.v1.FenceSignal;
 import dev.gemulator.proto.v1.Flink;
 import dev.gemulator.proto.v1.GemClose;
+import dev.gemulator.proto.v1.AuthMagic;
+import dev.gemulator.proto.v1.DropMaster;
 import dev.gemulator.proto.v1.GemOpen;
+import dev.gemulator.proto.v1.GetMagic;
+import dev.gemulator.proto.v1.SetMaster;
 import dev.gemulator.proto.v1.GetCap;
 import dev.gemulator.proto.v1.HandleToFd;
 import dev.gemulator.proto.v1.MapDumb;
@@ -15,18 +19,32 @@ import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.Version;
 
-/** An fd on a DRM node: the GEM, PRIME and vgem ioctls, shaped like libdrm's calls. */
+/**
+ * An fd on a DRM node (card0 or renderD128): the GEM, PRIME, vgem and
+ * master/authentication ioctls, shaped like libdrm's calls.
+ */
 public final class DrmFd extends Fd {
     /** DRM_CLOEXEC. */
     public static final int CLOEXEC = 0x80000;
     /** DRM_RDWR. */
     public static final int RDWR = 2;
 
-    /** A dumb buffer: its handle, pitch and size in bytes. */
+    /**
+     * A dumb buffer.
+     *
+     * @param handle its GEM handle in this fd's file
+     * @param pitch bytes per row
+     * @param size bytes in all
+     */
     public record Dumb(int handle, int pitch, long size) {
     }
 
-    /** What GEM_OPEN returns: a new handle and the object's size. */
+    /**
+     * What GEM_OPEN returns.
+     *
+     * @param handle the new handle
+     * @param size the object's size in bytes
+     */
     public record Opened(int handle, long size) {
     }
 
@@ -43,72 +61,163 @@ public final class DrmFd extends Fd {
         return process.call(b.build(), op);
     }
 
-    /** drmGetVersion's name. */
+    /**
+     * DRM_IOCTL_VERSION (drmGetVersion).
+     *
+     * @return the driver's name ("vgem")
+     */
     public String version() {
         return call(Syscall.newBuilder().setVersion(Version.newBuilder().setFd(number())), "version").getText();
     }
 
-    /** drmGetCap. */
+    /**
+     * DRM_IOCTL_GET_CAP (drmGetCap).
+     *
+     * @param capability the DRM_CAP_* number
+     * @return its value
+     */
     public long getCap(long capability) {
         return call(Syscall.newBuilder().setGetCap(GetCap.newBuilder().setFd(number()).setCapability(capability)),
                 "get_cap").getValues(0);
     }
 
-    /** DRM_IOCTL_MODE_CREATE_DUMB. */
+    /**
+     * DRM_IOCTL_MODE_CREATE_DUMB.
+     *
+     * @param width pixels per row
+     * @param height rows
+     * @param bpp bits per pixel
+     * @return the buffer's handle, pitch and size
+     */
     public Dumb createDumb(int width, int height, int bpp) {
         SyscallResult r = call(Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(number())
                 .setWidth(width).setHeight(height).setBpp(bpp)), "create_dumb");
         return new Dumb((int) r.getValues(0), (int) r.getValues(1), r.getValues(2));
     }
 
-    /** DRM_IOCTL_MODE_MAP_DUMB: the fake offset to mmap this fd at. */
+    /**
+     * DRM_IOCTL_MODE_MAP_DUMB.
+     *
+     * @param handle the buffer's handle
+     * @return the fake offset to {@link #mmap} this fd at
+     */
     public long mapDumb(int handle) {
         return call(Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(number()).setHandle(handle)), "map_dumb")
                 .getValues(0);
     }
 
+    /**
+     * DRM_IOCTL_MODE_DESTROY_DUMB (a GEM_CLOSE by another name).
+     *
+     * @param handle the buffer's handle
+     */
     public void destroyDumb(int handle) {
         call(Syscall.newBuilder().setDestroyDumb(DestroyDumb.newBuilder().setFd(number()).setHandle(handle)), "destroy_dumb");
     }
 
-    /** DRM_IOCTL_GEM_CLOSE. */
+    /**
+     * DRM_IOCTL_GEM_CLOSE.
+     *
+     * @param handle the handle to close
+     */
     public void gemClose(int handle) {
         call(Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(number()).setHandle(handle)), "gem_close");
     }
 
-    /** DRM_IOCTL_GEM_FLINK: the object's global name. */
+    /**
+     * DRM_IOCTL_GEM_FLINK.
+     *
+     * @param handle the object's handle
+     * @return the object's global name
+     */
     public int flink(int handle) {
         return (int) call(Syscall.newBuilder().setFlink(Flink.newBuilder().setFd(number()).setHandle(handle)), "flink")
                 .getValues(0);
     }
 
-    /** DRM_IOCTL_GEM_OPEN. */
+    /**
+     * DRM_IOCTL_GEM_OPEN.
+     *
+     * @param name a flink name
+     * @return a new handle in this file, and the object's size
+     */
     public Opened gemOpen(int name) {
         SyscallResult r = call(Syscall.newBuilder().setGemOpen(GemOpen.newBuilder().setFd(number()).setName(name)), "gem_open");
         return new Opened((int) r.getValues(0), r.getValues(1));
     }
 
-    /** drmPrimeHandleToFD. */
+    /**
+     * DRM_IOCTL_PRIME_HANDLE_TO_FD (drmPrimeHandleToFD).
+     *
+     * @param handle the object's handle
+     * @param flags {@link #CLOEXEC}, {@link #RDWR}, both or 0
+     * @return the dma-buf's fd
+     */
     public DmaBufFd primeHandleToFd(int handle, int flags) {
         int n = (int) call(Syscall.newBuilder().setHandleToFd(HandleToFd.newBuilder().setFd(number()).setHandle(handle)
                 .setFlags(flags)), "handle_to_fd").getValues(0);
         return new DmaBufFd(process, n);
     }
 
-    /** drmPrimeFDToHandle. */
+    /**
+     * DRM_IOCTL_PRIME_FD_TO_HANDLE (drmPrimeFDToHandle).
+     *
+     * @param dmaBuf a dma-buf fd of this process
+     * @return the object's handle in this file (the same one for every import of one dma-buf)
+     */
     public int primeFdToHandle(Fd dmaBuf) {
         return (int) call(Syscall.newBuilder().setFdToHandle(FdToHandle.newBuilder().setFd(number())
                 .setDmaBufFd(dmaBuf.number())), "fd_to_handle").getValues(0);
     }
 
-    /** DRM_IOCTL_VGEM_FENCE_ATTACH: a read fence, or a write fence with {@code write}; returns its id. */
+    /**
+     * DRM_IOCTL_VGEM_FENCE_ATTACH.
+     *
+     * @param handle the object's handle
+     * @param write a write (exclusive) fence rather than a read fence
+     * @return the fence's id
+     */
     public int fenceAttach(int handle, boolean write) {
         return (int) call(Syscall.newBuilder().setFenceAttach(FenceAttach.newBuilder().setFd(number()).setHandle(handle)
                 .setFlags(write ? 1 : 0)), "fence_attach").getValues(0);
     }
 
-    /** DRM_IOCTL_VGEM_FENCE_SIGNAL. */
+    /**
+     * DRM_IOCTL_VGEM_FENCE_SIGNAL.
+     *
+     * @param fence the fence's id
+     */
     public void fenceSignal(int fence) {
         call(Syscall.newBuilder().setFenceSignal(FenceSignal.newBuilder().setFd(number()).setFence(fence)), "fence_signal");
+    }
+
+    /**
+     * DRM_IOCTL_GET_MAGIC (drmGetMagic): a token another process, the master,
+     * authenticates this file with.
+     *
+     * @return the magic
+     */
+    public int getMagic() {
+        return (int) call(Syscall.newBuilder().setGetMagic(GetMagic.newBuilder().setFd(number())), "get_magic").getValues(0);
+    }
+
+    /**
+     * DRM_IOCTL_AUTH_MAGIC (drmAuthMagic): as the master, authenticates the
+     * file that got {@code magic}.
+     *
+     * @param magic what {@link #getMagic} gave the other file
+     */
+    public void authMagic(int magic) {
+        call(Syscall.newBuilder().setAuthMagic(AuthMagic.newBuilder().setFd(number()).setMagic(magic)), "auth_magic");
+    }
+
+    /** DRM_IOCTL_SET_MASTER (drmSetMaster): this file becomes the device's master. */
+    public void setMaster() {
+        call(Syscall.newBuilder().setSetMaster(SetMaster.newBuilder().setFd(number())), "set_master");
+    }
+
+    /** DRM_IOCTL_DROP_MASTER (drmDropMaster). */
+    public void dropMaster() {
+        call(Syscall.newBuilder().setDropMaster(DropMaster.newBuilder().setFd(number())), "drop_master");
     }
 }
