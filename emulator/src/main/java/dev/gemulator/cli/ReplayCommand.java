@@ -55,6 +55,11 @@ public final class ReplayCommand implements Callable<Integer> {
                     + "stopped): trace show and trace html read it, replay needs a whole run");
         }
         TraceHeader h = recorded.get(0).getHeader();
+        if (h.getFormatVersion() != Traces.FORMAT_VERSION) {
+            throw new UserError(trace + " was written in trace format " + h.getFormatVersion() + " (" + h.getEmulatorVersion()
+                    + "); this gemulator writes format " + Traces.FORMAT_VERSION + " and replays only that: record the run "
+                    + "again (trace show, html and perfetto still read it)");
+        }
         Profile p = Profile.byName(h.getProfile());
         if (p == null) {
             throw new UserError("the trace's profile '" + h.getProfile() + "' is unknown here (known: "

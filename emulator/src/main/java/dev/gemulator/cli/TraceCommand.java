@@ -122,7 +122,7 @@ public final class TraceCommand implements Runnable {
             if (steps != null && window.fromStep() > last) {
                 throw new UserError("--steps " + steps + ": " + trace + " has " + last + " steps");
             }
-            out.print(timeline.html(window));
+            out.print(timeline.html(window, trace.toString()));
             return 0;
         }
 

@@ -64,6 +64,10 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "OUT", description = "also write the result as JSON to OUT")
     private Path json;
 
+    @Option(names = "--connect-timeout", defaultValue = "10", paramLabel = "SECONDS",
+            description = "while no server listens at --host/--port yet, try again for this long (default: ${DEFAULT-VALUE})")
+    private long connectTimeout;
+
     @Option(names = "--fork", description = "run each client process in a JVM of its own (real OS processes)")
     private boolean fork;
 
@@ -94,7 +98,8 @@ public final class LoadCommand implements Callable<Integer> {
             LoadGenerator.Result r;
             try {
                 r = fork ? forked(targetHost, target) : LoadGenerator.run(new LoadGenerator.Config(targetHost, target,
-                        token, processes, threads, seed, rate, seconds, firstProcess, childOut == null),
+                        token, processes, threads, seed, rate, seconds, firstProcess, childOut == null,
+                        java.time.Duration.ofSeconds(Math.max(0, connectTimeout))),
                         childOut == null && System.console() != null);
             } catch (dev.gemulator.client.ConnectionLostException e) {
                 System.err.println("gemulator load: " + e.getMessage());

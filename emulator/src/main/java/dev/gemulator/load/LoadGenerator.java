@@ -35,7 +35,14 @@ import org.HdrHistogram.Histogram;
 public final class LoadGenerator {
     /** What to run. */
     public record Config(String host, int port, String token, int processes, int threads, long seed, double rate,
-            double seconds, int firstProcess, boolean leakCheck) {
+            double seconds, int firstProcess, boolean leakCheck, java.time.Duration connectRetry) {
+        /** As a forked client or the command line has it, connecting at once. */
+        public Config(String host, int port, String token, int processes, int threads, long seed, double rate,
+                double seconds, int firstProcess, boolean leakCheck) {
+            this(host, port, token, processes, threads, seed, rate, seconds, firstProcess, leakCheck,
+                    java.time.Duration.ZERO);
+        }
+
         /** Processes L0 .. L(n-1), and the leak check at the end. */
         public Config(String host, int port, String token, int processes, int threads, long seed, double rate,
                 double seconds) {
@@ -88,7 +95,8 @@ public final class LoadGenerator {
         List<Counts> peers = new ArrayList<>();
         List<DrmFd> peerFds = new ArrayList<>();
         for (int p = c.firstProcess(); p < c.firstProcess() + c.processes(); p++) {
-            Gemulator g = Gemulator.connect(c.host(), c.port(), c.token(), java.time.Duration.ZERO, m -> { });
+            Gemulator g = Gemulator.connect(c.host(), c.port(), c.token(), c.connectRetry(),
+                    m -> System.err.println("gemulator load: " + m));
             connections.add(g);
             ClientProcess proc = g.process("L" + p);
             ClientProcess peer = g.process("L" + p + "peer");

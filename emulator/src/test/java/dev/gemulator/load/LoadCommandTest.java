@@ -50,7 +50,7 @@ class LoadCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort(); // free once closed: nobody listens there
         }
-        Ran r = run("load", "--port", String.valueOf(port), "--duration", "1");
+        Ran r = run("load", "--port", String.valueOf(port), "--duration", "1", "--connect-timeout", "0");
         assertEquals(2, r.status());
         assertTrue(r.err().contains("cannot connect to 127.0.0.1:" + port + ": connection refused"), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
