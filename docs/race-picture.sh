@@ -11,9 +11,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ./gemulator explore scenarios/export_vs_gem_close.gem --profile v3.11 --strategy pos --schedules 200 --jobs 1 --shrink \
 	--out "$work" >"$work/explore.txt" || [ $? = 3 ]
-trace="$work/export_vs_gem_close.use-after-free.drm_gem_prime_handle_to_fd.min.trace"
-./gemulator trace html --focus "$trace" >"$work/race.html"
+trace=export_vs_gem_close.use-after-free.drm_gem_prime_handle_to_fd.min.trace
+(cd "$work" && "$ROOT/gemulator" trace html --focus "$trace" >race.html)
 chromium --headless --no-sandbox --disable-gpu --disable-background-networking --hide-scrollbars --no-first-run \
-	--user-data-dir="$work/profile" --window-size=1500,620 --screenshot="$ROOT/docs/race-v3.11.png" "file://$work/race.html" \
+	--user-data-dir="$work/profile" --window-size=1660,620 --screenshot="$ROOT/docs/race-v3.11.png" "file://$work/race.html" \
 	2>/dev/null
 echo "docs/race-v3.11.png redrawn from the shrunk trace of the 3.11 use-after-free"

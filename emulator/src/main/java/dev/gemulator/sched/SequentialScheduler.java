@@ -45,7 +45,11 @@ public final class SequentialScheduler implements Scheduler {
         if (kernel.current() == null) {
             return; // timer context: time stands at the timer's deadline while it runs
         }
-        long target = kernel.clock().nowNanos() + InterleavingScheduler.STEP_NANOS;
+        long now = kernel.clock().nowNanos();
+        if (now > Clock.NEVER - 2 * InterleavingScheduler.STEP_NANOS) {
+            return; // a sleep of centuries took time to its end: it stands there
+        }
+        long target = now + InterleavingScheduler.STEP_NANOS;
         if (kernel.clock().nextDeadlineNanos() > target) {
             kernel.clock().advanceTo(target);
         } else {
