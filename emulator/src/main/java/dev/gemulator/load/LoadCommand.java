@@ -22,9 +22,10 @@ import picocli.CommandLine.Spec;
  * left on it (a leak), 2 bad options or no server to talk to.
  */
 @Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Churns handles from N client processes with M threads each: a seeded mix of create, export, "
-            + "import, flink, open, close, fd close and fd passing, at a target rate or as fast as it goes, against the "
-            + "server at --host/--port or one it starts in its own JVM.",
+        description = {"Churns handles against a server from many client processes and reports latency per op.",
+            "N client processes with M threads each run a seeded mix of create, export, import, flink, open, close, fd "
+            + "close and fd passing, at a target rate or as fast as it goes, against the server at --host/--port or one "
+            + "it starts in its own JVM.",
             "It counts every system call it makes, its set-up's and clean-up's included, under the server's names "
             + "(create_dumb, handle_to_fd, ...), so its totals are the server's gemulator_ioctls_total for the run.",
             "Shows a live progress line on a terminal, then HdrHistogram percentiles per op and the failures by "

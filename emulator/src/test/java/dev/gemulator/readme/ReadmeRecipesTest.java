@@ -98,4 +98,15 @@ class ReadmeRecipesTest {
         String program = Files.readString(LocalRepository.repo("client/examples/share-buffer/src/main/java/ShareBuffer.java"));
         assertTrue(readme.contains("```java\n" + program + "```"), "the README shows the program that runs, whole");
     }
+
+    @Test
+    void theLoadRecipeLeavesNothingBehindAndTheMetricsSaySo() throws Exception {
+        LocalRepository.Ran r = recipe("load");
+        assertEquals(0, r.status(), r.output());
+        assertTrue(r.output().contains("leak check: the device holds nothing after the clients left"), r.output());
+        assertTrue(r.output().contains("gemulator_device_objects{device=\"0\"} 0.0"), r.output());
+        assertTrue(r.output().contains("gemulator_reports_total{kind=\"use-after-free\"} 0.0"), "counted from the start");
+        assertTrue(r.output().contains("Total 0 objects"), "status --debugfs: " + r.output());
+        assertTrue(Files.readString(sandbox.resolve("load.json")).contains("\"device_empty\":true"));
+    }
 }
