@@ -66,6 +66,39 @@ class ServerEndToEndTest {
     }
 
     @Test
+    void aClientStartedBeforeItsServerWaitsForItAndSaysSoOnce() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        java.util.List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Gemulator early = Gemulator.connect("127.0.0.1", port, null, java.time.Duration.ofSeconds(30), notices::add)) {
+            var opened = new java.util.concurrent.CompletableFuture<Integer>();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    opened.complete(early.process("Early").open("card0").number());
+                } catch (RuntimeException e) {
+                    opened.completeExceptionally(e);
+                }
+            });
+            while (notices.isEmpty()) {
+                Thread.sleep(10);
+            }
+            assertTrue(notices.getFirst().startsWith("no server at 127.0.0.1:" + port + " yet (connection refused)"),
+                    notices.toString());
+            try (GemulatorServer late = GemulatorServer.start("127.0.0.1", port, Profile.MODERN,
+                    GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 64)) {
+                assertEquals(3, opened.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertEquals(1, notices.size(), "said once: " + notices);
+        }
+        ConnectionLostException e = assertThrows(ConnectionLostException.class,
+                () -> Gemulator.connect("127.0.0.1", port, null, java.time.Duration.ZERO, m -> { }).process("X")
+                        .open("card0"));
+        assertTrue(e.getMessage().contains("connection refused; is a server running there"), e.getMessage());
+    }
+
+    @Test
     void anFdSentToAProcessThatHasNotConnectedYetWaitsForIt() {
         try (Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null);
                 Gemulator later = Gemulator.connect("127.0.0.1", server.port(), null)) {
