@@ -131,8 +131,10 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) { // Netty rethrows the socket's BindException unchecked
-            String why = e instanceof java.net.BindException ? String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT)
-                    : String.valueOf(e.getMessage());
+            String why = e instanceof java.nio.channels.UnresolvedAddressException ? "no such address"
+                    : e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e instanceof java.net.BindException ? e.getMessage().toLowerCase(java.util.Locale.ROOT)
+                    : e.getMessage();
             throw new UserError("cannot listen on " + bind + ":" + port + ": " + why
                     + (why.contains("in use") ? " (another server runs there: stop it, or choose another --port)"
                             : " (--bind wants an address of this machine, such as 127.0.0.1 or 0.0.0.0)"));

@@ -98,7 +98,7 @@ class UsageErrorsTest {
                 m("cannot read " + missing, "serve", "--port", "0", "--lockstep", missing),
                 m("--iterations wants at least 1", "serve", "--lockstep", gem.toString(), "--iterations", "0"),
                 m("--join-timeout wants at least 1 second", "serve", "--lockstep", gem.toString(), "--join-timeout", "0"),
-                m("cannot listen on nosuchhost.invalid:0", "serve", "--port", "0", "--bind", "nosuchhost.invalid"),
+                m("cannot listen on nosuchhost.invalid:0: no such address", "serve", "--port", "0", "--bind", "nosuchhost.invalid"),
                 m("Missing required option: '--proc", "client", gem.toString()),
                 m("cannot connect to 127.0.0.1:" + nobody + ": connection refused", "client", "--proc", "A",
                         "--port", String.valueOf(nobody), "--connect-timeout", "0", gem.toString()),
@@ -119,6 +119,8 @@ class UsageErrorsTest {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             mistakes.add(m("address already in use (another server runs there: stop it, or choose another --port)",
                     "serve", "--port", String.valueOf(taken.getLocalPort())));
+            mistakes.add(m("cannot serve metrics on 127.0.0.1:" + taken.getLocalPort(), "serve", "--port", "0",
+                    "--metrics-port", String.valueOf(taken.getLocalPort())));
             for (Mistake mistake : mistakes) {
                 Ran r = run(mistake.args().toArray(String[]::new));
                 String what = String.join(" ", mistake.args()) + "\n--- stderr:\n" + r.err() + "--- stdout:\n" + r.out();
