@@ -95,6 +95,8 @@ public final class Timeline {
     private static final int LOCK_ROW_H = 14;
     private static final int LABEL_ROW_H = 14;
     private static final int OBJECT_ROW_H = 20;
+    /** At most this many objects get a lifeline. */
+    static final int MAX_OBJECTS = 40;
     private static final int LANE_GAP = 12;
 
     /**
@@ -296,6 +298,8 @@ public final class Timeline {
         private final int reportRows;
         private int objectsTop;
         private int height;
+        /** Objects the window gets or puts that have no lifeline (past {@link #MAX_OBJECTS}). */
+        private final int objectsLeftOut;
         /** The right end of the widest label (labels are whole, so the picture is as wide as they need). */
         private int rightmost;
 
@@ -309,11 +313,24 @@ public final class Timeline {
             this.shownReports = m.reports.stream().filter(r -> w.contains(r.step())).toList();
             shownReports.forEach(r -> reportedSteps.add(r.step()));
             this.reportRows = Math.min(MAX_REPORT_ROWS, shownReports.size());
+            Map<String, List<Step>> all = new LinkedHashMap<>();
             for (Step s : m.steps) {
                 if (w.contains(s.index()) && s.counted()) {
-                    objectSteps.computeIfAbsent(s.subject(), k -> new ArrayList<>()).add(s);
+                    all.computeIfAbsent(s.subject(), k -> new ArrayList<>()).add(s);
                 }
             }
+            // at most MAX_OBJECTS lifelines: those a report names first, then the busiest, in order of first use
+            java.util.Set<String> reported = new java.util.HashSet<>();
+            shownReports.forEach(r -> all.keySet().stream().filter(o -> r.detail().contains(o)).forEach(reported::add));
+            List<String> chosen = all.keySet().stream().sorted(java.util.Comparator
+                    .<String>comparingInt(o -> reported.contains(o) ? 0 : 1).thenComparing(o -> -all.get(o).size()))
+                    .limit(MAX_OBJECTS).toList();
+            all.forEach((o, steps) -> {
+                if (chosen.contains(o)) {
+                    objectSteps.put(o, steps);
+                }
+            });
+            this.objectsLeftOut = all.size() - objectSteps.size();
             int longest = 8;
             for (String o : objectSteps.keySet()) {
                 longest = Math.max(longest, names.of(o).length());
@@ -646,7 +663,8 @@ public final class Timeline {
                 return;
             }
             b.append("<text x=\"6\" y=\"").append(objectsTop - 4).append("\" font-weight=\"bold\" font-size=\"12\">")
-                    .append("objects (reference counts)</text>\n");
+                    .append("objects (reference counts)").append(objectsLeftOut == 0 ? ""
+                            : ", " + objectsLeftOut + " more not drawn (--steps for a smaller window)").append("</text>\n");
             for (var e : objectSteps.entrySet()) {
                 String o = e.getKey();
                 List<Step> steps = e.getValue();

@@ -80,6 +80,10 @@ class TimelineTest {
         assertEquals(records.stream().filter(TraceRecord::hasReport).count(), groups(d, "report").size());
         List<String> lanes = groups(d, "lane").stream().map(e -> e.getAttribute("data-task")).toList();
         assertEquals(List.of("<timer>", "A", "A.t1", "A.t2"), lanes);
+        long objects = records.stream().filter(r -> r.hasStep() && (r.getStep().getKind().equals("GET")
+                || r.getStep().getKind().equals("PUT"))).map(r -> r.getStep().getSubject()).distinct().count();
+        assertEquals(Math.min(objects, Timeline.MAX_OBJECTS), groups(d, "object").size(), "a lifeline per object, at most "
+                + Timeline.MAX_OBJECTS);
 
         String firstReport = groups(d, "report").getFirst().getElementsByTagNameNS("*", "title").item(0).getTextContent();
         assertTrue(firstReport.contains("use-after-free drm_gem_prime_handle_to_fd"), firstReport);
