@@ -1,9 +1,9 @@
 package dev.gemulator.server;
 
-import dev.gemulator.client.wire.WireClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.CreateDumb;

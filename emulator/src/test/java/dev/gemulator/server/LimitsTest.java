@@ -1,12 +1,12 @@
 package dev.gemulator.server;
 
-import dev.gemulator.client.wire.WireClient;
 import static dev.gemulator.server.WireCalls.call;
 import static dev.gemulator.server.WireCalls.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.CreateDumb;
