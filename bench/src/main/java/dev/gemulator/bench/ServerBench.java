@@ -5,7 +5,6 @@ import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.ClientMessage;
-import dev.gemulator.proto.v1.GetCap;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
@@ -51,7 +50,8 @@ public final class ServerBench {
     private record Result(double opsPerSecond, Histogram latency) {
     }
 
-    private static final Syscall GET_CAP = Syscall.newBuilder().setGetCap(GetCap.newBuilder().setFd(3).setCapability(5)).build();
+    private static final Syscall GET_CAP = dev.gemulator.server.WireIoctl.syscall(3,
+            new dev.gemulator.kernel.uapi.Ioctl.GetCap(5)).build();
 
     /** N connections, each looping one request at a time for {@code seconds}. */
     private static Result free(int port, int clients, double seconds, EventLoopGroup group) throws Exception {

@@ -1,10 +1,5 @@
 package dev.gemulator.client;
 
-import dev.gemulator.proto.v1.ExportSyncFile;
-import dev.gemulator.proto.v1.ImportSyncFile;
-import dev.gemulator.proto.v1.Sync;
-import dev.gemulator.proto.v1.Syscall;
-
 /**
  * A dma-buf fd: the buffer's size, mmap, CPU access bracketing and its
  * implicit fences as sync_files. Made by {@link DrmFd#primeHandleToFd},
@@ -47,7 +42,7 @@ public final class DmaBufFd extends Fd {
      * @param flags {@link #SYNC_START} or {@link #SYNC_END}, with {@link #SYNC_READ}, {@link #SYNC_WRITE} or both
      */
     public void sync(long flags) {
-        process.call(Syscall.newBuilder().setSync(Sync.newBuilder().setFd(number()).setFlags(flags)).build(), "sync");
+        process.call(Ioctls.sync(number(), flags), "sync");
     }
 
     /**
@@ -57,8 +52,7 @@ public final class DmaBufFd extends Fd {
      * @return the sync_file's fd
      */
     public Fd exportSyncFile(int flags) {
-        int n = (int) process.call(Syscall.newBuilder().setExportSyncFile(ExportSyncFile.newBuilder().setFd(number())
-                .setFlags(flags)).build(), "export_sync_file").getValues(0);
+        int n = (int) process.call(Ioctls.exportSyncFile(number(), flags), "export_sync_file").getValues(0);
         return new Fd(process, n);
     }
 
@@ -69,7 +63,6 @@ public final class DmaBufFd extends Fd {
      * @param flags 1 as a read fence, 2 as a write fence
      */
     public void importSyncFile(Fd syncFile, int flags) {
-        process.call(Syscall.newBuilder().setImportSyncFile(ImportSyncFile.newBuilder().setFd(number())
-                .setSyncFileFd(syncFile.number()).setFlags(flags)).build(), "import_sync_file");
+        process.call(Ioctls.importSyncFile(number(), syncFile.number(), flags), "import_sync_file");
     }
 }

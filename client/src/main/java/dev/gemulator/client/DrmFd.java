@@ -1,23 +1,7 @@
 package dev.gemulator.client;
 
-import dev.gemulator.proto.v1.CreateDumb;
-import dev.gemulator.proto.v1.DestroyDumb;
-import dev.gemulator.proto.v1.FdToHandle;
-import dev.gemulator.proto.v1.FenceAttach;
-import dev.gemulator.proto.v1.FenceSignal;
-import dev.gemulator.proto.v1.Flink;
-import dev.gemulator.proto.v1.GemClose;
-import dev.gemulator.proto.v1.AuthMagic;
-import dev.gemulator.proto.v1.DropMaster;
-import dev.gemulator.proto.v1.GemOpen;
-import dev.gemulator.proto.v1.GetMagic;
-import dev.gemulator.proto.v1.SetMaster;
-import dev.gemulator.proto.v1.GetCap;
-import dev.gemulator.proto.v1.HandleToFd;
-import dev.gemulator.proto.v1.MapDumb;
-import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
-import dev.gemulator.proto.v1.Version;
+
 
 /**
  * An fd on a DRM node (card0 or renderD128): the GEM, PRIME, vgem and
@@ -57,8 +41,9 @@ public final class DrmFd extends Fd {
         return new DrmFd(p, n);
     }
 
-    private SyscallResult call(Syscall.Builder b, String op) {
-        return process.call(b.build(), op);
+    /** Runs an ioctl on this fd: its request number and struct go to the kernel as a program's would. */
+    private SyscallResult call(dev.gemulator.proto.v1.Syscall ioctl, String op) {
+        return process.call(ioctl, op);
     }
 
     /**
@@ -67,7 +52,7 @@ public final class DrmFd extends Fd {
      * @return the driver's name ("vgem")
      */
     public String version() {
-        return call(Syscall.newBuilder().setVersion(Version.newBuilder().setFd(number())), "version").getText();
+        return call(Ioctls.version(number()), "version").getText();
     }
 
     /**
@@ -77,8 +62,7 @@ public final class DrmFd extends Fd {
      * @return its value
      */
     public long getCap(long capability) {
-        return call(Syscall.newBuilder().setGetCap(GetCap.newBuilder().setFd(number()).setCapability(capability)),
-                "get_cap").getValues(0);
+        return call(Ioctls.getCap(number(), capability), "get_cap").getValues(0);
     }
 
     /**
@@ -90,8 +74,7 @@ public final class DrmFd extends Fd {
      * @return the buffer's handle, pitch and size
      */
     public Dumb createDumb(int width, int height, int bpp) {
-        SyscallResult r = call(Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(number())
-                .setWidth(width).setHeight(height).setBpp(bpp)), "create_dumb");
+        SyscallResult r = call(Ioctls.createDumb(number(), width, height, bpp), "create_dumb");
         return new Dumb((int) r.getValues(0), (int) r.getValues(1), r.getValues(2));
     }
 
@@ -102,7 +85,7 @@ public final class DrmFd extends Fd {
      * @return the fake offset to {@link #mmap} this fd at
      */
     public long mapDumb(int handle) {
-        return call(Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(number()).setHandle(handle)), "map_dumb")
+        return call(Ioctls.mapDumb(number(), handle), "map_dumb")
                 .getValues(0);
     }
 
@@ -112,7 +95,7 @@ public final class DrmFd extends Fd {
      * @param handle the buffer's handle
      */
     public void destroyDumb(int handle) {
-        call(Syscall.newBuilder().setDestroyDumb(DestroyDumb.newBuilder().setFd(number()).setHandle(handle)), "destroy_dumb");
+        call(Ioctls.destroyDumb(number(), handle), "destroy_dumb");
     }
 
     /**
@@ -121,7 +104,7 @@ public final class DrmFd extends Fd {
      * @param handle the handle to close
      */
     public void gemClose(int handle) {
-        call(Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(number()).setHandle(handle)), "gem_close");
+        call(Ioctls.gemClose(number(), handle), "gem_close");
     }
 
     /**
@@ -131,7 +114,7 @@ public final class DrmFd extends Fd {
      * @return the object's global name
      */
     public int flink(int handle) {
-        return (int) call(Syscall.newBuilder().setFlink(Flink.newBuilder().setFd(number()).setHandle(handle)), "flink")
+        return (int) call(Ioctls.flink(number(), handle), "gem_flink")
                 .getValues(0);
     }
 
@@ -142,7 +125,7 @@ public final class DrmFd extends Fd {
      * @return a new handle in this file, and the object's size
      */
     public Opened gemOpen(int name) {
-        SyscallResult r = call(Syscall.newBuilder().setGemOpen(GemOpen.newBuilder().setFd(number()).setName(name)), "gem_open");
+        SyscallResult r = call(Ioctls.gemOpen(number(), name), "gem_open");
         return new Opened((int) r.getValues(0), r.getValues(1));
     }
 
@@ -154,8 +137,7 @@ public final class DrmFd extends Fd {
      * @return the dma-buf's fd
      */
     public DmaBufFd primeHandleToFd(int handle, int flags) {
-        int n = (int) call(Syscall.newBuilder().setHandleToFd(HandleToFd.newBuilder().setFd(number()).setHandle(handle)
-                .setFlags(flags)), "handle_to_fd").getValues(0);
+        int n = (int) call(Ioctls.handleToFd(number(), handle, flags), "prime_handle_to_fd").getValues(0);
         return new DmaBufFd(process, n);
     }
 
@@ -166,8 +148,7 @@ public final class DrmFd extends Fd {
      * @return the object's handle in this file (the same one for every import of one dma-buf)
      */
     public int primeFdToHandle(Fd dmaBuf) {
-        return (int) call(Syscall.newBuilder().setFdToHandle(FdToHandle.newBuilder().setFd(number())
-                .setDmaBufFd(dmaBuf.number())), "fd_to_handle").getValues(0);
+        return (int) call(Ioctls.fdToHandle(number(), dmaBuf.number()), "prime_fd_to_handle").getValues(0);
     }
 
     /**
@@ -178,8 +159,7 @@ public final class DrmFd extends Fd {
      * @return the fence's id
      */
     public int fenceAttach(int handle, boolean write) {
-        return (int) call(Syscall.newBuilder().setFenceAttach(FenceAttach.newBuilder().setFd(number()).setHandle(handle)
-                .setFlags(write ? 1 : 0)), "fence_attach").getValues(0);
+        return (int) call(Ioctls.fenceAttach(number(), handle, write ? 1 : 0), "fence_attach").getValues(0);
     }
 
     /**
@@ -188,7 +168,7 @@ public final class DrmFd extends Fd {
      * @param fence the fence's id
      */
     public void fenceSignal(int fence) {
-        call(Syscall.newBuilder().setFenceSignal(FenceSignal.newBuilder().setFd(number()).setFence(fence)), "fence_signal");
+        call(Ioctls.fenceSignal(number(), fence), "fence_signal");
     }
 
     /**
@@ -198,7 +178,7 @@ public final class DrmFd extends Fd {
      * @return the magic
      */
     public int getMagic() {
-        return (int) call(Syscall.newBuilder().setGetMagic(GetMagic.newBuilder().setFd(number())), "get_magic").getValues(0);
+        return (int) call(Ioctls.getMagic(number()), "get_magic").getValues(0);
     }
 
     /**
@@ -208,16 +188,16 @@ public final class DrmFd extends Fd {
      * @param magic what {@link #getMagic} gave the other file
      */
     public void authMagic(int magic) {
-        call(Syscall.newBuilder().setAuthMagic(AuthMagic.newBuilder().setFd(number()).setMagic(magic)), "auth_magic");
+        call(Ioctls.authMagic(number(), magic), "auth_magic");
     }
 
     /** DRM_IOCTL_SET_MASTER (drmSetMaster): this file becomes the device's master. */
     public void setMaster() {
-        call(Syscall.newBuilder().setSetMaster(SetMaster.newBuilder().setFd(number())), "set_master");
+        call(Ioctls.setMaster(number()), "set_master");
     }
 
     /** DRM_IOCTL_DROP_MASTER (drmDropMaster). */
     public void dropMaster() {
-        call(Syscall.newBuilder().setDropMaster(DropMaster.newBuilder().setFd(number())), "drop_master");
+        call(Ioctls.dropMaster(number()), "drop_master");
     }
 }

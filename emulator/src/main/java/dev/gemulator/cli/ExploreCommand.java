@@ -65,7 +65,7 @@ public final class ExploreCommand implements Callable<Integer> {
             + " and print it as a table, one column per thread")
     private boolean shrink;
 
-    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out",
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "gemulator-out",
             description = "where --shrink and dfs write the traces of findings (default: ${DEFAULT-VALUE}, "
                 + "which the repository ignores)")
     private Path outDir;

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
             "Shell completion: source <(./gemulator completion)."},
         subcommands = {RunCommand.class, ExploreCommand.class, ReplayCommand.class, TraceCommand.class, ServeCommand.class,
             ClientCommand.class, StatusCommand.class, dev.gemulator.load.LoadCommand.class, SoakCommand.class,
-            DemoCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+            HuntCommand.class, DemoCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

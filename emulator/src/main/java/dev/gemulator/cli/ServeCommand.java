@@ -24,6 +24,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "7070", description = "TCP port, 0 for any (default: ${DEFAULT-VALUE})")
     private int port;
 
+    @Option(names = "--socket", paramLabel = "PATH",
+            description = "also serve on a Unix domain socket at PATH (local clients; it can pass file descriptors)")
+    private java.nio.file.Path socket;
+
     @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
     private String profile;
 
@@ -187,6 +191,16 @@ public final class ServeCommand implements Callable<Integer> {
         }
         System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running"
                 + (traceOut != null ? ", tracing to " + traceOut : "") + ")");
+        if (socket != null) {
+            try {
+                server.listenUnix(socket);
+            } catch (RuntimeException e) {
+                server.close();
+                System.err.println("gemulator: cannot listen on " + socket + ": " + e.getMessage());
+                return 1;
+            }
+            System.out.println("gemulator serving the Unix socket " + socket + " too");
+        }
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

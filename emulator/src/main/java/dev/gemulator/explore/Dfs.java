@@ -38,19 +38,19 @@ public final class Dfs {
         return d.getRunning() >= 0 && d.getRunnableList().contains(d.getRunning()) && chosen != d.getRunning();
     }
 
+    /** One schedule of the search: its number (1, 2, ...) and its recorded run. */
+    public interface Visitor {
+        void visit(int schedule, Traces.Recorded run);
+    }
+
     public static Result explore(Script script, Profile profile, TraceHeader header, int maxPreemptions,
             int maxSchedules) {
         long start = System.nanoTime();
-        Deque<int[]> stack = new ArrayDeque<>();
-        stack.push(new int[0]);
         Map<String, Explorer.Finding> findings = new LinkedHashMap<>();
         Map<String, List<TraceRecord>> traces = new LinkedHashMap<>();
-        int schedules = 0;
-        while (!stack.isEmpty() && schedules < maxSchedules) {
-            int[] prefix = stack.pop();
-            Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000, prefix);
-            Traces.Recorded run = Traces.run(script, header, profile, o);
-            schedules++;
+        int[] count = new int[1];
+        boolean exhausted = search(script, profile, header, maxPreemptions, maxSchedules, (schedules, run) -> {
+            count[0] = schedules;
             if (run.failedLine() > 0) {
                 String key = "expectation line " + run.failedLine();
                 Explorer.Finding f = findings.get(key);
@@ -63,23 +63,62 @@ public final class Dfs {
                             f.schedules() + 1));
                 }
             }
-            for (TraceRecord r : run.records()) {
-                if (!r.hasReport()) {
-                    continue;
-                }
-                String key = r.getReport().getKind() + " " + r.getReport().getFunction();
+            for (Report r : reports(run.records())) {
+                String key = r.kind().label() + " " + r.function();
                 Explorer.Finding f = findings.get(key);
                 if (f == null) {
-                    Report.Kind kind = Arrays.stream(Report.Kind.values())
-                            .filter(k -> k.label().equals(r.getReport().getKind())).findFirst().orElseThrow();
-                    findings.put(key, new Explorer.Finding(kind, r.getReport().getFunction(), r.getReport().getDetail(),
-                            schedules, 1));
+                    findings.put(key, new Explorer.Finding(r.kind(), r.function(), r.detail(), schedules, 1));
                     traces.put(key, run.records());
                 } else if (f.firstSeed() != schedules) {
                     findings.put(key, new Explorer.Finding(f.kind(), f.function(), f.detail(), f.firstSeed(),
                             f.schedules() + 1));
                 }
             }
+        });
+        return new Result(List.copyOf(findings.values()), traces, count[0], exhausted,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    /** The output lines a trace recorded, each ending in a newline. */
+    public static String output(List<TraceRecord> records) {
+        StringBuilder b = new StringBuilder();
+        for (TraceRecord r : records) {
+            if (r.hasLine()) {
+                b.append(r.getLine().getText()).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    /** The checkers' reports a trace recorded, in order. */
+    public static List<Report> reports(List<TraceRecord> records) {
+        List<Report> out = new ArrayList<>();
+        for (TraceRecord r : records) {
+            if (r.hasReport()) {
+                Report.Kind kind = Arrays.stream(Report.Kind.values())
+                        .filter(k -> k.label().equals(r.getReport().getKind())).findFirst().orElseThrow();
+                out.add(new Report(kind, r.getReport().getFunction(), r.getReport().getDetail(), r.getReport().getStep()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The search itself: runs schedules depth first and shows each to
+     * {@code visitor}. Returns whether every schedule within the bound was
+     * run (false when {@code maxSchedules} stopped it).
+     */
+    public static boolean search(Script script, Profile profile, TraceHeader header, int maxPreemptions,
+            int maxSchedules, Visitor visitor) {
+        Deque<int[]> stack = new ArrayDeque<>();
+        stack.push(new int[0]);
+        int schedules = 0;
+        while (!stack.isEmpty() && schedules < maxSchedules) {
+            int[] prefix = stack.pop();
+            Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000, prefix);
+            Traces.Recorded run = Traces.run(script, header, profile, o);
+            schedules++;
+            visitor.visit(schedules, run);
             List<TraceDecision> decisions = run.records().stream().filter(TraceRecord::hasDecision)
                     .map(TraceRecord::getDecision).toList();
             List<int[]> children = new ArrayList<>();
@@ -106,7 +145,6 @@ public final class Dfs {
                 stack.push(children.get(c));
             }
         }
-        return new Result(List.copyOf(findings.values()), traces, schedules, stack.isEmpty(),
-                (System.nanoTime() - start) / 1e9);
+        return stack.isEmpty();
     }
 }

@@ -310,6 +310,9 @@ public final class WireFuzzer {
     static Syscall syscall(Random rnd) {
         OneofDescriptor call = Syscall.getDescriptor().getOneofs().get(0);
         FieldDescriptor which = call.getField(rnd.nextInt(call.getFieldCount()));
+        if (which.getName().equals("ioctl")) {
+            return Syscall.newBuilder().setIoctl(ioctl(rnd)).build();
+        }
         Message.Builder args = Syscall.newBuilder().newBuilderForField(which);
         for (FieldDescriptor f : args.getDescriptorForType().getFields()) {
             if (rnd.nextInt(8) == 0) {
@@ -334,6 +337,34 @@ public final class WireFuzzer {
             }
         }
         return Syscall.newBuilder().setField(which, args.build()).build();
+    }
+
+    /**
+     * An ioctl: mostly a request of the table with its struct at the argument
+     * (zeroed, small numbers or random bytes), sometimes a random number, a
+     * missing or short argument, or memory elsewhere.
+     */
+    static dev.gemulator.proto.v1.Ioctl ioctl(Random rnd) {
+        var rows = dev.gemulator.kernel.uapi.IoctlTable.rows();
+        int cmd = rnd.nextInt(6) == 0 ? (int) number(rnd) : rows.get(rnd.nextInt(rows.size())).cmd();
+        long arg = rnd.nextInt(10) == 0 ? number(rnd) : 0x10000;
+        var b = dev.gemulator.proto.v1.Ioctl.newBuilder().setFd(rnd.nextInt(10) == 0 ? (int) number(rnd) : 3 + rnd.nextInt(3))
+                .setRequest(cmd).setArg(arg);
+        if (rnd.nextInt(10) != 0) {
+            int size = dev.gemulator.kernel.uapi.IoctlCmd.size(cmd);
+            byte[] data = new byte[rnd.nextInt(8) == 0 ? rnd.nextInt(size + 1) : size];
+            switch (rnd.nextInt(3)) {
+                case 0 -> { }
+                case 1 -> {
+                    for (int i = 0; i < data.length; i += 4) {
+                        data[i] = (byte) rnd.nextInt(4);
+                    }
+                }
+                default -> rnd.nextBytes(data);
+            }
+            b.addMemory(dev.gemulator.proto.v1.Memory.newBuilder().setAddress(0x10000).setData(ByteString.copyFrom(data)));
+        }
+        return b.build();
     }
 
     private static long number(Random rnd) {

@@ -42,6 +42,12 @@ public enum Op {
     SET_MASTER("set_master", List.of(ArgKind.INT), List.of()),
     DROP_MASTER("drop_master", List.of(ArgKind.INT), List.of()),
     SLEEP("sleep", List.of(ArgKind.INT), List.of()),
+    /**
+     * A raw ioctl: the request number as given, on a zero-padded buffer that
+     * starts with the given bytes; the result is as many bytes of the buffer
+     * after the call (conformance/harness adds it to the reference harness).
+     */
+    IOCTL("ioctl", List.of(ArgKind.INT, ArgKind.INT, ArgKind.HEX), List.of(ResultKind.HEX)),
     // emulator only: what a real kernel cannot be asked from user space
     FOREIGN_DMABUF("foreign_dmabuf", List.of(ArgKind.INT), List.of(ResultKind.INT)),
     INJECT("inject", List.of(ArgKind.NAME, ArgKind.INT), List.of()),

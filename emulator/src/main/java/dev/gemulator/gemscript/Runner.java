@@ -315,14 +315,14 @@ public final class Runner {
                     if (kind == Op.ArgKind.HEX) {
                         byte[] parsed = val instanceof String str ? Numbers.parseHex(str) : null;
                         if (parsed == null) {
-                            unbound = unbound == null ? v.name() : unbound;
+                            unbound = v.name();
                         } else {
                             bytes = parsed;
                         }
                     } else if (val instanceof Long l) {
                         a[i] = l;
                     } else {
-                        unbound = unbound == null ? v.name() : unbound;
+                        unbound = v.name();
                     }
                 }
             }
@@ -450,6 +450,7 @@ public final class Runner {
             case SET_MASTER -> sys.ioctl(t, fd(a[0]), new Ioctl.SetMaster());
             case DROP_MASTER -> sys.ioctl(t, fd(a[0]), new Ioctl.DropMaster());
             case SLEEP -> sys.sleep(t, a[0]);
+            case IOCTL -> rawIoctl(t, fd(a[0]), (int) a[1], bytes);
             case FOREIGN_DMABUF -> sys.foreignDmaBuf(t, a[0]);
             case INJECT -> sys.injectFault(t, ((Script.Str) s.args().get(0)).text(), a[1]);
             case RLIMIT_NOFILE -> sys.setFdLimit(t, a[0]);
@@ -458,6 +459,17 @@ public final class Runner {
             case CHECK_IN -> a[0] == a[1] || a[0] == a[2] ? SysResult.ok()
                     : SysResult.err(Errno.EDOM, a[0] + " is neither " + a[1] + " nor " + a[2]);
         };
+    }
+
+    /** The harness's buffer for a raw ioctl: the given bytes, zero-padded to at least 64 KiB. */
+    private static final int RAW_IOCTL_BUFFER_BYTES = 65536;
+
+    private SysResult rawIoctl(Task t, long fd, int cmd, byte[] given) {
+        byte[] buf = java.util.Arrays.copyOf(given, Math.max(given.length, RAW_IOCTL_BUFFER_BYTES));
+        dev.gemulator.kernel.uapi.UserBuffers mem = new dev.gemulator.kernel.uapi.UserBuffers()
+                .put(Syscalls.IOCTL_ARG_ADDRESS, buf);
+        SysResult r = sys.ioctl(t, fd, cmd, Syscalls.IOCTL_ARG_ADDRESS, mem);
+        return r.isOk() ? SysResult.data(java.util.Arrays.copyOf(buf, given.length)) : r;
     }
 
     /** "card0x0" and "card00" name card0, as the harness's number parsing makes them. */

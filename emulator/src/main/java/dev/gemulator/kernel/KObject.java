@@ -77,6 +77,15 @@ public abstract class KObject {
     /** kref_get_unless_zero: one step. */
     public final boolean getUnlessZero(String function) {
         kernel().point(function, StepKind.GET, this);
+        return incrementUnlessZero();
+    }
+
+    /**
+     * The increment of kref_get_unless_zero (atomic_inc_not_zero) inside a
+     * step the caller has already started: for lookups whose read of a table
+     * and whose reference are one atomic step, as RCU lookups are.
+     */
+    protected final boolean incrementUnlessZero() {
         if (refcount == 0 || freed) {
             return false;
         }

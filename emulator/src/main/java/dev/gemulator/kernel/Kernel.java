@@ -120,10 +120,22 @@ public final class Kernel {
     }
 
     /**
+     * The allocations that fault injection can fail, each named by the kernel
+     * function that allocates, with ENOMEM: a PRIME cache member, a dma-buf,
+     * an attachment to a foreign dma-buf, a handle id, a flink name.
+     */
+    public static final List<String> FAULT_SITES = List.of(
+            "drm_prime_add_buf_handle", "dma_buf_export", "dma_buf_attach", "drm_gem_handle_create",
+            "drm_gem_flink_ioctl");
+
+    /**
      * Fault injection: the next {@code count} allocations at {@code site}
-     * (a kernel function name such as drm_prime_add_buf_handle) fail.
+     * (one of {@link #FAULT_SITES}) fail.
      */
     public void injectFault(String site, int count) {
+        if (!FAULT_SITES.contains(site)) {
+            throw new IllegalArgumentException("no fault site " + site);
+        }
         if (count <= 0) {
             faults.remove(site);
         } else {

@@ -1,12 +1,28 @@
 package dev.gemulator.kernel;
 
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A kernel version as the model sees it: the value of every switch point of
- * spec/kernel-model.md §7 at which kernel versions behave differently. The
- * model reads these flags at exactly those places, so two profiles differ in
- * the lines they select and nowhere else.
+ * A kernel version as the model sees it: the value of every switch point at
+ * which the modelled kernel versions behave differently (spec/kernel-model.md
+ * §7). Each switch point is an enum of its own, read at exactly the place
+ * where the versions differ, so two profiles differ in the lines they select
+ * and nowhere else; {@link #with} changes one switch point by its value
+ * ({@code SEED.with(OutUnlock.UNLOCKS)}).
+ *
+ * <p>Where the versions differ in the shape of a whole function rather than
+ * in one line, the switch point picks the function: {@link HandleToFd},
+ * {@link FdToHandle}. The naming scheme of the functions a profile picks: the
+ * method without a suffix is what Linux 6.x runs; a historical shape carries
+ * the name of the earliest profile that runs it ({@code handleCreateV311},
+ * {@code handleCreateTailSeed}).
+ *
+ * <p>Two switch points of §7 are not here because no modelled version makes
+ * them observable: F20 (the import check order: vgem always has an sg-table
+ * importer, so the 3.12 order refuses nothing) and F23 (deferred final fput:
+ * every kernel defers, the immediate variant was a debugging aid).
  *
  * <p>The profiles: {@link #MODERN} (Linux 6.x, the default), {@link #V3_11}
  * (before the 2013 series), {@link #SEED} (the seed commit as merged),
@@ -18,65 +34,123 @@ public record Profile(
         HandleCount handleCount,             // F1
         HandlePublication handlePublication, // F2
         HandleDelete handleDelete,           // F3
-        boolean flinkChecksHandleCount,      // F4
-        boolean nameOwnsObjectRef,           // F5
-        boolean gemOpenAtomic,               // F6
-        boolean gemOpenSizeUnderRef,         // F7
+        Flink flink,                         // F4
+        NameRef nameRef,                     // F5
+        GemOpen gemOpen,                     // F6
+        GemOpenSize gemOpenSize,             // F7
         LinkKind linkKind,                   // F8
-        boolean linkUnderNameLock,           // F9
-        boolean exportRechecksHandleCount,   // F10
-        boolean importRelinks,               // F11
-        boolean cacheFilledOnEveryExport,    // F12
-        boolean exportHoldsPrimeLock,        // F13
-        boolean exportLooksUpCacheByHandle,  // F14
-        ExportErrorPaths exportErrorPaths,   // F15
-        boolean importOutUnlockRelocks,      // F16
-        boolean importFailUnlocksFirst,      // F17
+        HandleToFd handleToFd,               // F9, F10, F12, F13, F14, F15
+        FdToHandle fdToHandle,               // F11, F17
+        OutUnlock outUnlock,                 // F16
         CacheRemoval cacheRemoval,           // F18
-        boolean cacheDestructorFrees,        // F19
-        boolean selfImportFirst,             // F20
-        boolean oneObjectRefForAllHandles,   // F21
+        CacheDestructor cacheDestructor,     // F19
+        HandleRefs handleRefs,               // F21
         Permissions permissions,             // F22
-        boolean deferredFput,                // F23
-        CacheIndex cacheIndex,               // the cache's structure: a list (3.x) or rb-trees (4.11+)
-        NameLock nameLock) {                 // object_name_lock: a spinlock (3.10/3.11) or a mutex
+        CacheIndex cacheIndex,
+        NameLock nameLock) {
 
+    /** F1: obj->handle_count is an atomic outside any lock (3.10/3.11) or a plain int under object_name_lock. */
     public enum HandleCount { ATOMIC_UNLOCKED, UNDER_NAME_LOCK }
+
+    /**
+     * F2: a new handle is published before the object is counted (3.11), both
+     * together under the locks (the 2013 series), or reserved empty and
+     * published last (2025).
+     */
     public enum HandlePublication { BEFORE_COUNT, WITH_COUNT, RESERVE_THEN_PUBLISH }
+
+    /** F3: GEM_CLOSE frees the id first (to 2016) or empties it, releases, then frees it. */
     public enum HandleDelete { UNPUBLISH_FIRST, RESERVE_RELEASE_FREE }
+
+    /**
+     * F4: GEM_FLINK as of 3.9 to 3.11 (no look at the handle count; the name's
+     * object reference is taken after object_name_lock is dropped; a failed
+     * id allocation is stored as the name) or refusing an object whose last
+     * handle is gone (a8e11d1c on).
+     */
+    public enum Flink { V3_11, CHECKS_HANDLE_COUNT }
+
+    /** F5: a flink name owns an object reference (up to the 2013 series) or none. */
+    public enum NameRef { OWNS_OBJECT_REF, NONE }
+
+    /** F6: GEM_OPEN looks the name up and creates the handle apart (3.11) or in one critical section. */
+    public enum GemOpen { SPLIT, ATOMIC }
+
+    /** F7: GEM_OPEN reads the object's size after dropping its reference (2013-2020) or before. */
+    public enum GemOpenSize { AFTER_PUT, UNDER_REF }
+
+    /**
+     * F8: the object's dma-buf link is weak, owning nothing and cleared by the
+     * dma-buf's release (3.11), or strong, owning a dma-buf reference dropped
+     * with the last handle.
+     */
     public enum LinkKind { WEAK, STRONG }
-    public enum ExportErrorPaths { V3_11, SEED, BALANCED }
+
+    /**
+     * Which drm_gem_prime_handle_to_fd runs: 3.11's (only the prime lock, no
+     * re-check, a member on a fresh export only, unchecked fd install), the
+     * seed's (object_name_lock around the link, the member added after it is
+     * dropped and only on a fresh export, error paths dropping the dma-buf's
+     * object reference), or the one from the 2013 series on (the prime lock
+     * across the ioctl, the cache looked up by handle first, a member on every
+     * path under object_name_lock, balanced error paths). Covers F9, F10 and
+     * F12 to F15.
+     */
+    public enum HandleToFd { V3_11, SEED, SERIES }
+
+    /**
+     * Which drm_gem_prime_fd_to_handle runs: 3.11's (no link, a self-import
+     * that drops the dma-buf reference at once, a failed member insertion
+     * that drops the handle count of a handle left in the table), the 2013
+     * series' (import relinks, the failed insertion closes the handle under
+     * the prime lock, the final put before the unlock), or the one since
+     * about 5.7 (the prime lock dropped before the failure is handled, the
+     * unlock before the put). Covers F11 and F17.
+     */
+    public enum FdToHandle { V3_11, SERIES, MODERN }
+
+    /** F16: FD_TO_HANDLE's out_unlock takes object_name_lock again (the seed's typo) or releases it. */
+    public enum OutUnlock { RELOCKS, UNLOCKS }
+
+    /** F18: GEM_CLOSE drops the cache members of the import and the link, of the link only, or of the handle. */
     public enum CacheRemoval { BY_BUF, BY_LINK, BY_HANDLE }
-    public enum Permissions { NO_RENDER_NODES, V4_14, V6 }
+
+    /** F19: a closing file's cache destructor frees leftover members without puts (3.11) or only WARNs. */
+    public enum CacheDestructor { FREES_WITHOUT_PUTS, WARNS }
+
+    /** F21: every handle owns an object reference (to ~4.x) or one reference is shared by all handles. */
+    public enum HandleRefs { ONE_PER_HANDLE, ONE_FOR_ALL }
+
+    /**
+     * F22: no render nodes and HANDLE_TO_FD refusing DRM_RDWR (2013), or the
+     * 6.x permission table with render nodes and DRM_RDWR (4.6 on).
+     */
+    public enum Permissions { NO_RENDER_NODES, V6 }
+
+    /** The PRIME cache's structure: a list searched in order (3.x) or rb-trees (4.11 on). */
     public enum CacheIndex { LIST, RB_TREE }
+
+    /** dev->object_name_lock: a spinlock (3.10/3.11) or a mutex (the 2013 series on). */
     public enum NameLock { SPINLOCK, MUTEX }
 
     /** Linux 6.x (the real kernel of the conformance recordings is 6.1): spec §7 "P-6.x". */
     public static final Profile MODERN = new Profile(
             "6.x", "Linux 6.x: the default, what ../shared/conformance was recorded on",
-            HandleCount.UNDER_NAME_LOCK,            // F1
-            HandlePublication.RESERVE_THEN_PUBLISH, // F2
-            HandleDelete.RESERVE_RELEASE_FREE,      // F3
-            true,                                   // F4 flink refuses an object without handles
-            false,                                  // F5 names own no reference
-            true,                                   // F6 gem_open is one critical section
-            true,                                   // F7 the size is read under the reference
-            LinkKind.STRONG,                        // F8
-            true,                                   // F9
-            true,                                   // F10
-            true,                                   // F11
-            true,                                   // F12
-            true,                                   // F13
-            true,                                   // F14
-            ExportErrorPaths.BALANCED,              // F15
-            false,                                  // F16
-            true,                                   // F17
-            CacheRemoval.BY_HANDLE,                 // F18
-            false,                                  // F19 the destructor only WARNs
-            true,                                   // F20
-            true,                                   // F21
-            Permissions.V6,                         // F22
-            true,                                   // F23
+            HandleCount.UNDER_NAME_LOCK,
+            HandlePublication.RESERVE_THEN_PUBLISH,
+            HandleDelete.RESERVE_RELEASE_FREE,
+            Flink.CHECKS_HANDLE_COUNT,
+            NameRef.NONE,
+            GemOpen.ATOMIC,
+            GemOpenSize.UNDER_REF,
+            LinkKind.STRONG,
+            HandleToFd.SERIES,
+            FdToHandle.MODERN,
+            OutUnlock.UNLOCKS,
+            CacheRemoval.BY_HANDLE,
+            CacheDestructor.WARNS,
+            HandleRefs.ONE_FOR_ALL,
+            Permissions.V6,
             CacheIndex.RB_TREE,
             NameLock.MUTEX);
 
@@ -90,29 +164,21 @@ public record Profile(
      */
     public static final Profile V3_11 = new Profile(
             "v3.11", "Linux 3.11, before \"drm/prime: proper locking+refcounting for obj->dma_buf link\"",
-            HandleCount.ATOMIC_UNLOCKED,            // F1
-            HandlePublication.BEFORE_COUNT,         // F2
-            HandleDelete.UNPUBLISH_FIRST,           // F3
-            false,                                  // F4 flink does not look at the handle count
-            true,                                   // F5 a name owns an object reference
-            false,                                  // F6 gem_open: name lookup and handle creation apart
-            false,                                  // F7 the size is read after the reference is gone
-            LinkKind.WEAK,                          // F8
-            false,                                  // F9 only the file's prime lock
-            false,                                  // F10
-            false,                                  // F11
-            false,                                  // F12 the cache is filled on a fresh export only
-            false,                                  // F13
-            false,                                  // F14
-            ExportErrorPaths.V3_11,                 // F15
-            false,                                  // F16 (no name lock in import)
-            false,                                  // F17
-            CacheRemoval.BY_BUF,                    // F18
-            true,                                   // F19 the destructor frees members without puts
-            false,                                  // F20
-            false,                                  // F21 one object reference per handle
-            Permissions.NO_RENDER_NODES,            // F22
-            true,                                   // F23
+            HandleCount.ATOMIC_UNLOCKED,
+            HandlePublication.BEFORE_COUNT,
+            HandleDelete.UNPUBLISH_FIRST,
+            Flink.V3_11,
+            NameRef.OWNS_OBJECT_REF,
+            GemOpen.SPLIT,
+            GemOpenSize.AFTER_PUT,
+            LinkKind.WEAK,
+            HandleToFd.V3_11,
+            FdToHandle.V3_11,
+            OutUnlock.UNLOCKS,
+            CacheRemoval.BY_BUF,
+            CacheDestructor.FREES_WITHOUT_PUTS,
+            HandleRefs.ONE_PER_HANDLE,
+            Permissions.NO_RENDER_NODES,
             CacheIndex.LIST,
             NameLock.SPINLOCK);
 
@@ -126,37 +192,28 @@ public record Profile(
      */
     public static final Profile SEED = new Profile(
             "seed", "Linux at 319c933c \"drm/prime: proper locking+refcounting for obj->dma_buf link\" (2013)",
-            HandleCount.UNDER_NAME_LOCK,            // F1
-            HandlePublication.WITH_COUNT,           // F2
-            HandleDelete.UNPUBLISH_FIRST,           // F3
-            true,                                   // F4
-            true,                                   // F5 a name owns an object reference
-            true,                                   // F6
-            false,                                  // F7 the size is read after the reference is gone (PP-O)
-            LinkKind.STRONG,                        // F8
-            true,                                   // F9
-            true,                                   // F10
-            true,                                   // F11
-            false,                                  // F12 the cache is filled on a fresh export only
-            false,                                  // F13 the prime lock only around the insertion
-            false,                                  // F14
-            ExportErrorPaths.SEED,                  // F15
-            true,                                   // F16 out_unlock takes the lock again (the typo)
-            false,                                  // F17 the fail path closes the handle under the prime lock
-            CacheRemoval.BY_BUF,                    // F18
-            false,                                  // F19 the destructor only WARNs
-            false,                                  // F20
-            false,                                  // F21 one object reference per handle
-            Permissions.NO_RENDER_NODES,            // F22
-            true,                                   // F23
+            HandleCount.UNDER_NAME_LOCK,
+            HandlePublication.WITH_COUNT,
+            HandleDelete.UNPUBLISH_FIRST,
+            Flink.CHECKS_HANDLE_COUNT,
+            NameRef.OWNS_OBJECT_REF,
+            GemOpen.ATOMIC,
+            GemOpenSize.AFTER_PUT,
+            LinkKind.STRONG,
+            HandleToFd.SEED,
+            FdToHandle.SERIES,
+            OutUnlock.RELOCKS,
+            CacheRemoval.BY_BUF,
+            CacheDestructor.WARNS,
+            HandleRefs.ONE_PER_HANDLE,
+            Permissions.NO_RENDER_NODES,
             CacheIndex.LIST,
             NameLock.MUTEX);
 
     /** The seed commit with only its double-lock typo fixed (spec §7 "P-seed+typofix"). */
-    public static final Profile SEED_TYPOFIX = with(SEED, "seed-typofix",
-            "the seed commit with out_unlock releasing object_name_lock", false, SEED.exportErrorPaths(),
-            SEED.cacheFilledOnEveryExport(), SEED.exportHoldsPrimeLock(), SEED.exportLooksUpCacheByHandle(),
-            SEED.cacheRemoval());
+    public static final Profile SEED_TYPOFIX = SEED
+            .named("seed-typofix", "the seed commit with out_unlock releasing object_name_lock")
+            .with(OutUnlock.UNLOCKS);
 
     /**
      * After the 2013 series (3.12 to about 4.4, spec §4.2 and §7
@@ -165,27 +222,93 @@ public record Profile(
      * GEM_CLOSE removes the members of the link only. The fail path of
      * FD_TO_HANDLE still deadlocks on the prime lock.
      */
-    public static final Profile V3_12 = with(SEED_TYPOFIX, "3.12",
-            "Linux 3.12 to ~4.4: the 2013 series with the cache always filled", false, ExportErrorPaths.BALANCED,
-            true, true, true, CacheRemoval.BY_LINK);
+    public static final Profile V3_12 = SEED_TYPOFIX
+            .named("3.12", "Linux 3.12 to ~4.4: the 2013 series with the cache always filled")
+            .with(HandleToFd.SERIES)
+            .with(CacheRemoval.BY_LINK);
 
-    private static Profile with(Profile p, String name, String description, boolean outUnlockRelocks,
-            ExportErrorPaths errorPaths, boolean cacheAlways, boolean holdsPrimeLock, boolean lookupByHandle,
-            CacheRemoval removal) {
-        return new Profile(name, description, p.handleCount, p.handlePublication, p.handleDelete,
-                p.flinkChecksHandleCount, p.nameOwnsObjectRef, p.gemOpenAtomic, p.gemOpenSizeUnderRef, p.linkKind,
-                p.linkUnderNameLock, p.exportRechecksHandleCount, p.importRelinks, cacheAlways, holdsPrimeLock,
-                lookupByHandle, errorPaths, outUnlockRelocks, p.importFailUnlocksFirst, removal,
-                p.cacheDestructorFrees, p.selfImportFirst, p.oneObjectRefForAllHandles, p.permissions,
-                p.deferredFput, p.cacheIndex, p.nameLock);
+    public static final List<Profile> ALL = List.of(MODERN, V3_11, SEED, SEED_TYPOFIX, V3_12);
+
+    /** This profile under another name and description. */
+    public Profile named(String newName, String newDescription) {
+        Object[] values = values();
+        values[0] = newName;
+        values[1] = newDescription;
+        return make(values);
     }
 
-    /** DRM_RDWR in HANDLE_TO_FD's flags is refused before Linux 4.6. */
+    /**
+     * This profile with one switch point changed: the one whose type
+     * {@code value} is ({@code with(OutUnlock.UNLOCKS)}). The name stays; a
+     * profile made this way for an experiment should be {@link #named} too.
+     */
+    public Profile with(Enum<?> value) {
+        RecordComponent[] components = Profile.class.getRecordComponents();
+        Object[] values = values();
+        for (int i = 0; i < components.length; i++) {
+            if (components[i].getType() == value.getDeclaringClass()) {
+                values[i] = value;
+                return make(values);
+            }
+        }
+        throw new IllegalArgumentException(value.getDeclaringClass().getSimpleName() + " is not a switch point");
+    }
+
+    /** The switch points' types, in declaration order (every enum-typed component). */
+    public static List<Class<? extends Enum<?>>> switchPoints() {
+        List<Class<? extends Enum<?>>> out = new ArrayList<>();
+        for (RecordComponent c : Profile.class.getRecordComponents()) {
+            if (c.getType().isEnum()) {
+                @SuppressWarnings("unchecked")
+                Class<? extends Enum<?>> t = (Class<? extends Enum<?>>) c.getType();
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    /** The value of the switch point of type {@code type}. */
+    public Enum<?> get(Class<? extends Enum<?>> type) {
+        RecordComponent[] components = Profile.class.getRecordComponents();
+        Object[] values = values();
+        for (int i = 0; i < components.length; i++) {
+            if (components[i].getType() == type) {
+                return (Enum<?>) values[i];
+            }
+        }
+        throw new IllegalArgumentException(type.getSimpleName() + " is not a switch point");
+    }
+
+    private Object[] values() {
+        RecordComponent[] components = Profile.class.getRecordComponents();
+        Object[] values = new Object[components.length];
+        try {
+            for (int i = 0; i < components.length; i++) {
+                values[i] = components[i].getAccessor().invoke(this);
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        return values;
+    }
+
+    private static Profile make(Object[] values) {
+        Class<?>[] types = new Class<?>[values.length];
+        RecordComponent[] components = Profile.class.getRecordComponents();
+        for (int i = 0; i < components.length; i++) {
+            types[i] = components[i].getType();
+        }
+        try {
+            return Profile.class.getDeclaredConstructor(types).newInstance(values);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** DRM_RDWR in HANDLE_TO_FD's flags is refused before Linux 4.6 (with the 2013 permissions). */
     public boolean exportAllowsRdwr() {
         return permissions != Permissions.NO_RENDER_NODES;
     }
-
-    public static final List<Profile> ALL = List.of(MODERN, V3_11, SEED, SEED_TYPOFIX, V3_12);
 
     /** The profile with this name ("6.x", "v3.11"), or null. */
     public static Profile byName(String name) {

@@ -18,9 +18,12 @@ public final class Task {
     private final List<Lock> held = new ArrayList<>(2);
     private final ArrayDeque<KFile> taskWork = new ArrayDeque<>();
     private boolean taskWorkDead;
+    private int preemptCount;
     private boolean hung;
     private String errorMessage = "";
     private Errno lastError = Errno.OK;
+    private dev.gemulator.kernel.uapi.UserMemory userMemory = dev.gemulator.kernel.uapi.UserMemory.NONE;
+    private long ioctlArg;
 
     public Task(Process process, String name) {
         this.process = process;
@@ -62,6 +65,28 @@ public final class Task {
         taskWorkDead = true;
     }
 
+    /**
+     * preempt_disable: the task runs in atomic context (under a lock the model
+     * does not name, such as a fence's spinlock while its callbacks run) and
+     * the scheduler must not switch away from it. Nests.
+     */
+    public void preemptDisable() {
+        preemptCount++;
+    }
+
+    /** preempt_enable. */
+    public void preemptEnable() {
+        if (preemptCount == 0) {
+            throw new IllegalStateException("preempt_enable without preempt_disable in " + name);
+        }
+        preemptCount--;
+    }
+
+    /** Whether {@link #preemptDisable} is in force. */
+    public boolean preemptDisabled() {
+        return preemptCount > 0;
+    }
+
     /** Whether the task sleeps forever (nothing can wake it): it never returns to user space. */
     public boolean isHung() {
         return hung;
@@ -69,6 +94,24 @@ public final class Task {
 
     public void markHung() {
         hung = true;
+    }
+
+    /** The user memory copy_from_user and copy_to_user reach during the current system call. */
+    public dev.gemulator.kernel.uapi.UserMemory userMemory() {
+        return userMemory;
+    }
+
+    public void setUserMemory(dev.gemulator.kernel.uapi.UserMemory userMemory) {
+        this.userMemory = userMemory;
+    }
+
+    /** The current ioctl's argument (its address in user memory). */
+    public long ioctlArg() {
+        return ioctlArg;
+    }
+
+    public void setIoctlArg(long ioctlArg) {
+        this.ioctlArg = ioctlArg;
     }
 
     /** Why the current system call failed, for people. */

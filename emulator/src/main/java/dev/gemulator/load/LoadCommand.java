@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
             + "close and fd passing, at a target rate or as fast as it goes, against the server at --host/--port or one "
             + "it starts in its own JVM.",
             "It counts every system call it makes, its set-up's and clean-up's included, under the server's names "
-            + "(create_dumb, handle_to_fd, ...), so its totals are the server's gemulator_ioctls_total for the run.",
+            + "(create_dumb, prime_handle_to_fd, ...), so its totals are the server's gemulator_ioctls_total for the run.",
             "Shows a live progress line on a terminal, then HdrHistogram percentiles per op and the failures by "
             + "errno, then checks through debugfs that the device holds nothing once the clients are gone.",
             "Exit status: 0 the device ended empty, 1 something was left on it (a leak), 2 bad options or no server."})

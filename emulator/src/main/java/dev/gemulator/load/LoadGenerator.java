@@ -24,7 +24,7 @@ import org.HdrHistogram.Histogram;
  * clients are gone.
  *
  * <p>It counts what the server counts: every system call it makes, under
- * the server's name for it ({@code create_dumb}, {@code handle_to_fd}, ...),
+ * the server's name for it ({@code create_dumb}, {@code prime_handle_to_fd}, ...),
  * with every error, those of its set-up and clean-up included. A step of
  * the mix that has nothing to work on (an export with no handle yet) makes
  * no call and is not counted; one that passes an fd makes four calls (the
@@ -282,21 +282,21 @@ public final class LoadGenerator {
                 case "export" -> {
                     if (!handles.isEmpty()) {
                         int h = handles.get(rnd.nextInt(handles.size()));
-                        add(dmabufs, n.call("handle_to_fd", () -> fd.primeHandleToFd(h, DrmFd.RDWR)));
+                        add(dmabufs, n.call("prime_handle_to_fd", () -> fd.primeHandleToFd(h, DrmFd.RDWR)));
                         continue;
                     }
                 }
                 case "import" -> {
                     if (!dmabufs.isEmpty()) {
                         DmaBufFd d = dmabufs.get(rnd.nextInt(dmabufs.size()));
-                        add(handles, n.call("fd_to_handle", () -> fd.primeFdToHandle(d)));
+                        add(handles, n.call("prime_fd_to_handle", () -> fd.primeFdToHandle(d)));
                         continue;
                     }
                 }
                 case "flink" -> {
                     if (!handles.isEmpty()) {
                         int h = handles.get(rnd.nextInt(handles.size()));
-                        add(names, n.call("flink", () -> fd.flink(h)));
+                        add(names, n.call("gem_flink", () -> fd.flink(h)));
                         continue;
                     }
                 }
@@ -327,7 +327,7 @@ public final class LoadGenerator {
                         DmaBufFd d = dmabufs.get(rnd.nextInt(dmabufs.size()));
                         DmaBufFd passed = n.call("send_fd", () -> proc.sendFd(d, peer));
                         if (passed != null) {
-                            Integer h = n.call("fd_to_handle", () -> peerFd.primeFdToHandle(passed));
+                            Integer h = n.call("prime_fd_to_handle", () -> peerFd.primeFdToHandle(passed));
                             if (h != null) {
                                 n.run("gem_close", () -> peerFd.gemClose(h));
                             }

@@ -57,6 +57,9 @@ public final class KThread {
 
     /** Whether its task holds a spinlock, which keeps preemption off. */
     boolean preemptionDisabled() {
+        if (task.preemptDisabled()) {
+            return true;
+        }
         for (var l : task.held()) {
             if (l instanceof SpinLock) {
                 return true;

@@ -54,15 +54,16 @@ public final class GemulatorServer implements AutoCloseable {
             int maxFrameBytes, String token) throws InterruptedException {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        ServerInitializer initializer = new ServerInitializer(sim, run, maxFrameBytes, token);
         try {
             Channel ch = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
-                    .childHandler(new ServerInitializer(sim, run, maxFrameBytes, token))
+                    .childHandler(initializer)
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            return new GemulatorServer(sim, ch, boss, workers);
+            return new GemulatorServer(sim, ch, boss, workers, initializer, maxFrameBytes, token);
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -71,7 +72,16 @@ public final class GemulatorServer implements AutoCloseable {
         }
     }
 
-    private GemulatorServer(Simulation simulation, Channel channel, EventLoopGroup boss, EventLoopGroup workers) {
+    private final ServerInitializer initializer;
+    private final int maxFrameBytes;
+    private final String token;
+    private volatile dev.gemulator.server.unix.UnixServer unix;
+
+    private GemulatorServer(Simulation simulation, Channel channel, EventLoopGroup boss, EventLoopGroup workers,
+            ServerInitializer initializer, int maxFrameBytes, String token) {
+        this.initializer = initializer;
+        this.maxFrameBytes = maxFrameBytes;
+        this.token = token;
         this.simulation = simulation;
         this.channel = channel;
         this.bossGroup = boss;
@@ -80,6 +90,17 @@ public final class GemulatorServer implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /**
+     * Serves the same clients on a Unix domain socket at {@code path} too
+     * (server/unix): the same connections table (one connection per process,
+     * whichever transport), the same simulation; it closes with the server.
+     */
+    public dev.gemulator.server.unix.UnixServer listenUnix(java.nio.file.Path path) throws InterruptedException {
+        dev.gemulator.server.unix.UnixServer u = dev.gemulator.server.unix.UnixServer.start(path, initializer);
+        unix = u;
+        return u;
     }
 
     public Simulation simulation() {
@@ -93,6 +114,9 @@ public final class GemulatorServer implements AutoCloseable {
             return;
         }
         channel.close().syncUninterruptibly();
+        if (unix != null) {
+            unix.close();
+        }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         simulation.close();

@@ -211,7 +211,7 @@ public final class Simulation implements AutoCloseable {
                     String task = dispatcher.taskName(w.process(), w.thread());
                     // a thread that never said ThreadStart gets the task the dispatcher names so
                     String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
-                    String op = w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT);
+                    String op = opName(w.call());
                     if (recorder != null) {
                         recorder.request((int) executed + 1, who, op, arguments(w.call()));
                     }
@@ -298,8 +298,28 @@ public final class Simulation implements AutoCloseable {
         return recorder == null ? null : recorder.streamedHash();
     }
 
+    /** The call's op for traces and metrics: the ioctl's short name ("create_dumb"), else the system call's. */
+    static String opName(Syscall call) {
+        if (call.hasIoctl()) {
+            var row = dev.gemulator.kernel.uapi.IoctlTable.byCmd(call.getIoctl().getRequest());
+            return row != null ? row.shortName() : "ioctl";
+        }
+        return call.getCallCase().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     private static java.util.List<String> arguments(Syscall call) {
         java.util.List<String> args = new java.util.ArrayList<>();
+        if (call.hasIoctl()) {
+            var io = call.getIoctl();
+            args.add("fd=" + io.getFd());
+            args.add("request=" + dev.gemulator.kernel.uapi.IoctlCmd.hex(io.getRequest()));
+            for (var m : io.getMemoryList()) {
+                if (m.getAddress() == io.getArg()) {
+                    args.add("arg=hex:" + java.util.HexFormat.of().formatHex(m.getData().toByteArray()));
+                }
+            }
+            return args;
+        }
         for (var e : call.getAllFields().entrySet()) {
             if (e.getValue() instanceof com.google.protobuf.Message m) {
                 m.getAllFields().forEach((f, v) -> args.add(f.getName() + "=" + (v instanceof com.google.protobuf.ByteString b

@@ -6,7 +6,6 @@ import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.proc.Process;
 import dev.gemulator.kernel.proc.Syscalls;
-import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import java.util.HashMap;
@@ -147,7 +146,7 @@ public final class SyscallDispatcher {
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EAGAIN.number())
                     .setMessage("process " + processName + " has its maximum of " + MAX_THREADS + " threads").build();
         }
-        SysResult r = switch (call.getCallCase()) {
+        Object r = switch (call.getCallCase()) {
             case OPEN -> sys.open(t, call.getOpen().getNode());
             case CLOSE -> sys.close(t, call.getClose().getFd());
             case DUP -> sys.dup(t, call.getDup().getFd());
@@ -159,47 +158,23 @@ public final class SyscallDispatcher {
                 inboxes.remove(p);
                 yield sys.exit(p);
             }
-            case VERSION -> sys.ioctl(t, call.getVersion().getFd(), new Ioctl.Version());
-            case GET_CAP -> sys.ioctl(t, call.getGetCap().getFd(), new Ioctl.GetCap(call.getGetCap().getCapability()));
-            case CREATE_DUMB -> {
-                var c = call.getCreateDumb();
-                yield sys.ioctl(t, c.getFd(), new Ioctl.ModeCreateDumb(c.getWidth(), c.getHeight(), c.getBpp(), 0));
-            }
-            case MAP_DUMB -> sys.ioctl(t, call.getMapDumb().getFd(), new Ioctl.ModeMapDumb(call.getMapDumb().getHandle()));
-            case DESTROY_DUMB -> sys.ioctl(t, call.getDestroyDumb().getFd(),
-                    new Ioctl.ModeDestroyDumb(call.getDestroyDumb().getHandle()));
-            case GEM_CLOSE -> sys.ioctl(t, call.getGemClose().getFd(), new Ioctl.GemClose(call.getGemClose().getHandle()));
-            case FLINK -> sys.ioctl(t, call.getFlink().getFd(), new Ioctl.GemFlink(call.getFlink().getHandle()));
-            case GEM_OPEN -> sys.ioctl(t, call.getGemOpen().getFd(), new Ioctl.GemOpen(call.getGemOpen().getName()));
-            case HANDLE_TO_FD -> sys.ioctl(t, call.getHandleToFd().getFd(),
-                    new Ioctl.PrimeHandleToFd(call.getHandleToFd().getHandle(), call.getHandleToFd().getFlags()));
-            case FD_TO_HANDLE -> sys.ioctl(t, call.getFdToHandle().getFd(),
-                    new Ioctl.PrimeFdToHandle(call.getFdToHandle().getDmaBufFd()));
             case LSEEK -> sys.lseek(t, call.getLseek().getFd(), call.getLseek().getOffset(), call.getLseek().getWhence());
             case MMAP -> sys.mmap(t, call.getMmap().getFd(), call.getMmap().getOffset(), call.getMmap().getLength());
             case MUNMAP -> sys.munmap(t, call.getMunmap().getMap());
             case WRITE -> sys.writeMap(t, call.getWrite().getMap(), call.getWrite().getOffset(),
                     call.getWrite().getData().toByteArray());
             case READ -> sys.readMap(t, call.getRead().getMap(), call.getRead().getOffset(), call.getRead().getLength());
-            case SYNC -> sys.ioctl(t, call.getSync().getFd(), new Ioctl.DmaBufSync(call.getSync().getFlags()));
-            case FENCE_ATTACH -> sys.ioctl(t, call.getFenceAttach().getFd(),
-                    new Ioctl.VgemFenceAttach(call.getFenceAttach().getHandle(), call.getFenceAttach().getFlags(), 0));
-            case FENCE_SIGNAL -> sys.ioctl(t, call.getFenceSignal().getFd(),
-                    new Ioctl.VgemFenceSignal(call.getFenceSignal().getFence(), 0));
             case POLL -> sys.poll(t, call.getPoll().getFd(), call.getPoll().getEvents(), call.getPoll().getTimeoutMs());
-            case EXPORT_SYNC_FILE -> sys.ioctl(t, call.getExportSyncFile().getFd(),
-                    new Ioctl.DmaBufExportSyncFile(call.getExportSyncFile().getFlags()));
-            case IMPORT_SYNC_FILE -> sys.ioctl(t, call.getImportSyncFile().getFd(),
-                    new Ioctl.DmaBufImportSyncFile(call.getImportSyncFile().getSyncFileFd(), call.getImportSyncFile().getFlags()));
-            case GET_MAGIC -> sys.ioctl(t, call.getGetMagic().getFd(), new Ioctl.GetMagic());
-            case AUTH_MAGIC -> sys.ioctl(t, call.getAuthMagic().getFd(), new Ioctl.AuthMagic(call.getAuthMagic().getMagic()));
-            case SET_MASTER -> sys.ioctl(t, call.getSetMaster().getFd(), new Ioctl.SetMaster());
-            case DROP_MASTER -> sys.ioctl(t, call.getDropMaster().getFd(), new Ioctl.DropMaster());
             case DROP_ROOT -> sys.dropRoot(t);
             case SLEEP -> sys.sleep(t, call.getSleep().getMilliseconds());
+            case IOCTL -> {
+                var io = call.getIoctl();
+                var mem = WireIoctl.memory(io);
+                yield WireIoctl.answer(io, mem, sys.ioctl(t, io.getFd(), io.getRequest(), io.getArg(), mem));
+            }
             case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");
         };
-        return toProto(r);
+        return r instanceof SyscallResult answered ? answered : toProto((SysResult) r);
     }
 
     /**

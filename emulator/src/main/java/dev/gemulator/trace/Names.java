@@ -55,6 +55,16 @@ final class Names {
             Map.entry("lseek", "position"), Map.entry("poll", "events"), Map.entry("version", "driver"),
             Map.entry("get_cap", "value"));
 
+    /** A free-running server names ioctls after their requests ("prime_handle_to_fd"); gemscript after its ops. */
+    private static String op(String name) {
+        return switch (name) {
+            case "prime_handle_to_fd" -> "handle_to_fd";
+            case "prime_fd_to_handle" -> "fd_to_handle";
+            case "gem_flink" -> "flink";
+            default -> name;
+        };
+    }
+
     private static final Pattern OBJECT = Pattern.compile("\\b(gem|file|dma-buf|fence|master|sync_file)#(\\d+)(\\(([a-z_-]+)\\))?");
 
     private final Map<String, String> known = new LinkedHashMap<>();
@@ -123,7 +133,7 @@ final class Names {
         if (c.request == null) {
             return;
         }
-        String op = c.request.getOp();
+        String op = op(c.request.getOp());
         String process = c.task.contains(".") ? c.task.substring(0, c.task.indexOf('.')) : c.task;
         List<String> args = values(c.request.getArgsList());
         List<String> argNames = ARGS.getOrDefault(op, List.of());
@@ -193,10 +203,10 @@ final class Names {
         if (c.request == null) {
             return c.enter.function() + (c.result == null ? "" : " \u2192 " + c.result);
         }
-        String op = c.request.getOp();
+        String op = op(c.request.getOp());
         List<String> args = values(c.request.getArgsList());
         List<String> argNames = ARGS.getOrDefault(op, List.of());
-        StringBuilder b = new StringBuilder(op).append('(');
+        StringBuilder b = new StringBuilder(c.request.getOp()).append('(');
         for (int i = 0; i < args.size(); i++) {
             String name = i < argNames.size() ? argNames.get(i) : "";
             b.append(i == 0 ? "" : ", ").append(argument(name, args.get(i)));

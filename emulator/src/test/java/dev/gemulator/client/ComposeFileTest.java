@@ -78,7 +78,7 @@ class ComposeFileTest {
             assertTrue(ours ? ".".equals(s.get("build")) : s.get("image").toString().matches("[a-z/]+:v[0-9.]+"),
                     e.getKey() + ": every gemulator service builds the image, every other pulls a pinned one: " + s);
             if (ours) {
-                assertTrue(strings(s.get("volumes"), "volumes").contains("./out:/out"), e.getKey() + " writes to ./out");
+                assertTrue(strings(s.get("volumes"), "volumes").contains("./gemulator-out:/out"), e.getKey() + " writes to ./gemulator-out");
             }
             if (s.containsKey("depends_on")) {
                 for (var d : map(s.get("depends_on"), e.getKey() + " depends_on").entrySet()) {
@@ -152,7 +152,7 @@ class ComposeFileTest {
         assertTrue(Files.isExecutable(repo("docker/gemulator")));
         assertTrue(entry.contains("exec java") && entry.contains("/app/gemulator.jar"), entry);
         List<String> ignored = Files.readAllLines(repo(".dockerignore"));
-        assertTrue(ignored.contains("**/target/") && ignored.contains(".git/") && ignored.contains("out/"), ignored.toString());
+        assertTrue(ignored.contains("**/target/") && ignored.contains(".git/") && ignored.contains("gemulator-out/"), ignored.toString());
     }
 
     /**

@@ -176,8 +176,8 @@ class ServerEndToEndTest {
             assertEquals(0, open.getErrno());
             int fd = (int) open.getValues(0);
             var created = wire.call(dev.gemulator.proto.v1.Request.newBuilder().setThreadId(0).setCall(
-                    dev.gemulator.proto.v1.Syscall.newBuilder().setCreateDumb(dev.gemulator.proto.v1.CreateDumb
-                            .newBuilder().setFd(fd).setWidth(4).setHeight(4).setBpp(32)))).getResult();
+                    dev.gemulator.server.WireIoctl.syscall(fd, new dev.gemulator.kernel.uapi.Ioctl.ModeCreateDumb(4, 4, 32, 0))))
+                    .getResult();
             assertEquals(0, created.getErrno(), "the threads share the process's fd table");
             assertEquals(java.util.List.of("T", "T.worker"), tasks("T"));
             wire.threadExit(5, 0);

@@ -68,6 +68,48 @@ class HistoricalBugsTest {
     }
 
     @Test
+    void aFailedCacheInsertInExportDropsTheDmaBufsObjectReferenceOn311() throws Exception {
+        reproduces(List.of(Profile.V3_11), List.of(Profile.V3_12, Profile.MODERN),
+                "v3.11/h2f_add_enomem.gem", Report.Kind.USE_AFTER_FREE, "drm_gem_prime_import");
+    }
+
+    @Test
+    void aFailedCacheInsertInImportLeavesAStaleHandleOn311() throws Exception {
+        reproducesOnlyUnder(Profile.V3_11, "v3.11/f2h_add_enomem.gem", Report.Kind.USE_AFTER_FREE,
+                "drm_gem_object_lookup");
+    }
+
+    @Test
+    void aFailedHandleAllocationInImportPutsTheDmaBufTwiceOn311() throws Exception {
+        reproduces(List.of(Profile.V3_11), List.of(Profile.SEED, Profile.V3_12, Profile.MODERN),
+                "v3.11/f2h_handle_enomem.gem", Report.Kind.USE_AFTER_FREE, "fdget_pos");
+    }
+
+    @Test
+    void aFailedNameAllocationBecomesTheNameOn311() throws Exception {
+        reproduces(List.of(Profile.V3_11), List.of(Profile.SEED, Profile.V3_12, Profile.MODERN),
+                "v3.11/flink_enomem.gem", Report.Kind.WARN, "drm_gem_object_ref_bug");
+    }
+
+    @Test
+    void flinkTakesTheNamesReferenceAfterTheLockOn311() throws Exception {
+        reproduces(List.of(Profile.V3_11), List.of(Profile.SEED, Profile.SEED_TYPOFIX, Profile.V3_12, Profile.MODERN),
+                "v3.11/flink_window.gem", Report.Kind.USE_AFTER_FREE, "drm_gem_flink_ioctl");
+    }
+
+    @Test
+    void aSelfImportRacingTheLastCloseCachesAReleasedDmaBufOn311() throws Exception {
+        reproduces(List.of(Profile.V3_11), List.of(Profile.SEED, Profile.V3_12, Profile.MODERN),
+                "v3.11/self_import_close.gem", Report.Kind.USE_AFTER_FREE, "drm_prime_add_buf_handle");
+    }
+
+    @Test
+    void anExportWithoutAFreeFdSucceedsWithTheErrnoAsItsFdOn311() throws Exception {
+        reproduces(List.of(Profile.V3_11), List.of(Profile.V3_12, Profile.MODERN),
+                "v3.11/h2f_emfile.gem", Report.Kind.LEAK, "dma_buf_release");
+    }
+
+    @Test
     void staleCacheMemberLeaksOn311() throws Exception {
         reproducesOnlyUnder(Profile.V3_11, "v3.11/l_stale.gem", Report.Kind.LEAK, "drm_gem_object_free");
     }
@@ -109,6 +151,12 @@ class HistoricalBugsTest {
     void theImportFailPathDeadlocksOnThePrimeLockUntilItWasRestructured() throws Exception {
         reproduces(List.of(Profile.SEED, Profile.SEED_TYPOFIX, Profile.V3_12), List.of(Profile.MODERN),
                 "seed/fail_path_deadlock.gem", Report.Kind.DEADLOCK, "schedule");
+    }
+
+    @Test
+    void theTypoFixedImportFailPathReleasesALockItDoesNotHoldWhenACloseWinsTheHandle() throws Exception {
+        reproduces(List.of(Profile.SEED_TYPOFIX, Profile.V3_12), List.of(Profile.MODERN),
+                "seed/fail_path_unlock.gem", Report.Kind.LOCK_MISUSE, "drm_gem_prime_fd_to_handle");
     }
 
     @Test

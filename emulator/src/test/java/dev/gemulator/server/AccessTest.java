@@ -1,5 +1,7 @@
 package dev.gemulator.server;
 
+import dev.gemulator.kernel.uapi.Ioctl;
+
 import static dev.gemulator.server.WireCalls.call;
 import static dev.gemulator.server.WireCalls.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,13 +12,7 @@ import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Close;
-import dev.gemulator.proto.v1.CreateDumb;
 import dev.gemulator.proto.v1.Exit;
-import dev.gemulator.proto.v1.FdToHandle;
-import dev.gemulator.proto.v1.Flink;
-import dev.gemulator.proto.v1.GemClose;
-import dev.gemulator.proto.v1.HandleToFd;
-import dev.gemulator.proto.v1.MapDumb;
 import dev.gemulator.proto.v1.Mmap;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Read;
@@ -78,28 +74,27 @@ class AccessTest {
     void anotherProcesssNumbersMeanNothingInTheCallersOwnTables() {
         try (WireClient a = connect("A"); WireClient b = connect("B")) {
             int fd = (int) ok(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
-            int handle = (int) ok(a, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(16)
-                    .setHeight(16).setBpp(32)));
-            int dmabuf = (int) ok(a, Syscall.newBuilder().setHandleToFd(HandleToFd.newBuilder().setFd(fd).setHandle(handle)));
-            long offset = ok(a, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(handle)));
+            int handle = (int) ok(a, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(16, 16, 32, 0)));
+            int dmabuf = (int) ok(a, WireIoctl.syscall(fd, new Ioctl.PrimeHandleToFd(handle, 0)));
+            long offset = ok(a, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(handle)));
             long map = ok(a, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(offset).setLength(4096)));
 
             // B has no fds yet: A's numbers are not B's
-            fails(Errno.EBADF, b, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(handle)));
+            fails(Errno.EBADF, b, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(handle)));
             fails(Errno.EBADF, b, Syscall.newBuilder().setClose(Close.newBuilder().setFd(dmabuf)));
             fails(Errno.EBADF, b, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(dmabuf).setLength(4096)));
             // B's own drm file has no handles: A's handle is not in it
             assertEquals(fd, ok(b, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))));
-            fails(Errno.EINVAL, b, Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(fd).setHandle(handle)));
-            fails(Errno.ENOENT, b, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(handle)));
-            fails(Errno.ENOENT, b, Syscall.newBuilder().setFlink(Flink.newBuilder().setFd(fd).setHandle(handle)));
-            fails(Errno.EBADF, b, Syscall.newBuilder().setFdToHandle(FdToHandle.newBuilder().setFd(fd).setDmaBufFd(dmabuf)));
+            fails(Errno.EINVAL, b, WireIoctl.syscall(fd, new Ioctl.GemClose(handle)));
+            fails(Errno.ENOENT, b, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(handle)));
+            fails(Errno.ENOENT, b, WireIoctl.syscall(fd, new Ioctl.GemFlink(handle)));
+            fails(Errno.EBADF, b, WireIoctl.syscall(fd, new Ioctl.PrimeFdToHandle(dmabuf)));
             // nor is A's mapping B's memory
             SyscallResult read = call(b, Syscall.newBuilder().setRead(Read.newBuilder().setMap(map).setLength(4)));
             assertTrue(read.getErrno() != 0, "B cannot read A's mapping");
             // A still has all of it
             ok(a, Syscall.newBuilder().setRead(Read.newBuilder().setMap(map).setLength(4)));
-            ok(a, Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(fd).setHandle(handle)));
+            ok(a, WireIoctl.syscall(fd, new Ioctl.GemClose(handle)));
         }
     }
 

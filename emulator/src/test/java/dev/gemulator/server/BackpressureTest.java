@@ -1,14 +1,14 @@
 package dev.gemulator.server;
 
+import dev.gemulator.kernel.uapi.Ioctl;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.ClientMessage;
-import dev.gemulator.proto.v1.CreateDumb;
 import dev.gemulator.proto.v1.Hello;
-import dev.gemulator.proto.v1.MapDumb;
 import dev.gemulator.proto.v1.Mmap;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.ProtocolVersion;
@@ -67,10 +67,8 @@ class BackpressureTest {
             out.flush();
             assertTrue(receive(in).hasWelcome());
             int fd = (int) call(out, in, 1, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))).getValues(0);
-            long handle = call(out, in, 2, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd)
-                    .setWidth(256).setHeight(256).setBpp(32))).getValues(0);
-            long offset = call(out, in, 3, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd)
-                    .setHandle((int) handle))).getValues(0);
+            long handle = call(out, in, 2, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(256, 256, 32, 0))).getValues(0);
+            long offset = call(out, in, 3, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb((int) handle))).getValues(0);
             long map = call(out, in, 4, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(offset)
                     .setLength(BUFFER))).getValues(0);
             long before = server.simulation().executed();

@@ -1,5 +1,7 @@
 package dev.gemulator.server;
 
+import dev.gemulator.kernel.uapi.Ioctl;
+
 import static dev.gemulator.server.WireCalls.call;
 import static dev.gemulator.server.WireCalls.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,9 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.proto.v1.CreateDumb;
-import dev.gemulator.proto.v1.GemClose;
-import dev.gemulator.proto.v1.MapDumb;
 import dev.gemulator.proto.v1.Mmap;
 import dev.gemulator.proto.v1.Munmap;
 import dev.gemulator.proto.v1.Open;
@@ -87,9 +86,8 @@ class LimitsTest {
     void writesThatNeedMoreThanTheDevicesMemoryGetEnomemAndFreedObjectsGiveItBack() {
         try (WireClient a = new WireClient(group, "127.0.0.1", server.port(), "A", null)) {
             int fd = (int) ok(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
-            int handle = (int) ok(a, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(256)
-                    .setHeight(128).setBpp(32)));
-            long offset = ok(a, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(handle)));
+            int handle = (int) ok(a, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(256, 128, 32, 0)));
+            long offset = ok(a, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(handle)));
             long map = ok(a, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(offset).setLength(32 * 4096)));
             for (int page = 0; page < 16; page++) {
                 ok(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setOffset(page * 4096L)
@@ -102,11 +100,10 @@ class LimitsTest {
             ok(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map).setOffset(5)
                     .setData(com.google.protobuf.ByteString.copyFrom(new byte[] {2})))); // an existing page: no new memory
             ok(a, Syscall.newBuilder().setMunmap(Munmap.newBuilder().setMap(map)));
-            ok(a, Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(fd).setHandle(handle)));
+            ok(a, WireIoctl.syscall(fd, new Ioctl.GemClose(handle)));
             assertEquals(0, server.simulation().machine().device(0).residentBytes(), "the freed object gave its pages back");
-            int second = (int) ok(a, Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(fd).setWidth(256)
-                    .setHeight(128).setBpp(32)));
-            long off2 = ok(a, Syscall.newBuilder().setMapDumb(MapDumb.newBuilder().setFd(fd).setHandle(second)));
+            int second = (int) ok(a, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(256, 128, 32, 0)));
+            long off2 = ok(a, WireIoctl.syscall(fd, new Ioctl.ModeMapDumb(second)));
             long map2 = ok(a, Syscall.newBuilder().setMmap(Mmap.newBuilder().setFd(fd).setOffset(off2).setLength(4096)));
             ok(a, Syscall.newBuilder().setWrite(Write.newBuilder().setMap(map2)
                     .setData(com.google.protobuf.ByteString.copyFrom(new byte[4096]))));
@@ -117,8 +114,7 @@ class LimitsTest {
     void aFileGetsEnospcAtItsHandleLimitAndTheDeviceEnomemAtItsObjectLimit() {
         try (WireClient a = new WireClient(group, "127.0.0.1", server.port(), "A", null);
                 WireClient b = new WireClient(group, "127.0.0.1", server.port(), "B", null)) {
-            Syscall.Builder create = Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(3).setWidth(1)
-                    .setHeight(1).setBpp(8));
+            Syscall.Builder create = WireIoctl.syscall(3, new Ioctl.ModeCreateDumb(1, 1, 8, 0));
             ok(a, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
             ok(b, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
             assertEquals(List.of(1L, 2L, 3L), List.of(ok(a, create), ok(a, create), ok(a, create)));
@@ -129,7 +125,7 @@ class LimitsTest {
             SyscallResult none = call(b, create);
             assertEquals(Errno.ENOMEM.number(), none.getErrno());
             assertTrue(none.getMessage().contains("limit of 4 objects"), none.getMessage());
-            ok(a, Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(3).setHandle(2)));
+            ok(a, WireIoctl.syscall(3, new Ioctl.GemClose(2)));
             assertEquals(2, ok(b, create), "a freed object makes room");
         }
     }

@@ -1,14 +1,13 @@
 package dev.gemulator.server;
 
+import dev.gemulator.kernel.uapi.Ioctl;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.proto.v1.CreateDumb;
-import dev.gemulator.proto.v1.Flink;
-import dev.gemulator.proto.v1.GemClose;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
@@ -34,12 +33,10 @@ class ServerMetricsTest {
                     null); WireClient a = new WireClient(group, "127.0.0.1", server.port(), "A", null)) {
                 a.call(Request.newBuilder().setCall(Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))));
                 for (int i = 0; i < 3; i++) {
-                    a.call(Request.newBuilder().setCall(Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder()
-                            .setFd(3).setWidth(64).setHeight(64).setBpp(32))));
+                    a.call(Request.newBuilder().setCall(WireIoctl.syscall(3, new Ioctl.ModeCreateDumb(64, 64, 32, 0))));
                 }
-                a.call(Request.newBuilder().setCall(Syscall.newBuilder().setFlink(Flink.newBuilder().setFd(3).setHandle(1))));
-                a.call(Request.newBuilder().setCall(Syscall.newBuilder().setGemClose(GemClose.newBuilder().setFd(3)
-                        .setHandle(9))));
+                a.call(Request.newBuilder().setCall(WireIoctl.syscall(3, new Ioctl.GemFlink(1))));
+                a.call(Request.newBuilder().setCall(WireIoctl.syscall(3, new Ioctl.GemClose(9))));
                 String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();

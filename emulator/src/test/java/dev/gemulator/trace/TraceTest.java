@@ -28,9 +28,9 @@ class TraceTest {
     void aTraceReadsBackAndItsReplayIsRecordForRecordTheSame() throws Exception {
         String text = text();
         Script s = Parser.parse("export_vs_gem_close.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(11, "pos", 3, 1000);
         Traces.Recorded rec = Traces.run(s, Traces.header("export_vs_gem_close.gem", text, Profile.V3_11, o), Profile.V3_11, o);
-        assertEquals(3, rec.exitStatus(), "seed 31 hits the 3.11 use-after-free");
+        assertEquals(3, rec.exitStatus(), "seed 11 hits the 3.11 use-after-free");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         TraceRecorder.write(rec.records(), bytes);
         List<TraceRecord> read = TraceRecorder.read(new ByteArrayInputStream(bytes.toByteArray()));

@@ -3,7 +3,8 @@ package dev.gemulator.proto;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.ByteString;
-import dev.gemulator.proto.v1.CreateDumb;
+import dev.gemulator.proto.v1.Ioctl;
+import dev.gemulator.proto.v1.Memory;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.Write;
@@ -14,12 +15,15 @@ class SyscallMessagesTest {
 
     @Test
     void aSyscallRoundTripsThroughItsEncoding() throws Exception {
-        Syscall call = Syscall.newBuilder().setCreateDumb(CreateDumb.newBuilder().setFd(3).setWidth(-1)
-                .setHeight(64).setBpp(32)).build();
+        // DRM_IOCTL_MODE_CREATE_DUMB: _IOWR('d', 0xb2, 32), its struct at the argument's address
+        Syscall call = Syscall.newBuilder().setIoctl(Ioctl.newBuilder().setFd(3).setRequest(0xc02064b2)
+                .setArg(0x7ffc_0000_1000L).addMemory(Memory.newBuilder().setAddress(0x7ffc_0000_1000L)
+                        .setData(ByteString.copyFrom(new byte[32])))).build();
         Syscall back = Syscall.parseFrom(call.toByteArray());
         assertEquals(call, back);
-        assertEquals(Syscall.CallCase.CREATE_DUMB, back.getCallCase());
-        assertEquals(0xffffffffL, Integer.toUnsignedLong(back.getCreateDumb().getWidth()), "u32 keeps all its bits");
+        assertEquals(Syscall.CallCase.IOCTL, back.getCallCase());
+        assertEquals(0xc02064b2L, Integer.toUnsignedLong(back.getIoctl().getRequest()), "u32 keeps all its bits");
+        assertEquals(32, back.getIoctl().getMemory(0).getData().size());
     }
 
     @Test

@@ -7,7 +7,7 @@ import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.proc.FdTable;
 import dev.gemulator.kernel.proc.Vma;
-import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.IoctlTable;
 import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
@@ -29,10 +29,13 @@ public final class DmaBuf {
     private final DmaBufOps ops;
     private final Object priv;
     private final DmaResv resv;
+    /** Whether {@link #resv} is the dma-buf's own (the exporter gave none), finished with the dma-buf. */
+    private final boolean ownsResv;
     private final KFile file;
     /** dma_buf_poll callbacks in flight: each pins the file until its fence signals. */
     private boolean pollInActive;
     private boolean pollOutActive;
+    private String name = "";
 
     private DmaBuf(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags, DmaResv resv) {
         this.kernel = kernel;
@@ -40,7 +43,8 @@ public final class DmaBuf {
         this.ops = ops;
         this.priv = priv;
         this.sizeBytes = sizeBytes;
-        this.resv = resv;
+        this.ownsResv = resv == null;
+        this.resv = resv == null ? new DmaResv(kernel) : resv;
         boolean rdwr = (flags & Uapi.O_ACCMODE) == Uapi.O_RDWR;
         boolean wronly = (flags & Uapi.O_ACCMODE) == Uapi.O_WRONLY;
         this.file = new KFile(kernel, FILE_OPS, "dmabuf", !wronly, rdwr || wronly, this);
@@ -48,11 +52,18 @@ public final class DmaBuf {
 
     /**
      * dma_buf_export: a new dma-buf whose file holds the creator's single
-     * reference. It joins the global list bufinfo shows.
+     * reference, sharing the exporter's reservation object {@code resv}, or
+     * with one of its own when that is null. It joins the global list
+     * bufinfo shows. Returns null after
+     * failing the call with ENOMEM (by fault injection at dma_buf_export).
      */
     public static DmaBuf export(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags,
             DmaResv resv, String function) {
         kernel.point(function, StepKind.WRITE, null);
+        if (kernel.shouldFail("dma_buf_export")) {
+            kernel.fail(Errno.ENOMEM, "allocating the dma-buf failed (injected)");
+            return null;
+        }
         DmaBuf buf = new DmaBuf(kernel, ops, priv, sizeBytes, flags, resv);
         kernel.dmaBufs().add(buf);
         return buf;
@@ -135,12 +146,11 @@ public final class DmaBuf {
      * null after failing the call with EBADF (no such fd) or EINVAL (not a dma-buf).
      */
     public static DmaBuf get(Kernel kernel, long fd, String function) {
-        KFile f = kernel.current().process().files().get(fd);
+        KFile f = kernel.current().process().files().fget(kernel, fd, function);
         if (f == null) {
             kernel.fail(Errno.EBADF, "fd " + fd + " is not open");
             return null;
         }
-        f.get(function);
         if (f.ops() != FILE_OPS) {
             f.fput(function);
             kernel.fail(Errno.EINVAL, "fd " + fd + " is a " + f.ops().name() + " file, not a dma-buf");
@@ -167,23 +177,21 @@ public final class DmaBuf {
             return "dma-buf";
         }
 
-        /** dma_buf_file_release / dma_buf_release. */
+        /** dma_buf_file_release / dma_buf_release: the exporter's release, then the dma-buf's own reservation object. */
         @Override
         public void release(KFile file) {
             DmaBuf buf = (DmaBuf) file.privateData();
             buf.ops.release(buf);
+            if (buf.ownsResv) {
+                buf.resv.fini("dma_buf_release");
+            }
             buf.kernel.dmaBufs().remove(buf);
         }
 
         @Override
-        public SysResult ioctl(KFile file, Ioctl ioctl) {
+        public SysResult ioctl(KFile file, int cmd, long arg) {
             DmaBuf buf = (DmaBuf) file.privateData();
-            return switch (ioctl) {
-                case Ioctl.DmaBufSync s -> buf.sync(s.flags());
-                case Ioctl.DmaBufExportSyncFile e -> buf.exportSyncFile(e.flags());
-                case Ioctl.DmaBufImportSyncFile i -> buf.importSyncFile(i.fd(), i.flags());
-                default -> SysResult.err(Errno.ENOTTY, ioctl.requestName() + " is not a dma-buf ioctl");
-            };
+            return IoctlTable.fileIoctl(buf.kernel, IoctlTable.Owner.DMA_BUF, buf, "dma-buf", cmd, arg);
         }
 
         @Override
@@ -228,51 +236,104 @@ public final class DmaBuf {
         return ops.mmap(this, vma);
     }
 
-    /** dma_buf_poll: POLLIN once writers are done, POLLOUT once every fence is. */
+    /** The name user space gave it (DMA_BUF_SET_NAME), as bufinfo shows; empty until then. */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * dma_buf_set_name: the NUL-terminated string at the ioctl's argument
+     * (strndup_user, at most DMA_BUF_NAME_LEN bytes) becomes the name.
+     * Errors: EFAULT when it cannot be read, EINVAL when it is longer.
+     */
+    public SysResult setName() {
+        long arg = kernel.current().ioctlArg();
+        byte[] s = kernel.current().userMemory().readString(arg, dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN + 1);
+        if (s == null) {
+            return SysResult.err(Errno.EFAULT, "DMA_BUF_SET_NAME: the name at 0x" + Long.toHexString(arg) + " is not readable");
+        }
+        if (s.length >= dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN) {
+            return SysResult.err(Errno.EINVAL, "DMA_BUF_SET_NAME: the name is longer than "
+                    + (dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN - 1) + " bytes");
+        }
+        name = new String(s, java.nio.charset.StandardCharsets.UTF_8);
+        return SysResult.ok();
+    }
+
+    /**
+     * dma_buf_poll: POLLIN once writers are done, POLLOUT once every fence
+     * is. Under the reservation lock, each direction whose callback is not
+     * already in flight takes a file reference and hooks a callback on the
+     * first fence it must wait for; a direction with nothing to wait for
+     * gives the reference back at once and is ready.
+     */
     private int poll(int requested) {
         int events = requested & (KFile.POLLIN | KFile.POLLOUT);
+        if (events == 0) {
+            return 0;
+        }
+        String fn = "dma_buf_poll";
+        resv.lock().lock(fn);
         if ((events & KFile.POLLOUT) != 0) {
-            if (pollOutActive || !pollAddCallback(true)) {
+            if (pollOutActive) {
+                events &= ~KFile.POLLOUT;
+            } else if (pollAddCallback(true)) {
                 events &= ~KFile.POLLOUT;
             }
         }
         if ((events & KFile.POLLIN) != 0) {
-            if (pollInActive || !pollAddCallback(false)) {
+            if (pollInActive) {
+                events &= ~KFile.POLLIN;
+            } else if (pollAddCallback(false)) {
                 events &= ~KFile.POLLIN;
             }
         }
+        resv.lock().unlock(fn);
         return events;
     }
 
     /**
-     * dma_buf_poll_add_cb: hooks a wake-up on the first pending fence the
-     * direction waits for, pinning the file until it fires. Returns true when
-     * nothing is pending (ready).
+     * The body of one direction of dma_buf_poll with dma_buf_poll_add_cb:
+     * marks the direction active and pins the file, then hooks a callback
+     * (which owns a fence reference) on the first fence in slot order that
+     * takes one. Returns true when a callback was queued (not ready); false
+     * after dma_buf_poll_cb(NULL) gave the pin back (ready).
      */
     private boolean pollAddCallback(boolean write) {
-        List<DmaFence> pending = resv.unsignaledFences(DmaResv.usageRw(write));
-        if (pending.isEmpty()) {
-            return true;
-        }
-        file.get("dma_buf_poll");
-        if (write) {
-            pollOutActive = true;
-        } else {
-            pollInActive = true;
-        }
-        pending.get(0).addCallback(() -> {
-            if (write) {
-                pollOutActive = false;
-            } else {
-                pollInActive = false;
+        String fn = "dma_buf_poll";
+        setPollActive(write, true);
+        file.get(fn);
+        for (DmaFence fence : resv.unsignaledFences(DmaResv.usageRw(write))) {
+            fence.fenceGet("dma_buf_poll_add_cb");
+            if (fence.addCallback(() -> pollCallback(write, fence))) {
+                return true;
             }
-            file.fput("dma_buf_poll_cb");
-        });
+            fence.fencePut("dma_buf_poll_add_cb");
+        }
+        pollCallback(write, null);
         return false;
     }
 
+    /** dma_buf_poll_cb: the direction is idle again; drops the fence's and the file's references. */
+    private void pollCallback(boolean write, DmaFence fence) {
+        String fn = "dma_buf_poll_cb";
+        setPollActive(write, false);
+        if (fence != null) {
+            fence.fencePut(fn);
+        }
+        file.fput(fn);
+    }
+
+    private void setPollActive(boolean write, boolean active) {
+        if (write) {
+            pollOutActive = active;
+        } else {
+            pollInActive = active;
+        }
+    }
+
     /** DMA_BUF_IOCTL_SYNC: START waits for the fences the access conflicts with; END never waits. */
-    private SysResult sync(long flags) {
+    public SysResult syncIoctl(long flags) {
         if ((flags & ~Uapi.DMA_BUF_SYNC_VALID_FLAGS_MASK) != 0) {
             return SysResult.err(Errno.EINVAL, "DMA_BUF_IOCTL_SYNC flags 0x" + Long.toHexString(flags)
                     + " have bits beyond READ|WRITE|END");
@@ -293,7 +354,7 @@ public final class DmaBuf {
     }
 
     /** DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a snapshot of the pending fences as a sync_file fd. */
-    private SysResult exportSyncFile(int flags) {
+    public SysResult exportSyncFileIoctl(int flags) {
         if ((flags & ~Uapi.DMA_BUF_SYNC_RW) != 0 || (flags & Uapi.DMA_BUF_SYNC_RW) == 0) {
             return SysResult.err(Errno.EINVAL, "EXPORT_SYNC_FILE flags must be READ, WRITE or both, not 0x"
                     + Integer.toHexString(flags));
@@ -310,10 +371,10 @@ public final class DmaBuf {
             fence = DmaFence.stub(kernel);
         } else if (pending.size() == 1) {
             fence = pending.get(0);
-            fence.get(fn);
+            fence.fenceGet("dma_resv_get_singleton");
         } else {
             for (DmaFence f : pending) {
-                f.get(fn);
+                f.fenceGet("dma_resv_get_fences");
             }
             fence = new DmaFenceArray(kernel, pending);
         }
@@ -324,7 +385,7 @@ public final class DmaBuf {
     }
 
     /** DMA_BUF_IOCTL_IMPORT_SYNC_FILE: adds a sync_file's fences as read or write fences. */
-    private SysResult importSyncFile(int syncFd, int flags) {
+    public SysResult importSyncFileIoctl(int syncFd, int flags) {
         if ((flags & ~Uapi.DMA_BUF_SYNC_RW) != 0 || (flags & Uapi.DMA_BUF_SYNC_RW) == 0) {
             return SysResult.err(Errno.EINVAL, "IMPORT_SYNC_FILE flags must be READ, WRITE or both, not 0x"
                     + Integer.toHexString(flags));
@@ -335,8 +396,14 @@ public final class DmaBuf {
             return SysResult.err(Errno.EINVAL, "fd " + syncFd + " is not a sync_file");
         }
         DmaResv.Usage usage = (flags & Uapi.DMA_BUF_SYNC_WRITE) != 0 ? DmaResv.Usage.WRITE : DmaResv.Usage.READ;
-        for (DmaFence f : fence.unwrap()) {
-            resv.addFence(f, usage, fn);
+        List<DmaFence> fences = fence.unwrap();
+        if (!fences.isEmpty()) {
+            resv.lock().lock(fn);
+            resv.reserveFences(fences.size(), "dma_resv_reserve_fences");
+            for (DmaFence f : fences) {
+                resv.addFence(f, usage, "dma_resv_add_fence");
+            }
+            resv.lock().unlock(fn);
         }
         fence.fencePut(fn);
         return SysResult.ok();

@@ -22,7 +22,7 @@ public final class DrmAuth {
      * drm_getmagic: the file's magic, allocated on first use as the lowest
      * free number in its master's table.
      */
-    static SysResult getMagic(DrmFile file) {
+    public static SysResult getMagic(DrmFile file) {
         DrmDevice dev = file.dev();
         dev.masterMutex().lock("drm_getmagic");
         int ret = 0;
@@ -45,7 +45,7 @@ public final class DrmAuth {
      * caller's master table; the number stays taken but authenticates no more.
      * EINVAL when no file holds it.
      */
-    static SysResult authMagic(DrmFile file, int magic) {
+    public static SysResult authMagic(DrmFile file, int magic) {
         DrmDevice dev = file.dev();
         dev.masterMutex().lock("drm_authmagic");
         DrmFile target = file.master().magicMap().find(Integer.toUnsignedLong(magic));
@@ -105,7 +105,7 @@ public final class DrmAuth {
     }
 
     /** drm_setmaster_ioctl. */
-    static SysResult setMasterIoctl(DrmFile file) {
+    public static SysResult setMasterIoctl(DrmFile file) {
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
         dev.masterMutex().lock("drm_setmaster_ioctl");
@@ -128,7 +128,7 @@ public final class DrmAuth {
     }
 
     /** drm_dropmaster_ioctl. */
-    static SysResult dropMasterIoctl(DrmFile file) {
+    public static SysResult dropMasterIoctl(DrmFile file) {
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
         dev.masterMutex().lock("drm_dropmaster_ioctl");

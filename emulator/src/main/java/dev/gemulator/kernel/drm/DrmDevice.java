@@ -50,6 +50,11 @@ public final class DrmDevice {
         return kernel;
     }
 
+    /** dev->unique: the bus id, the platform device's name ("vgem"). */
+    public String unique() {
+        return driver().name();
+    }
+
     public int index() {
         return index;
     }

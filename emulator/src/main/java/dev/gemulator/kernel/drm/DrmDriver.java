@@ -1,11 +1,11 @@
 package dev.gemulator.kernel.drm;
 
 import dev.gemulator.kernel.SysResult;
-import dev.gemulator.kernel.uapi.Ioctl;
 
 /**
  * struct drm_driver: what a driver plugs into the DRM core. The model has one
- * driver, vgem; the interface keeps the core free of it.
+ * driver, vgem; the interface keeps the core free of it. The driver's ioctls
+ * are its rows of {@link dev.gemulator.kernel.uapi.IoctlTable} (by its name).
  */
 public interface DrmDriver {
     int DRIVER_GEM = 0x1;
@@ -29,8 +29,12 @@ public interface DrmDriver {
     /** postclose: tears down the per-file driver state. */
     void postclose(DrmFile file);
 
-    /** The driver's own ioctl, or null when it has none of that kind. */
-    DrmIoctls.Desc driverIoctl(Ioctl ioctl);
+    /** VERSION's version_major, version_minor and version_patchlevel. */
+    int major();
+
+    int minor();
+
+    int patchlevel();
 
     /** dumb_create, after the core's checks of drm_mode_create_dumb. */
     SysResult dumbCreate(DrmFile file, int width, int height, int bpp);

@@ -22,7 +22,7 @@ public final class DrmDumbBuffers {
      * U32_MAX - 8, or a cpp*width or stride*height that needs more than 32 bits
      * (or page-aligns to 0); then whatever the driver's dumb_create returns.
      */
-    static SysResult modeCreateDumbIoctl(DrmFile file, Ioctl.ModeCreateDumb args) {
+    public static SysResult modeCreateDumbIoctl(DrmFile file, Ioctl.ModeCreateDumb args) {
         long width = Integer.toUnsignedLong(args.width());
         long height = Integer.toUnsignedLong(args.height());
         long bpp = Integer.toUnsignedLong(args.bpp());
@@ -48,12 +48,12 @@ public final class DrmDumbBuffers {
     }
 
     /** drm_mode_mmap_dumb_ioctl: the object's fake mmap offset (drm_gem_dumb_map_offset). */
-    static SysResult modeMmapDumbIoctl(DrmFile file, int handle) {
+    public static SysResult modeMmapDumbIoctl(DrmFile file, int handle) {
         return Gem.dumbMapOffset(file, handle);
     }
 
     /** drm_mode_destroy_dumb_ioctl: closes the handle like GEM_CLOSE. */
-    static SysResult modeDestroyDumbIoctl(DrmFile file, int handle) {
+    public static SysResult modeDestroyDumbIoctl(DrmFile file, int handle) {
         return Gem.gemCloseIoctl(file, handle);
     }
 }

@@ -7,7 +7,6 @@ import dev.gemulator.kernel.gem.Gem;
 import dev.gemulator.kernel.prime.Prime;
 import dev.gemulator.kernel.proc.Process;
 import dev.gemulator.kernel.proc.Vma;
-import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
 
@@ -71,8 +70,8 @@ public final class DrmFiles {
         }
 
         @Override
-        public SysResult ioctl(KFile filp, Ioctl ioctl) {
-            return DrmIoctls.drmIoctl((DrmFile) filp.privateData(), ioctl);
+        public SysResult ioctl(KFile filp, int cmd, long arg) {
+            return DrmIoctls.drmIoctl((DrmFile) filp.privateData(), cmd, arg);
         }
 
         @Override

@@ -12,6 +12,7 @@ import dev.gemulator.kernel.Kernel;
 public final class DrmMaster extends KObject {
     private final DrmDevice dev;
     private final Idr<DrmFile> magicMap = new Idr<>(1);
+    private String unique = "";
 
     /** drm_master_create. */
     DrmMaster(DrmDevice dev) {
@@ -27,6 +28,15 @@ public final class DrmMaster extends KObject {
     @Override
     public String kind() {
         return "master";
+    }
+
+    /** master->unique: the bus id, set by drm_set_busid (SET_VERSION 1.1 and later); empty before. */
+    public String unique() {
+        return unique;
+    }
+
+    void setUnique(String unique) {
+        this.unique = unique;
     }
 
     /** master->magic_map. */

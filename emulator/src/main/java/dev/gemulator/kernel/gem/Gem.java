@@ -134,13 +134,12 @@ public final class Gem {
         }
         obj.setHandleCount(obj.handleCount() + 1);
         file.tableLock().lock(fn);
-        int handle = file.objectIdr().alloc(null);
+        int handle = allocHandle(file, null);
         file.tableLock().unlock(fn);
         nameLock.unlock(fn);
         if (handle < 0) {
             handlePutUnlocked(obj);
-            k.fail(Errno.ENOSPC, "the file's handle table is full");
-            return -Errno.ENOSPC.number();
+            return handle;
         }
         obj.vmaAllow(file);
         file.tableLock().lock(fn);
@@ -161,7 +160,7 @@ public final class Gem {
         Lock nameLock = file.dev().objectNameLock();
         k.warnOn(!nameLock.heldByCurrent(), fn, "object_name_lock not held");
         file.tableLock().lock(fn);
-        int handle = file.objectIdr().alloc(obj);
+        int handle = allocHandle(file, obj);
         obj.get(fn);
         k.point(fn, StepKind.WRITE, obj);
         obj.use(fn, "handle_count++");
@@ -170,17 +169,36 @@ public final class Gem {
         nameLock.unlock(fn);
         if (handle < 0) {
             handlePutUnlocked(obj);
+            return handle;
+        }
+        obj.vmaAllow(file);
+        return handle;
+    }
+
+    /**
+     * idr_alloc into the file's handle table (the table lock is held): the
+     * lowest free handle, or a negative errno after failing the call: ENOMEM
+     * (by fault injection at drm_gem_handle_create), ENOSPC when the table
+     * is full.
+     */
+    private static int allocHandle(DrmFile file, GemObject obj) {
+        Kernel k = file.dev().kernel();
+        if (k.shouldFail("drm_gem_handle_create")) {
+            k.fail(Errno.ENOMEM, "allocating a handle failed (injected)");
+            return -Errno.ENOMEM.number();
+        }
+        int handle = file.objectIdr().alloc(obj);
+        if (handle < 0) {
             k.fail(Errno.ENOSPC, "the file's handle table is full");
             return -Errno.ENOSPC.number();
         }
-        obj.vmaAllow(file);
         return handle;
     }
 
     /** drm_gem_handle_create: takes object_name_lock and creates a handle. */
     public static int handleCreate(DrmFile file, GemObject obj) {
         if (file.dev().kernel().profile().handlePublication() == Profile.HandlePublication.BEFORE_COUNT) {
-            return handleCreate311(file, obj);
+            return handleCreateV311(file, obj);
         }
         file.dev().objectNameLock().lock("drm_gem_handle_create");
         return handleCreateTail(file, obj);
@@ -192,15 +210,14 @@ public final class Gem {
      * reference. A GEM_CLOSE of the new id between the two finds a handle
      * count of 0 and drops nothing (L-create-window).
      */
-    private static int handleCreate311(DrmFile file, GemObject obj) {
+    private static int handleCreateV311(DrmFile file, GemObject obj) {
         String fn = "drm_gem_handle_create";
         Kernel k = file.dev().kernel();
         file.tableLock().lock(fn);
-        int handle = file.objectIdr().alloc(obj);
+        int handle = allocHandle(file, obj);
         file.tableLock().unlock(fn);
         if (handle < 0) {
-            k.fail(Errno.ENOSPC, "the file's handle table is full");
-            return -Errno.ENOSPC.number();
+            return handle;
         }
         obj.get(fn);
         k.point(fn, StepKind.WRITE, obj);
@@ -256,7 +273,7 @@ public final class Gem {
         }
         obj.vmaRevoke(file);
         if (file.dev().kernel().profile().handleCount() == Profile.HandleCount.ATOMIC_UNLOCKED) {
-            handleUnreference311(obj);
+            handleUnreferenceV311(obj);
         } else {
             handlePutUnlocked(obj);
         }
@@ -268,7 +285,7 @@ public final class Gem {
      * without dropping the handle's object reference; the last handle frees
      * the name, whose reference goes too.
      */
-    private static void handleUnreference311(GemObject obj) {
+    public static void handleUnreferenceV311(GemObject obj) {
         String fn = "drm_gem_object_handle_unreference_unlocked";
         Kernel k = obj.dev().kernel();
         k.point(fn, StepKind.READ, obj);
@@ -279,13 +296,13 @@ public final class Gem {
         k.point(fn, StepKind.WRITE, obj);
         obj.setHandleCount(obj.handleCount() - 1);
         if (obj.handleCount() == 0) {
-            handleFree311(obj);
+            handleFreeV311(obj);
         }
         objectPut(obj, fn);
     }
 
     /** drm_gem_object_handle_free as of 3.10/3.11: the name's reference must not be the last (BUG). */
-    private static void handleFree311(GemObject obj) {
+    private static void handleFreeV311(GemObject obj) {
         String fn = "drm_gem_object_handle_free";
         DrmDevice dev = obj.dev();
         dev.objectNameLock().lock(fn);
@@ -327,7 +344,7 @@ public final class Gem {
             last = true;
         }
         dev.objectNameLock().unlock(fn);
-        if (last || !k.profile().oneObjectRefForAllHandles()) {
+        if (last || k.profile().handleRefs() != Profile.HandleRefs.ONE_FOR_ALL) {
             objectPut(obj, fn);
         }
     }
@@ -343,7 +360,7 @@ public final class Gem {
             obj.dev().kernel().point(fn, StepKind.WRITE, obj);
             obj.dev().objectNameIdr().remove(obj.name());
             obj.setName(0);
-            if (obj.dev().kernel().profile().nameOwnsObjectRef() && obj.put(fn)) {
+            if (obj.dev().kernel().profile().nameRef() == Profile.NameRef.OWNS_OBJECT_REF && obj.put(fn)) {
                 obj.dev().kernel().observer().warn("drm_gem_object_ref_bug", "BUG: the flink name held the last reference", obj);
                 objectFree(obj, fn);
             }
@@ -385,7 +402,7 @@ public final class Gem {
     /**
      * drm_gem_flink_ioctl: the object's global name, created on first use
      * (lowest free from 1). Errors: ENOENT for a bad handle or an object whose
-     * last handle is being closed.
+     * last handle is being closed; ENOMEM when the name cannot be allocated.
      */
     public static SysResult gemFlinkIoctl(DrmFile file, int handle) {
         String fn = "drm_gem_flink_ioctl";
@@ -398,28 +415,84 @@ public final class Gem {
         if (obj == null) {
             return SysResult.err(Errno.ENOENT, "handle " + Integer.toUnsignedString(handle) + " does not exist in this file");
         }
+        if (k.profile().flink() == Profile.Flink.V3_11) {
+            return gemFlinkIoctlV311(dev, obj);
+        }
         dev.objectNameLock().lock(fn);
         SysResult result;
-        if (k.profile().flinkChecksHandleCount() && obj.handleCount() == 0) {
+        if (obj.handleCount() == 0) {
             result = SysResult.err(Errno.ENOENT, "the object's last handle is being closed");
         } else {
             if (obj.name() == 0) {
                 k.point(fn, StepKind.WRITE, obj);
-                int name = dev.objectNameIdr().alloc(obj);
+                int name = allocName(dev, obj);
                 if (name > 0) {
                     obj.setName(name);
-                    if (k.profile().nameOwnsObjectRef()) {
+                    if (k.profile().nameRef() == Profile.NameRef.OWNS_OBJECT_REF) {
                         obj.get(fn);
                     }
                 }
             }
             result = obj.name() == 0
-                    ? SysResult.err(Errno.ENOSPC, "the device's name table is full")
+                    ? SysResult.err(k.current().lastError(), k.current().errorMessage())
                     : SysResult.ok(obj.name());
         }
         dev.objectNameLock().unlock(fn);
         objectPut(obj, fn);
         return result;
+    }
+
+    /**
+     * drm_gem_flink_ioctl as of 3.9 to 3.11: no look at the handle count, the
+     * result of the name allocation is stored as the name even when it is an
+     * error code, and the name's object reference is taken after the name
+     * lock is dropped, when a racing GEM_CLOSE of the last handle may have
+     * removed the name (and dropped the reference not yet taken) already.
+     */
+    private static SysResult gemFlinkIoctlV311(DrmDevice dev, GemObject obj) {
+        String fn = "drm_gem_flink_ioctl";
+        Kernel k = dev.kernel();
+        dev.objectNameLock().lock(fn);
+        SysResult result;
+        if (obj.name() == 0) {
+            k.point(fn, StepKind.WRITE, obj);
+            obj.use(fn, "obj->name = idr_alloc()");
+            int ret = allocName(dev, obj);
+            obj.setName(ret);
+            dev.objectNameLock().unlock(fn);
+            if (ret < 0) {
+                result = SysResult.err(Errno.byNumber(-ret), k.current().errorMessage());
+            } else {
+                obj.get(fn);
+                result = SysResult.ok(Integer.toUnsignedLong(ret));
+            }
+        } else {
+            k.point(fn, StepKind.READ, obj);
+            obj.use(fn, "read obj->name");
+            result = SysResult.ok(Integer.toUnsignedLong(obj.name()));
+            dev.objectNameLock().unlock(fn);
+        }
+        objectPut(obj, fn);
+        return result;
+    }
+
+    /**
+     * idr_alloc into the device's name table (object_name_lock is held): the
+     * lowest free name, or a negative errno after failing the call: ENOMEM by
+     * fault injection at drm_gem_flink_ioctl, ENOSPC when the table is full.
+     */
+    private static int allocName(DrmDevice dev, GemObject obj) {
+        Kernel k = dev.kernel();
+        if (k.shouldFail("drm_gem_flink_ioctl")) {
+            k.fail(Errno.ENOMEM, "allocating a flink name failed (injected)");
+            return -Errno.ENOMEM.number();
+        }
+        int name = dev.objectNameIdr().alloc(obj);
+        if (name < 0) {
+            k.fail(Errno.ENOSPC, "the device's name table is full");
+            return -Errno.ENOSPC.number();
+        }
+        return name;
     }
 
     /**
@@ -442,7 +515,7 @@ public final class Gem {
         }
         obj.get(fn);
         int handle;
-        if (k.profile().gemOpenAtomic()) {
+        if (k.profile().gemOpen() == Profile.GemOpen.ATOMIC) {
             handle = handleCreateTail(file, obj);
         } else {
             dev.objectNameLock().unlock(fn);
@@ -453,13 +526,13 @@ public final class Gem {
             objectPut(obj, fn);
             return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
         }
-        if (!k.profile().gemOpenSizeUnderRef()) {
+        if (k.profile().gemOpenSize() != Profile.GemOpenSize.UNDER_REF) {
             objectPut(obj, fn);
         }
         k.point(fn, StepKind.READ, obj);
         obj.use(fn, "read size");
         result = SysResult.ok(handle, obj.size());
-        if (k.profile().gemOpenSizeUnderRef()) {
+        if (k.profile().gemOpenSize() == Profile.GemOpenSize.UNDER_REF) {
             objectPut(obj, fn);
         }
         return result;

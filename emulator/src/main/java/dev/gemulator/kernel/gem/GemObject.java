@@ -116,7 +116,7 @@ public final class GemObject extends KObject {
     /** obj->resv: the reservation object holding its fences (created on first use). */
     public DmaResv resv() {
         if (resv == null) {
-            resv = new DmaResv();
+            resv = new DmaResv(dev.kernel());
         }
         return resv;
     }

@@ -185,7 +185,7 @@ public final class Prime {
      */
     public static void destroyFilePrivate(DrmFile file) {
         Kernel k = file.dev().kernel();
-        if (k.profile().cacheDestructorFrees()) {
+        if (k.profile().cacheDestructor() == Profile.CacheDestructor.FREES_WITHOUT_PUTS) {
             file.prime().clearWithoutPuts();
             return;
         }
@@ -206,10 +206,10 @@ public final class Prime {
             return SysResult.err(Errno.EINVAL, "flags 0x" + Integer.toHexString(args.flags())
                     + " are not a subset of " + (allowed == Uapi.DRM_CLOEXEC ? "DRM_CLOEXEC" : "DRM_CLOEXEC|DRM_RDWR"));
         }
-        return switch (profile.exportErrorPaths()) {
-            case V3_11 -> gemPrimeHandleToFd311(file, args.handle(), args.flags());
+        return switch (profile.handleToFd()) {
+            case V3_11 -> gemPrimeHandleToFdV311(file, args.handle(), args.flags());
             case SEED -> gemPrimeHandleToFdSeed(file, args.handle(), args.flags());
-            case BALANCED -> gemPrimeHandleToFd(file, args.handle(), args.flags());
+            case SERIES -> gemPrimeHandleToFd(file, args.handle(), args.flags());
         };
     }
 
@@ -219,11 +219,13 @@ public final class Prime {
      * read from it before a reference is taken: a release racing between the
      * read and the get hands out a freed dma-buf (the oops of spec §1.4).
      * A fresh export transfers the lookup reference to the dma-buf and
-     * caches (dma-buf, handle) even if the handle was closed meanwhile. The
-     * fd installation is not checked: with no free fd the ioctl succeeds
-     * with -EMFILE as the fd and the dma-buf reference leaks.
+     * caches (dma-buf, handle) even if the handle was closed meanwhile. When
+     * caching fails, the out label drops the object reference the new
+     * dma-buf owns and returns, leaving the dma-buf (in no fd) and the link
+     * in place. The fd installation is not checked: with no free fd the
+     * ioctl succeeds with -EMFILE as the fd and the dma-buf reference leaks.
      */
-    private static SysResult gemPrimeHandleToFd311(DrmFile file, int handle, int flags) {
+    private static SysResult gemPrimeHandleToFdV311(DrmFile file, int handle, int flags) {
         String fn = "drm_gem_prime_handle_to_fd";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
@@ -237,6 +239,7 @@ public final class Prime {
         obj.use(fn, "read import_attach/export_dma_buf");
         DmaBuf buf = obj.importBuf() != null ? obj.importBuf() : obj.dmaBuf();
         if (buf != null) {
+            // out_have_obj
             buf.get(fn);
             int fd = DmaBuf.fd(k, buf, fn);
             Gem.objectPut(obj, fn);
@@ -244,12 +247,16 @@ public final class Prime {
             return SysResult.ok(fd);
         }
         buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(), "drm_gem_prime_export");
+        if (buf == null) {
+            // out
+            Gem.objectPut(obj, fn);
+            primeLock.unlock(fn);
+            return SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+        }
         k.point(fn, StepKind.WRITE, obj);
         obj.setDmaBuf(buf);
         if (!addBufHandle(file, buf, handle)) {
-            // fail_put_dmabuf: the link is cleared so the release will not look at it
-            obj.setDmaBuf(null);
-            buf.put(fn);
+            // out: drops the reference that now belongs to the dma-buf
             Gem.objectPut(obj, fn);
             primeLock.unlock(fn);
             return SysResult.err(Errno.ENOMEM, k.current().errorMessage());
@@ -294,8 +301,9 @@ public final class Prime {
         buf = exportAndRegisterObjectSeed(dev, obj, flags);
         dev.objectNameLock().unlock(fn);
         if (buf == null) {
+            // out
             Gem.objectPut(obj, fn);
-            return SysResult.err(Errno.ENOENT, k.current().errorMessage());
+            return SysResult.err(k.current().lastError(), k.current().errorMessage());
         }
         Mutex primeLock = file.prime().lock();
         primeLock.lock(fn);
@@ -343,6 +351,9 @@ public final class Prime {
         }
         DmaBuf buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(),
                 "drm_gem_prime_export");
+        if (buf == null) {
+            return null;
+        }
         k.point(fn, StepKind.WRITE, obj);
         obj.setDmaBuf(buf);
         buf.get(fn);
@@ -354,7 +365,8 @@ public final class Prime {
      * it on first use. The member for (dma-buf, handle) is added on every path
      * while object_name_lock is held, so a racing GEM_CLOSE cannot miss it.
      * Errors: ENOENT for a bad handle or one whose object lost its last handle;
-     * EMFILE when the process has no free fd (the member stays).
+     * ENOMEM when the export or the member's allocation fails; EMFILE when the
+     * process has no free fd (the member stays).
      */
     static SysResult gemPrimeHandleToFd(DrmFile file, int handle, int flags) {
         String fn = "drm_gem_prime_handle_to_fd";
@@ -386,7 +398,7 @@ public final class Prime {
             }
             if (buf == null) {
                 dev.objectNameLock().unlock(fn);
-                result = SysResult.err(Errno.ENOENT, k.current().errorMessage());
+                result = SysResult.err(k.current().lastError(), k.current().errorMessage());
             } else if (!addBufHandle(file, buf, handle)) {
                 dev.objectNameLock().unlock(fn);
                 buf.put(fn);
@@ -415,8 +427,8 @@ public final class Prime {
      * export_and_register_object: exports the object (the dma-buf takes its
      * own object reference) and sets the link, which owns a dma-buf
      * reference. Called with object_name_lock held. Returns the dma-buf with
-     * the caller's reference, or null (ENOENT) when the object has no handle
-     * left.
+     * the caller's reference, or null after failing the call: ENOENT when the
+     * object has no handle left, the export's ENOMEM.
      */
     static DmaBuf exportAndRegisterObject(DrmDevice dev, GemObject obj, int flags) {
         String fn = "export_and_register_object";
@@ -426,6 +438,9 @@ public final class Prime {
             return null;
         }
         DmaBuf buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags, obj.resv(), "drm_gem_prime_export");
+        if (buf == null) {
+            return null;
+        }
         obj.get("drm_gem_dmabuf_export");
         k.point(fn, StepKind.WRITE, obj);
         obj.setDmaBuf(buf);
@@ -437,18 +452,24 @@ public final class Prime {
 
     /** drm_prime_fd_to_handle_ioctl. */
     public static SysResult primeFdToHandleIoctl(DrmFile file, int fd) {
-        if (!file.dev().kernel().profile().importRelinks()) {
-            return gemPrimeFdToHandle311(file, fd);
-        }
-        return gemPrimeFdToHandle(file, fd);
+        return switch (file.dev().kernel().profile().fdToHandle()) {
+            case V3_11 -> gemPrimeFdToHandleV311(file, fd);
+            case SERIES -> gemPrimeFdToHandleSeed(file, fd);
+            case MODERN -> gemPrimeFdToHandle(file, fd);
+        };
     }
 
     /**
      * drm_gem_prime_fd_to_handle as of 3.11: only the file's prime lock; the
      * import neither reads nor sets the object's link; the handle is made
-     * with the plain (3.11) handle creation.
+     * with the plain (3.11) handle creation. The dma_buf_get reference is
+     * never put on success: a self-import drops it at once, a foreign import
+     * hands it to the new object. So every failure after the import puts it
+     * a second time (out_put). When caching the member fails, the fail label
+     * drops the handle count and the handle's object reference but leaves
+     * the handle in the table, and returns ENOMEM.
      */
-    private static SysResult gemPrimeFdToHandle311(DrmFile file, int fd) {
+    private static SysResult gemPrimeFdToHandleV311(DrmFile file, int fd) {
         String fn = "drm_gem_prime_fd_to_handle";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
@@ -460,11 +481,12 @@ public final class Prime {
         primeLock.lock(fn);
         long cached = lookupBufHandle(file, buf);
         if (cached >= 0) {
+            // out_put
             buf.put(fn);
             primeLock.unlock(fn);
             return SysResult.ok(cached);
         }
-        GemObject obj = gemPrimeImport(dev, buf);
+        GemObject obj = gemPrimeImportV311(dev, buf);
         if (obj == null) {
             SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
             buf.put(fn);
@@ -474,27 +496,62 @@ public final class Prime {
         int handle = Gem.handleCreate(file, obj);
         Gem.objectPut(obj, fn);
         if (handle < 0) {
+            SysResult err = SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
             buf.put(fn);
             primeLock.unlock(fn);
-            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+            return err;
         }
-        addBufHandle(file, buf, handle);
+        if (!addBufHandle(file, buf, handle)) {
+            SysResult err = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+            // fail: the handle's count and reference go, the handle stays published
+            Gem.handleUnreferenceV311(obj);
+            buf.put(fn);
+            primeLock.unlock(fn);
+            return err;
+        }
         primeLock.unlock(fn);
-        buf.put(fn);
         return SysResult.ok(Integer.toUnsignedLong(handle));
     }
 
     /**
-     * drm_gem_prime_fd_to_handle: the handle this file has for the dma-buf
-     * (from the cache), or a new handle for the object behind it.
-     * Errors: EBADF for a closed fd, EINVAL for an fd that is not a dma-buf;
-     * the importer's errors.
+     * drm_gem_prime_import as of 3.11: a self-import takes an object
+     * reference and drops the caller's dma-buf reference at once; a foreign
+     * import attaches and wraps the dma-buf in a new object that keeps the
+     * caller's reference. Returns null after failing the call (the caller
+     * still holds its reference then).
      */
-    static SysResult gemPrimeFdToHandle(DrmFile file, int fd) {
+    private static GemObject gemPrimeImportV311(DrmDevice dev, DmaBuf buf) {
+        String fn = "drm_gem_prime_import";
+        if (buf.ops() == GEM_PRIME_OPS) {
+            GemObject obj = (GemObject) buf.priv();
+            if (obj.dev() == dev) {
+                obj.get(fn);
+                buf.put(fn);
+                return obj;
+            }
+        }
+        Kernel k = dev.kernel();
+        k.point("dma_buf_attach", StepKind.WRITE, buf);
+        if (k.shouldFail("dma_buf_attach")) {
+            k.fail(Errno.ENOMEM, "attaching to " + buf + " (exported by " + buf.exporter() + ") failed (injected)");
+            return null;
+        }
+        return Gem.objectCreateImported(dev, buf);
+    }
+
+    /**
+     * drm_gem_prime_fd_to_handle of the 2013 series (the seed to about 5.7):
+     * import under object_name_lock, relinking the object to the dma-buf.
+     * The prime lock is released after the final dma-buf put on every path
+     * but success. When caching the member fails, the fail label closes the
+     * new handle while still holding the prime lock, which the close's cache
+     * removal takes again (a self-deadlock), then runs out_unlock (see
+     * {@link #outUnlock}).
+     */
+    private static SysResult gemPrimeFdToHandleSeed(DrmFile file, int fd) {
         String fn = "drm_gem_prime_fd_to_handle";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
-        Profile profile = k.profile();
         DmaBuf buf = DmaBuf.get(k, fd, fn);
         if (buf == null) {
             return SysResult.err(k.current().lastError(), k.current().errorMessage());
@@ -503,8 +560,9 @@ public final class Prime {
         primeLock.lock(fn);
         long cached = lookupBufHandle(file, buf);
         if (cached >= 0) {
-            primeLock.unlock(fn);
+            // out_put
             buf.put(fn);
+            primeLock.unlock(fn);
             return SysResult.ok(cached);
         }
         dev.objectNameLock().lock(fn);
@@ -512,38 +570,27 @@ public final class Prime {
         if (obj == null) {
             SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
             outUnlock(dev, fn);
-            primeLock.unlock(fn);
             buf.put(fn);
+            primeLock.unlock(fn);
             return err;
         }
-        k.point(fn, StepKind.READ, obj);
-        if (obj.dmaBuf() != null) {
-            k.warnOn(obj.dmaBuf() != buf, fn, "obj->dma_buf != dma_buf", obj, obj.dmaBuf(), buf);
-        } else {
-            obj.setDmaBuf(buf);
-            buf.get(fn);
-        }
+        relink(k, obj, buf, fn);
         int handle = Gem.handleCreateTail(file, obj);
         Gem.objectPut(obj, fn);
         if (handle < 0) {
-            primeLock.unlock(fn);
+            // out_put
+            SysResult err = SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
             buf.put(fn);
-            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+            primeLock.unlock(fn);
+            return err;
         }
         if (!addBufHandle(file, buf, handle)) {
             SysResult err = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
-            if (profile.importFailUnlocksFirst()) {
-                primeLock.unlock(fn);
-                Gem.handleDelete(file, handle);
-                buf.put(fn);
-                return err;
-            }
-            // fail: the handle is closed with the prime lock still held (its
-            // cache removal takes that lock again), then out_unlock
+            // fail
             Gem.handleDelete(file, handle);
             outUnlock(dev, fn);
-            primeLock.unlock(fn);
             buf.put(fn);
+            primeLock.unlock(fn);
             return err;
         }
         primeLock.unlock(fn);
@@ -551,14 +598,85 @@ public final class Prime {
         return SysResult.ok(Integer.toUnsignedLong(handle));
     }
 
+    /** The import's link: a dma-buf of this device's own export is already the link; any other becomes it. */
+    private static void relink(Kernel k, GemObject obj, DmaBuf buf, String fn) {
+        k.point(fn, StepKind.READ, obj);
+        if (obj.dmaBuf() != null) {
+            k.warnOn(obj.dmaBuf() != buf, fn, "obj->dma_buf != dma_buf", obj, obj.dmaBuf(), buf);
+        } else {
+            obj.setDmaBuf(buf);
+            buf.get(fn);
+        }
+    }
+
     /**
-     * The out_unlock label of FD_TO_HANDLE: releases object_name_lock. As
-     * merged in the seed commit it takes the lock again instead (the typo):
-     * on the import-failure path the task already holds it and sleeps on
-     * itself for ever.
+     * drm_gem_prime_fd_to_handle: the handle this file has for the dma-buf
+     * (from the cache), or a new handle for the object behind it. The prime
+     * lock is released before the final dma-buf put, and before a failed
+     * member insertion closes the new handle.
+     * Errors: EBADF for a closed fd, EINVAL for an fd that is not a dma-buf;
+     * ENOMEM when the handle or the member cannot be allocated; the
+     * importer's errors.
+     */
+    static SysResult gemPrimeFdToHandle(DrmFile file, int fd) {
+        String fn = "drm_gem_prime_fd_to_handle";
+        DrmDevice dev = file.dev();
+        Kernel k = dev.kernel();
+        DmaBuf buf = DmaBuf.get(k, fd, fn);
+        if (buf == null) {
+            return SysResult.err(k.current().lastError(), k.current().errorMessage());
+        }
+        Mutex primeLock = file.prime().lock();
+        primeLock.lock(fn);
+        long cached = lookupBufHandle(file, buf);
+        if (cached >= 0) {
+            // out_put
+            primeLock.unlock(fn);
+            buf.put(fn);
+            return SysResult.ok(cached);
+        }
+        dev.objectNameLock().lock(fn);
+        GemObject obj = gemPrimeImport(dev, buf);
+        if (obj == null) {
+            // out_unlock, out_put
+            SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
+            dev.objectNameLock().unlock(fn);
+            primeLock.unlock(fn);
+            buf.put(fn);
+            return err;
+        }
+        relink(k, obj, buf, fn);
+        int handle = Gem.handleCreateTail(file, obj);
+        Gem.objectPut(obj, fn);
+        if (handle < 0) {
+            // out_put
+            primeLock.unlock(fn);
+            buf.put(fn);
+            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+        }
+        boolean added = addBufHandle(file, buf, handle);
+        primeLock.unlock(fn);
+        if (!added) {
+            // fail
+            SysResult err = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+            Gem.handleDelete(file, handle);
+            buf.put(fn);
+            return err;
+        }
+        buf.put(fn);
+        return SysResult.ok(Integer.toUnsignedLong(handle));
+    }
+
+    /**
+     * The out_unlock label of the 2013 series' FD_TO_HANDLE: releases
+     * object_name_lock. As merged in the seed commit it takes the lock again
+     * instead (the typo): on the import-failure path the task already holds
+     * it and sleeps on itself for ever; on the fail path (reached only past
+     * the prime-lock deadlock) the typo-fixed code releases a lock it does
+     * not hold.
      */
     private static void outUnlock(DrmDevice dev, String fn) {
-        if (dev.kernel().profile().importOutUnlockRelocks()) {
+        if (dev.kernel().profile().outUnlock() == Profile.OutUnlock.RELOCKS) {
             dev.objectNameLock().lock(fn);
         } else {
             dev.objectNameLock().unlock(fn);

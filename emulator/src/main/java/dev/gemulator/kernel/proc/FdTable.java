@@ -1,5 +1,7 @@
 package dev.gemulator.kernel.proc;
 
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.vfs.KFile;
 import java.util.Arrays;
 
@@ -11,11 +13,14 @@ import java.util.Arrays;
 public final class FdTable {
     private static final Object RESERVED = new Object();
 
+    private final String owner;
     private Object[] fds = new Object[16];
     private int limit;
     private int open;
 
-    public FdTable(int limit) {
+    /** An empty table of the process named {@code owner}, with RLIMIT_NOFILE {@code limit}. */
+    public FdTable(String owner, int limit) {
+        this.owner = owner;
         this.limit = limit;
     }
 
@@ -68,7 +73,29 @@ public final class FdTable {
         open--;
     }
 
-    /** fget without the reference: the file at {@code fd}, or null. */
+    /**
+     * fget / fdget (__fget_files_rcu): the file at {@code fd} with a new
+     * reference, or null (the caller's EBADF). Reading the slot and taking
+     * the reference are one step, as in the kernel, where the reference is
+     * an increment-unless-zero followed by a re-check of the slot and a
+     * retry: a concurrent close either happens before (no file) or after
+     * (the reference keeps the file alive), never in between.
+     */
+    public KFile fget(Kernel kernel, long fd, String function) {
+        kernel.point(function, StepKind.GET, this);
+        KFile f = get(fd);
+        if (f == null) {
+            return null;
+        }
+        if (f.isFreed()) {
+            // only a broken reference count frees a file that an fd still names
+            f.use(function, "get_file_rcu of a freed file in the fd table");
+            return null;
+        }
+        return f.getRcu() ? f : null;
+    }
+
+    /** The slot's file without a reference, or null: for the table's owner between its own steps. */
     public KFile get(long fd) {
         if (fd < 0 || fd >= fds.length) {
             return null;
@@ -99,5 +126,11 @@ public final class FdTable {
 
     public int openCount() {
         return open;
+    }
+
+    /** "files(A)": the table of process A, as steps and reports name it. */
+    @Override
+    public String toString() {
+        return "files(" + owner + ")";
     }
 }

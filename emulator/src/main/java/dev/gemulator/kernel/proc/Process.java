@@ -19,7 +19,7 @@ public final class Process {
     private final Kernel kernel;
     private final String name;
     private final int pid;
-    private final FdTable files = new FdTable(DEFAULT_FD_LIMIT);
+    private final FdTable files;
     private final Map<Long, Vma> mappings = new LinkedHashMap<>();
     private final List<Task> tasks = new ArrayList<>();
     private long nextMapId = 1;
@@ -29,6 +29,7 @@ public final class Process {
     public Process(Kernel kernel, String name) {
         this.kernel = kernel;
         this.name = name;
+        this.files = new FdTable(name, DEFAULT_FD_LIMIT);
         this.pid = kernel.nextId(Kernel.IdKind.PROCESS);
         tasks.add(new Task(this, name));
     }

@@ -5,16 +5,21 @@ import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.SleepInterrupted;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
-import dev.gemulator.kernel.dmabuf.DmaResv;
 import dev.gemulator.kernel.drm.DrmDevice;
 import dev.gemulator.kernel.drm.DrmFiles;
 import dev.gemulator.kernel.drm.DrmMinor;
 import dev.gemulator.kernel.gem.Gem;
 import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.IoctlCmd;
+import dev.gemulator.kernel.uapi.IoctlTable;
+import dev.gemulator.kernel.uapi.KData;
+import dev.gemulator.kernel.uapi.UserBuffers;
+import dev.gemulator.kernel.uapi.UserMemory;
 import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.KFile;
 import dev.gemulator.kernel.vfs.NullFileOps;
@@ -107,8 +112,9 @@ public final class Syscalls {
         kernel.setCurrent(saved);
     }
 
-    private static KFile fget(Task task, long fd) {
-        return task.process().files().get(fd);
+    /** fget: the file at {@code fd} of the task's process with a new reference, in one step, or null. */
+    private KFile fget(Task task, long fd, String function) {
+        return task.process().files().fget(kernel, fd, function);
     }
 
     private SysResult badFd(Task task, long fd) {
@@ -164,11 +170,10 @@ public final class Syscalls {
     /** dup(2): the lowest free fd for the same file. Errors: EBADF, EMFILE. */
     public SysResult dup(Task task, long fd) {
         enter(task, "dup");
-        KFile f = fget(task, fd);
+        KFile f = fget(task, fd, "fget_raw");
         if (f == null) {
             return badFd(task, fd);
         }
-        f.get("dup");
         int nfd = task.process().files().install(f);
         if (nfd < 0) {
             f.fput("dup");
@@ -184,11 +189,10 @@ public final class Syscalls {
      */
     public SysResult sendFd(Task sender, long fd, Task receiver) {
         enter(sender, "__sys_sendmsg");
-        KFile f = fget(sender, fd);
+        KFile f = fget(sender, fd, "scm_fp_copy");
         if (f == null) {
             return badFd(sender, fd);
         }
-        f.get("scm_send");
         leave(sender, SysResult.ok());
         enter(receiver, "__sys_recvmsg");
         int nfd = receiver.process().files().install(f);
@@ -199,36 +203,77 @@ public final class Syscalls {
         return leave(receiver, SysResult.ok(nfd));
     }
 
-    /** ioctl(2). Errors: EBADF; ENOTTY for a file without ioctls; the handler's. */
-    public SysResult ioctl(Task task, long fd, Ioctl ioctl) {
-        enter(task, ioctl.requestName());
-        KFile f = fget(task, fd);
+    /**
+     * ioctl(2): request number {@code cmd} with argument {@code arg}, an
+     * address in {@code mem}, the caller's user memory for this call (the
+     * struct the number describes lies there; what the kernel copies out goes
+     * there). Returns ok with the call's return value (0 for every ioctl of
+     * the model). Errors: EBADF; ENOTTY for a file without ioctls; the
+     * file's (see {@link dev.gemulator.kernel.uapi.IoctlTable}).
+     */
+    public SysResult ioctl(Task task, long fd, int cmd, long arg, UserMemory mem) {
+        IoctlTable.Row<?> row = IoctlTable.byCmd(cmd);
+        enter(task, row != null ? row.name() : "ioctl");
+        KFile f = fget(task, fd, "fdget");
         if (f == null) {
             return badFd(task, fd);
         }
-        f.get("fdget");
-        SysResult r = f.ops().ioctl(f, ioctl);
+        task.setUserMemory(mem);
+        task.setIoctlArg(arg);
+        SysResult r;
+        try {
+            r = f.ops().ioctl(f, cmd, arg);
+        } finally {
+            task.setUserMemory(UserMemory.NONE);
+        }
         f.fput("fdput");
-        return leave(task, r);
+        return leave(task, r.isOk() ? SysResult.ok(0) : r);
+    }
+
+    /** Where {@link #ioctl(Task, long, Ioctl)} lends the kernel its struct. */
+    public static final long IOCTL_ARG_ADDRESS = 0x10000;
+
+    /**
+     * ioctl(2) with a struct built from {@code ioctl}: the same request a
+     * program would make (its number and struct bytes, pointer fields into
+     * buffers lent for the call), answered with the values read back from the
+     * struct (see {@link Ioctl#results}). Errors: as {@link #ioctl(Task, long, int, long, UserMemory)}.
+     */
+    public SysResult ioctl(Task task, long fd, Ioctl ioctl) {
+        UserBuffers mem = new UserBuffers();
+        KData in = new KData(IoctlCmd.size(ioctl.cmd()));
+        ioctl.encode(in, mem);
+        byte[] arg = in.bytes();
+        mem.put(IOCTL_ARG_ADDRESS, arg);
+        SysResult r = ioctl(task, fd, ioctl.cmd(), IOCTL_ARG_ADDRESS, mem);
+        if (!r.isOk()) {
+            return r;
+        }
+        return ioctl.results(KData.of(arg, arg.length), mem);
     }
 
     /** lseek(2). Errors: EBADF, EINVAL (whence), the file's llseek errors. */
     public SysResult lseek(Task task, long fd, long offset, int whence) {
         enter(task, "ksys_lseek");
-        KFile f = fget(task, fd);
+        KFile f = fget(task, fd, "fdget_pos");
         if (f == null) {
             return badFd(task, fd);
         }
+        SysResult result;
         if (whence < 0 || whence > Uapi.SEEK_MAX) {
-            return leave(task, SysResult.err(Errno.EINVAL, "whence " + whence + " is not a seek mode"));
+            result = SysResult.err(Errno.EINVAL, "whence " + whence + " is not a seek mode");
+        } else {
+            long r = f.ops().llseek(f, offset, whence);
+            if (r < 0) {
+                Errno e = Errno.byNumber((int) -r);
+                result = SysResult.err(e, e == Errno.ESPIPE ? "a " + f.ops().name() + " file cannot seek" : "");
+            } else {
+                f.setPosition(r);
+                result = SysResult.ok(r);
+            }
         }
-        long r = f.ops().llseek(f, offset, whence);
-        if (r < 0) {
-            Errno e = Errno.byNumber((int) -r);
-            return leave(task, SysResult.err(e, e == Errno.ESPIPE ? "a " + f.ops().name() + " file cannot seek" : ""));
-        }
-        f.setPosition(r);
-        return leave(task, SysResult.ok(r));
+        f.fput("fdput_pos");
+        return leave(task, result);
     }
 
     /** TASK_SIZE of x86-64 less vm.mmap_min_addr: no mapping can be longer. */
@@ -239,53 +284,64 @@ public final class Syscalls {
      * next map id. The checks run in do_mmap's order. Errors: EINVAL
      * (unaligned offset, zero length), EBADF, ENOMEM (a length that wraps or
      * does not fit the address space), EOVERFLOW (offset plus length past what
-     * the file allows), EACCES (a file not open for reading and writing),
-     * and the file's own mmap errors.
+     * the file allows: 2^64 for a file with unsigned offsets such as a DRM
+     * file, 2^64 - 1 for others, file_mmap_ok), EACCES (a file not open for
+     * reading and writing), and the file's own mmap errors.
      */
     public SysResult mmap(Task task, long fd, long offset, long length) {
         enter(task, "ksys_mmap_pgoff");
         if ((offset & (Uapi.PAGE_SIZE - 1)) != 0) {
             return leave(task, SysResult.err(Errno.EINVAL, "offset 0x" + Long.toHexString(offset) + " is not page aligned"));
         }
-        KFile f = fget(task, fd);
+        KFile f = fget(task, fd, "fget");
         if (f == null) {
             return badFd(task, fd);
         }
+        SysResult result = doMmap(task, f, offset >>> Uapi.PAGE_SHIFT, length);
+        f.fput("ksys_mmap_pgoff");
+        return leave(task, result);
+    }
+
+    /** do_mmap and mmap_region for a shared read/write mapping of {@code f}; the caller holds a reference. */
+    private SysResult doMmap(Task task, KFile f, long pgoff, long length) {
         if (length == 0) {
-            return leave(task, SysResult.err(Errno.EINVAL, "length 0"));
+            return SysResult.err(Errno.EINVAL, "length 0");
         }
         long aligned = Uapi.pageAlign(length);
         if (aligned == 0) {
-            return leave(task, SysResult.err(Errno.ENOMEM, "length " + Long.toUnsignedString(length) + " wraps when page aligned"));
+            return SysResult.err(Errno.ENOMEM, "length " + Long.toUnsignedString(length) + " wraps when page aligned");
         }
-        long pgoff = offset >>> Uapi.PAGE_SHIFT;
         long pages = aligned >>> Uapi.PAGE_SHIFT;
         if (Long.compareUnsigned(pgoff + pages, pgoff) < 0) {
-            return leave(task, SysResult.err(Errno.EOVERFLOW, "offset plus length overflows"));
+            return SysResult.err(Errno.EOVERFLOW, "offset plus length overflows");
         }
         if (Long.compareUnsigned(aligned, MAX_MAP_BYTES) > 0) {
-            return leave(task, SysResult.err(Errno.ENOMEM, "no room for " + Long.toUnsignedString(aligned)
-                    + " bytes in the address space"));
+            return SysResult.err(Errno.ENOMEM, "no room for " + Long.toUnsignedString(aligned)
+                    + " bytes in the address space");
         }
-        if (!f.ops().unsignedOffset() && Long.compareUnsigned(pgoff, (-1L - aligned) >>> Uapi.PAGE_SHIFT) > 0) {
-            return leave(task, SysResult.err(Errno.EOVERFLOW, "offset plus length is past what a "
-                    + f.ops().name() + " file can map"));
+        // file_mmap_ok: the largest size is 0 ("unsigned offsets": up to 2^64) or ULONG_MAX
+        long maxSize = f.ops().unsignedOffset() ? 0 : -1L;
+        if (Long.compareUnsigned(pgoff, (maxSize - aligned) >>> Uapi.PAGE_SHIFT) > 0) {
+            return SysResult.err(Errno.EOVERFLOW, "offset plus length is past what a "
+                    + f.ops().name() + " file can map");
         }
         if (!f.writable() || !f.readable()) {
-            return leave(task, SysResult.err(Errno.EACCES, "a shared writable mapping needs a file open for reading and writing; this "
-                    + f.ops().name() + " file is " + (f.readable() ? "read-only" : "write-only")));
+            return SysResult.err(Errno.EACCES, "a shared writable mapping needs a file open for reading and writing; this "
+                    + f.ops().name() + " file is " + (f.readable() ? "read-only" : "write-only"));
         }
         f.get("mmap_region");
         Vma vma = new Vma(length, pgoff, f);
         Errno e = f.ops().mmap(f, vma);
         if (!e.isOk()) {
-            f.fput("mmap_region");
-            return leave(task, SysResult.err(e, ""));
+            if (vma.file() != null) {
+                vma.file().fput("mmap_region");
+            }
+            return SysResult.err(e, "");
         }
         long id = task.process().takeMapId();
         vma.setMapId(id);
         task.process().mappings().put(id, vma);
-        return leave(task, SysResult.ok(id));
+        return SysResult.ok(id);
     }
 
     /** munmap(2) of a map id. Errors: EINVAL for an unknown or unmapped id. */
@@ -355,37 +411,45 @@ public final class Syscalls {
     /**
      * poll(2) on one fd: the ready subset of {@code events} (plus ERR/HUP),
      * NVAL for a closed fd, 0 for a negative fd or when nothing became ready
-     * within {@code timeoutMs} of virtual time (negative: no limit).
+     * within {@code timeoutMs} of virtual time (negative: no limit). As
+     * do_poll does, every round looks the fd up again (fdget, vfs_poll,
+     * fdput), so an fd closed while the task sleeps answers NVAL at its next
+     * wake-up.
      */
     public SysResult poll(Task task, long fd, int events, long timeoutMs) {
         enter(task, "do_sys_poll");
+        long deadline = timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000;
         if (fd < 0) {
             try {
-                sleepUntil(timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000);
-            } catch (dev.gemulator.kernel.SleepInterrupted e) {
+                sleepUntil(deadline);
+            } catch (SleepInterrupted e) {
                 return leave(task, SysResult.err(Errno.EINTR, "poll interrupted: " + e.getMessage()));
             }
             return leave(task, SysResult.ok(0));
         }
-        KFile f = fget(task, fd);
-        if (f == null) {
-            return leave(task, SysResult.ok(KFile.POLLNVAL));
-        }
-        f.get("fdget");
         int filter = (events & 0xffff) | KFile.POLLERR | KFile.POLLHUP;
-        long deadline = timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000;
-        int mask = f.ops().poll(f, events) & filter;
         try {
-            while (mask == 0 && kernel.clock().nowNanos() < deadline) {
+            while (true) {
+                int mask = pollFd(task, fd, events, filter);
+                if (mask != 0 || kernel.clock().nowNanos() >= deadline) {
+                    return leave(task, SysResult.ok(mask));
+                }
                 kernel.scheduler().sleep(kernel.fenceWait(), deadline);
-                mask = f.ops().poll(f, events) & filter;
             }
-        } catch (dev.gemulator.kernel.SleepInterrupted e) {
-            f.fput("fdput");
+        } catch (SleepInterrupted e) {
             return leave(task, SysResult.err(Errno.EINTR, "poll interrupted: " + e.getMessage()));
         }
+    }
+
+    /** do_pollfd: one fd's ready events, POLLNVAL when it is not open. */
+    private int pollFd(Task task, long fd, int events, int filter) {
+        KFile f = fget(task, fd, "fdget");
+        if (f == null) {
+            return KFile.POLLNVAL;
+        }
+        int mask = f.ops().poll(f, events) & filter;
         f.fput("fdput");
-        return leave(task, SysResult.ok(mask));
+        return mask;
     }
 
     private void sleepUntil(long deadline) {
@@ -405,7 +469,10 @@ public final class Syscalls {
             return leave(task, SysResult.err(Errno.EINVAL, "a dma-buf needs a positive size"));
         }
         DmaBuf buf = DmaBuf.export(kernel, DmaBuf.FOREIGN_OPS, null, Uapi.pageAlign(sizeBytes), Uapi.O_RDWR,
-                new DmaResv(), "dma_buf_export");
+                null, "dma_buf_export");
+        if (buf == null) {
+            return leave(task, SysResult.err(Errno.ENOMEM, task.errorMessage()));
+        }
         int fd = DmaBuf.fd(kernel, buf, "dma_buf_fd");
         if (fd < 0) {
             buf.put("dma_buf_fd");
@@ -414,9 +481,17 @@ public final class Syscalls {
         return leave(task, SysResult.ok(fd));
     }
 
-    /** Fault injection: the next {@code count} allocations at the kernel function {@code site} fail. */
+    /**
+     * Fault injection: the next {@code count} allocations at the kernel
+     * function {@code site} fail with ENOMEM. Errors: EINVAL for a site that
+     * is not one of {@link Kernel#FAULT_SITES}.
+     */
     public SysResult injectFault(Task task, String site, long count) {
         enter(task, "fault_inject");
+        if (!Kernel.FAULT_SITES.contains(site)) {
+            return leave(task, SysResult.err(Errno.EINVAL, "no fault site " + site + "; the sites are "
+                    + String.join(", ", Kernel.FAULT_SITES)));
+        }
         kernel.injectFault(site, (int) Math.min(Integer.MAX_VALUE, Math.max(0, count)));
         return leave(task, SysResult.ok());
     }

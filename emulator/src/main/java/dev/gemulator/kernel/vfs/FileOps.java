@@ -3,7 +3,7 @@ package dev.gemulator.kernel.vfs;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.proc.Vma;
-import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.IoctlCmd;
 
 /**
  * struct file_operations: what each kind of file does for the system calls
@@ -17,9 +17,12 @@ public interface FileOps {
     /** The final fput: frees what the file owns. */
     void release(KFile file);
 
-    /** unlocked_ioctl; files without one answer ENOTTY. */
-    default SysResult ioctl(KFile file, Ioctl ioctl) {
-        return SysResult.err(Errno.ENOTTY, ioctl.requestName() + " is not an ioctl of a " + name() + " file");
+    /**
+     * unlocked_ioctl: request number {@code cmd}, argument {@code arg} (an
+     * address in the caller's user memory); files without one answer ENOTTY.
+     */
+    default SysResult ioctl(KFile file, int cmd, long arg) {
+        return SysResult.err(Errno.ENOTTY, IoctlCmd.hex(cmd) + " is not an ioctl of a " + name() + " file");
     }
 
     /** mmap: set up {@code vma}, or fail. */

@@ -96,15 +96,19 @@ public final class KFile extends KObject {
     }
 
     /**
+     * get_file_rcu (atomic_long_inc_not_zero on f_count) inside the caller's
+     * step. Returns false for a file whose last reference is already gone.
+     */
+    public boolean getRcu() {
+        return incrementUnlessZero();
+    }
+
+    /**
      * fput: drops a reference; the last one queues the release (see class
-     * comment), or runs it at once under a profile without deferral.
+     * comment).
      */
     public void fput(String function) {
         if (!put(function)) {
-            return;
-        }
-        if (!kernel.profile().deferredFput()) {
-            release();
             return;
         }
         Task t = kernel.current();

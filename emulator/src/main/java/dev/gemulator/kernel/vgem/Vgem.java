@@ -7,7 +7,6 @@ import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.dmabuf.DmaResv;
 import dev.gemulator.kernel.drm.DrmDriver;
 import dev.gemulator.kernel.drm.DrmFile;
-import dev.gemulator.kernel.drm.DrmIoctls;
 import dev.gemulator.kernel.gem.Gem;
 import dev.gemulator.kernel.gem.GemObject;
 import dev.gemulator.kernel.uapi.Ioctl;
@@ -61,19 +60,20 @@ public final class Vgem implements DrmDriver {
         idr.clear();
     }
 
-    private static final DrmIoctls.Desc FENCE_ATTACH = new DrmIoctls.Desc("DRM_IOCTL_VGEM_FENCE_ATTACH",
-            DrmIoctls.DRM_RENDER_ALLOW, (f, a) -> fenceAttachIoctl(f, (Ioctl.VgemFenceAttach) a));
-    private static final DrmIoctls.Desc FENCE_SIGNAL = new DrmIoctls.Desc("DRM_IOCTL_VGEM_FENCE_SIGNAL",
-            DrmIoctls.DRM_RENDER_ALLOW, (f, a) -> fenceSignalIoctl(f, (Ioctl.VgemFenceSignal) a));
-
-    /** vgem_ioctls[]. */
+    /** DRIVER_MAJOR. */
     @Override
-    public DrmIoctls.Desc driverIoctl(Ioctl ioctl) {
-        return switch (ioctl) {
-            case Ioctl.VgemFenceAttach a -> FENCE_ATTACH;
-            case Ioctl.VgemFenceSignal s -> FENCE_SIGNAL;
-            default -> null;
-        };
+    public int major() {
+        return 1;
+    }
+
+    @Override
+    public int minor() {
+        return 0;
+    }
+
+    @Override
+    public int patchlevel() {
+        return 0;
     }
 
     /**
@@ -115,7 +115,7 @@ public final class Vgem implements DrmDriver {
      * WRITE or a non-zero pad; ENOENT for a bad handle; EBUSY on a conflict.
      * A failed attach uses no id.
      */
-    static SysResult fenceAttachIoctl(DrmFile file, Ioctl.VgemFenceAttach args) {
+    public static SysResult fenceAttachIoctl(DrmFile file, Ioctl.VgemFenceAttach args) {
         String fn = "vgem_fence_attach_ioctl";
         Kernel k = file.dev().kernel();
         if ((args.flags() & ~Uapi.VGEM_FENCE_WRITE) != 0) {
@@ -139,7 +139,10 @@ public final class Vgem implements DrmDriver {
                     ? "a write fence conflicts with the object's pending fences"
                     : "a read fence conflicts with the object's pending write fence");
         } else {
-            resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, fn);
+            resv.lock().lock(fn);
+            resv.reserveFences(1, "dma_resv_reserve_fences");
+            resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, "dma_resv_add_fence");
+            resv.lock().unlock(fn);
             VgemFile vfile = (VgemFile) file.driverPriv();
             vfile.fenceMutex().lock(fn);
             int id = vfile.fenceIdr().alloc(fence);
@@ -160,7 +163,7 @@ public final class Vgem implements DrmDriver {
      * had or already retired; ETIMEDOUT when the fence had already timed out
      * (the id is retired all the same).
      */
-    static SysResult fenceSignalIoctl(DrmFile file, Ioctl.VgemFenceSignal args) {
+    public static SysResult fenceSignalIoctl(DrmFile file, Ioctl.VgemFenceSignal args) {
         String fn = "vgem_fence_signal_ioctl";
         if (args.flags() != 0) {
             return SysResult.err(Errno.EINVAL, "flags must be 0");
