@@ -14,6 +14,6 @@ trap 'rm -rf "$work"' EXIT
 trace=export_vs_gem_close.use-after-free.drm_gem_prime_handle_to_fd.min.trace
 (cd "$work" && "$ROOT/gemulator" trace html --focus "$trace" >race.html)
 chromium --headless --no-sandbox --disable-gpu --disable-background-networking --hide-scrollbars --no-first-run \
-	--user-data-dir="$work/profile" --window-size=1660,620 --screenshot="$ROOT/docs/race-v3.11.png" "file://$work/race.html" \
+	--user-data-dir="$work/profile" --window-size=1880,640 --screenshot="$ROOT/docs/race-v3.11.png" "file://$work/race.html" \
 	2>/dev/null
 echo "docs/race-v3.11.png redrawn from the shrunk trace of the 3.11 use-after-free"

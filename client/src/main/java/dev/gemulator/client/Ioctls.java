@@ -40,10 +40,8 @@ final class Ioctls {
     }
 
     private static Syscall call(int fd, int request, ByteBuffer struct, Memory... more) {
-        Ioctl.Builder b = Ioctl.newBuilder().setFd(fd).setRequest(request).setArg(ARG);
-        if (struct != null) {
-            b.addMemory(Memory.newBuilder().setAddress(ARG).setData(ByteString.copyFrom(struct.array())));
-        }
+        Ioctl.Builder b = Ioctl.newBuilder().setFd(fd).setRequest(request).setArg(ARG)
+                .addMemory(Memory.newBuilder().setAddress(ARG).setData(ByteString.copyFrom(struct.array())));
         for (Memory m : more) {
             b.addMemory(m);
         }
@@ -89,12 +87,12 @@ final class Ioctls {
 
     /** DRM_IOCTL_SET_MASTER: no argument. */
     static Syscall setMaster(int fd) {
-        return call(fd, ioc(NONE, 'd', 0x1e, 0), null);
+        return call(fd, ioc(NONE, 'd', 0x1e, 0), struct(0));
     }
 
     /** DRM_IOCTL_DROP_MASTER: no argument. */
     static Syscall dropMaster(int fd) {
-        return call(fd, ioc(NONE, 'd', 0x1f, 0), null);
+        return call(fd, ioc(NONE, 'd', 0x1f, 0), struct(0));
     }
 
     /** DRM_IOCTL_PRIME_HANDLE_TO_FD: struct drm_prime_handle. */

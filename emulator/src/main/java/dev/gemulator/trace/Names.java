@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * decoded ("handle_to_fd(fd 3, handle 1, DRM_CLOEXEC) → fd 4").
  *
  * <p>How user space knows an object is read off the calls that touched it:
- * the file an fd-taking call's {@code fdget} step gets is that fd's file; the
+ * the file an fd-taking call's {@code fdget} or {@code fdput} step names is that fd's file; the
  * GEM object a call that returns a handle touched last is that handle's; the
  * dma-buf an export touched is that handle's export, behind the fd it
  * returned. The first such name an object gets is kept.
@@ -152,7 +152,8 @@ final class Names {
         }
         for (int i = lo; i < mine.size() && mine.get(i).index() <= last; i++) {
             Step s = mine.get(i);
-            if (s.function().equals("fdget") && !argNames.isEmpty() && argNames.getFirst().equals("fd") && !args.isEmpty()) {
+            if ((s.function().equals("fdget") || s.function().equals("fdput")) && s.subject().startsWith("file#")
+                    && !argNames.isEmpty() && argNames.getFirst().equals("fd") && !args.isEmpty()) {
                 name(s.subject(), "fd " + args.getFirst() + " in " + process);
             }
             if (s.subject().startsWith("gem#")) {

@@ -288,6 +288,10 @@ public final class Timeline {
         final Map<String, Integer> laneTop = new LinkedHashMap<>();
         private final Map<String, Integer> labelRows = new HashMap<>();
         private final Map<Syscall, Integer> labelRow = new HashMap<>();
+        /** Where a label on a row of its own starts: at its box, or ending at the window's end when it would pass it. */
+        private final Map<Syscall, Integer> labelX = new HashMap<>();
+        /** Where a lock label outside its bar starts: after the bar, or before it near the window's end. */
+        private final Map<Held, Integer> lockLabelX = new HashMap<>();
         private final Map<String, Integer> lockRows = new HashMap<>();
         private final Map<Held, Integer> heldRow = new HashMap<>();
         private final Map<Held, Boolean> labelInside = new HashMap<>();
@@ -372,34 +376,41 @@ public final class Timeline {
                     if (tw <= wd) {
                         continue; // fits in its box
                     }
+                    int lx = Math.max(labelW, Math.min(x0, windowEnd() - tw));
                     int row = 0;
-                    while (row < rowEnds.size() && rowEnds.get(row) > x0) {
+                    while (row < rowEnds.size() && rowEnds.get(row) > lx) {
                         row++;
                     }
                     if (row == rowEnds.size()) {
                         rowEnds.add(0);
                     }
-                    rowEnds.set(row, x0 + tw + 4);
-                    rightmost = Math.max(rightmost, x0 + tw + 4);
+                    rowEnds.set(row, lx + tw + 4);
+                    rightmost = Math.max(rightmost, lx + tw + 4);
                     labelRow.put(c, row);
+                    labelX.put(c, lx);
                 }
                 labelRows.put(task, rowEnds.size());
                 List<Integer> lockEnds = new ArrayList<>();
                 for (Held h : heldInWindow.getOrDefault(task, List.of())) {
                     int x0 = x(Math.max(h.from(), w.fromStep()));
                     int x1 = x(Math.min(h.to(), w.toStep()) + 1);
-                    int tw = textW(lockLabel(h));
+                    int tw = textW(lockLabel(h) + (h.ended() ? "" : " (never released)"));
                     boolean inside = tw <= x1 - x0;
-                    int occupied = inside ? x1 : x1 + 3 + tw;
+                    boolean before = !inside && x1 + 3 + tw > windowEnd() && x0 - 3 - tw >= labelW;
+                    int start = before ? x0 - 3 - tw : x0;
+                    int occupied = inside || before ? x1 : x1 + 3 + tw;
+                    if (!inside) {
+                        lockLabelX.put(h, before ? start : x1 + 3);
+                    }
                     int row = 0;
-                    while (row < lockEnds.size() && lockEnds.get(row) > x0) {
+                    while (row < lockEnds.size() && lockEnds.get(row) > start) {
                         row++;
                     }
                     if (row == lockEnds.size()) {
                         lockEnds.add(0);
                     }
                     lockEnds.set(row, occupied + 2);
-                    rightmost = Math.max(rightmost, occupied + 2 + textW(" (never released)"));
+                    rightmost = Math.max(rightmost, occupied + 2);
                     heldRow.put(h, row);
                     labelInside.put(h, inside);
                 }
@@ -423,10 +434,17 @@ public final class Timeline {
             return labelW + (int) (step - w.fromStep()) * colW;
         }
 
+        /** The right end of the window's last step. */
+        private int windowEnd() {
+            return x(w.toStep() + 1);
+        }
+
         private int width() {
             int widest = Math.max(x(w.toStep() + 1) + 20, rightmost + 8);
             for (Report r : shownReports) {
-                widest = Math.max(widest, x(r.step()) + textW(r.kind() + " in " + r.function()) + 4);
+                int lw = textW(r.kind() + " in " + r.function());
+                int xx = x(r.step()) + colW / 2;
+                widest = Math.max(widest, xx - 4 + lw <= windowEnd() + 20 ? xx + lw : xx + 8);
             }
             return widest;
         }
@@ -524,11 +542,13 @@ public final class Timeline {
                     .append("\" stroke=\"#5b7da3\"/>");
             Integer row = labelRow.get(c);
             int ty = row == null ? top + 13 : laneTop.get(c.task) + row * LABEL_ROW_H + 11;
+            int tx = row == null ? x0 + 3 : labelX.get(c) + 3;
             if (row != null) { // above the box, on a row of its own: a tick joins them
-                b.append("<line x1=\"").append(x0 + 1).append("\" y1=\"").append(ty + 2).append("\" x2=\"").append(x0 + 1)
+                int tick = Math.max(x0 + 1, Math.min(tx, x0 + wd - 2));
+                b.append("<line x1=\"").append(tick).append("\" y1=\"").append(ty + 2).append("\" x2=\"").append(tick)
                         .append("\" y2=\"").append(top).append("\" stroke=\"#5b7da3\"/>");
             }
-            b.append("<text x=\"").append(x0 + 3).append("\" y=\"").append(ty).append("\" fill=\"#1d3557\">")
+            b.append("<text x=\"").append(tx).append("\" y=\"").append(ty).append("\" fill=\"#1d3557\">")
                     .append(esc(label)).append("</text>");
             b.append("</g>\n");
         }
@@ -595,7 +615,7 @@ public final class Timeline {
                             : "\" fill=\"" + LOCK_PURPLE + "\"")
                     .append(h.ended() ? "" : " stroke=\"" + REPORT_RED + "\" stroke-width=\"2\"").append("/>");
             boolean inside = labelInside.getOrDefault(h, true);
-            b.append("<text x=\"").append(inside ? x0 + 3 : x0 + wd + 4).append("\" y=\"").append(y + 10)
+            b.append("<text x=\"").append(inside ? x0 + 3 : lockLabelX.getOrDefault(h, x0 + wd + 4)).append("\" y=\"").append(y + 10)
                     .append("\" fill=\"").append(inside && !h.waiting() ? "#ffffff" : LOCK_PURPLE)
                     .append("\" font-size=\"10\">").append(esc(lockLabel(h) + (h.ended() ? "" : h.waiting()
                             ? " (never gets it)" : " (never released)"))).append("</text>");
@@ -636,7 +656,7 @@ public final class Timeline {
                 int y = AXIS_H + row * REPORT_ROW_H;
                 String label = r.kind() + " in " + r.function();
                 int lw = textW(label);
-                int lx = Math.max(labelW, Math.min(xx - 4, width() - lw - 2));
+                int lx = xx - 4 + lw <= windowEnd() + 20 ? xx - 4 : Math.max(labelW, xx + 4 - lw);
                 b.append("<g class=\"report\"><title>").append(esc("step " + r.step() + ": " + r.kind() + " "
                         + r.function() + ": " + names.decode(r.detail()))).append("</title>");
                 b.append("<line x1=\"").append(xx).append("\" y1=\"").append(y + REPORT_ROW_H - 3).append("\" x2=\"")

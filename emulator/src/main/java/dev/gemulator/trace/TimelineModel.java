@@ -189,7 +189,7 @@ final class TimelineModel {
     }
 
     private static Step step(TraceStep s, boolean refcounts) {
-        boolean counted = refcounts && (s.getKind().equals("GET") || s.getKind().equals("PUT"))
+        boolean counted = refcounts && s.hasRefcount() && (s.getKind().equals("GET") || s.getKind().equals("PUT"))
                 && !s.getSubject().isEmpty();
         return new Step(s.getIndex(), s.getTimeNs(), s.getTask().isEmpty() ? "<timer>" : s.getTask(), s.getKind(),
                 s.getFunction(), s.getSubject(), counted, s.getRefcount());

@@ -86,7 +86,7 @@ public final class Traces {
     /** " (refcount 2->3)" for a GET or PUT step, else nothing. */
     private static String refcount(dev.gemulator.proto.v1.TraceStep s) {
         boolean get = s.getKind().equals("GET");
-        if (!get && !s.getKind().equals("PUT")) {
+        if (!s.hasRefcount() || !get && !s.getKind().equals("PUT")) {
             return "";
         }
         int before = s.getRefcount();

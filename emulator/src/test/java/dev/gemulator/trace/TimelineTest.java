@@ -80,8 +80,8 @@ class TimelineTest {
         assertEquals(records.stream().filter(TraceRecord::hasReport).count(), groups(d, "report").size());
         List<String> lanes = groups(d, "lane").stream().map(e -> e.getAttribute("data-task")).toList();
         assertEquals(List.of("<timer>", "A", "A.t1", "A.t2"), lanes);
-        long objects = records.stream().filter(r -> r.hasStep() && (r.getStep().getKind().equals("GET")
-                || r.getStep().getKind().equals("PUT"))).map(r -> r.getStep().getSubject()).distinct().count();
+        long objects = records.stream().filter(r -> r.hasStep() && r.getStep().hasRefcount()).map(r -> r.getStep()
+                .getSubject()).distinct().count();
         assertEquals(Math.min(objects, Timeline.MAX_OBJECTS), groups(d, "object").size(), "a lifeline per object, at most "
                 + Timeline.MAX_OBJECTS);
 
@@ -118,7 +118,9 @@ class TimelineTest {
         assertTrue(objects.stream().anyMatch(o -> o.matches("dma-buf file #\\d+ \\(fd \\d+ in A, export of handle 1\\)")),
                 objects.toString());
         assertTrue(objects.stream().anyMatch(o -> o.matches("GEM object #\\d+ \\(handle 1 in A\\)")), objects.toString());
-        assertTrue(objects.stream().anyMatch(o -> o.matches("drm file #3 \\(fd 3 in A\\)")), objects.toString());
+        assertTrue(objects.stream().anyMatch(o -> o.matches("drm file #\\d+ \\(fd 3 in A\\)")), objects.toString());
+        assertTrue(objects.stream().allMatch(o -> o.matches("(drm file|dma-buf file|GEM object|dma-buf|DRM master) #\\d+.*")),
+                "only counted objects get a lifeline: " + objects);
         // the freed dma-buf's line says where its count reached 0
         assertTrue(html.contains(">freed</text>"), "where a count reaches 0");
         // the header counts the lanes drawn and gives the real replay command
