@@ -366,8 +366,8 @@ public final class LoadGenerator {
     public static void report(Result r, java.io.PrintStream out) {
         out.printf(Locale.ROOT, "gemulator load: %,d system calls in %.1f s = %.0f calls/s, %,d failed%n", r.ops(),
                 r.seconds(), r.ops() / r.seconds(), r.errorCount());
-        out.println("op                  calls     failed      p50 us      p90 us      p99 us      max us");
-        r.latency().forEach((op, h) -> out.printf(Locale.ROOT, "%-14s %,10d %,10d %11.1f %11.1f %11.1f %11.1f%n", op,
+        out.println("op                        calls     failed      p50 us      p90 us      p99 us      max us");
+        r.latency().forEach((op, h) -> out.printf(Locale.ROOT, "%-20s %,10d %,10d %11.1f %11.1f %11.1f %11.1f%n", op,
                 h.getTotalCount(), h.getTotalCount() - r.count(op, "OK"), h.getValueAtPercentile(50) / 1000.0,
                 h.getValueAtPercentile(90) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0));
         r.errors().forEach((k, v) -> out.printf(Locale.ROOT, "  failed %s: %,d%n", k, v));
