@@ -18,7 +18,7 @@ import dev.gemulator.proto.v1.Write;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.Limits;
 import dev.gemulator.server.Simulation;
-import dev.gemulator.server.WireClient;
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.server.WireIoctl;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

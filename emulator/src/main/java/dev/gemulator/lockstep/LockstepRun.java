@@ -57,6 +57,8 @@ public final class LockstepRun implements Runner.Gate {
     private final Map<String, Ask> current = new HashMap<>();
     /** Processes whose client is connected now. */
     private final Set<String> connected = new TreeSet<>();
+    /** Processes whose client said Hello at least once. */
+    private final Set<String> everJoined = ConcurrentHashMap.newKeySet();
     /** Processes whose client went away and has not come back: gone from every iteration that starts. */
     private final Set<String> departed = new TreeSet<>();
     /** Processes gone in the iteration under way. */
@@ -94,6 +96,49 @@ public final class LockstepRun implements Runner.Gate {
         this.log = log;
     }
 
+    private volatile long joinDeadline = Long.MAX_VALUE;
+    private volatile java.time.Duration joinTimeout;
+    private volatile String scenarioName = "the scenario";
+    private volatile String gaveUp;
+
+    /**
+     * Gives up the run when a process of the scenario has not connected
+     * within {@code timeout} of {@link #start}: its statements and every
+     * other process's still to come are "gone", no further iteration starts,
+     * and {@link #gaveUp()} names the processes that never came.
+     */
+    public void joinTimeout(java.time.Duration timeout, String scenario) {
+        this.joinTimeout = timeout;
+        this.scenarioName = scenario;
+    }
+
+    /** Why the run gave up waiting for its clients, or null when it did not. */
+    public String gaveUp() {
+        return gaveUp;
+    }
+
+    /** The run's processes that have not connected yet, in order. */
+    private List<String> missing() {
+        return scenarioProcesses.stream().filter(p -> !everJoined.contains(p)).sorted().toList();
+    }
+
+    /** Past the join deadline with processes missing: give the run up (once), saying who never came. */
+    private boolean giveUpIfLate() {
+        if (System.nanoTime() < joinDeadline || gaveUp != null) {
+            return gaveUp != null;
+        }
+        List<String> missing = missing();
+        if (missing.isEmpty()) {
+            joinDeadline = Long.MAX_VALUE;
+            return false;
+        }
+        gaveUp = "gave up after " + joinTimeout.toSeconds() + " s (--join-timeout): process"
+                + (missing.size() == 1 ? " " : "es ") + String.join(", ", missing) + " of " + scenarioName
+                + " never connected; start one client per process (./gemulator client --proc P " + scenarioName + ")";
+        abort();
+        return true;
+    }
+
     /** Starts the scenario on its own thread; its output goes to {@code out}. */
     public void start(Script script, TraceHeader header, Profile profile, Runner.RunOptions options, PrintStream out) {
         start(script, header, profile, options, 1, out);
@@ -110,6 +155,9 @@ public final class LockstepRun implements Runner.Gate {
             PrintStream out) {
         this.iterations = iterations;
         learnNames(script.nodes());
+        if (joinTimeout != null) {
+            joinDeadline = System.nanoTime() + joinTimeout.toNanos();
+        }
         PrintStream sink = new PrintStream(java.io.OutputStream.nullOutputStream(), false,
                 java.nio.charset.StandardCharsets.UTF_8);
         Thread.ofPlatform().name("gemulator-lockstep").daemon().start(() -> {
@@ -251,12 +299,18 @@ public final class LockstepRun implements Runner.Gate {
             int during = iteration;
             int from = ended || stopRequested ? iterations : goneProcesses.contains(process) ? during + 1 : during;
             connected.add(process);
+            everJoined.add(process);
             departed.remove(process);
             joins.add(new Join(process, during, from));
             welcome.accept(from, during);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A client process said Hello (no Welcome to write: tests and in-process clients). */
+    public void clientJoined(String process) {
+        join(process, (from, during) -> { });
     }
 
     /** What {@link #join} tells: the iteration the process starts with, and the one under way. */
@@ -453,6 +507,9 @@ public final class LockstepRun implements Runner.Gate {
                 if (goneProcesses.contains(s.proc())) {
                     throw new Runner.Gate.ProcessGone(s.proc());
                 }
+                if (giveUpIfLate()) {
+                    throw new Runner.Gate.ProcessGone(s.proc());
+                }
                 if (exitedThreads.contains(thread)) {
                     throw new Runner.Gate.ThreadGone(thread);
                 }
@@ -464,9 +521,13 @@ public final class LockstepRun implements Runner.Gate {
                 }
                 long waited = (System.nanoTime() - since) / 1_000_000;
                 if (waited >= warnAt) {
-                    log.println("gemulator: watchdog: " + thread + " has stayed in user space for "
-                            + String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0) + " s: it has not asked for line "
-                            + s.line() + " (" + s.op().opName() + "); the run waits for it");
+                    String secs = String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0);
+                    log.println(joinTimeout != null && !everJoined.contains(s.proc())
+                            ? "gemulator: waiting for process " + s.proc() + " to connect (" + secs + " s; giving up after "
+                                    + joinTimeout.toSeconds() + " s)"
+                            : "gemulator: watchdog: " + thread + " has stayed in user space for " + secs
+                                    + " s: it has not asked for line " + s.line() + " (" + s.op().opName()
+                                    + "); the run waits for it");
                     log.flush();
                     warnAt += watchdogMillis;
                 }

@@ -238,7 +238,7 @@ public final class SyscallDispatcher {
                         : SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "'" + abbreviate(peer)
                                 + "' is no process name");
             }
-            case RECV_FD -> sys.recvFd(t, call.getRecvFd().getFd());
+            case RECV_FD -> call.getRecvFd().hasFd() ? sys.recvFd(t, call.getRecvFd().getFd()) : sys.recvFdAny(t);
             case EXIT -> {
                 processes.remove(processName);
                 forgetThreads(p);

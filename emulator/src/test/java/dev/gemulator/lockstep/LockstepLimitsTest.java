@@ -11,7 +11,7 @@ import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.server.GemulatorServer;
-import dev.gemulator.server.WireClient;
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.trace.Traces;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

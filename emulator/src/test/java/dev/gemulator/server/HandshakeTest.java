@@ -1,5 +1,6 @@
 package dev.gemulator.server;
 
+import dev.gemulator.client.wire.WireClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

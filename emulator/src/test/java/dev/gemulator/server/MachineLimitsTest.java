@@ -1,5 +1,6 @@
 package dev.gemulator.server;
 
+import dev.gemulator.client.wire.WireClient;
 import static dev.gemulator.server.WireCalls.call;
 import static dev.gemulator.server.WireCalls.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;

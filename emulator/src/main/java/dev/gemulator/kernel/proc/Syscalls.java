@@ -252,9 +252,10 @@ public final class Syscalls {
     /**
      * recvmsg with SCM_RIGHTS on a channel of the caller's: the oldest
      * descriptor in flight becomes the caller's lowest free fd, under its own
-     * RLIMIT_NOFILE. Errors: EBADF; ENOTSOCK (not a channel); EAGAIN (nothing
-     * in flight); EMFILE (no free fd: the descriptor is dropped, as
-     * scm_detach_fds drops what it cannot install).
+     * RLIMIT_NOFILE; the result's text is what it is ("dmabuf", "drm",
+     * "sync_file", "socket", "file"). Errors: EBADF; ENOTSOCK (not a
+     * channel); EAGAIN (nothing in flight); EMFILE (no free fd: the
+     * descriptor is dropped, as scm_detach_fds drops what it cannot install).
      */
     public SysResult recvFd(Task task, long channelFd) {
         enter(task, "__sys_recvmsg");
@@ -263,25 +264,48 @@ public final class Syscalls {
             return badFd(task, channelFd);
         }
         FdChannel channel = FdChannel.of(c);
-        SysResult r;
-        if (channel == null) {
-            r = SysResult.err(Errno.ENOTSOCK, "fd " + channelFd + " is a " + c.ops().name() + " file, not a channel");
-        } else {
-            KFile f = channel.dequeue();
-            if (f == null) {
-                r = SysResult.err(Errno.EAGAIN, "nothing in flight on the channel");
-            } else {
-                int nfd = task.process().files().install(f);
-                if (nfd < 0) {
-                    f.fput("scm_detach_fds");
-                    r = SysResult.err(Errno.EMFILE, "no free fd: the fd in flight is dropped");
-                } else {
-                    r = SysResult.ok(nfd);
-                }
-            }
-        }
+        SysResult r = channel == null
+                ? SysResult.err(Errno.ENOTSOCK, "fd " + channelFd + " is a " + c.ops().name() + " file, not a channel")
+                : receive(task, channel);
         c.fput("fdput");
         return leave(task, r);
+    }
+
+    /**
+     * recvFd on whichever channel of the caller's has a descriptor in flight
+     * (its lowest channel fd first), as a program blocked in poll over all
+     * its sockets would take the first that is readable. Errors: EAGAIN
+     * (nothing in flight on any), EMFILE (as recvFd).
+     */
+    public SysResult recvFdAny(Task task) {
+        enter(task, "__sys_recvmsg");
+        FdTable files = task.process().files();
+        for (int fd = 0, top = files.highWater(); fd < top; fd++) {
+            FdChannel channel = FdChannel.of(files.get(fd));
+            if (channel != null && channel.owner() == task.process() && channel.inFlight() > 0) {
+                return leave(task, receive(task, channel));
+            }
+        }
+        return leave(task, SysResult.err(Errno.EAGAIN, "nothing in flight on any channel of " + task.process()
+                + " (it receives only on channels it opened)"));
+    }
+
+    /** unix_detach_fds and the install: the oldest descriptor in flight on {@code channel}. */
+    private SysResult receive(Task task, FdChannel channel) {
+        KFile f = channel.dequeue();
+        if (f == null) {
+            return SysResult.err(Errno.EAGAIN, "nothing in flight on the channel");
+        }
+        int nfd = task.process().files().install(f);
+        if (nfd < 0) {
+            f.fput("scm_detach_fds");
+            return SysResult.err(Errno.EMFILE, "no free fd: the fd in flight is dropped");
+        }
+        Object what = f.privateData();
+        String kind = what instanceof DmaBuf ? "dmabuf" : what instanceof dev.gemulator.kernel.drm.DrmFile ? "drm"
+                : what instanceof dev.gemulator.kernel.dmabuf.SyncFile ? "sync_file"
+                : FdChannel.of(f) != null ? "socket" : "file";
+        return new SysResult(Errno.OK, nfd, 0, 0, kind, null, "");
     }
 
     /**

@@ -1,4 +1,4 @@
-package dev.gemulator.client.load;
+package dev.gemulator.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

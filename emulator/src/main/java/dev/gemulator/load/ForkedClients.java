@@ -1,4 +1,4 @@
-package dev.gemulator.client.load;
+package dev.gemulator.load;
 
 import java.io.IOException;
 import java.io.PrintStream;
