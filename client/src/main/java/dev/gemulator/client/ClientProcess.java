@@ -85,6 +85,38 @@ public final class ClientProcess {
     }
 
     /**
+     * {@link #sendFd(Fd, String)}, waiting up to {@code patience} for the
+     * receiver to connect and accept fds from this process (ESRCH and
+     * ENOTCONN meanwhile), as a client waits for its server to listen.
+     *
+     * @param fd one of this process's fds
+     * @param to the receiving process's name
+     * @param patience how long to wait for the receiver's consent
+     * @return how many fds this process has in flight to {@code to}, not yet received
+     * @throws DrmException ESRCH or ENOTCONN when the receiver did not accept in time
+     */
+    public int sendFd(Fd fd, String to, Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        long pause = 10;
+        while (true) {
+            try {
+                return sendFd(fd, to);
+            } catch (DrmException e) {
+                if ((e.errno() != Errno.ESRCH && e.errno() != Errno.ENOTCONN) || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DrmException(Errno.EINTR, "send_fd", "interrupted while waiting for " + to + " to accept fds");
+            }
+            pause = Math.min(100, pause * 2);
+        }
+    }
+
+    /**
      * Passes {@code fd} to {@code to}, a process this program drives too
      * (through this connection or another of its own), and returns the fd as
      * {@code to} has it: {@code to} accepts fds from this process (the first

@@ -311,7 +311,7 @@ public final class ServeCommand implements Callable<Integer> {
             limits = limits();
         } catch (IllegalArgumentException | ArithmeticException e) {
             System.err.println("gemulator: " + (e instanceof NumberFormatException || e instanceof ArithmeticException
-                    ? "--device-memory wants auto or a number of bytes with an optional K, M or G, not '" + deviceMemory
+                    ? "--device-memory wants a number of bytes with an optional K, M or G, or auto, not '" + deviceMemory
                     + "'" : e.getMessage()));
             return 2;
         }

@@ -52,9 +52,9 @@ class ServerEndToEndTest {
             assertArrayEquals(new byte[] {1, 2, 3}, ma.read(0, 3));
             assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> fb.gemClose(99)).errno());
             // as two programs would: A sends by name, B receives what came, typed
-            int there = pa.sendFd(d, "B");
+            assertEquals(1, pa.sendFd(d, "B"), "one fd in flight on the channel B opened for A (for the send above)");
             DmaBufFd received = pb.receiveDmaBuf(java.time.Duration.ofSeconds(5));
-            assertEquals(there, received.number());
+            assertEquals(bd.number() + 1, received.number(), "B's lowest free fd");
             assertEquals(bo.size(), received.size());
             assertEquals(Errno.EAGAIN, assertThrows(DrmException.class,
                     () -> pb.receiveFd(java.time.Duration.ofMillis(50))).errno(), "nothing more was sent");
