@@ -46,6 +46,10 @@ public final class ReplayCommand implements Callable<Integer> {
             return 2;
         }
         TraceHeader h = recorded.get(0).getHeader();
+        if (dev.gemulator.server.seeded.SeededReplay.isSeeded(h)) {
+            // a seeded run of real programs: the kernel side again from the recorded requests
+            return dev.gemulator.server.seeded.SeededReplay.replay(recorded, System.out, System.err);
+        }
         Profile p = Profile.byName(h.getProfile());
         if (p == null) {
             System.err.println("gemulator: the trace's profile '" + h.getProfile() + "' is unknown here");

@@ -10,7 +10,9 @@ import picocli.CommandLine.Option;
 /** {@code gemulator serve}: the emulated device as a server for client processes. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serves the emulated device to client processes over TCP (length-prefixed protobuf,",
-            "proto/gemulator/v1/wire.proto). Requests run one at a time in arrival order. Ctrl-C stops it."})
+            "proto/gemulator/v1/wire.proto). Requests run one at a time in arrival order. Ctrl-C stops it.",
+            "With --seed (and no --lockstep): seeded, every system call of every client thread interleaved",
+            "at the kernel's preemption points under the seed, the same run whatever the timing."})
 public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
@@ -99,6 +101,16 @@ public final class ServeCommand implements Callable<Integer> {
             description = "lockstep: warn when a client thread has not asked for its statement for this long (default: ${DEFAULT-VALUE})")
     private long watchdogMillis;
 
+    @Option(names = "--procs", split = ",", paramLabel = "A,B|N",
+            description = "seeded (--seed without --lockstep): the processes each run waits for, by name or a count (default: 1)")
+    private java.util.List<String> procs = java.util.List.of("1");
+
+    @Option(names = "--pct-steps", defaultValue = "10000", description = "seeded: PCT's step count k (default: ${DEFAULT-VALUE})")
+    private long pctSteps;
+
+    @picocli.CommandLine.Spec
+    private picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Profile p = Profile.byName(profile);
@@ -116,6 +128,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (lockstep != null) {
             return serveLockstep(p, limits);
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+            // every system call of every client thread a task of the interleaving scheduler (server/seeded)
+            return new SeededServe(new SeededServe.Settings(bind, port, socket, p, token, maxFrame, maxClients, maxFds, seed,
+                    strategy, pctDepth, pctSteps, procs, Math.max(1, iterations), watchdogMillis, traceOut),
+                    System.out, System.err).serve();
         }
         java.io.OutputStream trace = null;
         if (traceOut != null) {

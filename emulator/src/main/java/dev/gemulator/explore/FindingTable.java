@@ -44,6 +44,14 @@ public final class FindingTable {
 
     /** The table for the finding whose report detail is {@code detail}, from a trace of the run. */
     public static String render(List<TraceRecord> records, String detail) {
+        return render(records, detail, task -> task.contains("."));
+    }
+
+    /**
+     * The same, with one column per task for which {@code column} holds
+     * (a scenario's par threads; every client thread of a race).
+     */
+    public static String render(List<TraceRecord> records, String detail, java.util.function.Predicate<String> column) {
         Set<String> objects = objectsIn(detail);
         long reportStep = Long.MAX_VALUE;
         for (TraceRecord r : records) {
@@ -54,7 +62,7 @@ public final class FindingTable {
         }
         List<String> threads = new ArrayList<>();
         for (TraceRecord r : records) {
-            if (r.hasStep() && r.getStep().getTask().contains(".") && !threads.contains(r.getStep().getTask())) {
+            if (r.hasStep() && column.test(r.getStep().getTask()) && !threads.contains(r.getStep().getTask())) {
                 threads.add(r.getStep().getTask());
             }
         }

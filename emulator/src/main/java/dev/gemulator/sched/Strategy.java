@@ -14,6 +14,23 @@ public interface Strategy {
     default void start(List<KThread> threads, Random random) {
     }
 
+    /** A thread was added while the run goes on ({@code all} includes it, last). */
+    default void added(KThread thread, List<KThread> all, Random random) {
+    }
+
+    /**
+     * The strategy of this name ("random", "pct", "pos"); PCT with its depth
+     * and its k, the number of steps of a run.
+     */
+    static Strategy named(String name, int pctDepth, long pctMaxSteps) {
+        return switch (name) {
+            case "random" -> new RandomWalk();
+            case "pct" -> new Pct(pctDepth, pctMaxSteps);
+            case "pos" -> new Pos();
+            default -> throw new IllegalArgumentException("unknown strategy '" + name + "' (known: random, pct, pos)");
+        };
+    }
+
     /**
      * The thread to run next among {@code runnable} (never empty, in thread
      * order). {@code running} is the thread that reached the point, or null
@@ -90,6 +107,12 @@ public interface Strategy {
             }
         }
 
+        /** A thread created during the run gets a random priority among the initial ones, above the change points'. */
+        @Override
+        public void added(KThread thread, List<KThread> all, Random random) {
+            thread.priority = depth + random.nextDouble() * all.size();
+        }
+
         @Override
         public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
             if (running != null) {
@@ -124,6 +147,11 @@ public interface Strategy {
             for (KThread t : threads) {
                 t.priority = random.nextDouble();
             }
+        }
+
+        @Override
+        public void added(KThread thread, List<KThread> all, Random random) {
+            thread.priority = random.nextDouble();
         }
 
         @Override
@@ -189,6 +217,11 @@ public interface Strategy {
                         + " is not runnable");
             }
             return running != null && runnable.contains(running) ? running : runnable.get(0);
+        }
+
+        @Override
+        public void added(KThread thread, List<KThread> all, Random random) {
+            original.added(thread, all, random);
         }
 
         @Override

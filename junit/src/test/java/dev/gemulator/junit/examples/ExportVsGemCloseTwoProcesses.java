@@ -1,0 +1,75 @@
+package dev.gemulator.junit.examples;
+
+import dev.gemulator.client.ClientProcess;
+import dev.gemulator.client.DmaBufFd;
+import dev.gemulator.client.DrmException;
+import dev.gemulator.client.DrmFd;
+import dev.gemulator.client.Fd;
+import dev.gemulator.client.Gemulator;
+import dev.gemulator.client.Race;
+import dev.gemulator.client.VirtualClock;
+
+/**
+ * IGT's export-vs-gem_close race between two programs: process A opens the
+ * device and passes its drm fd to process B, so that both use one drm file
+ * (one handle table, one PRIME cache); each loops create (handle 1 when
+ * free), export handle 1, close handle 1, close the dma-buf fd. Run one
+ * copy as A and one as B ({@code gemulator race -- PROGRAM --- PROGRAM}:
+ * GEMULATOR_PROCESS says which). B waits for the fd in virtual time.
+ */
+public final class ExportVsGemCloseTwoProcesses {
+    private ExportVsGemCloseTwoProcesses() {
+    }
+
+    /** One run of the race as {@code me} ("A" or "B"): {@code rounds} loops, real pauses of up to {@code maxSleepMicros}. */
+    public static void race(ClientProcess me, int rounds, long maxSleepMicros) {
+        DrmFd fd;
+        if (me.name().equals("A")) {
+            fd = me.open("card0");
+            me.sendFd(fd, Race.peer(me, "B"));
+        } else {
+            fd = Race.drmFd(me, 3); // the lowest free fd, where A's fd arrives
+            VirtualClock clock = VirtualClock.of(me);
+            while ((fd.poll(Fd.POLLIN, 0) & Fd.POLLNVAL) != 0) {
+                clock.sleep(1); // not there yet: wait a millisecond of virtual time
+            }
+        }
+        java.util.Random jitter = new java.util.Random(); // real, unseeded timing noise: it must not matter
+        for (int i = 0; i < rounds; i++) {
+            try {
+                fd.createDumb(4, 4, 32);
+                ExportVsGemClose.pause(jitter, maxSleepMicros);
+                DmaBufFd d = fd.primeHandleToFd(1, DrmFd.CLOEXEC);
+                ExportVsGemClose.pause(jitter, maxSleepMicros);
+                fd.gemClose(1);
+                d.close();
+            } catch (DrmException e) {
+                // the other process closed or replaced handle 1 first: part of the race
+            }
+        }
+        fd.close();
+    }
+
+    /** {@code [--iterate] [--rounds N] [--max-sleep-us U]}, as GEMULATOR_PROCESS (A or B). */
+    public static void main(String[] args) {
+        boolean iterate = false;
+        int rounds = 10;
+        long sleep = 0;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--iterate" -> iterate = true;
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--max-sleep-us" -> sleep = Long.parseLong(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        int r = rounds;
+        long s = sleep;
+        if (iterate) {
+            System.exit(Race.iterate(me -> race(me, r, s)) == 0 ? 0 : 1);
+        }
+        try (Gemulator g = Race.connect()) {
+            race(g.process(Race.processName()), r, s);
+        }
+    }
+}
