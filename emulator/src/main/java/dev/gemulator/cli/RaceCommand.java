@@ -82,6 +82,10 @@ public final class RaceCommand implements Callable<Integer> {
             + " and its picture (trace html), and print it as a table, one column per thread")
     private boolean shrink;
 
+    @Option(names = "--shrink-runs", defaultValue = "400",
+            description = "--shrink: at most about this many runs of the programs per finding (default: ${DEFAULT-VALUE})")
+    private int shrinkRuns;
+
     @Parameters(paramLabel = "COMMAND", description = "after --: the programs, separated by ---")
     private List<String> words = new ArrayList<>();
 
@@ -184,7 +188,7 @@ public final class RaceCommand implements Callable<Integer> {
             throw new RaceRunner.RaceError(o.problem().substring(7));
         }
         System.out.printf(Locale.ROOT, "raced %s: profile %s, strategy %s, seed %d: %d steps, exit status %s%n",
-                RaceRunner.commandLine(runner.options().commands()), profile, strategy, seed, o.steps(),
+                RaceRunner.shortCommandLine(runner.options().commands()), profile, strategy, seed, o.steps(),
                 statusText(o.statuses()));
         if (o.problem() != null) {
             System.out.println("  " + o.problem());
@@ -236,7 +240,7 @@ public final class RaceCommand implements Callable<Integer> {
     private void printText(RaceRunner.Result result, List<List<String>> commands) {
         long n = result.seeds();
         System.out.printf(Locale.ROOT, "raced %s: profile %s, strategy %s%s, seeds %d..%d%n",
-                RaceRunner.commandLine(commands), profile, strategy,
+                RaceRunner.shortCommandLine(commands), profile, strategy,
                 strategy.equals("pct") ? " (d=" + pctDepth + ", k=" + pctSteps + ")" : "", runnerFirst(result),
                 runnerFirst(result) + n - 1);
         System.out.printf(Locale.ROOT, "seeds run: %d in %.2f s (%.2f seeds/s, %d jobs, %s)%n", n, result.seconds(),
@@ -336,7 +340,7 @@ public final class RaceCommand implements Callable<Integer> {
                 RaceRunner.Outcome o = job.run(decisions == null ? c : c.replaying(decisions));
                 return o.problem() != null ? null : o.trace();
             };
-            shrunk = Shrinker.shrink(rerun, f.key());
+            shrunk = Shrinker.shrink(rerun, f.key(), shrinkRuns);
         } catch (IllegalArgumentException e) {
             System.out.println();
             System.out.println("== " + f.kind() + " in " + f.function() + ": cannot shrink seed " + s + ": "
@@ -363,7 +367,7 @@ public final class RaceCommand implements Callable<Integer> {
         System.out.println("   " + f.detail());
         System.out.println("   seed " + s + ", profile " + profile + ", strategy " + strategy + "; shrunk to "
                 + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs()
-                + " runs of the programs)");
+                + " runs of the programs" + (shrunk.runs() >= shrinkRuns ? ", stopped at --shrink-runs" : "") + ")");
         System.out.println("   replay: ./gemulator replay " + out + "    (original: "
                 + replayCommand(s, runner.options().commands()) + ")");
         System.out.println("   picture: " + html + "    (./gemulator trace html --focus " + out + ")");

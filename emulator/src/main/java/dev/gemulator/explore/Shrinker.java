@@ -39,11 +39,13 @@ public final class Shrinker {
 
     private final Rerun rerun;
     private final String findingKey;
+    private final int maxRuns;
     private int runs;
 
-    private Shrinker(Rerun rerun, String findingKey) {
+    private Shrinker(Rerun rerun, String findingKey, int maxRuns) {
         this.rerun = rerun;
         this.findingKey = findingKey;
+        this.maxRuns = maxRuns;
     }
 
     /** Shrinks the schedule of {@code original} (seed and strategy) that shows the finding {@code kind function}. */
@@ -67,7 +69,15 @@ public final class Shrinker {
      * candidate schedule is run again with {@code rerun}.
      */
     public static Outcome shrink(Rerun rerun, String findingKey) {
-        return new Shrinker(rerun, findingKey).run();
+        return shrink(rerun, findingKey, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As above, trying at most about {@code maxRuns} schedules (runs of real
+     * programs are slow): the fewest preemptions found by then.
+     */
+    public static Outcome shrink(Rerun rerun, String findingKey, int maxRuns) {
+        return new Shrinker(rerun, findingKey, maxRuns).run();
     }
 
     /** Whether a run's trace shows the finding {@code kind function} (or, for "expectation ...", a failed one). */
@@ -115,11 +125,11 @@ public final class Shrinker {
             current = base;
         }
         boolean changed = true;
-        while (changed) {
+        while (changed && runs < maxRuns) {
             changed = false;
             List<Integer> preempting = preemptionIndexes(current, d.length);
             // one preemption at a time, the latest first
-            for (int k = preempting.size() - 1; k >= 0 && !changed; k--) {
+            for (int k = preempting.size() - 1; k >= 0 && !changed && runs < maxRuns; k--) {
                 Run r = tryWithout(d, current, List.of(preempting.get(k)));
                 if (r != null) {
                     d = trimTrailingNonPreemptive(decisionsOf(r.records(), d.length), r);
@@ -128,8 +138,8 @@ public final class Shrinker {
                 }
             }
             // a switch away and the switch back together keep the threads aligned
-            for (int k = preempting.size() - 1; k > 0 && !changed; k--) {
-                for (int j = k - 1; j >= 0 && !changed; j--) {
+            for (int k = preempting.size() - 1; k > 0 && !changed && runs < maxRuns; k--) {
+                for (int j = k - 1; j >= 0 && !changed && runs < maxRuns; j--) {
                     Run r = tryWithout(d, current, List.of(preempting.get(j), preempting.get(k)));
                     if (r != null) {
                         d = trimTrailingNonPreemptive(decisionsOf(r.records(), d.length), r);

@@ -155,7 +155,7 @@ public final class RaceRunner {
     /** The run configuration of one seed. */
     SeededRun.Config config(long seed, boolean trace) {
         return new SeededRun.Config(options.profile(), seed, options.strategy(), options.pctDepth(), options.pctSteps(),
-                options.expected(), 0, trace, "race " + commandLine(options.commands()), null,
+                options.expected(), 0, trace, "race " + shortCommandLine(options.commands()), null,
                 options.watchdogMillis(), dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
     }
 
@@ -166,6 +166,16 @@ public final class RaceRunner {
             parts.add(String.join(" ", c.stream().map(RaceRunner::quote).toList()));
         }
         return String.join(" --- ", parts);
+    }
+
+    /** The same, long arguments (classpaths) cut in the middle: for people, not to run. */
+    public static String shortCommandLine(List<List<String>> commands) {
+        List<List<String>> cut = new ArrayList<>();
+        for (List<String> c : commands) {
+            cut.add(c.stream().map(a -> a.length() <= 60 ? a : a.substring(0, 24) + "..." + a.substring(a.length() - 24))
+                    .toList());
+        }
+        return commandLine(cut);
     }
 
     static String quote(String arg) {

@@ -178,6 +178,13 @@ public interface Strategy {
         }
     }
 
+    /** A replayed decision names a thread that cannot run there: the run is not the recorded one. */
+    final class ReplayDiverged extends IllegalStateException {
+        public ReplayDiverged(String message) {
+            super(message);
+        }
+    }
+
     /**
      * Replays a recorded list of decisions (thread indexes), shared by every
      * par block of the run in order. Past the end of the list it preempts no
@@ -190,12 +197,24 @@ public interface Strategy {
         private final int[] decisions;
         private final int[] cursor;
         private final Strategy original;
+        private final boolean lenient;
 
         /** {@code cursor[0]} is the next decision to use; par blocks of one run share it. */
         public Replay(int[] decisions, int[] cursor, Strategy original) {
+            this(decisions, cursor, original, false);
+        }
+
+        /**
+         * With {@code lenient}, a decision that names a thread that cannot
+         * run ends the list there (as if it had ended) instead of failing:
+         * the shrinker's candidates for real programs, which may make other
+         * calls under another schedule.
+         */
+        public Replay(int[] decisions, int[] cursor, Strategy original, boolean lenient) {
             this.decisions = decisions;
             this.cursor = cursor;
             this.original = original;
+            this.lenient = lenient;
         }
 
         @Override
@@ -213,8 +232,11 @@ public interface Strategy {
                         return t;
                     }
                 }
-                throw new IllegalStateException("replay diverged at decision " + next + ": thread " + want
-                        + " is not runnable");
+                if (!lenient) {
+                    throw new ReplayDiverged("replay diverged at decision " + next + ": thread " + want
+                            + " is not runnable");
+                }
+                cursor[0] = decisions.length;
             }
             return running != null && runnable.contains(running) ? running : runnable.get(0);
         }

@@ -77,7 +77,7 @@ public final class SeededReplay {
                 h.getPctSteps(), processes, 0, true, h.getScenarioPath().substring(PATH_PREFIX.length()),
                 TraceRecorder.decisions(recorded), 0, fdLimit);
         SeededRun run = new SeededRun(config,
-                new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
+                new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8), true);
         for (String p : processes) {
             run.join(p);
         }

@@ -187,7 +187,20 @@ public final class SeededRun {
     private long calls;
     private final List<String> order = new ArrayList<>();
 
+    private final boolean strictReplay;
+
+    /**
+     * A run waiting for its processes. Decisions to replay (shrinking) are
+     * followed while they can be; past a decision that names a thread that
+     * cannot run, the run goes on as if they had ended.
+     */
     public SeededRun(Config config, PrintStream log) {
+        this(config, log, false);
+    }
+
+    /** With {@code strictReplay}, such a decision ends the run with {@link Strategy.ReplayDiverged} (replay). */
+    SeededRun(Config config, PrintStream log, boolean strictReplay) {
+        this.strictReplay = strictReplay;
         this.config = config;
         this.log = log;
         if (config.expected() <= 0) {
@@ -396,9 +409,11 @@ public final class SeededRun {
         try {
             finished.complete(runThreads());
         } catch (Throwable t) {
-            log.println("gemulator: EMULATOR BUG in the seeded run of seed " + config.seed() + ":");
-            t.printStackTrace(log);
-            log.flush();
+            if (!(t.getCause() instanceof Strategy.ReplayDiverged)) {
+                log.println("gemulator: EMULATOR BUG in the seeded run of seed " + config.seed() + ":");
+                t.printStackTrace(log);
+                log.flush();
+            }
             finished.completeExceptionally(t);
         }
     }
@@ -409,7 +424,7 @@ public final class SeededRun {
         dispatcher = new SyscallDispatcher(machine, config.fdLimit());
         Strategy strategy = Strategy.named(config.strategy(), config.pctDepth(), config.pctSteps());
         if (config.replayDecisions() != null) {
-            strategy = new Strategy.Replay(config.replayDecisions(), new int[1], strategy);
+            strategy = new Strategy.Replay(config.replayDecisions(), new int[1], strategy, !strictReplay);
         }
         scheduler = new InterleavingScheduler(kernel, strategy, new Random(config.seed()))
                 .interruptEndlessSleeps(interruptible::contains);
@@ -600,7 +615,7 @@ public final class SeededRun {
             return SyscallResult.newBuilder().setErrno(Errno.EINTR.number()).setMessage("interrupted: " + e.getMessage())
                     .build();
         } catch (RuntimeException e) {
-            if (scheduler.aborted()) {
+            if (scheduler.aborted() || e instanceof Strategy.ReplayDiverged) {
                 throw e;
             }
             log.println("gemulator: EMULATOR BUG while running " + p.name + " " + call.getCallCase() + ":");
