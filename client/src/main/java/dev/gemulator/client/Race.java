@@ -68,13 +68,8 @@ public final class Race {
 
     /** A connection to the server the environment names, for a program launched once per seed. */
     public static Gemulator connect() {
-        return connect(false);
-    }
-
-    private static Gemulator connect(boolean iterates) {
         String[] hp = server();
-        return new Gemulator(new RaceTransport(hp[0], Integer.parseInt(hp[1]), System.getenv("GEMULATOR_TOKEN"),
-                iterates));
+        return new Gemulator(new RaceTransport(hp[0], Integer.parseInt(hp[1]), System.getenv("GEMULATOR_TOKEN"), false));
     }
 
     /** {@link #iterate(String, Consumer)} as the process the environment names. */
@@ -92,9 +87,15 @@ public final class Race {
      * more seeds for it; returns the number of runs whose body threw.
      */
     public static int iterate(String name, Consumer<ClientProcess> body) {
+        String[] hp = server();
+        return iterate(hp[0], Integer.parseInt(hp[1]), System.getenv("GEMULATOR_TOKEN"), name, body);
+    }
+
+    /** {@link #iterate(String, Consumer)} against the server at {@code host:port} (with {@code token}, or null). */
+    public static int iterate(String host, int port, String token, String name, Consumer<ClientProcess> body) {
         boolean markers = System.getenv("GEMULATOR_RACE_MARKERS") != null;
         int failed = 0;
-        try (Gemulator g = connect(true)) {
+        try (Gemulator g = new Gemulator(new RaceTransport(host, port, token, true))) {
             RaceTransport t = (RaceTransport) g.transport();
             ClientProcess p = g.process(name);
             boolean seeded = t.seeded(name);

@@ -201,10 +201,24 @@ public final class RaceRunner {
 
     /** Runs every seed on {@code jobs} jobs and gathers the distinct findings, each with its first seed. */
     public Result run() {
+        return run(null);
+    }
+
+    /**
+     * Runs seeds in order until one shows the finding {@code stopKey} ("kind
+     * function"): seeds past it are not started, the ones before it all run,
+     * so the finding's first seed is the same as a full run's.
+     */
+    public Result runUntil(String stopKey) {
+        return run(stopKey);
+    }
+
+    private Result run(String stopKey) {
         long start = System.nanoTime();
         long n = options.seeds();
         List<Outcome> outcomes = new ArrayList<>(Collections.nCopies((int) n, null));
         AtomicLong next = new AtomicLong(options.firstSeed());
+        AtomicLong stopAt = new AtomicLong(Long.MAX_VALUE);
         int jobs = (int) Math.max(1, Math.min(options.jobs(), n));
         ExecutorService pool = Executors.newFixedThreadPool(jobs);
         try {
@@ -214,13 +228,16 @@ public final class RaceRunner {
                 futures.add(pool.submit(() -> {
                     try (Job job = new Job(this, index)) {
                         long seed;
-                        while ((seed = next.getAndIncrement()) <= options.lastSeed()) {
+                        while ((seed = next.getAndIncrement()) <= options.lastSeed() && seed < stopAt.get()) {
                             Outcome o = job.run(config(seed, false));
                             if (o.problem() != null && o.problem().startsWith("error: ")) {
                                 throw new RaceError(o.problem().substring(7));
                             }
                             synchronized (outcomes) {
                                 outcomes.set((int) (seed - options.firstSeed()), o);
+                            }
+                            if (stopKey != null && o.findingKeys().contains(stopKey)) {
+                                stopAt.accumulateAndGet(seed, Math::min);
                             }
                         }
                         persistentJobs.add(job.persistent());
@@ -245,7 +262,12 @@ public final class RaceRunner {
             pool.shutdownNow();
         }
         Map<String, Finding> findings = new TreeMap<>();
+        long ran = 0;
         for (Outcome o : outcomes) {
+            if (o == null || o.seed() > stopAt.get()) {
+                continue; // not run, or past the stop
+            }
+            ran++;
             for (String key : o.findingKeys()) {
                 Finding f = findings.get(key);
                 findings.put(key, f == null ? new Finding(key, o.detail(key), o.seed(), 1, o)
@@ -253,7 +275,7 @@ public final class RaceRunner {
             }
         }
         boolean persistent = !persistentJobs.isEmpty() && persistentJobs.stream().allMatch(b -> b);
-        return new Result(List.copyOf(findings.values()), n, (System.nanoTime() - start) / 1e9, launches.get(),
+        return new Result(List.copyOf(findings.values()), ran, (System.nanoTime() - start) / 1e9, launches.get(),
                 persistent, null);
     }
 

@@ -183,8 +183,13 @@ public final class SeededServer implements AutoCloseable {
     }
 
     /** Stops listening, closes every connection and stops the current run. */
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         SeededRun run = current;
         if (run != null) {
             run.abort("the server stops");

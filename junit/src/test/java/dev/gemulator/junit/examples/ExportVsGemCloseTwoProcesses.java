@@ -38,9 +38,9 @@ public final class ExportVsGemCloseTwoProcesses {
         for (int i = 0; i < rounds; i++) {
             try {
                 fd.createDumb(4, 4, 32);
-                ExportVsGemClose.pause(jitter, maxSleepMicros);
+                pause(jitter, maxSleepMicros);
                 DmaBufFd d = fd.primeHandleToFd(1, DrmFd.CLOEXEC);
-                ExportVsGemClose.pause(jitter, maxSleepMicros);
+                pause(jitter, maxSleepMicros);
                 fd.gemClose(1);
                 d.close();
             } catch (DrmException e) {
@@ -48,6 +48,18 @@ public final class ExportVsGemCloseTwoProcesses {
             }
         }
         fd.close();
+    }
+
+    static void pause(java.util.Random jitter, long maxMicros) {
+        if (maxMicros <= 0) {
+            return;
+        }
+        long us = jitter.nextLong(maxMicros + 1);
+        try {
+            Thread.sleep(us / 1000, (int) (us % 1000) * 1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** {@code [--iterate] [--rounds N] [--max-sleep-us U]}, as GEMULATOR_PROCESS (A or B). */
