@@ -26,6 +26,10 @@ public final class ClientThread {
     /**
      * Starts {@code body} as a new thread of {@code process}; the calling
      * thread is its parent (a thread of the same process).
+     *
+     * @param process the process the thread belongs to
+     * @param body what the thread runs
+     * @return the running thread
      */
     public static ClientThread start(ClientProcess process, Runnable body) {
         if (process.gemulator().transport() instanceof RaceTransport t) {
@@ -60,7 +64,11 @@ public final class ClientThread {
         return id;
     }
 
-    /** The thread's name on the device ("A.t1"). */
+    /**
+     * The thread's name on the device.
+     *
+     * @return its name ("A.t1")
+     */
     public String name() {
         return name;
     }

@@ -43,7 +43,11 @@ public final class Race {
         return new String[] {s.substring(0, colon), s.substring(colon + 1)};
     }
 
-    /** The name of the process the race runner launched this program as ({@code GEMULATOR_PROCESS}, else "A"). */
+    /**
+     * The name of the process the race runner launched this program as.
+     *
+     * @return {@code GEMULATOR_PROCESS}, else "A"
+     */
     public static String processName() {
         return System.getenv().getOrDefault("GEMULATOR_PROCESS", "A");
     }
@@ -53,6 +57,10 @@ public final class Race {
      * that another process passed to it ({@link ClientProcess#sendFd}), whose
      * number the program knows (the lowest free fd: 3 in a process that
      * opened nothing). Closing it is close(2).
+     *
+     * @param process the process that has it
+     * @param number its fd number
+     * @return the fd
      */
     public static DrmFd drmFd(ClientProcess process, int number) {
         return new DrmFd(process, number);
@@ -61,18 +69,31 @@ public final class Race {
     /**
      * Process {@code name} of the same device as {@code me}, to name it as
      * the receiver of {@link ClientProcess#sendFd} (its own program runs it).
+     *
+     * @param me a process of the device
+     * @param name the other process's name
+     * @return the other process
      */
     public static ClientProcess peer(ClientProcess me, String name) {
         return me.gemulator().process(name);
     }
 
-    /** A connection to the server the environment names, for a program launched once per seed. */
+    /**
+     * A connection to the server the environment names, for a program launched once per seed.
+     *
+     * @return the connection (each process connects on its first call)
+     */
     public static Gemulator connect() {
         String[] hp = server();
         return new Gemulator(new RaceTransport(hp[0], Integer.parseInt(hp[1]), System.getenv("GEMULATOR_TOKEN"), false));
     }
 
-    /** {@link #iterate(String, Consumer)} as the process the environment names. */
+    /**
+     * {@link #iterate(String, Consumer)} as the process the environment names.
+     *
+     * @param body one seed's part of the program
+     * @return how many runs of the body threw
+     */
     public static int iterate(Consumer<ClientProcess> body) {
         return iterate(processName(), body);
     }
@@ -84,14 +105,27 @@ public final class Race {
      * started and did not join are joined, and the process exits with status
      * 0, or 1 when the body threw (its stack trace goes to stderr); then the
      * next seed's device starts from scratch. Returns when the server has no
-     * more seeds for it; returns the number of runs whose body threw.
+     * more seeds for it.
+     *
+     * @param name the process's name
+     * @param body one seed's part of the program, run as the process's main thread
+     * @return how many runs of the body threw
      */
     public static int iterate(String name, Consumer<ClientProcess> body) {
         String[] hp = server();
         return iterate(hp[0], Integer.parseInt(hp[1]), System.getenv("GEMULATOR_TOKEN"), name, body);
     }
 
-    /** {@link #iterate(String, Consumer)} against the server at {@code host:port} (with {@code token}, or null). */
+    /**
+     * {@link #iterate(String, Consumer)} against a server named here rather than by the environment.
+     *
+     * @param host the server's address
+     * @param port its port
+     * @param token its token, or null
+     * @param name the process's name
+     * @param body one seed's part of the program
+     * @return how many runs of the body threw
+     */
     public static int iterate(String host, int port, String token, String name, Consumer<ClientProcess> body) {
         boolean markers = System.getenv("GEMULATOR_RACE_MARKERS") != null;
         int failed = 0;

@@ -19,8 +19,8 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
-import io.netty.handler.codec.protobuf.ProtobufDecoder;
-import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.codec.MessageToByteEncoder;
+import io.netty.handler.codec.MessageToMessageDecoder;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
     /** The server refused or closed the connection. */
-    static final class Lost extends IllegalStateException {
+    static final class Lost extends ConnectionLostException {
         Lost(String message) {
             super(message);
         }
@@ -65,8 +65,8 @@ final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
                             ch.pipeline()
                                     .addLast(new LengthFieldBasedFrameDecoder(64 << 20, 0, 4, 0, 4, true))
                                     .addLast(new LengthFieldPrepender(4))
-                                    .addLast(new ProtobufDecoder(ServerMessage.getDefaultInstance()))
-                                    .addLast(new ProtobufEncoder())
+                                    .addLast(new Decoder())
+                                    .addLast(new Encoder())
                                     .addLast(self);
                         }
                     }).connect(host, port).sync().channel();
@@ -79,6 +79,24 @@ final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
         channel.writeAndFlush(ClientMessage.newBuilder().setHello(Hello.newBuilder()
                 .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
                 .setToken(token == null ? "" : token).setIterates(iterates)).build());
+    }
+
+    /** Frames in: one ServerMessage each. */
+    private static final class Decoder extends MessageToMessageDecoder<io.netty.buffer.ByteBuf> {
+        @Override
+        protected void decode(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf frame, java.util.List<Object> out)
+                throws java.io.IOException {
+            out.add(ServerMessage.parseFrom(new io.netty.buffer.ByteBufInputStream(frame)));
+        }
+    }
+
+    /** Frames out: one ClientMessage each. */
+    private static final class Encoder extends MessageToByteEncoder<ClientMessage> {
+        @Override
+        protected void encode(ChannelHandlerContext ctx, ClientMessage msg, io.netty.buffer.ByteBuf out)
+                throws java.io.IOException {
+            msg.writeTo(new io.netty.buffer.ByteBufOutputStream(out));
+        }
     }
 
     /** The server's mode: "seeded" or "free" (or "lockstep"), once welcomed. */

@@ -67,6 +67,11 @@ public final class RaceTransport implements Transport {
      * Connects each process on its first use to {@code host:port}; with
      * {@code iterates} the processes say they run their part once per seed
      * ({@link Race#iterate}).
+     *
+     * @param host the server's address
+     * @param port its port
+     * @param token its token, or null
+     * @param iterates whether the program runs its part once per seed (a persistent client)
      */
     public RaceTransport(String host, int port, String token, boolean iterates) {
         this.host = host;
@@ -79,12 +84,22 @@ public final class RaceTransport implements Transport {
         return processes.computeIfAbsent(process, p -> new Proc(new RaceConnection(group, host, port, p, token, iterates), p));
     }
 
-    /** Whether the server is a seeded one (it interleaves the calls under a seed). */
+    /**
+     * Whether the server is a seeded one (it interleaves the calls under a seed); connects the process.
+     *
+     * @param process the process's name
+     * @return whether it is
+     */
     public boolean seeded(String process) {
         return proc(process).connection.seeded();
     }
 
-    /** The seed of the run the process joined (a seeded server's; 0 otherwise). */
+    /**
+     * The seed of the run the process joined; connects the process.
+     *
+     * @param process the process's name
+     * @return a seeded server's seed; 0 otherwise
+     */
     public long seed(String process) {
         return proc(process).connection.seed();
     }

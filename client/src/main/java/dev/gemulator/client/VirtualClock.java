@@ -27,44 +27,78 @@ public final class VirtualClock {
         this.process = process;
     }
 
-    /** The clock of {@code process}'s device. */
+    /**
+     * The clock of a process's device.
+     *
+     * @param process the process that reads it (each reading is a call of the calling thread)
+     * @return its clock
+     */
     public static VirtualClock of(ClientProcess process) {
         return new VirtualClock(process);
     }
 
-    /** clock_gettime(clock) in nanoseconds. */
+    /**
+     * clock_gettime on a clock.
+     *
+     * @param clock the clock id as Linux numbers it ({@link #REALTIME}, {@link #MONOTONIC}, ...)
+     * @return the time in nanoseconds
+     */
     public long read(int clock) {
         return process.call(Syscall.newBuilder().setClockGettime(ClockGettime.newBuilder().setClock(clock)).build(),
                 "clock_gettime").getValues(0);
     }
 
-    /** CLOCK_MONOTONIC in nanoseconds (System.nanoTime's counterpart). */
+    /**
+     * CLOCK_MONOTONIC, System.nanoTime's counterpart.
+     *
+     * @return nanoseconds since the device booted
+     */
     public long nanoTime() {
         return read(MONOTONIC);
     }
 
-    /** CLOCK_REALTIME in milliseconds since the epoch (System.currentTimeMillis's counterpart). */
+    /**
+     * CLOCK_REALTIME, System.currentTimeMillis's counterpart.
+     *
+     * @return milliseconds since the epoch
+     */
     public long currentTimeMillis() {
         return read(REALTIME) / 1_000_000;
     }
 
-    /** CLOCK_REALTIME as an instant. */
+    /**
+     * CLOCK_REALTIME as an instant.
+     *
+     * @return the instant
+     */
     public Instant instant() {
         long ns = read(REALTIME);
         return Instant.ofEpochSecond(ns / 1_000_000_000L, ns % 1_000_000_000L);
     }
 
-    /** nanosleep in virtual time. */
+    /**
+     * nanosleep in virtual time.
+     *
+     * @param millis how long
+     */
     public void sleep(long millis) {
         sleepNanos(Math.multiplyExact(millis, 1_000_000L));
     }
 
-    /** nanosleep in virtual time, to the nanosecond. */
+    /**
+     * nanosleep in virtual time, to the nanosecond.
+     *
+     * @param nanos how long
+     */
     public void sleepNanos(long nanos) {
         process.call(Syscall.newBuilder().setSleep(Sleep.newBuilder().setNanoseconds(nanos)).build(), "sleep");
     }
 
-    /** This clock as a {@link java.time.Clock} (UTC), for code that takes one. */
+    /**
+     * This clock as a {@link java.time.Clock} (UTC), for code that takes one.
+     *
+     * @return a clock whose every reading is a clock_gettime
+     */
     public java.time.Clock asClock() {
         return new java.time.Clock() {
             @Override

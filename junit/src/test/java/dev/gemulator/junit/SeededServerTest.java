@@ -15,7 +15,7 @@ import dev.gemulator.client.Gemulator;
 import dev.gemulator.client.Race;
 import dev.gemulator.client.RaceTransport;
 import dev.gemulator.client.VirtualClock;
-import dev.gemulator.kernel.Errno;
+import dev.gemulator.client.Errno;
 import dev.gemulator.kernel.vgem.VgemFence;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.gemulator.junit.examples.ExportVsGemClose;

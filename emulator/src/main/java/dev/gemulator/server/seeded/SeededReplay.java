@@ -47,6 +47,10 @@ public final class SeededReplay {
      */
     public static Outcome rerun(List<TraceRecord> recorded) {
         TraceHeader h = recorded.get(0).getHeader();
+        if (h.getFormatVersion() != Traces.FORMAT_VERSION) {
+            throw new IllegalArgumentException("the trace was written in trace format " + h.getFormatVersion()
+                    + "; this gemulator replays format " + Traces.FORMAT_VERSION + " only: record the run again");
+        }
         Profile profile = Profile.byName(h.getProfile());
         if (profile == null) {
             throw new IllegalArgumentException("the trace's profile '" + h.getProfile() + "' is unknown here");

@@ -469,7 +469,7 @@ public final class SeededRun {
         return TraceHeader.newBuilder().setEmulatorVersion(Traces.EMULATOR_VERSION)
                 .setScenarioPath(SeededReplay.PATH_PREFIX + config.description()).setProfile(config.profile().name())
                 .setSeed(config.seed()).setStrategy(config.strategy()).setPctDepth(config.pctDepth())
-                .setPctSteps(config.pctSteps()).build();
+                .setPctSteps(config.pctSteps()).setFormatVersion(Traces.FORMAT_VERSION).build();
     }
 
     /** A client thread: its events, one after the other, until it ends. */
