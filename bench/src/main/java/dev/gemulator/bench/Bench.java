@@ -79,6 +79,10 @@ public final class Bench {
             AttackBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             System.exit(0);
         }
+        if (args.length > 0 && args[0].equals("race")) {
+            RaceBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            System.exit(0);
+        }
         if (args.length > 0 && args[0].equals("server")) {
             ServerBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             System.exit(0);

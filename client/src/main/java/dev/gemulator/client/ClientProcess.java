@@ -41,6 +41,10 @@ public final class ClientProcess {
         return name;
     }
 
+    Gemulator gemulator() {
+        return connection;
+    }
+
     SyscallResult call(Syscall call, String operation) {
         return connection.call(name, call, operation);
     }

@@ -58,6 +58,10 @@ public final class ReplayCommand implements Callable<Integer> {
                     + "stopped): trace show and trace html read it, replay needs a whole run");
         }
         TraceHeader h = recorded.get(0).getHeader();
+        if (dev.gemulator.server.seeded.SeededReplay.isSeeded(h)) {
+            // a seeded run of real programs: the kernel side again from the recorded requests
+            return dev.gemulator.server.seeded.SeededReplay.replay(recorded, System.out, System.err);
+        }
         if (h.getFormatVersion() != Traces.FORMAT_VERSION) {
             throw new UserError(trace + " was written in trace format " + h.getFormatVersion() + " (" + h.getEmulatorVersion()
                     + "); this gemulator writes format " + Traces.FORMAT_VERSION + " and replays only that: record the run "

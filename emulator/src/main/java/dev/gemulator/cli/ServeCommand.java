@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
             "Frames are length-prefixed protobuf (proto/src/main/proto/gemulator/v1/wire.proto). Free-running, requests run "
             + "one at a time, each connection in turn (fairly); with --lockstep FILE.gem the server runs that scenario and waits for "
             + "each statement's client thread to ask for it (./gemulator client --proc P FILE.gem), so network timing "
-            + "cannot change the run. Ctrl-C stops it (a lockstep run ends its iteration and writes a whole trace).",
+            + "cannot change the run; with --seed S (and no --lockstep) every system call of every client thread is "
+            + "interleaved at the kernel's preemption points under the seed, the same run whatever the timing "
+            + "(docs: Race your own program). Ctrl-C stops it (a lockstep run ends its iteration and writes a whole trace).",
             "Exit status: 0 done, 1 a lockstep run gave up or failed, 2 bad options (or limits the heap cannot hold) or "
             + "the port cannot be served, 3 a lockstep run of several iterations found something, 70 the simulation "
             + "thread failed (an OutOfMemoryError: the server stopped)."})
@@ -247,6 +249,14 @@ public final class ServeCommand implements Callable<Integer> {
             description = "lockstep: warn when a client thread has not asked for its statement for this long (default: ${DEFAULT-VALUE})")
     private long watchdogMillis;
 
+    @Option(names = "--procs", split = ",", paramLabel = "A,B|N",
+            description = "seeded (--seed without --lockstep): the processes each run waits for, by name or a count (default: 1)")
+    private java.util.List<String> procs = java.util.List.of("1");
+
+    @Option(names = "--pct-steps", defaultValue = "10000", description = "seeded: PCT's step count k (default: ${DEFAULT-VALUE})")
+    private long pctSteps;
+
+
     @Option(names = "--join-timeout", defaultValue = "60", paramLabel = "SECONDS",
             description = "lockstep: give up (exit 1) when a process of the scenario has not connected this long after "
                 + "the server started, naming the ones that never came (default: ${DEFAULT-VALUE})")
@@ -321,6 +331,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (lockstep != null) {
             return serveLockstep(p, limits);
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+            // every system call of every client thread a task of the interleaving scheduler (server/seeded)
+            return new SeededServe(new SeededServe.Settings(bind, port, socket, p, token, maxFrame, maxClients, maxFds, seed,
+                    strategy, pctDepth, pctSteps, procs, Math.max(1, iterations), watchdogMillis, traceOut),
+                    System.out, System.err).serve();
         }
         java.io.OutputStream trace = traceOut == null ? null
                 : new java.io.BufferedOutputStream(UserError.create(traceOut, "--trace"), 1 << 16);

@@ -44,6 +44,19 @@ public final class FindingTable {
 
     /** The table for the finding whose report detail is {@code detail}, from a trace of the run. */
     public static String render(List<TraceRecord> records, String detail) {
+        return render(records, detail, task -> task.contains("."), false);
+    }
+
+    /**
+     * The same, with one column per task for which {@code column} holds
+     * (every client thread of a race) and a row in the table.
+     */
+    public static String render(List<TraceRecord> records, String detail, java.util.function.Predicate<String> column) {
+        return render(records, detail, column, true);
+    }
+
+    private static String render(List<TraceRecord> records, String detail, java.util.function.Predicate<String> column,
+            boolean dropEmpty) {
         Set<String> objects = objectsIn(detail);
         long reportStep = Long.MAX_VALUE;
         for (TraceRecord r : records) {
@@ -54,7 +67,7 @@ public final class FindingTable {
         }
         List<String> threads = new ArrayList<>();
         for (TraceRecord r : records) {
-            if (r.hasStep() && r.getStep().getTask().contains(".") && !threads.contains(r.getStep().getTask())) {
+            if (r.hasStep() && column.test(r.getStep().getTask()) && !threads.contains(r.getStep().getTask())) {
                 threads.add(r.getStep().getTask());
             }
         }
@@ -110,6 +123,32 @@ public final class FindingTable {
         }
         if (rows.size() > MAX_ROWS) {
             rows = rows.subList(rows.size() - MAX_ROWS, rows.size());
+        }
+        if (dropEmpty) {
+            List<Integer> keep = new ArrayList<>();
+            for (int c = 0; c < threads.size(); c++) {
+                for (String[] row : rows) {
+                    if (!row[c + 1].isEmpty()) {
+                        keep.add(c);
+                        break;
+                    }
+                }
+            }
+            List<String> kept = new ArrayList<>();
+            for (int c : keep) {
+                kept.add(threads.get(c));
+            }
+            List<String[]> narrowed = new ArrayList<>();
+            for (String[] row : rows) {
+                String[] n = new String[keep.size() + 1];
+                n[0] = row[0];
+                for (int i = 0; i < keep.size(); i++) {
+                    n[i + 1] = row[keep.get(i) + 1];
+                }
+                narrowed.add(n);
+            }
+            threads = kept;
+            rows = narrowed;
         }
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("%7s", "step"));

@@ -23,48 +23,86 @@ public final class Shrinker {
     public record Outcome(int[] decisions, int preemptions, int switches, List<TraceRecord> trace, int runs) {
     }
 
-    private final Script script;
-    private final Profile profile;
-    private final Runner.RunOptions original;
-    private final TraceHeader header;
+    /**
+     * Runs the schedule again: with {@code decisions} null as its seed and
+     * strategy decide, else following those decisions (past their end the
+     * running thread goes on). Returns the run's trace, or null when the
+     * decisions could not be followed (the run diverged).
+     */
+    public interface Rerun {
+        List<TraceRecord> run(int[] decisions);
+    }
+
+    /** A run as the shrinker keeps it: its trace. */
+    private record Run(List<TraceRecord> records) {
+    }
+
+    private final Rerun rerun;
     private final String findingKey;
+    private final int maxRuns;
     private int runs;
 
-    private Shrinker(Script script, Profile profile, Runner.RunOptions original, TraceHeader header, String findingKey) {
-        this.script = script;
-        this.profile = profile;
-        this.original = original;
-        this.header = header;
+    private Shrinker(Rerun rerun, String findingKey, int maxRuns) {
+        this.rerun = rerun;
         this.findingKey = findingKey;
+        this.maxRuns = maxRuns;
     }
 
     /** Shrinks the schedule of {@code original} (seed and strategy) that shows the finding {@code kind function}. */
     public static Outcome shrink(Script script, Profile profile, Runner.RunOptions original, TraceHeader header,
             String findingKey) {
-        return new Shrinker(script, profile, original, header, findingKey).run();
+        Rerun rerun = decisions -> {
+            Runner.RunOptions o = decisions == null ? original : new Runner.RunOptions(original.seed(),
+                    original.strategy(), original.pctDepth(), original.pctMaxSteps(), decisions);
+            try {
+                return Traces.run(script, header, profile, o).records();
+            } catch (IllegalStateException e) {
+                return null;
+            }
+        };
+        return shrink(rerun, findingKey);
     }
 
-    private Traces.Recorded record(int[] decisions) {
-        runs++;
-        Runner.RunOptions o = new Runner.RunOptions(original.seed(), original.strategy(), original.pctDepth(),
-                original.pctMaxSteps(), decisions);
-        try {
-            return Traces.run(script, header, profile, o);
-        } catch (IllegalStateException e) {
-            return null;
-        }
+    /**
+     * Shrinks any seeded run's schedule (a scenario's, a race of real
+     * programs') that shows the finding {@code kind function}: every
+     * candidate schedule is run again with {@code rerun}.
+     */
+    public static Outcome shrink(Rerun rerun, String findingKey) {
+        return shrink(rerun, findingKey, Integer.MAX_VALUE);
     }
 
-    private boolean fails(Traces.Recorded r) {
-        return r != null && r.records().stream().anyMatch(x -> x.hasReport()
+    /**
+     * As above, trying at most about {@code maxRuns} schedules (runs of real
+     * programs are slow): the fewest preemptions found by then.
+     */
+    public static Outcome shrink(Rerun rerun, String findingKey, int maxRuns) {
+        return new Shrinker(rerun, findingKey, maxRuns).run();
+    }
+
+    /** Whether a run's trace shows the finding {@code kind function} (or, for "expectation ...", a failed one). */
+    public static boolean shows(List<TraceRecord> records, String findingKey) {
+        return records.stream().anyMatch(x -> x.hasReport()
                 && (x.getReport().getKind() + " " + x.getReport().getFunction()).equals(findingKey)
                 || x.hasLine() && findingKey.startsWith("expectation ") && x.getLine().getText().startsWith("expectations: ")
                         && !x.getLine().getText().endsWith(" 0 failed"));
     }
 
-    private Outcome run() {
-        Traces.Recorded base = Traces.run(script, header, profile, original);
+    private Run record(int[] decisions) {
         runs++;
+        List<TraceRecord> r = rerun.run(decisions);
+        return r == null ? null : new Run(r);
+    }
+
+    private boolean fails(Run r) {
+        return r != null && shows(r.records(), findingKey);
+    }
+
+    private Outcome run() {
+        Run base = record(null);
+        if (base == null) {
+            throw new IllegalArgumentException("the schedule cannot be run again");
+        }
         if (!fails(base)) {
             throw new IllegalArgumentException("the schedule does not show " + findingKey);
         }
@@ -81,18 +119,18 @@ public final class Shrinker {
             }
         }
         d = Arrays.copyOf(d, lo);
-        Traces.Recorded current = record(d);
+        Run current = record(d);
         if (!fails(current)) {
             d = decisionsOf(base.records());
             current = base;
         }
         boolean changed = true;
-        while (changed) {
+        while (changed && runs < maxRuns) {
             changed = false;
             List<Integer> preempting = preemptionIndexes(current, d.length);
             // one preemption at a time, the latest first
-            for (int k = preempting.size() - 1; k >= 0 && !changed; k--) {
-                Traces.Recorded r = tryWithout(d, current, List.of(preempting.get(k)));
+            for (int k = preempting.size() - 1; k >= 0 && !changed && runs < maxRuns; k--) {
+                Run r = tryWithout(d, current, List.of(preempting.get(k)));
                 if (r != null) {
                     d = trimTrailingNonPreemptive(decisionsOf(r.records(), d.length), r);
                     current = record(d);
@@ -100,9 +138,9 @@ public final class Shrinker {
                 }
             }
             // a switch away and the switch back together keep the threads aligned
-            for (int k = preempting.size() - 1; k > 0 && !changed; k--) {
-                for (int j = k - 1; j >= 0 && !changed; j--) {
-                    Traces.Recorded r = tryWithout(d, current, List.of(preempting.get(j), preempting.get(k)));
+            for (int k = preempting.size() - 1; k > 0 && !changed && runs < maxRuns; k--) {
+                for (int j = k - 1; j >= 0 && !changed && runs < maxRuns; j--) {
+                    Run r = tryWithout(d, current, List.of(preempting.get(j), preempting.get(k)));
                     if (r != null) {
                         d = trimTrailingNonPreemptive(decisionsOf(r.records(), d.length), r);
                         current = record(d);
@@ -115,7 +153,7 @@ public final class Shrinker {
     }
 
     /** The indexes (below {@code limit}) of the decisions of a run that preempted a thread. */
-    private static List<Integer> preemptionIndexes(Traces.Recorded run, int limit) {
+    private static List<Integer> preemptionIndexes(Run run, int limit) {
         List<TraceRecord> decisions = run.records().stream().filter(TraceRecord::hasDecision).toList();
         List<Integer> out = new java.util.ArrayList<>();
         for (int i = 0; i < Math.min(limit, decisions.size()); i++) {
@@ -129,13 +167,13 @@ public final class Shrinker {
     }
 
     /** The run with the given preemptions replaced by "the running thread goes on", if it still fails. */
-    private Traces.Recorded tryWithout(int[] d, Traces.Recorded current, List<Integer> indexes) {
+    private Run tryWithout(int[] d, Run current, List<Integer> indexes) {
         List<TraceRecord> decisions = current.records().stream().filter(TraceRecord::hasDecision).toList();
         int[] candidate = d.clone();
         for (int i : indexes) {
             candidate[i] = decisions.get(i).getDecision().getRunning();
         }
-        Traces.Recorded r = record(candidate);
+        Run r = record(candidate);
         return fails(r) ? r : null;
     }
 
@@ -146,7 +184,7 @@ public final class Shrinker {
     }
 
     /** Drops trailing decisions that only let the running thread go on (the replay does that anyway). */
-    private static int[] trimTrailingNonPreemptive(int[] d, Traces.Recorded r) {
+    private static int[] trimTrailingNonPreemptive(int[] d, Run r) {
         List<TraceRecord> decisions = r.records().stream().filter(TraceRecord::hasDecision).toList();
         int n = Math.min(d.length, decisions.size());
         while (n > 0) {

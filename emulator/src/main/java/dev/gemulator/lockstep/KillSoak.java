@@ -60,9 +60,27 @@ public final class KillSoak {
     private KillSoak() {
     }
 
-    private static Process client(Config c, String process, int port, long delaySeed) throws java.io.IOException {
-        return new ProcessBuilder(command(c, process, port, delaySeed)).redirectErrorStream(true)
-                .redirectOutput(new File("/dev/null")).start();
+    /** The last lines a client printed (its log), for the message when it never joins. */
+    private static String tail(Path log) {
+        if (log == null) {
+            return "not kept (a warm restart)";
+        }
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return lines.isEmpty() ? "none" : String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        } catch (java.io.IOException e) {
+            return "unreadable: " + e.getMessage();
+        }
+    }
+
+    private static Process client(Config c, String process, int port, long delaySeed, Map<Process, Path> logs)
+            throws java.io.IOException {
+        File log = File.createTempFile("gemulator-killsoak-" + process + "-", ".log");
+        log.deleteOnExit();
+        Process p = new ProcessBuilder(command(c, process, port, delaySeed)).redirectErrorStream(true)
+                .redirectOutput(log).start();
+        logs.put(p, log.toPath());
+        return p;
     }
 
     private static List<String> command(Config c, String process, int port, long delaySeed) {
@@ -107,19 +125,29 @@ public final class KillSoak {
         run.start(script, Traces.header(SCENARIO, text, Profile.V3_11, o), Profile.V3_11, o, c.iterations(),
                 new PrintStream(java.io.OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
         Map<String, Process> clients = new HashMap<>();
+        Map<Process, Path> logs = new HashMap<>();
         List<Kill> killed = new ArrayList<>();
         try (GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run,
                 GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null)) {
             long seed = 1;
             for (String p : List.of("A", "B")) {
-                clients.put(p, client(c, p, server.port(), seed++));
+                clients.put(p, client(c, p, server.port(), seed++, logs));
             }
             int span = c.iterations() * 9 / 10;
+            int longest = 10; // iterations a restart has taken at most so far: a slow machine starts JVMs late
             for (int k = 0; k < c.kills(); k++) {
                 int at = (k + 1) * span / (c.kills() + 1);
                 String victim = k % 2 == 0 ? "B" : "A";
                 while (run.iteration() < at && !run.finished().isDone()) {
                     Thread.sleep(2);
+                }
+                int left = c.iterations() - run.iteration();
+                if (left < 2 * longest + 10) { // a restart now could come after the run's end: no rejoin to check
+                    if (progress != null) {
+                        progress.printf("kill %d and later not made: %d iterations left, a restart took up to %d%n",
+                                k + 1, left, longest);
+                    }
+                    break;
                 }
                 boolean warm = k % 2 == 1 || k == c.kills() - 1; // the last one warm: a cold one may come too late
                 Process next = warm ? standby(c, victim, server.port(), seed++) : null;
@@ -127,15 +155,19 @@ public final class KillSoak {
                 int during = run.iteration();
                 clients.get(victim).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                 killed.add(new Kill(during, victim));
-                clients.put(victim, warm ? next : client(c, victim, server.port(), seed++));
+                clients.put(victim, warm ? next : client(c, victim, server.port(), seed++, logs));
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (run.joins().size() == joinsBefore && System.nanoTime() < deadline) {
                     Thread.sleep(5);
                 }
                 if (run.joins().size() == joinsBefore) {
-                    throw new IllegalStateException("the restarted " + victim + " never said Hello");
+                    Process late = clients.get(victim);
+                    throw new IllegalStateException("the restarted " + victim + " never said Hello (it "
+                            + (late.isAlive() ? "still runs" : "exited with " + late.exitValue()) + "; its output: "
+                            + tail(logs.get(late)) + ")");
                 }
                 int back = run.joins().getLast().from();
+                longest = Math.max(longest, back - during);
                 while (run.iteration() < back + 3 && !run.finished().isDone()) {
                     Thread.sleep(2);
                 }

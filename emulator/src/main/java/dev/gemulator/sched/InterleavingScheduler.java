@@ -27,6 +27,13 @@ import java.util.concurrent.Semaphore;
  *
  * <p>No switch happens while the running task holds a spinlock, or in timer
  * context.
+ *
+ * <p>A run whose threads are real programs (the seeded server) adds
+ * threads while it runs ({@link #spawn}), takes the entry decision of a
+ * thread's next system call as soon as it is back in user space
+ * ({@link #pointAhead}), and ends sleeps of threads whose process dies
+ * ({@link #signal}) or that nothing could ever wake
+ * ({@link #interruptEndlessSleeps}).
  */
 public final class InterleavingScheduler implements Scheduler {
     /** Virtual time one step takes. */
@@ -61,6 +68,8 @@ public final class InterleavingScheduler implements Scheduler {
     private boolean aborted;
     private Throwable failure;
     private DecisionListener listener;
+    private Thread.Builder.OfVirtual builder;
+    private java.util.function.Predicate<Task> interruptible;
 
     public InterleavingScheduler(Kernel kernel, Strategy strategy, Random random) {
         this.kernel = kernel;
@@ -83,6 +92,18 @@ public final class InterleavingScheduler implements Scheduler {
     }
 
     /**
+     * Sleeps that nothing could ever end, of tasks for which {@code sleepsMayBreak}
+     * holds and that hold no lock, end with {@link dev.gemulator.kernel.SleepInterrupted}
+     * (their system call answers EINTR, as a signal would make it) instead of
+     * being reported as a deadlock. The same predicate says which sleeps a
+     * {@link #signal} ends. Call before {@link #run}.
+     */
+    public InterleavingScheduler interruptEndlessSleeps(java.util.function.Predicate<Task> sleepsMayBreak) {
+        this.interruptible = sleepsMayBreak;
+        return this;
+    }
+
+    /**
      * Runs the threads to the end (or to a deadlock) and returns. The
      * calling thread waits; the kernel's scheduler is this one meanwhile.
      */
@@ -96,7 +117,7 @@ public final class InterleavingScheduler implements Scheduler {
         kernel.setScheduler(this);
         live = threads.size();
         carrier = Carrier.forCurrentThread();
-        Thread.Builder.OfVirtual builder = carrier != null ? carrier.builder() : Thread.ofVirtual();
+        builder = carrier != null ? carrier.builder() : Thread.ofVirtual();
         for (KThread t : threads) {
             builder.name("kthread-" + t.name()).start(() -> threadMain(t));
         }
@@ -113,6 +134,91 @@ public final class InterleavingScheduler implements Scheduler {
         if (failure != null) {
             throw new IllegalStateException("a thread of the run failed: " + failure, failure);
         }
+    }
+
+    /**
+     * Adds a thread to the run, runnable from now on; called by the running
+     * thread (clone, fork). Its index is the number of threads before it.
+     */
+    public void spawn(ThreadSpec spec) {
+        KThread t = new KThread(threads.size(), spec.name(), spec.task(), spec.body());
+        threads.add(t);
+        strategy.added(t, threads, random);
+        synchronized (this) {
+            live++;
+        }
+        builder.name("kthread-" + t.name()).start(() -> threadMain(t));
+    }
+
+    /**
+     * The running thread is back in user space and its next step is the
+     * entry of its next system call, which is not known yet: the decision
+     * of that point is taken now, exactly as {@link #point} would take it.
+     * The thread's next point (the call's entry, once it is known) only
+     * names the step. A thread of a real program calls this after each
+     * reply, so that a strategy that picks another thread lets it run while
+     * this one's program computes its next call.
+     */
+    public void pointAhead() {
+        KThread me = running;
+        if (kernel.current() == null || me == null || kernel.current() != me.task()) {
+            throw new IllegalStateException("pointAhead outside the running thread");
+        }
+        steps++;
+        strategy.stepped(me, me.nextSubject, threads, random);
+        me.nextFunction = "user";
+        me.nextKind = StepKind.SYSCALL_ENTER;
+        me.nextSubject = null;
+        me.decidedAhead = true;
+        advanceTo(kernel.clock().nowNanos() + STEP_NANOS);
+        KThread next = decide(runnable(), me);
+        if (next != me) {
+            handTo(next);
+            park(me);
+        }
+    }
+
+    /**
+     * A fatal signal for {@code task}'s thread (its process is exiting):
+     * its current sleep ends at once if it may break, and so does every
+     * later one that may, with {@link dev.gemulator.kernel.SleepInterrupted}.
+     * Called by the running thread.
+     */
+    public void signal(Task task) {
+        KThread t = threadOf(task);
+        if (t == null || t.state == KThread.State.DONE) {
+            return;
+        }
+        t.signalPending = true;
+        if (t.state == KThread.State.SLEEPING && mayBreak(t)) {
+            t.state = KThread.State.RUNNABLE;
+            t.sleepingOn = null;
+            t.interrupted = true;
+        }
+    }
+
+    private boolean mayBreak(KThread t) {
+        return interruptible != null && interruptible.test(t.task()) && t.task().held().isEmpty()
+                && !(t.sleepingOn != null && t.sleepingOn.owner() instanceof Lock);
+    }
+
+    /**
+     * Ends the run from its running thread (the server stops, the run timed
+     * out): every other thread unwinds where it is parked, and so does the
+     * caller (this throws).
+     */
+    public void abortFromRunning() {
+        KThread me = running;
+        if (me == null || aborted) {
+            throw new Abort();
+        }
+        abortAll(me);
+        throw new Abort();
+    }
+
+    /** Whether the run was aborted (a deadlock, a failure, {@link #abortFromRunning}). */
+    public boolean aborted() {
+        return aborted;
     }
 
     private void threadMain(KThread me) {
@@ -215,11 +321,28 @@ public final class InterleavingScheduler implements Scheduler {
                 return null;
             }
             if (next == Clock.NEVER) {
+                if (interruptEndless()) {
+                    continue;
+                }
                 deadlock();
                 return null;
             }
             advanceTo(Math.max(next, kernel.clock().nowNanos()));
         }
+    }
+
+    /** Nothing can run and nothing will wake anyone: ends the sleeps that may break. Whether there were any. */
+    private boolean interruptEndless() {
+        boolean any = false;
+        for (KThread t : threads) {
+            if (t.state == KThread.State.SLEEPING && mayBreak(t)) {
+                t.state = KThread.State.RUNNABLE;
+                t.sleepingOn = null;
+                t.interrupted = true;
+                any = true;
+            }
+        }
+        return any;
     }
 
     /** Moves virtual time, firing due timers in timer context and ending expired sleeps. */
@@ -248,6 +371,14 @@ public final class InterleavingScheduler implements Scheduler {
         if (kernel.current() == null || me == null || kernel.current() != me.task()) {
             return;
         }
+        if (me.decidedAhead) {
+            // the entry of a call whose decision pointAhead took
+            me.decidedAhead = false;
+            me.nextFunction = function;
+            me.nextKind = kind;
+            me.nextSubject = subject;
+            return;
+        }
         steps++;
         strategy.stepped(me, me.nextSubject, threads, random);
         me.nextFunction = function;
@@ -274,6 +405,13 @@ public final class InterleavingScheduler implements Scheduler {
         me.sleepingOn = queue;
         me.deadlineNanos = deadlineNanos;
         me.timedOut = false;
+        me.interrupted = false;
+        if (me.signalPending && mayBreak(me)) {
+            me.state = KThread.State.RUNNABLE;
+            me.sleepingOn = null;
+            me.deadlineNanos = Clock.NEVER;
+            throw new dev.gemulator.kernel.SleepInterrupted(me.name() + ": its process is exiting");
+        }
         KThread next = chooseNext();
         if (next == null) {
             throw new Abort();
@@ -286,6 +424,11 @@ public final class InterleavingScheduler implements Scheduler {
             kernel.setCurrent(me.task());
         }
         me.deadlineNanos = Clock.NEVER;
+        if (me.interrupted) {
+            me.interrupted = false;
+            throw new dev.gemulator.kernel.SleepInterrupted(me.name() + (me.signalPending
+                    ? ": its process is exiting" : " would sleep on " + queue + " forever: nothing can wake it"));
+        }
         return !me.timedOut;
     }
 

@@ -31,6 +31,12 @@ public final class KThread {
     Object nextSubject;
     /** Scheduling priority for the strategies that use one. */
     double priority;
+    /** The decision of its next point was taken ahead, in user space (InterleavingScheduler.pointAhead). */
+    boolean decidedAhead;
+    /** A fatal signal is pending: its interruptible sleeps end with SleepInterrupted. */
+    boolean signalPending;
+    /** Its current sleep was ended by a signal or as an endless sleep (not by a wake-up or its deadline). */
+    boolean interrupted;
 
     KThread(int index, String name, Task task, Runnable body) {
         this.index = index;

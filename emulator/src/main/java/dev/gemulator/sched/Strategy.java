@@ -14,6 +14,23 @@ public interface Strategy {
     default void start(List<KThread> threads, Random random) {
     }
 
+    /** A thread was added while the run goes on ({@code all} includes it, last). */
+    default void added(KThread thread, List<KThread> all, Random random) {
+    }
+
+    /**
+     * The strategy of this name ("random", "pct", "pos"); PCT with its depth
+     * and its k, the number of steps of a run.
+     */
+    static Strategy named(String name, int pctDepth, long pctMaxSteps) {
+        return switch (name) {
+            case "random" -> new RandomWalk();
+            case "pct" -> new Pct(pctDepth, pctMaxSteps);
+            case "pos" -> new Pos();
+            default -> throw new IllegalArgumentException("unknown strategy '" + name + "' (known: random, pct, pos)");
+        };
+    }
+
     /**
      * The thread to run next among {@code runnable} (never empty, in thread
      * order). {@code running} is the thread that reached the point, or null
@@ -90,6 +107,12 @@ public interface Strategy {
             }
         }
 
+        /** A thread created during the run gets a random priority among the initial ones, above the change points'. */
+        @Override
+        public void added(KThread thread, List<KThread> all, Random random) {
+            thread.priority = depth + random.nextDouble() * all.size();
+        }
+
         @Override
         public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
             if (running != null) {
@@ -127,6 +150,11 @@ public interface Strategy {
         }
 
         @Override
+        public void added(KThread thread, List<KThread> all, Random random) {
+            thread.priority = random.nextDouble();
+        }
+
+        @Override
         public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
             return highestPriority(runnable);
         }
@@ -150,6 +178,13 @@ public interface Strategy {
         }
     }
 
+    /** A replayed decision names a thread that cannot run there: the run is not the recorded one. */
+    final class ReplayDiverged extends IllegalStateException {
+        public ReplayDiverged(String message) {
+            super(message);
+        }
+    }
+
     /**
      * Replays a recorded list of decisions (thread indexes), shared by every
      * par block of the run in order. Past the end of the list it preempts no
@@ -162,12 +197,24 @@ public interface Strategy {
         private final int[] decisions;
         private final int[] cursor;
         private final Strategy original;
+        private final boolean lenient;
 
         /** {@code cursor[0]} is the next decision to use; par blocks of one run share it. */
         public Replay(int[] decisions, int[] cursor, Strategy original) {
+            this(decisions, cursor, original, false);
+        }
+
+        /**
+         * With {@code lenient}, a decision that names a thread that cannot
+         * run ends the list there (as if it had ended) instead of failing:
+         * the shrinker's candidates for real programs, which may make other
+         * calls under another schedule.
+         */
+        public Replay(int[] decisions, int[] cursor, Strategy original, boolean lenient) {
             this.decisions = decisions;
             this.cursor = cursor;
             this.original = original;
+            this.lenient = lenient;
         }
 
         @Override
@@ -185,10 +232,18 @@ public interface Strategy {
                         return t;
                     }
                 }
-                throw new IllegalStateException("replay diverged at decision " + next + ": thread " + want
-                        + " is not runnable");
+                if (!lenient) {
+                    throw new ReplayDiverged("replay diverged at decision " + next + ": thread " + want
+                            + " is not runnable");
+                }
+                cursor[0] = decisions.length;
             }
             return running != null && runnable.contains(running) ? running : runnable.get(0);
+        }
+
+        @Override
+        public void added(KThread thread, List<KThread> all, Random random) {
+            original.added(thread, all, random);
         }
 
         @Override

@@ -180,9 +180,13 @@ public final class SyscallDispatcher {
         return t == null ? null : t.name();
     }
 
-    /** A thread of the process starts: from now on its requests run as a kernel task of their own. */
-    public void threadStart(String processName, int thread, String name) {
-        task(process(processName), thread, name);
+    /**
+     * A thread of the process starts: from now on its requests run as a
+     * kernel task of their own, which this returns (null when the process
+     * has all the threads it may have).
+     */
+    public Task threadStart(String processName, int thread, String name) {
+        return task(process(processName), thread, name);
     }
 
     /**
@@ -252,7 +256,10 @@ public final class SyscallDispatcher {
             case READ -> sys.readMap(t, call.getRead().getMap(), call.getRead().getOffset(), call.getRead().getLength());
             case POLL -> sys.poll(t, call.getPoll().getFd(), call.getPoll().getEvents(), call.getPoll().getTimeoutMs());
             case DROP_ROOT -> sys.dropRoot(t);
-            case SLEEP -> sys.sleep(t, call.getSleep().getMilliseconds());
+            case SLEEP -> sleep(t, call.getSleep());
+            case CLOCK_GETTIME -> sys.clockGettime(t, call.getClockGettime().getClock());
+            case JOIN -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, opName(call)
+                    + " needs a seeded server (serve --seed): it waits for another thread or process of the run");
             case IOCTL -> {
                 var io = call.getIoctl();
                 var mem = WireIoctl.memory(io);
@@ -261,6 +268,21 @@ public final class SyscallDispatcher {
             case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");
         };
         return r instanceof SyscallResult answered ? answered : toProto((SysResult) r);
+    }
+
+    /** nanosleep: milliseconds plus nanoseconds, EINVAL when either is negative or the sum overflows. */
+    private SysResult sleep(Task t, dev.gemulator.proto.v1.Sleep s) {
+        long ms = s.getMilliseconds();
+        long ns = s.getNanoseconds();
+        if (ms < 0 || ns < 0) {
+            return sys.nanosleep(t, -1);
+        }
+        long total = ms > (Long.MAX_VALUE - ns) / 1_000_000 ? Long.MAX_VALUE : ms * 1_000_000 + ns;
+        return sys.nanosleep(t, total);
+    }
+
+    private static String opName(Syscall call) {
+        return call.getCallCase().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /**

@@ -162,6 +162,12 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
                 .setLine(line).setThread(thread).setOp(op).addAllArgs(args)).build());
     }
 
+    /** A system call of a real program's thread (seeded runs), with the call's bytes so that replay can send it again. */
+    public void request(int line, String thread, String op, List<String> args, com.google.protobuf.ByteString call) {
+        add(TraceRecord.newBuilder().setRequest(dev.gemulator.proto.v1.TraceRequest.newBuilder()
+                .setLine(line).setThread(thread).setOp(op).addAllArgs(args).setCall(call)).build());
+    }
+
     public void line(String text) {
         add(TraceRecord.newBuilder().setLine(TraceLine.newBuilder().setText(text)).build());
     }

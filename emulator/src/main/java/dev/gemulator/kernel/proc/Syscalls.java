@@ -614,12 +614,40 @@ public final class Syscalls {
 
     /** nanosleep(2) in virtual time. */
     public SysResult sleep(Task task, long millis) {
+        return nanosleep(task, millis < 0 ? -1 : millis > Long.MAX_VALUE / 1_000_000 ? Long.MAX_VALUE
+                : millis * 1_000_000);
+    }
+
+    /** nanosleep(2) in virtual time, to the nanosecond. Errors: EINVAL for a negative time. */
+    public SysResult nanosleep(Task task, long nanos) {
         enter(task, "hrtimer_nanosleep");
-        if (millis < 0) {
+        if (nanos < 0) {
             return leave(task, SysResult.err(Errno.EINVAL, "negative sleep"));
         }
-        sleepUntil(kernel.clock().nowNanos() + millis * 1_000_000);
+        long now = kernel.clock().nowNanos();
+        // a sleep of centuries ends at 146 years of virtual time, far from overflowing
+        long farthest = Clock.NEVER / 2;
+        sleepUntil(nanos >= farthest - now ? Math.max(now, farthest) : now + nanos);
         return leave(task, SysResult.ok());
+    }
+
+    /** CLOCK_REALTIME and CLOCK_TAI: the virtual clock plus this fixed epoch (2013-08-01T00:00:00Z). */
+    public static final long REALTIME_EPOCH_SECONDS = 1_375_315_200L;
+
+    /**
+     * clock_gettime(2) on the virtual clock: ok with the time in nanoseconds,
+     * tv_sec and tv_nsec. CLOCK_REALTIME (0), its alarm and coarse variants
+     * and CLOCK_TAI start at {@link #REALTIME_EPOCH_SECONDS}; every other
+     * clock counts from boot. Errors: EINVAL for a clock id Linux does not have.
+     */
+    public SysResult clockGettime(Task task, int clockId) {
+        enter(task, "posix_get_timespec");
+        boolean realtime = clockId == 0 || clockId == 5 || clockId == 8 || clockId == 11;
+        if (clockId < 0 || clockId > 11 || clockId == 10) {
+            return leave(task, SysResult.err(Errno.EINVAL, "no clock " + clockId));
+        }
+        long ns = kernel.clock().nowNanos() + (realtime ? REALTIME_EPOCH_SECONDS * 1_000_000_000L : 0);
+        return leave(task, SysResult.ok(ns, ns / 1_000_000_000L, ns % 1_000_000_000L));
     }
 
     /**

@@ -70,8 +70,8 @@ public final class UnixServer implements AutoCloseable {
         return start(path, new ServerInitializer(simulation, maxFrameBytes, token));
     }
 
-    /** Listens on {@code path} with a pipeline shared with another transport (the TCP server's). */
-    public static UnixServer start(Path path, ServerInitializer pipeline) throws InterruptedException {
+    /** Listens on {@code path} with a pipeline shared with another transport (the TCP server's, a seeded server's). */
+    public static UnixServer start(Path path, ChannelInitializer<Channel> pipeline) throws InterruptedException {
         if (!available()) {
             throw new IllegalStateException("the Unix socket transport needs Linux's epoll: " + unavailabilityCause());
         }

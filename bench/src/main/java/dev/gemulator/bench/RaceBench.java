@@ -1,0 +1,217 @@
+package dev.gemulator.bench;
+
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.race.RaceRunner;
+import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.server.seeded.SeededRun;
+import dev.gemulator.server.seeded.SeededServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ./gemulator bench race}: races of real programs (client JVMs).
+ * Prints seeds/s of the Java export-vs-gem_close race with persistent
+ * clients (the client library's Race.iterate) and with a launch per seed;
+ * system calls/s of four client processes against a free-running and a
+ * seeded server, and their ratio; and the seeds each race needs to its first
+ * use-after-free under 3.11 with POS (median and p90 over trials). Every
+ * ratio is against a figure measured in the same run. Nothing is asserted.
+ *
+ * <p>Options: {@code --seeds N} (persistent, default 100), {@code --relaunch-seeds N}
+ * (10), {@code --calls N} per client (4000), {@code --trials N} (21),
+ * {@code --jobs N} (cores).
+ */
+public final class RaceBench {
+    private static final String UAF = "use-after-free drm_gem_prime_handle_to_fd";
+    private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+
+    private RaceBench() {
+    }
+
+    private static String java() {
+        return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+    }
+
+    /** Compiles the README's example programs (junit/src/test/.../examples) against this jar; their class path. */
+    private static String compileExamples() throws IOException {
+        Path repo = Path.of(System.getProperty("gemulator.repo", "."));
+        Path src = repo.resolve("junit/src/test/java/dev/gemulator/junit/examples");
+        Path out = Files.createTempDirectory("gemulator-race-bench-");
+        var javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        if (javac == null) {
+            throw new IllegalStateException("bench race needs a JDK (javac) to compile the example programs");
+        }
+        List<String> args = new ArrayList<>(List.of("-d", out.toString(), "-cp", System.getProperty("java.class.path")));
+        args.add(src.resolve("ExportVsGemClose.java").toString());
+        args.add(src.resolve("ExportVsGemCloseTwoProcesses.java").toString());
+        if (javac.run(null, null, null, args.toArray(String[]::new)) != 0) {
+            throw new IllegalStateException("the example programs in " + src + " do not compile");
+        }
+        return out + java.io.File.pathSeparator + System.getProperty("java.class.path");
+    }
+
+    private static List<String> program(String cp, String main, String... args) {
+        List<String> c = new ArrayList<>(List.of(java(), "-cp", cp, main));
+        c.addAll(List.of(args));
+        return c;
+    }
+
+    private static RaceRunner runner(List<List<String>> commands, String profile, long first, long last, int jobs) {
+        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), "pos", 3, 10_000, first,
+                last, jobs, 300_000, 60_000, QUIET));
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seeds = 100;
+        int relaunchSeeds = 10;
+        int calls = 4000;
+        int trials = 21;
+        int jobs = Runtime.getRuntime().availableProcessors();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--seeds" -> seeds = Integer.parseInt(args[++i]);
+                case "--relaunch-seeds" -> relaunchSeeds = Integer.parseInt(args[++i]);
+                case "--calls" -> calls = Integer.parseInt(args[++i]);
+                case "--trials" -> trials = Integer.parseInt(args[++i]);
+                case "--jobs" -> jobs = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        String cp = compileExamples();
+        String two = "dev.gemulator.junit.examples.ExportVsGemCloseTwoProcesses";
+        String one = "dev.gemulator.junit.examples.ExportVsGemClose";
+        System.out.printf(Locale.ROOT, "race benchmarks: client JVMs on %d cores, %d jobs%n",
+                Runtime.getRuntime().availableProcessors(), jobs);
+
+        // seeds/s: persistent clients against a launch per seed (the two-process race, 6.x)
+        RaceRunner.Result kept = runner(List.of(program(cp, two, "--iterate"), program(cp, two, "--iterate")), "6.x", 1,
+                seeds, jobs).run();
+        RaceRunner.Result relaunched = runner(List.of(program(cp, two), program(cp, two)), "6.x", 1, relaunchSeeds, jobs)
+                .run();
+        double keptRate = kept.seeds() / kept.seconds();
+        double relaunchRate = relaunched.seeds() / relaunched.seconds();
+        System.out.printf(Locale.ROOT, "seeds/s, two client JVMs, export-vs-gem_close under 6.x:%n");
+        System.out.printf(Locale.ROOT, "  persistent clients (Race.iterate): %4d seeds in %6.1f s = %6.2f seeds/s (%d launches)%n",
+                kept.seeds(), kept.seconds(), keptRate, kept.launches());
+        System.out.printf(Locale.ROOT, "  a launch per seed:                 %4d seeds in %6.1f s = %6.2f seeds/s (%d launches)%n",
+                relaunched.seeds(), relaunched.seconds(), relaunchRate, relaunched.launches());
+        System.out.printf(Locale.ROOT, "  persistent / relaunched: %.1fx%n", keptRate / relaunchRate);
+
+        // throughput of four client processes: seeded against free-running
+        double free = churnFree(cp, calls);
+        System.out.printf(Locale.ROOT, "system calls/s, four client JVMs creating and closing buffers (%d calls each):%n", calls);
+        System.out.printf(Locale.ROOT, "  free-running:    %8.0f calls/s%n", free);
+        for (String strategy : List.of("random", "pos", "pct")) {
+            double seeded = churnSeeded(cp, calls, strategy);
+            System.out.printf(Locale.ROOT, "  seeded, %-7s %8.0f calls/s   seeded/free-running %.2f%n", strategy + ":", seeded,
+                    seeded / free);
+        }
+
+        // seeds to the first use-after-free under 3.11 with POS, persistent clients
+        for (var race : List.of(new String[] {"one JVM, two threads", one}, new String[] {"two JVMs", two})) {
+            List<List<String>> commands = race[1].equals(one) ? List.of(program(cp, one, "--iterate"))
+                    : List.of(program(cp, two, "--iterate"), program(cp, two, "--iterate"));
+            long[] found = new long[trials];
+            int missed = 0;
+            double seconds = 0;
+            long ran = 0;
+            for (int t = 0; t < trials; t++) {
+                long first = 1 + t * 100_000L;
+                RaceRunner.Result r = runner(commands, "v3.11", first, first + 999, jobs).runUntil(UAF);
+                seconds += r.seconds();
+                ran += r.seeds();
+                var f = r.findings().stream().filter(x -> x.key().equals(UAF)).findFirst();
+                found[t] = f.map(x -> x.firstSeed() - first + 1).orElse(Long.MAX_VALUE);
+                if (f.isEmpty()) {
+                    missed++;
+                }
+            }
+            Arrays.sort(found);
+            System.out.printf(Locale.ROOT, "seeds to the first %s, 3.11, POS, %s, %d trials: median %s, p90 %s%s"
+                    + " (%.2f seeds/s)%n", UAF, race[0], trials, show(found[trials / 2]),
+                    show(found[(int) Math.ceil(trials * 0.9) - 1]), missed > 0 ? ", " + missed + " found nothing in 1000" : "",
+                    ran / seconds);
+        }
+        System.exit(0);
+    }
+
+    private static String show(long n) {
+        return n == Long.MAX_VALUE ? ">1000" : String.valueOf(n);
+    }
+
+    private record Launched(Process process, Path output) {
+    }
+
+    private static List<Launched> launch(String cp, int port, int calls, Path start) throws IOException {
+        List<Launched> out = new ArrayList<>();
+        for (String name : List.of("A", "B", "C", "D")) {
+            Path log = Files.createTempFile("gemulator-churn-" + name + "-", ".out");
+            ProcessBuilder pb = new ProcessBuilder(program(cp, RaceChurn.class.getName(), String.valueOf(calls),
+                    start.toString())).redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().put("GEMULATOR_SERVER", "127.0.0.1:" + port);
+            pb.environment().put("GEMULATOR_PROCESS", name);
+            out.add(new Launched(pb.start(), log));
+        }
+        return out;
+    }
+
+    /** Calls/s of the four programs: every call over the span from the first start to the last end. */
+    private static double finish(List<Launched> programs) throws Exception {
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        long total = 0;
+        for (Launched l : programs) {
+            if (!l.process().waitFor(10, TimeUnit.MINUTES)) {
+                l.process().destroyForcibly();
+                throw new IllegalStateException("a churn client did not finish");
+            }
+            String text = Files.readString(l.output());
+            Files.deleteIfExists(l.output());
+            String line = text.lines().filter(s -> s.startsWith("churn ")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("a churn client failed:\n" + text));
+            String[] p = line.split(" ");
+            first = Math.min(first, Long.parseLong(p[1]));
+            last = Math.max(last, Long.parseLong(p[2]));
+            total += Long.parseLong(p[3]);
+        }
+        return total / ((last - first) / 1e9);
+    }
+
+    private static double churnFree(String cp, int calls) throws Exception {
+        Path start = Files.createTempFile("gemulator-churn-start-", "");
+        Files.delete(start);
+        try (GemulatorServer server = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN,
+                GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 4096)) {
+            List<Launched> programs = launch(cp, server.port(), calls, start);
+            while (server.simulation().executed() < 4) { // every program has opened the device
+                Thread.sleep(5);
+            }
+            Files.createFile(start);
+            return finish(programs);
+        } finally {
+            Files.deleteIfExists(start);
+        }
+    }
+
+    private static double churnSeeded(String cp, int calls, String strategy) throws Exception {
+        Path start = Files.createTempFile("gemulator-churn-start-", ""); // there already: the run starts when all joined
+        try (SeededServer server = SeededServer.start("127.0.0.1", 0, null, 64 << 20, 64, QUIET)) {
+            SeededRun run = server.next(new SeededRun.Config(Profile.MODERN, 1, strategy, 3, 4L * calls * 12,
+                    List.of("A", "B", "C", "D"), 0, false, "bench race churn", null, 60_000, 1024));
+            double rate = finish(launch(cp, server.port(), calls, start));
+            run.finished().get(1, TimeUnit.MINUTES);
+            return rate;
+        } finally {
+            Files.deleteIfExists(start);
+        }
+    }
+}

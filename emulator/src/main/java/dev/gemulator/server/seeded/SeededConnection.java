@@ -1,0 +1,286 @@
+package dev.gemulator.server.seeded;
+
+import dev.gemulator.proto.v1.Again;
+import dev.gemulator.proto.v1.ClientMessage;
+import dev.gemulator.proto.v1.ProtocolVersion;
+import dev.gemulator.proto.v1.Refusal;
+import dev.gemulator.proto.v1.Reply;
+import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.RunStatus;
+import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.Welcome;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+
+/**
+ * One connection to a seeded server: a process's (its main thread's, and
+ * any thread's that multiplexes on it), or a per-thread channel of one of
+ * its threads. Requests, thread starts and ends go to the run's mailboxes in
+ * the order they arrive; the run's threads answer. Every field is touched on
+ * the connection's event loop only.
+ */
+final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> {
+    private final SeededServer server;
+    private ChannelHandlerContext ctx;
+    private String process;
+    private boolean observer;
+    private boolean iterates;
+    /** A per-thread channel's thread id, or -1 for the process's connection. */
+    private int threadChannel = -1;
+    private SeededRun run;
+    /** Calls sent to the run and not answered yet (answers come from the run's threads). */
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+    /** The process's exit was answered in its run (a close afterwards is no death); set by the run's thread. */
+    private volatile boolean exited;
+    /** A thread channel's thread said ThreadExit. */
+    private boolean threadEnded;
+
+    SeededConnection(SeededServer server) {
+        this.server = server;
+    }
+
+    static ServerMessage refusal(String reason) {
+        return ServerMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build();
+    }
+
+    private void refuse(String reason) {
+        ctx.writeAndFlush(refusal(reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext c) {
+        this.ctx = c;
+        server.add(this);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext c, ClientMessage msg) {
+        switch (msg.getMessageCase()) {
+            case HELLO -> hello(msg);
+            case REQUEST -> {
+                if (ready("a Request")) {
+                    request(msg.getRequest());
+                }
+            }
+            case THREAD_START -> {
+                if (ready("a ThreadStart")) {
+                    threadStart(msg.getThreadStart());
+                }
+            }
+            case THREAD_EXIT -> {
+                if (ready("a ThreadExit")) {
+                    threadExit(msg.getThreadExit());
+                }
+            }
+            case GOODBYE -> ctx.close();
+            case STATUS -> {
+                if (process == null) {
+                    refuse("a question before Hello");
+                } else {
+                    status();
+                }
+            }
+            case FETCH_TRACE -> ctx.writeAndFlush(ServerMessage.newBuilder().setTrace(
+                    dev.gemulator.proto.v1.TraceBytes.getDefaultInstance()).build());
+            case DEBUGFS -> ctx.writeAndFlush(ServerMessage.newBuilder().setDebugfs(dev.gemulator.proto.v1.DebugfsText
+                    .newBuilder().setText("a seeded run's device is read through its trace (serve --trace), not while"
+                            + " it runs\n")).build());
+            case MESSAGE_NOT_SET -> refuse("an empty message");
+        }
+    }
+
+    /** Whether the connection may send {@code what} now (else it is refused). */
+    private boolean ready(String what) {
+        if (process == null) {
+            refuse(what + " before Hello");
+            return false;
+        }
+        if (observer) {
+            refuse("an observer makes no system calls");
+            return false;
+        }
+        return true;
+    }
+
+    private void hello(ClientMessage msg) {
+        var h = msg.getHello();
+        String token = server.token();
+        if (process != null) {
+            refuse("a second Hello");
+            return;
+        }
+        if (h.getVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
+            refuse("protocol version " + h.getVersionValue() + " is not supported (this server speaks 1)");
+            return;
+        }
+        if (!h.getProcessName().matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
+            refuse("bad process name '" + h.getProcessName() + "'");
+            return;
+        }
+        if (token != null && !token.equals(h.getToken())) {
+            refuse("wrong token");
+            return;
+        }
+        SeededRun r = server.current();
+        if (!h.getObserver()) {
+            if (r == null) {
+                refuse("the seeded server has no run yet");
+                return;
+            }
+            String refused = h.getThreadChannel() ? r.attach(h.getProcessName(), h.getThreadId())
+                    : r.join(h.getProcessName());
+            if (refused != null) {
+                refuse(refused);
+                return;
+            }
+        }
+        process = h.getProcessName();
+        observer = h.getObserver();
+        iterates = h.getIterates() && !h.getThreadChannel();
+        threadChannel = h.getThreadChannel() ? h.getThreadId() : -1;
+        run = r;
+        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("seeded")
+                .setSeed(r == null ? 0 : r.seed())).build());
+    }
+
+    private void request(Request q) {
+        int thread = threadChannel >= 0 ? threadChannel : q.getThreadId();
+        if (exited) {
+            reply(q, dev.gemulator.proto.v1.SyscallResult.newBuilder()
+                    .setErrno(dev.gemulator.kernel.Errno.ESRCH.number()).setMessage("process " + process
+                            + " has exited").build(), false);
+            return;
+        }
+        SeededRun r = run;
+        boolean exit = q.getCall().hasExit();
+        pending.incrementAndGet();
+        String refused = r.request(process, thread, q.getCall(), result -> {
+            // on the run's thread, before the run can end: the flags are right when it has
+            if (exit && result.getErrno() == 0) {
+                exited = true;
+            }
+            pending.decrementAndGet();
+            reply(q, result, true);
+        });
+        if (refused != null) {
+            pending.decrementAndGet();
+            refuse(refused);
+        }
+    }
+
+    private void reply(Request q, dev.gemulator.proto.v1.SyscallResult result, boolean flush) {
+        ctx.writeAndFlush(ServerMessage.newBuilder().setReply(Reply.newBuilder().setRequestId(q.getRequestId())
+                .setResult(result)).build());
+    }
+
+    private void threadStart(dev.gemulator.proto.v1.ThreadStart ts) {
+        if (!ts.getByParent()) {
+            refuse("a seeded server needs every thread announced by its parent before it runs (ThreadStart with"
+                    + " by_parent, as the client library's ClientThread.start sends it): thread " + ts.getThreadId()
+                    + " of " + process + " was not");
+            return;
+        }
+        int parent = threadChannel >= 0 ? threadChannel : ts.getParentThreadId();
+        String refused = run.threadStart(process, ts.getThreadId(), parent);
+        if (refused != null) {
+            refuse(refused);
+        }
+    }
+
+    private void threadExit(dev.gemulator.proto.v1.ThreadExit te) {
+        int thread = threadChannel >= 0 ? threadChannel : te.getThreadId();
+        String refused = run.threadExit(process, thread);
+        if (refused != null) {
+            refuse(refused);
+            return;
+        }
+        if (threadChannel >= 0) {
+            threadEnded = true;
+        }
+    }
+
+    private void status() {
+        SeededRun r = server.current();
+        RunStatus.Builder b = RunStatus.newBuilder().setMode("seeded").setIteration(Math.max(0, server.iteration()));
+        if (r != null) {
+            b.setSeed(r.seed()).addAllProcesses(r.joinedProcesses());
+        }
+        ctx.writeAndFlush(ServerMessage.newBuilder().setStatus(b).build());
+    }
+
+    /** The process name when this is a persistent client that exited its run cleanly and is still connected. */
+    String persistentProcess() {
+        return iterates && exited && pending.get() == 0 && ctx.channel().isActive() ? process : null;
+    }
+
+    /** Whether this is process {@code name}'s connection, open, of a persistent client. */
+    boolean iterating(String name) {
+        return iterates && name.equals(process) && ctx.channel().isActive();
+    }
+
+    /** The next run starts: a persistent client that exited the last one cleanly joins it; others stay out. */
+    void again(SeededRun next, int iteration) {
+        ctx.executor().execute(() -> {
+            if (process == null || observer || !ctx.channel().isActive()) {
+                return;
+            }
+            if (!iterates) {
+                if (pending.get() > 0) {
+                    ctx.close(); // its run ended without answering it
+                }
+                return;
+            }
+            if (!exited || pending.get() > 0) {
+                refuse("the run of seed " + (run == null ? "?" : run.seed()) + " ended before process " + process
+                        + " exited it");
+                return;
+            }
+            String refused = next.join(process);
+            if (refused != null) {
+                refuse(refused);
+                return;
+            }
+            run = next;
+            exited = false;
+            ctx.writeAndFlush(ServerMessage.newBuilder().setAgain(Again.newBuilder().setIteration(iteration)
+                    .setSeed(next.seed())).build());
+        });
+    }
+
+    /** A run ended: a client still waiting for one of its replies will not get it. */
+    void runEnded(SeededRun ended) {
+        ctx.executor().execute(() -> {
+            if (run == ended && pending.get() > 0 && ctx.channel().isActive()) {
+                refuse("the run of seed " + ended.seed() + " ended without answering " + pending.get() + " call(s) of "
+                        + process + (ended.finished().isDone() && !ended.finished().isCompletedExceptionally()
+                        && ended.finished().join().aborted() ? " (" + ended.finished().join().abortReason() + ")" : ""));
+            }
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext c) {
+        server.remove(this);
+        if (process != null && !observer && run != null) {
+            boolean normal = threadChannel >= 0 ? threadEnded : exited;
+            if (!normal) {
+                run.gone(process);
+            }
+        }
+        c.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+        String why = cause instanceof TooLongFrameException ? "frame too long: " + cause.getMessage()
+                : cause instanceof DecoderException ? "malformed message: " + cause.getMessage()
+                : "connection error: " + cause;
+        if (c.channel().isActive()) {
+            refuse(why);
+        }
+    }
+}

@@ -1,0 +1,747 @@
+package dev.gemulator.server.seeded;
+
+import com.google.protobuf.ByteString;
+import dev.gemulator.Machine;
+import dev.gemulator.check.Report;
+import dev.gemulator.kernel.Clock;
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.SleepInterrupted;
+import dev.gemulator.kernel.StepKind;
+import dev.gemulator.kernel.Task;
+import dev.gemulator.kernel.WaitQueue;
+import dev.gemulator.proto.v1.Exit;
+import dev.gemulator.proto.v1.Syscall;
+import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.InterleavingScheduler;
+import dev.gemulator.sched.Strategy;
+import dev.gemulator.server.SyscallDispatcher;
+import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.trace.Traces;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One seeded run of the device for real client programs. Every thread of
+ * every client process is a thread of the interleaving scheduler, whose
+ * body takes the thread's next event from its mailbox (a system call, the
+ * creation of a thread, the thread's end, the loss of the connection) and
+ * runs it; system calls are interleaved at the kernel model's preemption
+ * points exactly as a gemscript {@code par} block's statements are.
+ *
+ * <p>A thread that is back in user space is runnable; when the strategy
+ * picks it, it holds the baton until its next event arrives, so how fast the
+ * programs and the network are never changes what happens. The entry
+ * decision of its next call is taken as soon as the previous one returned
+ * ({@link InterleavingScheduler#pointAhead}).
+ *
+ * <p>Names are deterministic: a process is the name it joined with; the k-th
+ * thread that thread T creates is {@code T.tk}, counted in T's own order. The
+ * run starts when the processes it expects have joined and ends when every
+ * process has exited. A process whose connection is lost exits when one of
+ * its threads would take its next event: its other threads end at their next
+ * event, their sleeps end with EINTR, and the process's exit runs when they
+ * are gone. Mailboxes are fed from any thread; everything else runs on the
+ * run's threads, one at a time.
+ */
+public final class SeededRun {
+    /** The exit status of a process whose connection was lost (killed by SIGKILL). */
+    public static final int KILLED = 128 + 9;
+
+    /**
+     * How the run goes: the kernel profile, the seed and strategy (PCT's
+     * depth and k), the processes it waits for (by name, in start order; or
+     * empty and a count: the first {@code processCount} names, in name
+     * order), whether it records a trace, what the trace header calls it,
+     * decisions to replay (null: the strategy decides), after how long in
+     * user space a thread is named on the log, and every process's
+     * RLIMIT_NOFILE.
+     */
+    public record Config(Profile profile, long seed, String strategy, int pctDepth, long pctSteps,
+            List<String> processes, int processCount, boolean trace, String description, int[] replayDecisions,
+            long watchdogMillis, int fdLimit) {
+
+        /** The same run with another seed (and no decisions to replay). */
+        public Config withSeed(long s) {
+            return new Config(profile, s, strategy, pctDepth, pctSteps, processes, processCount, trace, description,
+                    null, watchdogMillis, fdLimit);
+        }
+
+        /** The same run following recorded decisions (replay, shrinking). */
+        public Config replaying(int[] decisions) {
+            return new Config(profile, seed, strategy, pctDepth, pctSteps, processes, processCount, trace, description,
+                    decisions, watchdogMillis, fdLimit);
+        }
+
+        /** The same run, with a trace or without. */
+        public Config tracing(boolean on) {
+            return new Config(profile, seed, strategy, pctDepth, pctSteps, processes, processCount, on, description,
+                    replayDecisions, watchdogMillis, fdLimit);
+        }
+
+        int expected() {
+            return processes.isEmpty() ? processCount : processes.size();
+        }
+    }
+
+    /** What a client thread takes from its mailbox. */
+    sealed interface Event permits Call, Clone, End, Gone, Abort {
+    }
+
+    /** A system call; {@code reply} gets its result. */
+    record Call(Syscall call, Consumer<SyscallResult> reply) implements Event {
+    }
+
+    /** The thread creates thread {@code child} (wire id {@code childId}). */
+    record Clone(String child, int childId) implements Event {
+    }
+
+    /** The thread ended (ThreadExit). */
+    record End() implements Event {
+    }
+
+    /** The process's connection was lost. */
+    record Gone() implements Event {
+    }
+
+    /** The run is stopped from outside. */
+    record Abort(String why) implements Event {
+    }
+
+    /**
+     * What the run did: whether it started, why it was stopped (null when
+     * it ran to its end), the checkers' reports, every process's exit
+     * status (by name, in start order), its trace (empty without one) and
+     * counts.
+     */
+    public record Result(long seed, boolean started, String abortReason, List<Report> reports,
+            Map<String, Integer> exitStatuses, List<TraceRecord> trace, String traceHash, long steps, int decisions,
+            long calls) {
+        public boolean aborted() {
+            return abortReason != null;
+        }
+    }
+
+    /** A process of the run, from its first join to its exit. */
+    private static final class Proc {
+        final String name;
+        /** Wire thread id to thread name; the main thread, 0, is the process's name. */
+        final Map<Integer, String> names = new ConcurrentHashMap<>();
+        /** How many threads each thread created so far (in its own order). */
+        final Map<String, Integer> clones = new ConcurrentHashMap<>();
+        volatile boolean connectionLost;
+        // the rest belongs to the run's threads
+        dev.gemulator.kernel.proc.Process process;
+        final Set<String> live = new LinkedHashSet<>();
+        final Set<String> ended = new HashSet<>();
+        final Map<String, Task> tasks = new LinkedHashMap<>();
+        boolean exiting;
+        String exiter;
+        Integer exitStatus;
+        WaitQueue threadsGone;
+        WaitQueue joins;
+
+        Proc(String name) {
+            this.name = name;
+            names.put(0, name);
+        }
+    }
+
+    private final Config config;
+    private final PrintStream log;
+    private final Map<String, Proc> procs = new ConcurrentHashMap<>();
+    private final List<String> joined = new ArrayList<>();
+    private final Map<String, BlockingQueue<Event>> mailboxes = new ConcurrentHashMap<>();
+    /** Threads that ended: a call sent to one is answered ESRCH at once. */
+    private final Set<String> endedThreads = ConcurrentHashMap.newKeySet();
+    /** Thread channels attached, as "process/id". */
+    private final Set<String> channels = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Result> finished = new CompletableFuture<>();
+    private volatile boolean started;
+    private volatile String abortReason;
+    // owned by the run's threads (one at a time)
+    private Machine machine;
+    private SyscallDispatcher dispatcher;
+    private InterleavingScheduler scheduler;
+    private TraceRecorder recorder;
+    private final Set<Task> interruptible = new HashSet<>();
+    private int sequence;
+    private long calls;
+    private final List<String> order = new ArrayList<>();
+
+    private final boolean strictReplay;
+
+    /**
+     * A run waiting for its processes. Decisions to replay (shrinking) are
+     * followed while they can be; past a decision that names a thread that
+     * cannot run, the run goes on as if they had ended.
+     */
+    public SeededRun(Config config, PrintStream log) {
+        this(config, log, false);
+    }
+
+    /** With {@code strictReplay}, such a decision ends the run with {@link Strategy.ReplayDiverged} (replay). */
+    SeededRun(Config config, PrintStream log, boolean strictReplay) {
+        this.strictReplay = strictReplay;
+        this.config = config;
+        this.log = log;
+        if (config.expected() <= 0) {
+            throw new IllegalArgumentException("a seeded run needs at least one process");
+        }
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public long seed() {
+        return config.seed();
+    }
+
+    /** Completes when the run has ended (or was stopped before it started). */
+    public CompletableFuture<Result> finished() {
+        return finished;
+    }
+
+    public boolean started() {
+        return started;
+    }
+
+    /** The processes that joined so far, in the order they did. */
+    public synchronized List<String> joinedProcesses() {
+        return List.copyOf(joined);
+    }
+
+    /** Whether {@code name} is a process the run expects by name (the run waits for it). */
+    public boolean expects(String name) {
+        return config.processes().contains(name);
+    }
+
+    // --- what connections tell the run (any thread) ---
+
+    /**
+     * A process's connection said Hello. Null when the process joins the run
+     * (the run starts once every expected process has), else why not.
+     */
+    public synchronized String join(String name) {
+        if (procs.containsKey(name)) {
+            return "process " + name + " is already connected: one connection per process";
+        }
+        if (started || abortReason != null) {
+            return "the run (seed " + config.seed() + ") has started without process " + name + "; it has "
+                    + String.join(", ", joined);
+        }
+        if (!config.processes().isEmpty() && !config.processes().contains(name)) {
+            return "the run expects processes " + String.join(", ", config.processes()) + ", not " + name;
+        }
+        procs.put(name, new Proc(name));
+        joined.add(name);
+        if (joined.size() == config.expected()) {
+            start();
+        }
+        return null;
+    }
+
+    /** Whether {@code process} joined and thread {@code thread} of it was announced. */
+    public boolean hasThread(String process, int thread) {
+        Proc p = procs.get(process);
+        return p != null && p.names.containsKey(thread);
+    }
+
+    /** A system call of a thread (its wire id); null when it was taken, else why not. */
+    public String request(String process, int thread, Syscall call, Consumer<SyscallResult> reply) {
+        Proc p = procs.get(process);
+        if (p == null) {
+            return "process " + process + " is not part of the run";
+        }
+        String name = p.names.get(thread);
+        if (name == null) {
+            return "thread " + thread + " of " + process + " was never announced: its parent sends ThreadStart"
+                    + " (by_parent) before it runs";
+        }
+        synchronized (p) {
+            if (!endedThreads.contains(name)) {
+                mailbox(name).add(new Call(call, reply));
+                return null;
+            }
+        }
+        reply.accept(threadGone(name));
+        return null;
+    }
+
+    private static SyscallResult threadGone(String thread) {
+        return SyscallResult.newBuilder().setErrno(Errno.ESRCH.number())
+                .setMessage("thread " + thread + " has ended (its process exited)").build();
+    }
+
+    /**
+     * A per-thread channel of {@code process} for its thread {@code thread}
+     * opened; null when it may carry that thread's calls, else why not.
+     */
+    public String attach(String process, int thread) {
+        if (!hasThread(process, thread)) {
+            return "process " + process + " has no thread " + thread + " (announce it with ThreadStart first)";
+        }
+        if (!channels.add(process + "/" + thread)) {
+            return "thread " + thread + " of " + process + " already has its channel";
+        }
+        return null;
+    }
+
+    /**
+     * Thread {@code parent} announces that it creates thread {@code child}
+     * (wire ids); null when taken, else why not. The child is named after
+     * its parent and the parent's count of threads created so far.
+     */
+    public String threadStart(String process, int child, int parent) {
+        Proc p = procs.get(process);
+        if (p == null) {
+            return "process " + process + " is not part of the run";
+        }
+        String parentName = p.names.get(parent);
+        if (parentName == null) {
+            return "thread " + parent + " of " + process + " was never announced";
+        }
+        if (p.names.size() > SyscallDispatcher.MAX_THREADS) {
+            return "process " + process + " has its maximum of " + SyscallDispatcher.MAX_THREADS + " threads";
+        }
+        String name;
+        synchronized (p) {
+            if (p.names.containsKey(child)) {
+                return "thread id " + child + " of " + process + " is in use";
+            }
+            name = parentName + ".t" + p.clones.merge(parentName, 1, Integer::sum);
+            p.names.put(child, name);
+            BlockingQueue<Event> box = mailbox(name);
+            if (p.connectionLost) {
+                box.add(new Gone());
+            }
+        }
+        mailbox(parentName).add(new Clone(name, child));
+        return null;
+    }
+
+    /** A thread ended (ThreadExit); null when taken, else why not. */
+    public String threadExit(String process, int thread) {
+        Proc p = procs.get(process);
+        String name = p == null ? null : p.names.get(thread);
+        if (name == null) {
+            return "thread " + thread + " of " + process + " was never announced";
+        }
+        mailbox(name).add(new End());
+        return null;
+    }
+
+    /** The process's connection (or one of its thread channels) was lost. */
+    public void gone(String process) {
+        Proc p = procs.get(process);
+        if (p == null) {
+            return;
+        }
+        synchronized (p) {
+            if (p.connectionLost) {
+                return;
+            }
+            p.connectionLost = true;
+            for (String name : p.names.values()) {
+                mailbox(name).add(new Gone());
+            }
+        }
+    }
+
+    /**
+     * Stops the run: a run that has not started ends at once; a started one
+     * ends at the next event its running thread takes (the programs get no
+     * more replies). Its result says why.
+     */
+    public void abort(String why) {
+        synchronized (this) {
+            if (abortReason != null || finished.isDone()) {
+                return;
+            }
+            abortReason = why;
+            if (!started) {
+                finished.complete(new Result(config.seed(), false, why, List.of(), Map.of(), List.of(), "", 0, 0, 0));
+                return;
+            }
+        }
+        for (BlockingQueue<Event> box : mailboxes.values()) {
+            box.add(new Abort(why));
+        }
+    }
+
+    /** Replay: the run stops when {@code thread} takes its next event. */
+    void abortAt(String thread, String why) {
+        mailbox(thread).add(new Abort(why));
+    }
+
+    private BlockingQueue<Event> mailbox(String thread) {
+        return mailboxes.computeIfAbsent(thread, t -> new LinkedBlockingQueue<>());
+    }
+
+    // --- the run ---
+
+    private void start() {
+        started = true;
+        order.addAll(config.processes().isEmpty() ? joined.stream().sorted().toList() : config.processes());
+        Thread.ofPlatform().name("gemulator-seeded-" + config.seed()).daemon().start(this::runAll);
+    }
+
+    private void runAll() {
+        try {
+            finished.complete(runThreads());
+        } catch (Throwable t) {
+            if (!(t.getCause() instanceof Strategy.ReplayDiverged)) {
+                log.println("gemulator: EMULATOR BUG in the seeded run of seed " + config.seed() + ":");
+                t.printStackTrace(log);
+                log.flush();
+            }
+            finished.completeExceptionally(t);
+        }
+    }
+
+    private Result runThreads() {
+        machine = new Machine(config.profile());
+        Kernel kernel = machine.kernel();
+        dispatcher = new SyscallDispatcher(machine, config.fdLimit());
+        Strategy strategy = Strategy.named(config.strategy(), config.pctDepth(), config.pctSteps());
+        if (config.replayDecisions() != null) {
+            strategy = new Strategy.Replay(config.replayDecisions(), new int[1], strategy, !strictReplay);
+        }
+        scheduler = new InterleavingScheduler(kernel, strategy, new Random(config.seed()))
+                .interruptEndlessSleeps(interruptible::contains);
+        if (config.trace()) {
+            recorder = new TraceRecorder(kernel, header());
+            machine.observe(recorder);
+            scheduler.onDecision(recorder);
+        }
+        List<InterleavingScheduler.ThreadSpec> specs = new ArrayList<>();
+        for (String name : order) {
+            Proc p = procs.get(name);
+            p.process = dispatcher.process(name);
+            p.threadsGone = new WaitQueue(kernel, name + ".threads", p);
+            p.joins = new WaitQueue(kernel, name + ".joins");
+            Task main = p.process.mainTask();
+            p.live.add(name);
+            p.tasks.put(name, main);
+            if (recorder != null) {
+                recorder.request(0, name, "join", List.of("fd_limit=" + config.fdLimit()), ByteString.EMPTY);
+            }
+            specs.add(new InterleavingScheduler.ThreadSpec(name, main, () -> threadBody(p, name, 0, main)));
+        }
+        scheduler.run(specs);
+        List<Report> reports = machine.teardown();
+        String why = abortReason;
+        if (recorder != null) {
+            reports.forEach(recorder::report);
+            recorder.end(reports.isEmpty() ? 0 : 3);
+        }
+        Map<String, Integer> statuses = new LinkedHashMap<>();
+        for (String name : order) {
+            Integer s = procs.get(name).exitStatus;
+            statuses.put(name, s == null ? KILLED : s);
+        }
+        List<TraceRecord> trace = recorder == null ? List.of() : List.copyOf(recorder.records());
+        return new Result(config.seed(), true, why, List.copyOf(reports), statuses, trace,
+                recorder == null ? "" : TraceRecorder.hash(trace), scheduler.steps(), scheduler.decisions().size(),
+                calls);
+    }
+
+    private TraceHeader header() {
+        return TraceHeader.newBuilder().setEmulatorVersion(Traces.EMULATOR_VERSION)
+                .setScenarioPath(SeededReplay.PATH_PREFIX + config.description()).setProfile(config.profile().name())
+                .setSeed(config.seed()).setStrategy(config.strategy()).setPctDepth(config.pctDepth())
+                .setPctSteps(config.pctSteps()).setFormatVersion(Traces.FORMAT_VERSION).build();
+    }
+
+    /** A client thread: its events, one after the other, until it ends. */
+    private void threadBody(Proc p, String name, int id, Task task) {
+        Kernel kernel = machine.kernel();
+        BlockingQueue<Event> box = mailbox(name);
+        boolean first = true;
+        while (true) {
+            if (!first) {
+                kernel.setCurrent(task);
+                scheduler.pointAhead();
+            }
+            first = false;
+            if (abortReason != null) {
+                abortHere(name, abortReason);
+            }
+            if (p.exiting && !name.equals(p.exiter)) {
+                endThread(p, name, id, "killed");
+                return;
+            }
+            Event e = take(box, name);
+            switch (e) {
+                case Abort a -> abortHere(name, a.why());
+                case End end -> {
+                    record(name, "thread_exit", List.of(), ByteString.EMPTY);
+                    if (p.live.size() == 1) {
+                        exitProcess(p, name, id, task, 0, null);
+                    } else {
+                        endThread(p, name, id, "exits");
+                    }
+                    return;
+                }
+                case Gone g -> {
+                    record(name, "gone", List.of(), ByteString.EMPTY);
+                    exitProcess(p, name, id, task, KILLED, null);
+                    return;
+                }
+                case Clone c -> clone(p, name, task, c);
+                case Call c -> {
+                    if (c.call().hasExit()) {
+                        record(name, "exit", CallText.arguments(c.call()), c.call().toByteString());
+                        exitProcess(p, name, id, task, c.call().getExit().getStatus(), c.reply());
+                        return;
+                    }
+                    call(p, name, id, task, c);
+                }
+            }
+        }
+    }
+
+    /** The run stops here, in this thread (the trace says where, so that a replay stops at the same point). */
+    private void abortHere(String name, String why) {
+        synchronized (this) {
+            if (abortReason == null) {
+                abortReason = why;
+            }
+        }
+        record(name, "abort", List.of(why), ByteString.EMPTY);
+        scheduler.abortFromRunning();
+    }
+
+    /** The next event; while it has not come the thread holds the baton, and the watchdog names it now and then. */
+    private Event take(BlockingQueue<Event> box, String name) {
+        Event e = box.poll();
+        if (e != null) {
+            return e;
+        }
+        long since = System.nanoTime();
+        long warnAt = config.watchdogMillis();
+        while (true) {
+            try {
+                e = box.poll(Math.max(1, Math.min(warnAt, 1000)), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return new Abort("interrupted");
+            }
+            if (e != null) {
+                return e;
+            }
+            if (abortReason != null) {
+                return new Abort(abortReason);
+            }
+            long waited = (System.nanoTime() - since) / 1_000_000;
+            if (warnAt > 0 && waited >= warnAt) {
+                log.println("gemulator: watchdog: " + name + " has stayed in user space for "
+                        + String.format(Locale.ROOT, "%.1f", waited / 1000.0)
+                        + " s; the run (seed " + config.seed() + ") waits for its next system call");
+                log.flush();
+                warnAt += config.watchdogMillis();
+            }
+        }
+    }
+
+    private int record(String thread, String op, List<String> args, ByteString call) {
+        int n = ++sequence;
+        if (recorder != null) {
+            recorder.request(n, thread, op, args, call);
+        }
+        return n;
+    }
+
+    private void line(int n, String thread, String op, SyscallResult r) {
+        if (recorder != null) {
+            recorder.line(n + " " + thread + " " + op + " " + CallText.outcome(r));
+        }
+    }
+
+    private void call(Proc p, String name, int id, Task task, Call c) {
+        Syscall call = c.call();
+        String op = CallText.op(call);
+        int n = record(name, op, CallText.arguments(call), call.toByteString());
+        calls++;
+        SyscallResult r = switch (call.getCallCase()) {
+            case JOIN -> join(p, name, task, call.getJoin().getThreadId());
+            case SLEEP, POLL -> interruptibly(task, () -> execute(p, id, call));
+            default -> execute(p, id, call);
+        };
+        line(n, name, op, r);
+        c.reply().accept(r);
+    }
+
+    /** Runs a call whose sleep a dying process or an endless wait may end with EINTR. */
+    private SyscallResult interruptibly(Task task, java.util.function.Supplier<SyscallResult> body) {
+        interruptible.add(task);
+        try {
+            return body.get();
+        } catch (SleepInterrupted e) {
+            return SyscallResult.newBuilder().setErrno(Errno.EINTR.number()).setMessage("interrupted: " + e.getMessage())
+                    .build();
+        } finally {
+            interruptible.remove(task);
+        }
+    }
+
+    /**
+     * Runs a call through the dispatcher. An exception of the emulator itself
+     * is logged with its stack and answered ENOTRECOVERABLE; the run goes on.
+     */
+    private SyscallResult execute(Proc p, int id, Syscall call) {
+        try {
+            return dispatcher.execute(p.name, id, call);
+        } catch (SleepInterrupted e) {
+            return SyscallResult.newBuilder().setErrno(Errno.EINTR.number()).setMessage("interrupted: " + e.getMessage())
+                    .build();
+        } catch (RuntimeException e) {
+            if (scheduler.aborted() || e instanceof Strategy.ReplayDiverged) {
+                throw e;
+            }
+            log.println("gemulator: EMULATOR BUG while running " + p.name + " " + call.getCallCase() + ":");
+            e.printStackTrace(log);
+            log.flush();
+            return SyscallResult.newBuilder().setErrno(Errno.ENOTRECOVERABLE.number())
+                    .setMessage("emulator bug (not the modelled kernel's): " + e).build();
+        }
+    }
+
+    /** pthread_join's wait: until the thread has ended. */
+    private SyscallResult join(Proc p, String name, Task task, int threadId) {
+        String target = p.names.get(threadId);
+        if (target == null || !p.tasks.containsKey(target)) {
+            return SyscallResult.newBuilder().setErrno(Errno.ESRCH.number())
+                    .setMessage("thread " + threadId + " of " + p.name + " was never started").build();
+        }
+        if (target.equals(name)) {
+            return SyscallResult.newBuilder().setErrno(Errno.EDEADLK.number()).setMessage("a thread cannot join itself")
+                    .build();
+        }
+        Kernel kernel = machine.kernel();
+        kernel.setCurrent(task);
+        kernel.point("futex_wait", StepKind.SYSCALL_ENTER, null);
+        SyscallResult r = interruptibly(task, () -> {
+            while (!p.ended.contains(target)) {
+                scheduler.sleep(p.joins, Clock.NEVER);
+            }
+            return SyscallResult.newBuilder().build();
+        });
+        kernel.setCurrent(task);
+        kernel.point("syscall_exit_to_user_mode", StepKind.SYSCALL_EXIT, null);
+        return r;
+    }
+
+    /** clone: the child thread exists (runnable) from now on. */
+    private void clone(Proc p, String parent, Task parentTask, Clone c) {
+        int n = record(parent, "clone", List.of(c.child(), "id=" + c.childId()), ByteString.EMPTY);
+        Kernel kernel = machine.kernel();
+        kernel.setCurrent(parentTask);
+        kernel.point("kernel_clone", StepKind.SYSCALL_ENTER, null);
+        Task child = dispatcher.threadStart(p.name, c.childId(), c.child());
+        p.live.add(c.child());
+        p.tasks.put(c.child(), child);
+        int id = c.childId();
+        scheduler.spawn(new InterleavingScheduler.ThreadSpec(c.child(), child, () -> threadBody(p, c.child(), id, child)));
+        if (p.exiting) {
+            scheduler.signal(child);
+        }
+        kernel.setCurrent(parentTask);
+        kernel.point("syscall_exit_to_user_mode", StepKind.SYSCALL_EXIT, null);
+        if (recorder != null) {
+            recorder.line(n + " " + parent + " clone ok " + c.child());
+        }
+    }
+
+    /** A thread of the process ends; the exiting thread, if any, is told; calls it still had are answered ESRCH. */
+    private void endThread(Proc p, String name, int id, String why) {
+        p.live.remove(name);
+        p.ended.add(name);
+        closeMailbox(p, name);
+        if (id != 0) {
+            dispatcher.threadExit(p.name, id);
+        }
+        Kernel kernel = machine.kernel();
+        kernel.setCurrent(p.tasks.get(name));
+        p.threadsGone.wakeUpAll();
+        p.joins.wakeUpAll();
+    }
+
+    /**
+     * exit_group: every other thread of the process gets a fatal signal and
+     * ends at its next event; when they are gone, the process exits (the
+     * model's do_exit), and {@code reply}, if any, gets the result.
+     */
+    private void exitProcess(Proc p, String name, int id, Task task, int status, Consumer<SyscallResult> reply) {
+        Kernel kernel = machine.kernel();
+        if (!p.exiting) {
+            p.exiting = true;
+            p.exiter = name;
+            p.exitStatus = status;
+            for (String other : List.copyOf(p.live)) {
+                if (!other.equals(name)) {
+                    scheduler.signal(p.tasks.get(other));
+                }
+            }
+        }
+        kernel.setCurrent(task);
+        while (p.live.size() > 1) {
+            scheduler.sleep(p.threadsGone, Clock.NEVER);
+            kernel.setCurrent(task);
+        }
+        SyscallResult r = execute(p, id, Syscall.newBuilder().setExit(Exit.newBuilder().setStatus(status)).build());
+        p.live.remove(name);
+        p.ended.add(name);
+        closeMailbox(p, name);
+        if (recorder != null) {
+            recorder.line(sequence + " " + name + " exit " + CallText.outcome(r) + " status " + status);
+        }
+        if (reply != null) {
+            reply.accept(r);
+        }
+    }
+
+    private void closeMailbox(Proc p, String name) {
+        List<Event> left = new ArrayList<>();
+        synchronized (p) {
+            endedThreads.add(name);
+            mailbox(name).drainTo(left);
+        }
+        for (Event e : left) {
+            if (e instanceof Call c) {
+                c.reply().accept(threadGone(name));
+            }
+        }
+    }
+
+    /** A summary for logs: seed, steps, decisions, calls, exit statuses, findings. */
+    public static String describe(Result r) {
+        if (!r.started()) {
+            return "seed " + r.seed() + ": not started (" + r.abortReason() + ")";
+        }
+        Map<String, Long> kinds = new TreeMap<>();
+        r.reports().forEach(x -> kinds.merge(x.kind().label() + " " + x.function(), 1L, Long::sum));
+        return "seed " + r.seed() + ": " + r.calls() + " calls, " + r.steps() + " steps, " + r.decisions()
+                + " decisions, exit " + r.exitStatuses() + (r.aborted() ? ", stopped: " + r.abortReason() : "")
+                + (kinds.isEmpty() ? ", no findings" : ", findings " + kinds.keySet());
+    }
+}
