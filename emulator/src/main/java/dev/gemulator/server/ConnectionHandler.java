@@ -28,6 +28,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private final io.netty.channel.group.ChannelGroup lockstepClients;
     private String process;
     private boolean observer;
+    /** A program behind the C shim: the thread this connection is (0: the process's main connection), else -1. */
+    private int shimThread = -1;
+    private boolean helloPending;
     /** Free-running: the process made its exit call; the connection has nothing more to do. */
     private boolean exited;
     private final java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> processes;
@@ -83,6 +86,11 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             }
             case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
             case GOODBYE -> ctx.close();
+            case CANCEL -> {
+                if (process != null && shimThread >= 0) {
+                    simulation.cancel(process, shimThread, msg.getCancel().getRequestId());
+                }
+            }
             case STATUS, FETCH_TRACE, DEBUGFS -> {
                 if (process == null) {
                     refuse(ctx, "a question before Hello");
@@ -100,8 +108,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
 
     private void hello(ChannelHandlerContext ctx, ClientMessage msg) {
         var h = msg.getHello();
-        if (process != null) {
+        if (process != null || helloPending) {
             refuse(ctx, "a second Hello");
+        } else if (h.hasShim()) {
+            shimHello(ctx, h);
         } else if (h.getVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
             refuse(ctx, "protocol version " + h.getVersionValue() + " is not supported (this server speaks 1)");
         } else if (!h.getProcessName().matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
@@ -124,6 +134,63 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                 lockstep.clientJoined(process);
             }
         }
+    }
+
+    /**
+     * A program behind the C shim: only on the Unix socket (its credentials
+     * are the kernel's, its files and pages real); the simulation says which
+     * process and thread the connection is.
+     */
+    private void shimHello(ChannelHandlerContext ctx, dev.gemulator.proto.v1.Hello h) {
+        var peer = ctx.channel().attr(dev.gemulator.server.unix.UnixServer.PEER).get();
+        if (peer == null || lockstep != null) {
+            refuse(ctx, lockstep != null ? "a lockstep run has no programs behind the shim"
+                    : "a program behind the shim connects to the Unix socket (serve --socket PATH)");
+            return;
+        }
+        if (h.getVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
+            refuse(ctx, "protocol version " + h.getVersionValue() + " is not supported (this server speaks 1)");
+            return;
+        }
+        if (!h.getProcessName().matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
+            refuse(ctx, "bad process name '" + h.getProcessName() + "'");
+            return;
+        }
+        if (token != null && !token.equals(h.getToken())) {
+            refuse(ctx, "wrong token");
+            return;
+        }
+        if (simulation.anchorsPath() == null) {
+            refuse(ctx, "this server has no anchors socket for emulated files");
+            return;
+        }
+        helloPending = true;
+        var creds = new dev.gemulator.kernel.proc.Credentials(peer.pid(), peer.uid(),
+                peer.gids().length > 0 ? peer.gids()[0] : 0, peer.uid() == 0);
+        simulation.shimHello(h.getProcessName(), h.getShim(), creds, joined -> ctx.executor().execute(() -> {
+            helloPending = false;
+            if (joined.refusal() != null) {
+                refuse(ctx, joined.refusal());
+                return;
+            }
+            process = joined.process().name();
+            shimThread = joined.thread();
+            if (shimThread == 0) {
+                processes.put(process, ctx.channel());
+            }
+            if (!ctx.channel().isActive()) {
+                // gone while the simulation answered: channelInactive saw no process yet
+                gone();
+                return;
+            }
+            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("free")
+                    .setIterations(1).setShim(dev.gemulator.proto.v1.ShimWelcome.newBuilder()
+                            .setAnchors(simulation.anchorsPath().toString())
+                            .addAllFdFields(dev.gemulator.server.shim.HostCalls.fdFields())
+                            .setClockNs(simulation.serverNanos()).setRoot(simulation.treePath().toString())
+                            .addAllLive(dev.gemulator.server.shim.DeviceTree.LIVE))).build());
+        }));
     }
 
     private void status(ChannelHandlerContext ctx) {
@@ -227,7 +294,22 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                 case THREAD_EXIT -> simulation.threadExit(process, m.getThreadExit().getThreadId());
                 default -> {
                     Request r = m.getRequest();
-                    boolean ok = simulation.submit(process, r.getThreadId(), r.getCall(), result -> {
+                    boolean ok = shimThread >= 0
+                            ? simulation.submit(process, shimThread, r.getRequestId(), r.getCall(), answer -> {
+                                ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
+                                        .setRequestId(r.getRequestId()).setResult(answer.result())).build();
+                                ctx.executor().execute(() -> {
+                                    for (int fd : answer.fds()) {
+                                        dev.gemulator.server.unix.FdPassing.pass(ctx.channel(), fd);
+                                    }
+                                    if (!answer.fds().isEmpty()) {
+                                        ctx.flush();
+                                    }
+                                    answer.passed().run();
+                                    replied(ctx, reply);
+                                });
+                            })
+                            : simulation.submit(process, r.getThreadId(), r.getCall(), result -> {
                         ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
                                 .setRequestId(r.getRequestId()).setResult(result)).build();
                         ctx.executor().execute(() -> replied(ctx, reply));
@@ -291,14 +373,34 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (process != null && !observer && !exited) {
-            if (lockstep != null) {
-                lockstep.processGone(process);
-            } else {
-                simulation.exitProcess(process);
-            }
-            processes.remove(process, ctx.channel());
+            gone(ctx);
         }
         ctx.fireChannelInactive();
+    }
+
+    private ChannelHandlerContext context;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.context = ctx;
+    }
+
+    private void gone() {
+        gone(context);
+    }
+
+    /** The connection's process (or, for a shim thread's connection, the thread) is gone. */
+    private void gone(ChannelHandlerContext ctx) {
+        if (shimThread > 0) {
+            simulation.threadGone(process, shimThread);
+            return;
+        }
+        if (lockstep != null) {
+            lockstep.processGone(process);
+        } else {
+            simulation.exitProcess(process);
+        }
+        processes.remove(process, ctx.channel());
     }
 
     @Override

@@ -63,7 +63,9 @@ public final class GemulatorServer implements AutoCloseable {
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
                     .childHandler(initializer)
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            return new GemulatorServer(sim, ch, boss, workers, initializer, maxFrameBytes, token);
+            GemulatorServer server = new GemulatorServer(sim, ch, boss, workers, initializer, maxFrameBytes, token);
+            server.lockstepRun = run;
+            return server;
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -72,6 +74,7 @@ public final class GemulatorServer implements AutoCloseable {
         }
     }
 
+    private dev.gemulator.lockstep.LockstepRun lockstepRun;
     private final ServerInitializer initializer;
     private final int maxFrameBytes;
     private final String token;
@@ -98,10 +101,33 @@ public final class GemulatorServer implements AutoCloseable {
      * whichever transport), the same simulation; it closes with the server.
      */
     public dev.gemulator.server.unix.UnixServer listenUnix(java.nio.file.Path path) throws InterruptedException {
+        return listenUnix(path, null);
+    }
+
+    /**
+     * As above, and ready for programs behind the C shim: their emulated
+     * files' anchors listen at PATH.anchors, and object pages become real
+     * shared memory, files in {@code shmDir} (a tmpfs; null: a fresh
+     * directory under /dev/shm).
+     */
+    public dev.gemulator.server.unix.UnixServer listenUnix(java.nio.file.Path path, java.nio.file.Path shmDir)
+            throws InterruptedException {
         dev.gemulator.server.unix.UnixServer u = dev.gemulator.server.unix.UnixServer.start(path, initializer);
         unix = u;
+        if (lockstepRun == null) {
+            anchors = dev.gemulator.server.shim.Anchors.listen(path.resolveSibling(path.getFileName() + ".anchors"),
+                    simulation::anchorGone);
+            shmem = shmDir != null ? new dev.gemulator.server.shim.TmpfsShmem(shmDir)
+                    : dev.gemulator.server.shim.TmpfsShmem.fresh();
+            tree = dev.gemulator.server.shim.DeviceTree.make(path.resolveSibling(path.getFileName() + ".root"));
+            simulation.hostFiles(anchors, shmem, tree);
+        }
         return u;
     }
+
+    private volatile dev.gemulator.server.shim.Anchors anchors;
+    private volatile dev.gemulator.server.shim.TmpfsShmem shmem;
+    private volatile dev.gemulator.server.shim.DeviceTree tree;
 
     public Simulation simulation() {
         return simulation;
@@ -120,5 +146,14 @@ public final class GemulatorServer implements AutoCloseable {
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         simulation.close();
+        if (anchors != null) {
+            anchors.close();
+        }
+        if (shmem != null) {
+            shmem.close();
+        }
+        if (tree != null) {
+            tree.delete();
+        }
     }
 }

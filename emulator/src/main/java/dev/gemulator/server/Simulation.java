@@ -14,19 +14,50 @@ import java.util.function.Consumer;
  * through a bounded inbox; it runs each request to completion in arrival
  * order (the free-running mode) and hands the result back. Nothing else
  * touches the machine.
+ *
+ * <p>Time: the machine's clock follows the server's own (monotonic time since
+ * it started), so a vgem fence nobody signals expires 10 s after it was
+ * attached and timeouts last what they say. A call that waits (poll with a
+ * timeout, sleep) does not hold the thread: it is parked, looked at again
+ * whenever something woke the kernel's wait queues (a fence signalled) and
+ * answered when ready, at its deadline, or when its caller cancels it.
  */
 public final class Simulation implements AutoCloseable {
     /** What the simulation thread does next. */
-    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, STATUS, DEBUGFS, STOP }
+    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, STATUS, DEBUGFS, STOP, RUN, CANCEL }
 
-    /** One piece of work: a request of a thread of a named process (and where its result goes), or a control event. */
-    private record Work(Kind kind, String process, int thread, String name, Syscall call, Consumer<SyscallResult> done) {
-        static Work control(Kind kind, String process, int thread, String name, Consumer<SyscallResult> done) {
-            return new Work(kind, process, thread, name, null, done);
+    /**
+     * What a call gives back: its result and the descriptors (of this JVM) to
+     * pass to the caller just before it, with SCM_RIGHTS; {@code passed}
+     * runs once they are written.
+     */
+    public record Answer(SyscallResult result, java.util.List<Integer> fds, Runnable passed) {
+        static Answer of(SyscallResult r) {
+            return new Answer(r, java.util.List.of(), () -> { });
         }
     }
 
+    /** One piece of work: a request of a thread of a named process (and where its result goes), or a control event. */
+    private record Work(Kind kind, String process, int thread, String name, Syscall call, long requestId,
+            Consumer<Answer> answer, Runnable run) {
+        static Work control(Kind kind, String process, int thread, String name, Consumer<SyscallResult> done) {
+            return new Work(kind, process, thread, name, null, 0, a -> done.accept(a.result()), null);
+        }
+
+        void done(SyscallResult r) {
+            answer.accept(Answer.of(r));
+        }
+    }
+
+    /** A waiting call: its work, the same call with timeout 0, and when it gives up (server clock). */
+    private record Parked(Work work, Syscall once, long deadlineNanos) {
+    }
+
     private static final Work STOP = Work.control(Kind.STOP, "", 0, "", r -> { });
+    private final java.util.List<Parked> parked = new java.util.ArrayList<>();
+    private final long startNanos = System.nanoTime();
+    private long wakesSeen;
+    private long nextExecCheckNanos;
 
     private final Machine machine;
     private volatile long executed;
@@ -141,7 +172,81 @@ public final class Simulation implements AutoCloseable {
      * its connection and retries from {@link #whenRoom}).
      */
     public boolean submit(String process, int thread, Syscall call, Consumer<SyscallResult> done) {
-        return inbox.offer(new Work(Kind.CALL, process, thread, "", call, done));
+        return inbox.offer(new Work(Kind.CALL, process, thread, "", call, 0, a -> done.accept(a.result()), null));
+    }
+
+    /**
+     * As above, for a caller that can receive descriptors (a Unix socket
+     * connection): {@code answer} gets them with the result. {@code requestId}
+     * names the call for {@link #cancel}.
+     */
+    public boolean submit(String process, int thread, long requestId, Syscall call, Consumer<Answer> answer) {
+        return inbox.offer(new Work(Kind.CALL, process, thread, "", call, requestId, answer, null));
+    }
+
+    /** Answers a waiting call of the thread now, with what is ready (false when the inbox is full). */
+    public boolean cancel(String process, int thread, long requestId) {
+        return inbox.offer(new Work(Kind.CANCEL, process, thread, "", null, requestId, a -> { }, null));
+    }
+
+    /** Runs {@code r} on the simulation thread, in turn (blocks while the inbox is full). */
+    public void onThread(Runnable r) {
+        try {
+            inbox.put(new Work(Kind.RUN, "", 0, "", null, 0, a -> { }, r));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The server's clock: nanoseconds since it started (the machine's clock follows it). */
+    public long serverNanos() {
+        return System.nanoTime() - startNanos;
+    }
+
+    private volatile java.nio.file.Path anchors;
+
+    /**
+     * Programs behind the C shim: their emulated files' anchors listen at
+     * {@code anchorsListener}, object pages go to {@code shmem}'s files.
+     */
+    public void hostFiles(dev.gemulator.server.shim.Anchors anchorsListener, dev.gemulator.server.shim.TmpfsShmem shmem,
+            dev.gemulator.server.shim.DeviceTree tree) {
+        this.anchors = anchorsListener.path();
+        this.tree = tree.root();
+        onThread(() -> {
+            dispatcher.host().anchors(anchorsListener);
+            dispatcher.host().shmem(shmem);
+        });
+    }
+
+    private volatile java.nio.file.Path tree;
+
+    /** The device tree programs behind the shim see, or null before {@link #hostFiles}. */
+    public java.nio.file.Path treePath() {
+        return tree;
+    }
+
+    /** Where anchors connect, or null before {@link #hostFiles}. */
+    public java.nio.file.Path anchorsPath() {
+        return anchors;
+    }
+
+    /** An anchor went without a word from its program (the watcher saw it). */
+    public void anchorGone(long ino) {
+        onThread(() -> dispatcher.host().anchorGone(ino));
+    }
+
+    /**
+     * A connection of a program behind the C shim says who it is; {@code answer}
+     * gets (on the simulation thread) the process and thread it is, or why not.
+     */
+    public void shimHello(String name, dev.gemulator.proto.v1.ShimHello hello, dev.gemulator.kernel.proc.Credentials peer,
+            Consumer<dev.gemulator.server.shim.HostCalls.Joined> answer) {
+        onThread(() -> {
+            var joined = dispatcher.shimHello(name, hello, peer);
+            newReports();
+            answer.accept(joined);
+        });
     }
 
     /** How many system calls of {@code process} wait in the inbox now (a glance for tests and status). */
@@ -163,6 +268,15 @@ public final class Simulation implements AutoCloseable {
     /** A thread of the process ended; false when the inbox is full. */
     public boolean threadExit(String process, int thread) {
         return inbox.offer(Work.control(Kind.THREAD_EXIT, process, thread, "", r -> { }));
+    }
+
+    /** A thread of the process ended (its connection went away): queued, never refused. */
+    public void threadGone(String process, int thread) {
+        try {
+            inbox.put(Work.control(Kind.THREAD_EXIT, process, thread, "", r -> { }));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The process exits (its connection went away): queued behind its requests, never refused. */
@@ -190,44 +304,35 @@ public final class Simulation implements AutoCloseable {
         while (true) {
             Work w;
             try {
-                w = inbox.take();
+                long wait = waitNanos();
+                w = wait < 0 ? inbox.take() : inbox.poll(wait, java.util.concurrent.TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 return;
             }
-            switch (w.kind()) {
-                case STOP -> {
-                    endTrace();
-                    return;
-                }
-                case STATUS, DEBUGFS -> w.done().accept(null);
-                case GONE -> {
-                    dispatcher.exitIfLive(w.process());
-                    newReports();
-                }
-                case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
-                case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
-                case CALL -> {
-                    String task = dispatcher.taskName(w.process(), w.thread());
-                    // a thread that never said ThreadStart gets the task the dispatcher names so
-                    String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
-                    String op = opName(w.call());
-                    if (recorder != null) {
-                        recorder.request((int) executed + 1, who, op, arguments(w.call()));
+            machine.scheduler().advanceTo(serverNanos());
+            if (w != null) {
+                switch (w.kind()) {
+                    case STOP -> {
+                        endTrace();
+                        return;
                     }
-                    long t0 = System.nanoTime();
-                    SyscallResult r = executeSafely(w);
-                    executed++;
-                    ServerMetrics m = metrics;
-                    if (m != null) {
-                        m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
+                    case STATUS, DEBUGFS -> w.done(null);
+                    case RUN -> w.run().run();
+                    case GONE -> {
+                        parked.removeIf(p -> p.work().process().equals(w.process()));
+                        dispatcher.exitIfLive(w.process());
+                        newReports();
                     }
-                    if (recorder != null) {
-                        recorder.line(executed + " " + who + " " + op + " " + outcome(r));
+                    case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
+                    case THREAD_EXIT -> {
+                        parked.removeIf(p -> p.work().process().equals(w.process()) && p.work().thread() == w.thread());
+                        dispatcher.threadExit(w.process(), w.thread());
                     }
-                    newReports();
-                    w.done().accept(r);
+                    case CANCEL -> cancelParked(w);
+                    case CALL -> call(w);
                 }
             }
+            lookAgain();
             if (!waitingForRoom.isEmpty()) {
                 runWaiting();
             }
@@ -237,23 +342,153 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
+    /** Runs a request; one that would wait is parked instead (see the class comment). */
+    private void call(Work w) {
+        Syscall once = waitingCall(w.call());
+        if (once == null) {
+            w.answer().accept(run(w, w.call()));
+            return;
+        }
+        long timeoutMs = timeoutMs(w.call());
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : serverNanos() + timeoutMs * 1_000_000L;
+        Parked p = new Parked(w, once, deadline);
+        if (w.call().hasSleep()) {
+            parked.add(p);
+            return;
+        }
+        Answer a = run(w, once);
+        if (ready(a.result()) || timeoutMs == 0) {
+            w.answer().accept(a);
+        } else {
+            parked.add(p);
+        }
+    }
+
+    /** The same call with timeout 0, when {@code call} may wait (a poll with a timeout, a sleep); else null. */
+    private static Syscall waitingCall(Syscall call) {
+        if (call.hasPollFds() && call.getPollFds().getTimeoutMs() != 0) {
+            return call.toBuilder().setPollFds(call.getPollFds().toBuilder().setTimeoutMs(0)).build();
+        }
+        if (call.hasPoll() && call.getPoll().getTimeoutMs() != 0) {
+            return call.toBuilder().setPoll(call.getPoll().toBuilder().setTimeoutMs(0)).build();
+        }
+        if (call.hasSleep() && call.getSleep().getMilliseconds() > 0) {
+            return call.toBuilder().setSleep(call.getSleep().toBuilder().setMilliseconds(0)).build();
+        }
+        return null;
+    }
+
+    private static long timeoutMs(Syscall call) {
+        if (call.hasPollFds()) {
+            return call.getPollFds().getTimeoutMs();
+        }
+        if (call.hasPoll()) {
+            return call.getPoll().getTimeoutMs();
+        }
+        return call.getSleep().getMilliseconds();
+    }
+
+    /** Whether a waiting call's answer ends the wait: an error, or some fd ready. */
+    private static boolean ready(SyscallResult r) {
+        return r.getErrno() != 0 || r.getValuesCount() > 0 && r.getValues(0) != 0;
+    }
+
+    /** Answers parked calls that are ready (after a wake-up) or due. */
+    private void lookAgain() {
+        if (!parked.isEmpty()) {
+            long wakes = machine.scheduler().wakes();
+            boolean woken = wakes != wakesSeen;
+            wakesSeen = wakes;
+            long now = serverNanos();
+            for (Parked p : java.util.List.copyOf(parked)) {
+                boolean due = now >= p.deadlineNanos();
+                if (!due && (!woken || p.work().call().hasSleep())) {
+                    continue;
+                }
+                Answer a = run(p.work(), p.once());
+                if (due || ready(a.result())) {
+                    parked.remove(p);
+                    p.work().answer().accept(a);
+                }
+            }
+        }
+        long now = serverNanos();
+        if (now >= nextExecCheckNanos) {
+            nextExecCheckNanos = now + 1_000_000_000L;
+            dispatcher.exitLostInExec();
+            newReports();
+        }
+    }
+
+    private void cancelParked(Work c) {
+        for (Parked p : java.util.List.copyOf(parked)) {
+            Work w = p.work();
+            if (w.process().equals(c.process()) && w.thread() == c.thread() && w.requestId() == c.requestId()) {
+                parked.remove(p);
+                w.answer().accept(run(w, p.once()));
+            }
+        }
+    }
+
+    /** How long the loop may wait for work: until the next parked deadline, kernel timer or exec check; -1 for ever. */
+    private long waitNanos() {
+        long next = Long.MAX_VALUE;
+        for (Parked p : parked) {
+            next = Math.min(next, p.deadlineNanos());
+        }
+        next = Math.min(next, machine.kernel().clock().nextDeadlineNanos());
+        next = Math.min(next, nextExecCheckNanos);
+        if (next == Long.MAX_VALUE) {
+            return -1;
+        }
+        return Math.max(0, next - serverNanos());
+    }
+
+    /** Runs one call (traced, counted) and takes the descriptors it passes. */
+    private Answer run(Work w, Syscall call) {
+        String task = dispatcher.taskName(w.process(), w.thread());
+        // a thread that never said ThreadStart gets the task the dispatcher names so
+        String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
+        String op = opName(call);
+        if (recorder != null) {
+            recorder.request((int) executed + 1, who, op, arguments(call));
+        }
+        long t0 = System.nanoTime();
+        SyscallResult r = executeSafely(w, call);
+        executed++;
+        ServerMetrics m = metrics;
+        if (m != null) {
+            m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
+        }
+        if (recorder != null) {
+            recorder.line(executed + " " + who + " " + op + " " + outcome(r));
+        }
+        newReports();
+        java.util.List<Integer> fds = dispatcher.host().takePassed();
+        if (fds.isEmpty()) {
+            return Answer.of(r);
+        }
+        var files = dispatcher.host().takePassedFiles();
+        return new Answer(r, fds, () -> files.forEach(dev.gemulator.server.shim.TmpfsShmem.TmpfsFile::passed));
+    }
+
     /**
      * Runs a request. A modelled kernel deadlock (the checkers report it)
      * answers EDEADLK; an exception from the emulator itself is a bug of
      * ours: it is logged loudly with its stack, counted as a finding and
      * answered ENOTRECOVERABLE, and the server goes on serving.
      */
-    private SyscallResult executeSafely(Work w) {
+    private SyscallResult executeSafely(Work w, Syscall call) {
         try {
-            return dispatcher.execute(w.process(), w.thread(), w.call());
+            return dispatcher.execute(w.process(), w.thread(), call);
         } catch (dev.gemulator.sched.TaskHungException e) {
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EDEADLK.number())
                     .setMessage("the kernel deadlocked: " + e.getMessage()).build();
         } catch (RuntimeException e) {
-            log.println("gemulator: EMULATOR BUG while running " + w.process() + " " + w.call().getCallCase() + ":");
+            log.println("gemulator: EMULATOR BUG while running " + w.process() + " " + call.getCallCase() + ":");
             e.printStackTrace(log);
             log.flush();
-            findings.add("emulator-bug " + w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT));
+            findings.add("emulator-bug " + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT));
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.ENOTRECOVERABLE.number())
                     .setMessage("emulator bug (not the modelled kernel's): " + e).build();
         }

@@ -37,7 +37,7 @@ public final class GemObject extends KObject {
     private DrmFile allowFile;
     private int allowCount;
     private List<Allow> allowMore;
-    private Pages pages;
+    private ShmemFile pages;
     private DmaResv resv;
     GemObject prevLive;
     GemObject nextLive;
@@ -242,11 +242,24 @@ public final class GemObject extends KObject {
         if (!dev.chargeResident(needed)) {
             return false;
         }
-        if (pages == null) {
-            pages = new Pages(sizeBytes);
+        if (!shmemFile().write(offset, src, 0, src.length)) {
+            dev.releaseResident(needed);
+            return false;
         }
-        pages.write(offset, src, 0, src.length);
         return true;
+    }
+
+    /**
+     * The object's shmem file, made on first use (the kernel makes it with the
+     * object; its pages come later either way): the heap's, or one from the
+     * device's {@link ShmemMount} that programs map for real.
+     */
+    public ShmemFile shmemFile() {
+        if (pages == null) {
+            ShmemMount mount = dev.shmemMount();
+            pages = mount != null ? mount.create(this, sizeBytes) : new Pages(sizeBytes);
+        }
+        return pages;
     }
 
     /** Bytes of backing memory that exist (pages written at least once). */
@@ -262,6 +275,9 @@ public final class GemObject extends KObject {
     /** Frees the backing store (shmem file put). */
     void dropPages() {
         dev.releaseResident(residentBytes());
+        if (pages != null) {
+            pages.release();
+        }
         pages = null;
     }
 

@@ -4,10 +4,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The backing store of a shmem object: pages come into being on the first
- * write that touches them; a page never written reads as zeros.
+ * The backing store of a shmem object on the heap: pages come into being on
+ * the first write that touches them; a page never written reads as zeros.
  */
-final class Pages {
+final class Pages implements ShmemFile {
     private static final int PAGE = 4096;
     /** Objects up to this many pages index pages in an array, larger ones in a map. */
     private static final long ARRAY_LIMIT_PAGES = 1 << 16;
@@ -27,7 +27,8 @@ final class Pages {
         }
     }
 
-    long allocatedPages() {
+    @Override
+    public long allocatedPages() {
         return allocatedPages;
     }
 
@@ -46,7 +47,8 @@ final class Pages {
     }
 
     /** How many pages of the range are not there yet (a write would allocate them). */
-    long missing(long offset, int length) {
+    @Override
+    public long missing(long offset, int length) {
         long n = 0;
         for (long page = offset / PAGE; page <= (offset + length - 1) / PAGE; page++) {
             if (page(page, false) == null) {
@@ -56,7 +58,8 @@ final class Pages {
         return n;
     }
 
-    void read(long offset, byte[] dst, int dstOffset, int length) {
+    @Override
+    public void read(long offset, byte[] dst, int dstOffset, int length) {
         int done = 0;
         while (done < length) {
             long at = offset + done;
@@ -72,7 +75,8 @@ final class Pages {
         }
     }
 
-    void write(long offset, byte[] src, int srcOffset, int length) {
+    @Override
+    public boolean write(long offset, byte[] src, int srcOffset, int length) {
         int done = 0;
         while (done < length) {
             long at = offset + done;
@@ -81,5 +85,10 @@ final class Pages {
             System.arraycopy(src, srcOffset + done, page(at / PAGE, true), inPage, n);
             done += n;
         }
+        return true;
+    }
+
+    @Override
+    public void release() {
     }
 }
