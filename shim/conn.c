@@ -35,6 +35,8 @@ int shim_nfd_fields;
 
 static char socket_path[256];
 static char token[128];
+/* GEMULATOR_SHIM_DEBUG=1: every failed call's errno and the server's message on stderr. */
+static bool debug;
 
 /* One thread's connection. */
 struct conn {
@@ -699,6 +701,9 @@ int shim_call(const struct buf *call, struct reply *out)
 	tconn.busy = false;
 	if (r < 0 && errno != EINTR)
 		shim_warn("lost the server (%s) during a call of %s", strerror(errno), shim_name);
+	if (r == 0 && out->err && debug)
+		shim_warn("%s: call %d: errno %d: %s", shim_name, call->len ? call->data[0] >> 3 : 0, out->err,
+			  out->message ? out->message : "");
 	return r;
 }
 
@@ -812,6 +817,7 @@ __attribute__((constructor)) static void shim_start(void)
 	if (!sock || !*sock)
 		return;
 	pthread_key_create(&conn_key, conn_gone);
+	debug = getenv("GEMULATOR_SHIM_DEBUG") != NULL;
 	snprintf(socket_path, sizeof socket_path, "%s", sock);
 	const char *t = getenv("GEMULATOR_TOKEN");
 	snprintf(token, sizeof token, "%s", t ? t : "");

@@ -64,8 +64,8 @@ static void *emulated_mmap(void *addr, size_t len, int prot, int flags, int fd, 
 	}
 	if (r.err || r.nvalues < 1 || r.npassed < 1) {
 		int err = r.err ? r.err : ENODEV;
-		if (!r.err && r.message)
-			shim_warn("mmap: %s", r.message);
+		if (!r.err)
+			shim_warn("mmap of fd %d: the server answered %d values and %d descriptors", fd, r.nvalues, r.npassed);
 		reply_free(&r);
 		errno = err;
 		return MAP_FAILED;

@@ -31,6 +31,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     /** A program behind the C shim: the thread this connection is (0: the process's main connection), else -1. */
     private int shimThread = -1;
     private boolean helloPending;
+    /** Tells a process's main connections apart (the one before an exec from the one after). */
+    private final long connectionId = CONNECTIONS.incrementAndGet();
+    private static final java.util.concurrent.atomic.AtomicLong CONNECTIONS = new java.util.concurrent.atomic.AtomicLong();
     /** Free-running: the process made its exit call; the connection has nothing more to do. */
     private boolean exited;
     private final java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> processes;
@@ -167,7 +170,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         helloPending = true;
         var creds = new dev.gemulator.kernel.proc.Credentials(peer.pid(), peer.uid(),
                 peer.gids().length > 0 ? peer.gids()[0] : 0, peer.uid() == 0);
-        simulation.shimHello(h.getProcessName(), h.getShim(), creds, joined -> ctx.executor().execute(() -> {
+        simulation.shimHello(h.getProcessName(), h.getShim(), creds, connectionId, joined -> ctx.executor().execute(() -> {
             helloPending = false;
             if (joined.refusal() != null) {
                 refuse(ctx, joined.refusal());
@@ -397,6 +400,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         }
         if (lockstep != null) {
             lockstep.processGone(process);
+        } else if (shimThread == 0) {
+            simulation.exitProcess(process, connectionId);
         } else {
             simulation.exitProcess(process);
         }

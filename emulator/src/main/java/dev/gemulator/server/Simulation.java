@@ -15,12 +15,14 @@ import java.util.function.Consumer;
  * order (the free-running mode) and hands the result back. Nothing else
  * touches the machine.
  *
- * <p>Time: the machine's clock follows the server's own (monotonic time since
- * it started), so a vgem fence nobody signals expires 10 s after it was
- * attached and timeouts last what they say. A call that waits (poll with a
- * timeout, sleep) does not hold the thread: it is parked, looked at again
- * whenever something woke the kernel's wait queues (a fence signalled) and
- * answered when ready, at its deadline, or when its caller cancels it.
+ * <p>Time: the machine's clock moves with the server's own (monotonic) time,
+ * so a vgem fence nobody signals expires 10 s after it was attached and the
+ * timeouts of programs behind the C shim last what they say: such a call
+ * that waits (poll with a timeout, sleep) does not hold the thread, it is
+ * parked, looked at again whenever something woke the kernel's wait queues
+ * (a fence signalled) and answered when ready, at its deadline, or when its
+ * caller cancels it. Emulated processes (the Java client, the wire) keep
+ * virtual time: their waits end at once, moving the clock to their end.
  */
 public final class Simulation implements AutoCloseable {
     /** What the simulation thread does next. */
@@ -56,6 +58,7 @@ public final class Simulation implements AutoCloseable {
     private static final Work STOP = Work.control(Kind.STOP, "", 0, "", r -> { });
     private final java.util.List<Parked> parked = new java.util.ArrayList<>();
     private final long startNanos = System.nanoTime();
+    private long lastTickNanos = startNanos;
     private long wakesSeen;
     private long nextExecCheckNanos;
 
@@ -241,9 +244,9 @@ public final class Simulation implements AutoCloseable {
      * gets (on the simulation thread) the process and thread it is, or why not.
      */
     public void shimHello(String name, dev.gemulator.proto.v1.ShimHello hello, dev.gemulator.kernel.proc.Credentials peer,
-            Consumer<dev.gemulator.server.shim.HostCalls.Joined> answer) {
+            long connection, Consumer<dev.gemulator.server.shim.HostCalls.Joined> answer) {
         onThread(() -> {
-            var joined = dispatcher.shimHello(name, hello, peer);
+            var joined = dispatcher.shimHello(name, hello, peer, connection);
             newReports();
             answer.accept(joined);
         });
@@ -279,6 +282,19 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
+    /**
+     * The main connection {@code connection} of a program behind the shim
+     * went away: its process exits, unless that connection is no longer the
+     * process's (an exec's new program connected already).
+     */
+    public void exitProcess(String process, long connection) {
+        try {
+            inbox.put(new Work(Kind.GONE, process, 0, "", null, connection, a -> { }, null));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The process exits (its connection went away): queued behind its requests, never refused. */
     public void exitProcess(String process) {
         try {
@@ -309,7 +325,7 @@ public final class Simulation implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            machine.scheduler().advanceTo(serverNanos());
+            tick();
             if (w != null) {
                 switch (w.kind()) {
                     case STOP -> {
@@ -320,7 +336,7 @@ public final class Simulation implements AutoCloseable {
                     case RUN -> w.run().run();
                     case GONE -> {
                         parked.removeIf(p -> p.work().process().equals(w.process()));
-                        dispatcher.exitIfLive(w.process());
+                        dispatcher.exitIfLive(w.process(), w.requestId());
                         newReports();
                     }
                     case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
@@ -342,15 +358,29 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
-    /** Runs a request; one that would wait is parked instead (see the class comment). */
+    /** Moves the machine's clock on by the server's time since the last tick (firing due timers). */
+    private void tick() {
+        long now = System.nanoTime();
+        long elapsed = now - lastTickNanos;
+        lastTickNanos = now;
+        if (elapsed > 0) {
+            machine.scheduler().advanceTo(clockNanos() + elapsed);
+        }
+    }
+
+    private long clockNanos() {
+        return machine.kernel().clock().nowNanos();
+    }
+
+    /** Runs a request; one of a program behind the shim that would wait is parked instead (see the class comment). */
     private void call(Work w) {
-        Syscall once = waitingCall(w.call());
+        Syscall once = dispatcher.isHost(w.process()) ? waitingCall(w.call()) : null;
         if (once == null) {
             w.answer().accept(run(w, w.call()));
             return;
         }
         long timeoutMs = timeoutMs(w.call());
-        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : serverNanos() + timeoutMs * 1_000_000L;
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : clockNanos() + timeoutMs * 1_000_000L;
         Parked p = new Parked(w, once, deadline);
         if (w.call().hasSleep()) {
             parked.add(p);
@@ -399,7 +429,7 @@ public final class Simulation implements AutoCloseable {
             long wakes = machine.scheduler().wakes();
             boolean woken = wakes != wakesSeen;
             wakesSeen = wakes;
-            long now = serverNanos();
+            long now = clockNanos();
             for (Parked p : java.util.List.copyOf(parked)) {
                 boolean due = now >= p.deadlineNanos();
                 if (!due && (!woken || p.work().call().hasSleep())) {
@@ -412,7 +442,7 @@ public final class Simulation implements AutoCloseable {
                 }
             }
         }
-        long now = serverNanos();
+        long now = System.nanoTime() - startNanos;
         if (now >= nextExecCheckNanos) {
             nextExecCheckNanos = now + 1_000_000_000L;
             dispatcher.exitLostInExec();
@@ -437,11 +467,11 @@ public final class Simulation implements AutoCloseable {
             next = Math.min(next, p.deadlineNanos());
         }
         next = Math.min(next, machine.kernel().clock().nextDeadlineNanos());
-        next = Math.min(next, nextExecCheckNanos);
-        if (next == Long.MAX_VALUE) {
-            return -1;
+        long wait = next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, next - clockNanos());
+        if (dispatcher.host().waitingForExec()) {
+            wait = Math.min(wait, Math.max(0, nextExecCheckNanos - (System.nanoTime() - startNanos)));
         }
-        return Math.max(0, next - serverNanos());
+        return wait == Long.MAX_VALUE ? -1 : wait;
     }
 
     /** Runs one call (traced, counted) and takes the descriptors it passes. */

@@ -43,6 +43,12 @@ public final class SyscallDispatcher {
         return host;
     }
 
+    /** Whether the process with this name is a program behind the C shim. */
+    public boolean isHost(String name) {
+        Process p = processes.get(name);
+        return p != null && p.host() != null;
+    }
+
     /** The live process with this name, or null (none is made). */
     public Process live(String name) {
         Process p = processes.get(name);
@@ -55,8 +61,8 @@ public final class SyscallDispatcher {
      * gets its task.
      */
     public dev.gemulator.server.shim.HostCalls.Joined shimHello(String name, dev.gemulator.proto.v1.ShimHello hello,
-            dev.gemulator.kernel.proc.Credentials peer) {
-        var joined = host.hello(name, hello, peer, this::live, p -> processes.put(p.name(), p));
+            dev.gemulator.kernel.proc.Credentials peer, long connection) {
+        var joined = host.hello(name, hello, peer, connection, this::live, p -> processes.put(p.name(), p));
         if (joined.refusal() == null && joined.thread() > 0) {
             task(joined.process(), joined.thread(), joined.process().name() + ".t" + joined.thread());
         }
@@ -82,9 +88,18 @@ public final class SyscallDispatcher {
 
     /** Ends the process with this name if it is alive (its connection went away). */
     public void exitIfLive(String processName) {
+        exitIfLive(processName, 0);
+    }
+
+    /**
+     * As above; for a program behind the shim, {@code connection} is the
+     * main connection that went (0: any), which ends the process only if it
+     * is still the process's.
+     */
+    public void exitIfLive(String processName, long connection) {
         Process h = processes.get(processName);
         if (h != null && h.host() != null) {
-            if (host.disconnected(h)) {
+            if (host.disconnected(h, connection)) {
                 processes.remove(processName, h);
                 threads.remove(h);
             }

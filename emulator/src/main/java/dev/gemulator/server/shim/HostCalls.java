@@ -71,6 +71,8 @@ public final class HostCalls {
         boolean execPending;
         boolean connected = true;
         long forkToken;
+        /** The process's main connection now (an exec's new program has a new one). */
+        long connection;
     }
 
     public HostCalls(Machine machine) {
@@ -116,7 +118,7 @@ public final class HostCalls {
      * is its SO_PEERCRED (pid, uid, gid); {@code byName} finds a live
      * process by name; {@code adopt} registers a new one under its name.
      */
-    public Joined hello(String name, ShimHello h, Credentials peer, Function<String, Process> byName,
+    public Joined hello(String name, ShimHello h, Credentials peer, long connection, Function<String, Process> byName,
             java.util.function.Consumer<Process> adopt) {
         if (h.getThread() > 0) {
             Process p = byName.apply(name);
@@ -136,6 +138,7 @@ public final class HostCalls {
             }
             child.setHost(new Credentials(peer.pid(), child.host().uid(), child.host().gid(), child.host().capSysAdmin()));
             state(child).forkToken = 0;
+            state(child).connection = connection;
             return new Joined(child, 0, null);
         }
         if (h.getExec()) {
@@ -146,6 +149,7 @@ public final class HostCalls {
             }
             s.execPending = false;
             s.connected = true;
+            s.connection = connection;
             Task t = p.mainTask();
             sys.exec(t);
             closeGone(t);
@@ -167,7 +171,9 @@ public final class HostCalls {
             return Joined.refused("process name " + unique + " is too long");
         }
         Process p = sys.spawnHost(unique, readCredentials(peer.pid(), peer));
-        states.put(p, new State());
+        State s = new State();
+        s.connection = connection;
+        states.put(p, s);
         adopt.accept(p);
         return new Joined(p, 0, null);
     }
@@ -181,8 +187,11 @@ public final class HostCalls {
      * that is its exit: the model's exit, with the files whose last
      * descriptors went with it. Returns whether it exited.
      */
-    public boolean disconnected(Process p) {
+    public boolean disconnected(Process p, long connection) {
         State s = states.get(p);
+        if (s != null && connection != 0 && s.connection != connection) {
+            return false; // an earlier main connection (before an exec) went: the process lives on
+        }
         if (s != null && s.execPending) {
             s.connected = false;
             return false;
@@ -213,6 +222,16 @@ public final class HostCalls {
             }
         });
         return lost;
+    }
+
+    /** Whether some process announced an exec and lost its connection (its pid is watched). */
+    public boolean waitingForExec() {
+        for (State s : states.values()) {
+            if (s.execPending && !s.connected) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An anchor went without the program saying so: its reference goes from kernel context (delayed fput). */
