@@ -149,14 +149,14 @@ void call_new_file(struct buf *call, const struct fileref *ref);
 #define SC_MMAP 17
 #define SC_MUNMAP 18
 #define SC_IOCTL 33
-#define SC_FORK 40
-#define SC_FORK_DONE 41
-#define SC_EXEC_START 42
-#define SC_CREDENTIALS 43
-#define SC_POLL_FDS 44
-#define SC_REAP 45
-#define SC_FILE_INFO 46
-#define SC_READ_FILE 49
+#define SC_FORK 50
+#define SC_FORK_DONE 51
+#define SC_EXEC_START 52
+#define SC_CREDENTIALS 53
+#define SC_POLL_FDS 54
+#define SC_REAP 55
+#define SC_FILE_INFO 56
+#define SC_READ_FILE 59
 
 /* Process identity across fork and exec (proc.c, conn.c). */
 void shim_after_fork_child(const char *name, int64_t token);

@@ -313,7 +313,7 @@ public final class HostCalls {
                 exit(p);
                 yield ok(SysResult.ok());
             }
-            case DUP, DUP2, FCNTL, SEND_FD, DROP_ROOT -> toProto(SysResult.err(Errno.ENOSYS, "a program behind the shim "
+            case DUP, DUP2, FCNTL, SEND_FD, RECV_FD, DROP_ROOT -> toProto(SysResult.err(Errno.ENOSYS, "a program behind the shim "
                     + "does " + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT) + " with the real kernel"));
             default -> withFiles(p, t, call, plain);
         };
