@@ -19,14 +19,14 @@ int main(void)
 	pid_t c = fork();
 	CHECK(c >= 0, "fork");
 	if (c == 0) {
-		reader(&ch);
+		writer(&ch);
 		for (uint32_t page = 0; page < bo.size / 4096; page++) {
 			p[page * 4096] = 1;
 			send_u32(ch, page + 1);
 		}
 		return 0;
 	}
-	writer(&ch);
+	reader(&ch);
 	uint32_t pages = 0, v;
 	while (read(ch.r, &v, 4) == 4)
 		pages = v;

@@ -39,7 +39,7 @@ class CProgramsTest {
     private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
     private static final Path OUT = REPO.resolve("emulator/target/c-tests");
     private static final List<String> PROGRAMS = List.of("flink_share", "prime_scm", "fork_master", "dup_exec",
-            "mmap_coherence", "lazy_2g", "emfile", "fence_poll", "seed_emfile");
+            "mmap_coherence", "lazy_2g", "emfile", "fence_poll", "seed_emfile", "sigbus", "../examples/share");
     private static Path shim;
 
     @TempDir
@@ -59,7 +59,7 @@ class CProgramsTest {
         List<String> libdrm = List.of(command(List.of("pkg-config", "--cflags", "--libs", "libdrm")).trim().split("\\s+"));
         for (String name : PROGRAMS) {
             List<String> cc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
-                    OUT.resolve(name).toString(), REPO.resolve("shim/tests/" + name + ".c").toString()));
+                    OUT.resolve(Path.of(name).getFileName()).toString(), REPO.resolve("shim/tests/" + name + ".c").toString()));
             cc.addAll(libdrm);
             command(cc);
         }
@@ -96,10 +96,15 @@ class CProgramsTest {
         final Path socket = dir.resolve("s.sock");
 
         Server(Profile profile) throws Exception {
-            simulation = new Simulation(profile, 4096, trace, new PrintStream(log, true, StandardCharsets.UTF_8));
+            this(profile, dev.gemulator.server.Limits.DEFAULT, null);
+        }
+
+        /** With {@code limits} on the device and its pages in {@code shm} (null: a fresh directory under /dev/shm). */
+        Server(Profile profile, dev.gemulator.server.Limits limits, Path shm) throws Exception {
+            simulation = new Simulation(profile, 4096, trace, new PrintStream(log, true, StandardCharsets.UTF_8), limits);
             simulation.metrics(metrics);
             server = GemulatorServer.start("127.0.0.1", 0, simulation, GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
-            server.listenUnix(socket);
+            server.listenUnix(socket, shm);
         }
 
         /** Runs a command with the shim preloaded; a program that hangs is killed with its children. */
@@ -232,6 +237,51 @@ class CProgramsTest {
                         mode + " prints its MB/s: " + r.output());
             }
             s.assertEmpty();
+        }
+    }
+
+    /** The README's example, as ./gemulator exec runs it (the launcher builds the shim itself). */
+    @Test
+    void theLauncherRunsTheReadmesExampleAgainstAServer() throws Exception {
+        try (Server s = new Server(Profile.MODERN)) {
+            ProcessBuilder b = new ProcessBuilder(REPO.resolve("gemulator").toString(), "exec", "--socket",
+                    s.socket.toString(), "--", OUT.resolve("share").toString()).redirectErrorStream(true);
+            Process p = b.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            assertTrue(out.contains("the other process wrote 42"), out);
+            s.assertEmpty();
+        }
+        String example = Files.readString(REPO.resolve("shim/examples/share.c"));
+        assertTrue(Files.readString(REPO.resolve("README.md")).contains(example.substring(example.indexOf("int main(void)"))),
+                "the README shows shim/examples/share.c as it is");
+    }
+
+    /**
+     * The device's memory limit at fault time: with the pages in a tmpfs as
+     * large as the limit (1 MiB here; ./gemulator serve mounts one of the
+     * device's size when run as root), a store that needs a page past it
+     * gets SIGBUS, as shmem does. Root only: the tmpfs is mounted (and
+     * unmounted) under this test's directory.
+     */
+    @Test
+    void aStorePastTheDeviceMemoryGetsSigbus() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("0".equals(command(List.of("id", "-u")).trim()), "needs root to mount a tmpfs");
+        Path shm = Files.createDirectories(dir.resolve("shm"));
+        command(List.of("mount", "-t", "tmpfs", "-o", "size=1M,mode=0711", "gemulator-test", shm.toString()));
+        try {
+            var limits = new dev.gemulator.server.Limits(1024, 1024, 1 << 20, 64, 1 << 20, 1 << 20);
+            try (Server s = new Server(Profile.MODERN, limits, shm)) {
+                Run r = s.run(OUT.resolve("sigbus").toString());
+                assertEquals(0, r.exit(), r.output());
+                var m = Pattern.compile("SIGBUS after ([0-9]+) pages").matcher(r.output());
+                assertTrue(m.find(), r.output());
+                int pages = Integer.parseInt(m.group(1));
+                assertTrue(pages > 200 && pages <= 256, "about 1 MiB of pages before SIGBUS: " + pages);
+                s.assertEmpty();
+            }
+        } finally {
+            command(List.of("umount", shm.toString()));
         }
     }
 
