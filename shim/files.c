@@ -203,6 +203,13 @@ int shim_new_anchor(bool cloexec, uint64_t *ino)
 
 int shim_open_node(const char *node, int flags)
 {
+	/* the node's permissions, as the real kernel checks them at open (the stand-in holds them) */
+	char path[64], standin[512];
+	snprintf(path, sizeof path, "/dev/dri/%s", node);
+	const char *p = shim_redirect(path, standin, sizeof standin);
+	int want = (flags & O_ACCMODE) == O_RDONLY ? R_OK : (flags & O_ACCMODE) == O_WRONLY ? W_OK : R_OK | W_OK;
+	if (p != path && raw(SYS_faccessat2, AT_FDCWD, p, want, AT_EACCESS) < 0)
+		return -1;
 	uint64_t ino;
 	int fd = shim_new_anchor((flags & O_CLOEXEC) != 0, &ino);
 	if (fd < 0)
@@ -499,10 +506,25 @@ bool shim_node_stat(const char *path, struct stat *st)
 	const char *node = shim_dri_node(path);
 	if (!node)
 		return false;
+	/* the stand-in in the device tree holds the node's mode and owner (chmod and chown change it) */
+	char standin[512];
+	struct stat real;
+	bool have = shim_redirect(path, standin, sizeof standin) != path
+		    && raw(SYS_newfstatat, AT_FDCWD, standin, &real, 0) == 0;
+	if (!have && shim_root[0])
+		return false; /* no stand-in: the module is unloaded, the node is gone */
 	struct file_info fi = { .kind = KIND_DRM };
 	fi.rdev = strcmp(node, "card0") == 0 ? 0 : 128;
 	memset(st, 0, sizeof *st);
 	shim_fake_stat(&fi, st);
+	if (have) {
+		st->st_mode = S_IFCHR | (real.st_mode & 07777);
+		st->st_uid = real.st_uid;
+		st->st_gid = real.st_gid;
+		st->st_atim = real.st_atim;
+		st->st_mtim = real.st_mtim;
+		st->st_ctim = real.st_ctim;
+	}
 	return true;
 }
 

@@ -157,6 +157,7 @@ void call_new_file(struct buf *call, const struct fileref *ref);
 #define SC_REAP 55
 #define SC_FILE_INFO 56
 #define SC_READ_FILE 59
+#define SC_MODULE 62
 
 /* Process identity across fork and exec (proc.c, conn.c). */
 void shim_after_fork_child(const char *name, int64_t token);

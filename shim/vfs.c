@@ -322,6 +322,33 @@ EXPORT char *realpath(const char *path, char *resolved)
 	return r;
 }
 
+/* chmod and chown of the nodes, the device's sysfs and debugfs change the stand-ins. */
+EXPORT int chmod(const char *path, mode_t mode)
+{
+	char redirected[512];
+	return (int)raw(SYS_fchmodat, AT_FDCWD, shim_redirect(path, redirected, sizeof redirected), mode);
+}
+
+EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+{
+	char redirected[512];
+	(void)flags;
+	return (int)raw(SYS_fchmodat, dirfd, shim_redirect(path, redirected, sizeof redirected), mode);
+}
+
+EXPORT int chown(const char *path, uid_t uid, gid_t gid)
+{
+	char redirected[512];
+	return (int)raw(SYS_fchownat, AT_FDCWD, shim_redirect(path, redirected, sizeof redirected), uid, gid, 0);
+}
+
+EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
+{
+	char redirected[512];
+	return (int)raw(SYS_fchownat, AT_FDCWD, shim_redirect(path, redirected, sizeof redirected), uid, gid,
+			AT_SYMLINK_NOFOLLOW);
+}
+
 /* debugfs and tracefs are there already (in the tree): mounting them does nothing. */
 static bool confined_mount(const char *target, const char *type)
 {

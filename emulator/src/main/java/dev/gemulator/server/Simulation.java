@@ -220,6 +220,7 @@ public final class Simulation implements AutoCloseable {
         onThread(() -> {
             dispatcher.host().anchors(anchorsListener);
             dispatcher.host().shmem(shmem);
+            dispatcher.host().tree(tree);
         });
     }
 

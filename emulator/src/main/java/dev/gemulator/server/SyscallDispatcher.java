@@ -272,7 +272,7 @@ public final class SyscallDispatcher {
                 }
                 yield sys.poll(t, fds, events, pf.getTimeoutMs());
             }
-            case FORK, FORK_DONE, EXEC_START, CREDENTIALS, REAP, FILE_INFO, READ_FILE ->
+            case FORK, FORK_DONE, EXEC_START, CREDENTIALS, REAP, FILE_INFO, READ_FILE, MODULE ->
                     SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "only a program behind the C shim makes "
                             + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT));
             case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");

@@ -39,7 +39,7 @@ class CProgramsTest {
     private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
     private static final Path OUT = REPO.resolve("emulator/target/c-tests");
     private static final List<String> PROGRAMS = List.of("flink_share", "prime_scm", "fork_master", "dup_exec",
-            "mmap_coherence", "lazy_2g", "emfile", "fence_poll", "seed_emfile", "sigbus", "../examples/share");
+            "mmap_coherence", "lazy_2g", "emfile", "fence_poll", "seed_emfile", "sigbus", "module", "../examples/share");
     private static Path shim;
 
     @TempDir
@@ -61,6 +61,7 @@ class CProgramsTest {
             List<String> cc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
                     OUT.resolve(Path.of(name).getFileName()).toString(), REPO.resolve("shim/tests/" + name + ".c").toString()));
             cc.addAll(libdrm);
+            cc.add("-ldl");
             command(cc);
         }
     }
@@ -199,6 +200,12 @@ class CProgramsTest {
     @Test
     void aTwoGibObjectCostsOnlyTheTouchedPages() throws Exception {
         program("lazy_2g", 3);
+    }
+
+    /** IGT's vgem_basic unload, in small: libkmod's unload of vgem sees the module's references. */
+    @Test
+    void theModuleUnloadsOnlyWithoutReferencesAndTheDeviceGoesWithIt() throws Exception {
+        program("module", 3);
     }
 
     @Test

@@ -72,6 +72,8 @@ public final class Anchors implements AutoCloseable {
             Files.deleteIfExists(path);
             ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             s.bind(UnixDomainSocketAddress.of(path), 1024);
+            // a program that dropped root (setuid) still opens files: anyone may connect an anchor
+            Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
             return new Anchors(path, s, Selector.open(), onGone);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + path + ": " + e.getMessage(), e);

@@ -66,8 +66,8 @@ public final class DeviceTree {
     }
 
     private void build() throws IOException {
-        file("dev/dri/card0", "");
-        file("dev/dri/renderD128", "");
+        node("dev/dri/card0", "rw-rw----");
+        node("dev/dri/renderD128", "rw-rw-rw-");
         writable("dev/kmsg", "");
         String vgem = "sys/devices/platform/vgem";
         file(vgem + "/uevent", "MODALIAS=platform:vgem\n");
@@ -115,6 +115,14 @@ public final class DeviceTree {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("r--r--r--"));
     }
 
+    /** A node's stand-in: its mode is the node's (crw-rw---- card0, crw-rw-rw- renderD128), chmod changes it. */
+    private void node(String path, String mode) throws IOException {
+        Path p = root.resolve(path);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, "", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+    }
+
     private void writable(String path, String text) throws IOException {
         Path p = root.resolve(path);
         Files.createDirectories(p.getParent());
@@ -139,9 +147,52 @@ public final class DeviceTree {
             case "/sys/kernel/debug/dri/0/clients", "/sys/kernel/debug/dri/128/clients" -> DrmDebugfs.clients(dev);
             case "/sys/kernel/debug/dri/0/gem_names", "/sys/kernel/debug/dri/128/gem_names" -> DrmDebugfs.gemNames(dev);
             case "/sys/kernel/debug/dma_buf/bufinfo" -> DrmDebugfs.bufinfo(kernel);
-            case "/sys/module/vgem/refcnt" -> dev.files().size() + kernel.dmaBufs().size() + "\n";
+            case "/sys/module/vgem/refcnt" -> moduleReferences(kernel) + "\n";
             default -> null;
         };
+    }
+
+    /**
+     * The vgem module's references (module_refcount) as the kernel takes
+     * them: one per open drm file (drm_stub_open's fops_get, given back at
+     * the file's release) and one per live dma-buf it exported
+     * (dma_buf_export's try_module_get of the exporter, module_put in
+     * dma_buf_release). A mapping holds its vm_file, so it counts through
+     * its drm file or dma-buf.
+     */
+    public static int moduleReferences(Kernel kernel) {
+        return kernel.devices().get(0).files().size() + kernel.dmaBufs().size();
+    }
+
+    /** What goes with the module when it is unloaded (and comes back when it is loaded). */
+    private static final List<String> MODULE_PARTS = List.of("dev/dri/card0", "dev/dri/renderD128",
+            "sys/dev/char/226:0", "sys/dev/char/226:128", "sys/class/drm/card0", "sys/class/drm/renderD128",
+            "sys/devices/platform/vgem", "sys/bus/platform/devices/vgem", "sys/kernel/debug/dri/0",
+            "sys/kernel/debug/dri/128", "sys/module/vgem");
+
+    /** The module is unloaded: its nodes, its sysfs and debugfs entries go (kept aside for a load). */
+    public void unload() {
+        move(root, root.resolve(".unloaded"));
+    }
+
+    /** The module is loaded again: its entries come back. */
+    public void load() {
+        move(root.resolve(".unloaded"), root);
+    }
+
+    private static void move(Path from, Path to) {
+        try {
+            for (String part : MODULE_PARTS) {
+                Path src = from.resolve(part);
+                if (Files.exists(src, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Path dst = to.resolve(part);
+                    Files.createDirectories(dst.getParent());
+                    Files.move(src, dst);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move the module's entries of the device tree: " + e.getMessage(), e);
+        }
     }
 
     /** Removes the tree. */

@@ -64,6 +64,8 @@ public final class HostCalls {
     private final List<Integer> passed = new ArrayList<>();
     private final List<TmpfsShmem.TmpfsFile> passedFiles = new ArrayList<>();
     private KFile other;
+    private DeviceTree tree;
+    private boolean moduleLoaded = true;
 
     /** What the server keeps of a host process besides the model's Process. */
     private static final class State {
@@ -87,6 +89,11 @@ public final class HostCalls {
 
     public Anchors anchors() {
         return anchors;
+    }
+
+    /** The device tree programs see (its module entries go and come with the module). */
+    public void tree(DeviceTree tree) {
+        this.tree = tree;
     }
 
     /** Real shared memory for the objects made from now on. */
@@ -308,6 +315,10 @@ public final class HostCalls {
             case REAP -> reap(p, call.getReap().getPid());
             case FILE_INFO -> fileInfo(call.getFileInfo().getIno());
             case READ_FILE -> readFile(call.getReadFile().getPath());
+            case MODULE -> module(call.getModule());
+            case OPEN -> moduleLoaded ? withFiles(p, t, call, plain)
+                    : toProto(SysResult.err(Errno.ENOENT, "no device node " + call.getOpen().getNode()
+                            + ": the vgem module is unloaded"));
             case CLOSE -> close(t, call);
             case EXIT -> {
                 exit(p);
@@ -475,6 +486,50 @@ public final class HostCalls {
                     .build();
         }
         return b.addValues(3).addValues(0).addValues(0).addValues(f.id()).setText("anon_inode:sync_file").build();
+    }
+
+    /**
+     * libkmod's calls for a module: "vgem" is the device's. Unloading it
+     * while it has references answers EAGAIN (delete_module's EWOULDBLOCK);
+     * unloaded, its nodes, sysfs and debugfs are gone and opens answer ENOENT
+     * until it is loaded again. Errors: ENOENT (another module, or vgem
+     * unloaded), EEXIST (loading it loaded).
+     */
+    private SyscallResult module(dev.gemulator.proto.v1.Module m) {
+        if (!m.getName().equals("vgem")) {
+            return toProto(SysResult.err(Errno.ENOENT, "the emulated machine has no module " + m.getName()));
+        }
+        switch (m.getOp()) {
+            case UNLOAD -> {
+                if (!moduleLoaded) {
+                    return toProto(SysResult.err(Errno.ENOENT, "vgem is not loaded"));
+                }
+                int refs = DeviceTree.moduleReferences(machine.kernel());
+                if (refs > 0) {
+                    return toProto(SysResult.err(Errno.EAGAIN, "vgem is in use: " + refs
+                            + " references (open drm files and dma-bufs)"));
+                }
+                moduleLoaded = false;
+                if (tree != null) {
+                    tree.unload();
+                }
+                return ok(SysResult.ok());
+            }
+            case LOAD -> {
+                if (moduleLoaded) {
+                    return toProto(SysResult.err(Errno.EEXIST, "vgem is loaded"));
+                }
+                moduleLoaded = true;
+                if (tree != null) {
+                    tree.load();
+                }
+                return ok(SysResult.ok());
+            }
+            default -> {
+                return SyscallResult.newBuilder().addValues(moduleLoaded ? 1 : 0)
+                        .addValues(DeviceTree.moduleReferences(machine.kernel())).build();
+            }
+        }
     }
 
     /** A live file of the device tree (debugfs, the module's refcnt), rendered from the model now. */
