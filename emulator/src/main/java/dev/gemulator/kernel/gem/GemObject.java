@@ -38,6 +38,8 @@ public final class GemObject extends KObject {
     private int allowCount;
     private List<Allow> allowMore;
     private ShmemFile pages;
+    /** What the device was charged for the index of the pages (given back with them). */
+    private long chargedIndexBytes;
     private DmaResv resv;
     GemObject prevLive;
     GemObject nextLive;
@@ -229,23 +231,26 @@ public final class GemObject extends KObject {
 
     /**
      * Copies bytes into the object, allocating the pages it touches; false
-     * (nothing written) when the new pages would take the device past its
-     * memory limit.
+     * (nothing written) when the new pages, with what indexing them costs,
+     * would take the device past its memory limit.
      */
     public boolean writeBytes(long offset, byte[] src) {
         use("shmem_fault", "write");
         if (src.length == 0) {
             return true;
         }
-        long needed = (pages == null ? (offset + src.length - 1) / 4096 - offset / 4096 + 1
-                : pages.missing(offset, src.length)) * 4096;
-        if (!dev.chargeResident(needed)) {
+        long missing = pages == null ? (offset + src.length - 1) / 4096 - offset / 4096 + 1
+                : pages.missing(offset, src.length);
+        long had = pages == null ? 0 : pages.allocatedPages();
+        long index = indexBytes(had + missing) - chargedIndexBytes;
+        if (!dev.chargeResident(missing * 4096, index)) {
             return false;
         }
         if (!shmemFile().write(offset, src, 0, src.length)) {
-            dev.releaseResident(needed);
+            dev.releaseResident(missing * 4096, index);
             return false;
         }
+        chargedIndexBytes += index;
         return true;
     }
 
@@ -262,6 +267,18 @@ public final class GemObject extends KObject {
         return pages;
     }
 
+    /**
+     * What the index of the object's pages costs once {@code n} of them
+     * exist: its store's figure, or before the store is made, the heap's
+     * (none when the device's pages are a mount's, outside the server).
+     */
+    private long indexBytes(long n) {
+        if (pages != null) {
+            return pages.indexBytes(n);
+        }
+        return dev.shmemMount() != null ? 0 : Pages.indexBytes(sizeBytes, n);
+    }
+
     /** Bytes of backing memory that exist (pages written at least once). */
     public long residentBytes() {
         return pages == null ? 0 : pages.allocatedPages() * 4096;
@@ -274,7 +291,8 @@ public final class GemObject extends KObject {
 
     /** Frees the backing store (shmem file put). */
     void dropPages() {
-        dev.releaseResident(residentBytes());
+        dev.releaseResident(residentBytes(), chargedIndexBytes);
+        chargedIndexBytes = 0;
         if (pages != null) {
             pages.release();
         }

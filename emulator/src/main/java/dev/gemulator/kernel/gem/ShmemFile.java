@@ -12,6 +12,13 @@ public interface ShmemFile {
     /** Pages this store allocated for writes made through it. */
     long allocatedPages();
 
+    /**
+     * What the index that finds this store's pages costs in the server's
+     * memory once {@code pages} of them exist (the device counts it against
+     * its limit with the pages); 0 for a store whose pages live outside it.
+     */
+    long indexBytes(long pages);
+
     /** How many pages of the range a write through this store would allocate. */
     long missing(long offset, int length);
 

@@ -124,6 +124,12 @@ public final class TmpfsShmem implements ShmemMount {
             return written.cardinality();
         }
 
+        /** The pages live in the tmpfs; the server keeps a bit per page written (at most size/32768 bytes). */
+        @Override
+        public long indexBytes(long pages) {
+            return 0;
+        }
+
         @Override
         public long missing(long offset, int length) {
             long n = 0;
