@@ -128,9 +128,8 @@ public final class GemulatorServer implements AutoCloseable {
      */
     public dev.gemulator.server.unix.UnixServer listenUnix(java.nio.file.Path path, java.nio.file.Path shmDir)
             throws InterruptedException {
-        dev.gemulator.server.unix.UnixServer u = dev.gemulator.server.unix.UnixServer.start(path, initializer);
-        unix = u;
         if (lockstepRun == null) {
+            // ready before the socket exists: a program may connect the moment it appears
             anchors = dev.gemulator.server.shim.Anchors.listen(path.resolveSibling(path.getFileName() + ".anchors"),
                     simulation::anchorGone);
             shmem = shmDir != null ? new dev.gemulator.server.shim.TmpfsShmem(shmDir)
@@ -138,6 +137,8 @@ public final class GemulatorServer implements AutoCloseable {
             tree = dev.gemulator.server.shim.DeviceTree.make(path.resolveSibling(path.getFileName() + ".root"));
             simulation.hostFiles(anchors, shmem, tree);
         }
+        dev.gemulator.server.unix.UnixServer u = dev.gemulator.server.unix.UnixServer.start(path, initializer);
+        unix = u;
         return u;
     }
 
