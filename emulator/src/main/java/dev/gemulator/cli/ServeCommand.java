@@ -31,6 +31,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "also serve on a Unix domain socket at PATH (local clients; it can pass file descriptors)")
     private java.nio.file.Path socket;
 
+    @Option(names = "--shm", paramLabel = "DIR",
+            description = "with --socket: keep object pages (which programs behind the C shim map) in files of DIR, "
+                    + "a tmpfs whose size is the device's memory limit for SIGBUS at that limit (default: a fresh directory under /dev/shm)")
+    private java.nio.file.Path shm;
+
     @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
     private String profile;
 
@@ -371,7 +376,7 @@ public final class ServeCommand implements Callable<Integer> {
                 + limits.deviceMemoryBytes() / (1 << 20) + " MiB" + (token != null ? ", token required" : "") + ")");
         if (socket != null) {
             try {
-                server.listenUnix(socket);
+                server.listenUnix(socket, shm);
             } catch (RuntimeException e) {
                 server.close();
                 System.err.println("gemulator: cannot listen on " + socket + ": " + e.getMessage());

@@ -91,7 +91,30 @@ public final class SequentialScheduler implements Scheduler {
         }
     }
 
+    private long wakes;
+
     @Override
     public void wake(WaitQueue queue) {
+        wakes++;
+    }
+
+    /**
+     * How many wake-ups happened so far (a fence signalled, a lock released):
+     * a server that keeps callers waiting outside the kernel (poll) looks
+     * again when this moved.
+     */
+    public long wakes() {
+        return wakes;
+    }
+
+    /**
+     * Moves virtual time to {@code targetNanos} if it is ahead, firing the
+     * timers due by then in timer context: a free-running server's clock,
+     * driven from outside.
+     */
+    public void advanceTo(long targetNanos) {
+        if (targetNanos > kernel.clock().nowNanos()) {
+            fireTimersUntil(targetNanos);
+        }
     }
 }

@@ -54,6 +54,11 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private final java.util.Map<Integer, String> threadNames = new java.util.HashMap<>();
     private io.netty.util.concurrent.ScheduledFuture<?> helloDeadline;
     private boolean helloPending;
+    /** A program behind the C shim: the thread this connection is (0: the process's main connection), else -1. */
+    private int shimThread = -1;
+    /** Tells a process's main connections apart (the one before an exec from the one after). */
+    private final long connectionId = CONNECTIONS.incrementAndGet();
+    private static final java.util.concurrent.atomic.AtomicLong CONNECTIONS = new java.util.concurrent.atomic.AtomicLong();
 
     private final ArrayDeque<ClientMessage> waiting = new ArrayDeque<>();
     private int inFlight;
@@ -123,6 +128,11 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             }
             case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
             case GOODBYE -> ctx.close();
+            case CANCEL -> {
+                if (process != null && shimThread >= 0) {
+                    session.cancel(shimThread, msg.getCancel().getRequestId());
+                }
+            }
             case STATUS, FETCH_TRACE, DEBUGFS -> {
                 if (process == null) {
                     refuse(ctx, "a question before Hello");
@@ -215,6 +225,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     }
 
     private void admit(ChannelHandlerContext ctx, dev.gemulator.proto.v1.Hello h) {
+        if (h.hasShim()) {
+            shimHello(ctx, h);
+            return;
+        }
         String name = h.getProcessName();
         if (lockstep != null && !h.getObserver() && !lockstep.hasProcess(name)) {
             refuse(ctx, "process " + name + " has no part in the scenario this server runs");
@@ -250,6 +264,60 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         } else {
             ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(welcome).build());
         }
+    }
+
+    /**
+     * A program behind the C shim: only on the Unix socket (its credentials
+     * are the kernel's, its files and pages real); the simulation says which
+     * process and thread the connection is.
+     */
+    private void shimHello(ChannelHandlerContext ctx, dev.gemulator.proto.v1.Hello h) {
+        var peer = ctx.channel().attr(dev.gemulator.server.unix.UnixServer.PEER).get();
+        if (peer == null || lockstep != null) {
+            refuse(ctx, lockstep != null ? "a lockstep run has no programs behind the shim"
+                    : "a program behind the shim connects to the Unix socket (serve --socket PATH)");
+            return;
+        }
+        if (simulation.anchorsPath() == null) {
+            refuse(ctx, "this server has no anchors socket for emulated files");
+            return;
+        }
+        helloPending = true;
+        reading(ctx, false);
+        var creds = new dev.gemulator.kernel.proc.Credentials(peer.pid(), peer.uid(),
+                peer.gids().length > 0 ? peer.gids()[0] : 0, peer.uid() == 0);
+        simulation.shimHello(h.getProcessName(), h.getShim(), creds, connectionId, joined -> ctx.executor().execute(() -> {
+            helloPending = false;
+            if (joined.refusal() != null) {
+                refuse(ctx, joined.refusal());
+                return;
+            }
+            process = joined.process().name();
+            shimThread = joined.thread();
+            session = shimThread == 0 ? simulation.session(process, false) : simulation.threadSession(process, shimThread);
+            if (shimThread == 0) {
+                shared.processes().put(process, ctx.channel());
+            }
+            if (!ctx.channel().isActive()) {
+                // gone while the simulation answered: channelInactive saw no process yet
+                gone(ctx);
+                simulation.forget(session);
+                return;
+            }
+            helloDeadline.cancel(false);
+            ((FrameDecoder) ctx.pipeline().get("frames")).open(shared.maxFrameBytes(), bytes -> admit(ctx, bytes));
+            if (ctx.pipeline().get("hello-idle") != null) {
+                ctx.pipeline().remove("hello-idle");
+            }
+            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("free")
+                    .setIterations(1).setShim(dev.gemulator.proto.v1.ShimWelcome.newBuilder()
+                            .setAnchors(simulation.anchorsPath().toString())
+                            .addAllFdFields(dev.gemulator.server.shim.HostCalls.fdFields())
+                            .setClockNs(simulation.serverNanos()).setRoot(simulation.treePath().toString())
+                            .addAllLive(dev.gemulator.server.shim.DeviceTree.LIVE))).build());
+            reading(ctx, true);
+        }));
     }
 
     // --- threads ---
@@ -391,11 +459,26 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     }
 
     private boolean call(ChannelHandlerContext ctx, Request r, long bytes) {
-        boolean ok = session.submit(r.getThreadId(), r.getCall(), result -> {
-            ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
-                    .setRequestId(r.getRequestId()).setResult(result)).build();
-            ctx.executor().execute(() -> replied(ctx, reply, bytes));
-        });
+        boolean ok = shimThread >= 0
+                ? session.submit(shimThread, r.getRequestId(), r.getCall(), answer -> {
+                    ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
+                            .setRequestId(r.getRequestId()).setResult(answer.result())).build();
+                    ctx.executor().execute(() -> {
+                        for (int fd : answer.fds()) {
+                            dev.gemulator.server.unix.FdPassing.pass(ctx.channel(), fd);
+                        }
+                        if (!answer.fds().isEmpty()) {
+                            ctx.flush();
+                        }
+                        answer.passed().run();
+                        replied(ctx, reply, bytes);
+                    });
+                })
+                : session.submit(r.getThreadId(), r.getCall(), result -> {
+                    ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
+                            .setRequestId(r.getRequestId()).setResult(result)).build();
+                    ctx.executor().execute(() -> replied(ctx, reply, bytes));
+                });
         if (ok) {
             inFlight(bytes);
             if (r.getCall().hasExit()) {
@@ -540,17 +623,28 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         }
         waiting.clear();
         if (process != null && !observer && !exited) {
-            if (lockstep != null) {
-                lockstep.processGone(process);
-            } else {
-                session.gone();
-            }
-            shared.processes().remove(process, ctx.channel());
+            gone(ctx);
         }
         if (session != null) {
             simulation.forget(session);
         }
         ctx.fireChannelInactive();
+    }
+
+    /** The connection's process (or, for a shim thread's connection, the thread) is gone. */
+    private void gone(ChannelHandlerContext ctx) {
+        if (shimThread > 0) {
+            session.threadGone(shimThread);
+            return;
+        }
+        if (lockstep != null) {
+            lockstep.processGone(process);
+        } else if (shimThread == 0) {
+            session.gone(connectionId);
+        } else {
+            session.gone();
+        }
+        shared.processes().remove(process, ctx.channel());
     }
 
     @Override

@@ -65,6 +65,7 @@ public final class GemulatorServer implements AutoCloseable {
                     .childHandler(initializer)
                     .bind(new InetSocketAddress(host, port)).sync().channel();
             GemulatorServer server = new GemulatorServer(sim, ch, boss, workers, initializer, maxFrameBytes, token);
+            server.lockstepRun = run;
             sim.failure().thenAccept(t -> {
                 // nothing can be answered any more: say why to everyone and stop listening
                 ch.close();
@@ -82,6 +83,7 @@ public final class GemulatorServer implements AutoCloseable {
         }
     }
 
+    private dev.gemulator.lockstep.LockstepRun lockstepRun;
     /**
      * The connections' buffers, whichever transport: unpooled direct memory,
      * so that what a connection held (a partial frame of a megabyte) goes
@@ -115,10 +117,34 @@ public final class GemulatorServer implements AutoCloseable {
      * whichever transport), the same simulation; it closes with the server.
      */
     public dev.gemulator.server.unix.UnixServer listenUnix(java.nio.file.Path path) throws InterruptedException {
+        return listenUnix(path, null);
+    }
+
+    /**
+     * As above, and ready for programs behind the C shim: their emulated
+     * files' anchors listen at PATH.anchors, and object pages become real
+     * shared memory, files in {@code shmDir} (a tmpfs; null: a fresh
+     * directory under /dev/shm).
+     */
+    public dev.gemulator.server.unix.UnixServer listenUnix(java.nio.file.Path path, java.nio.file.Path shmDir)
+            throws InterruptedException {
+        if (lockstepRun == null) {
+            // ready before the socket exists: a program may connect the moment it appears
+            anchors = dev.gemulator.server.shim.Anchors.listen(path.resolveSibling(path.getFileName() + ".anchors"),
+                    simulation::anchorGone);
+            shmem = shmDir != null ? new dev.gemulator.server.shim.TmpfsShmem(shmDir)
+                    : dev.gemulator.server.shim.TmpfsShmem.fresh();
+            tree = dev.gemulator.server.shim.DeviceTree.make(path.resolveSibling(path.getFileName() + ".root"));
+            simulation.hostFiles(anchors, shmem, tree);
+        }
         dev.gemulator.server.unix.UnixServer u = dev.gemulator.server.unix.UnixServer.start(path, initializer);
         unix = u;
         return u;
     }
+
+    private volatile dev.gemulator.server.shim.Anchors anchors;
+    private volatile dev.gemulator.server.shim.TmpfsShmem shmem;
+    private volatile dev.gemulator.server.shim.DeviceTree tree;
 
     public Simulation simulation() {
         return simulation;
@@ -147,5 +173,14 @@ public final class GemulatorServer implements AutoCloseable {
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         simulation.close();
+        if (anchors != null) {
+            anchors.close();
+        }
+        if (shmem != null) {
+            shmem.close();
+        }
+        if (tree != null) {
+            tree.delete();
+        }
     }
 }

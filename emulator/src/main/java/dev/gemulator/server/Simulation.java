@@ -22,32 +22,62 @@ import java.util.function.Consumer;
  * stack, the trace is ended and flushed, {@link #failure()} completes, and
  * the server that owns it closes every connection with the reason and
  * stops (the serve command exits with {@link #FAILED_EXIT_STATUS}).
+ *
+ * <p>Time: the machine's clock moves with the server's own (monotonic) time,
+ * so a vgem fence nobody signals expires 10 s after it was attached and the
+ * timeouts of programs behind the C shim last what they say: such a call
+ * that waits (poll with a timeout, sleep) does not hold the thread, it is
+ * parked, looked at again whenever something woke the kernel's wait queues
+ * (a fence signalled) and answered when ready, at its deadline, or when its
+ * caller cancels it. Emulated processes (the Java client, the wire) keep
+ * virtual time: their waits end at once, moving the clock to their end.
  */
 public final class Simulation implements AutoCloseable {
     /** The serve command's exit status when the simulation thread failed. */
     public static final int FAILED_EXIT_STATUS = 70;
 
     /** What the simulation thread does next. */
-    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, CONTROL, DEBUGFS, STOP }
+    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, CONTROL, DEBUGFS, STOP, CANCEL }
+
+    /**
+     * What a call gives back: its result and the descriptors (of this JVM) to
+     * pass to the caller just before it, with SCM_RIGHTS; {@code passed}
+     * runs once they are written.
+     */
+    public record Answer(SyscallResult result, java.util.List<Integer> fds, Runnable passed) {
+        static Answer of(SyscallResult r) {
+            return new Answer(r, java.util.List.of(), () -> { });
+        }
+    }
 
     /**
      * One piece of work: a request of a thread of a named process (and where
      * its result goes), a control event, or debugfs views being written (a
-     * slice a turn, and where the text goes).
+     * slice a turn, and where the text goes). {@code requestId} names a
+     * call of a program behind the shim for {@link Session#cancel} (for GONE:
+     * the main connection that went).
      */
-    private record Work(Kind kind, String process, int thread, String name, Syscall call, Consumer<SyscallResult> done,
-            Runnable control, DebugfsSlices slices, Consumer<String> answer) {
+    private record Work(Kind kind, String process, int thread, String name, Syscall call, long requestId,
+            Consumer<Answer> reply, Runnable control, DebugfsSlices slices, Consumer<String> answer) {
         static Work control(Kind kind, String process, int thread, String name) {
-            return new Work(kind, process, thread, name, null, r -> { }, null, null, null);
+            return new Work(kind, process, thread, name, null, 0, a -> { }, null, null, null);
+        }
+
+        static Work call(String process, int thread, Syscall call, long requestId, Consumer<Answer> reply) {
+            return new Work(Kind.CALL, process, thread, "", call, requestId, reply, null, null, null);
         }
 
         static Work run(Runnable r) {
-            return new Work(Kind.CONTROL, "", 0, "", null, null, r, null, null);
+            return new Work(Kind.CONTROL, "", 0, "", null, 0, null, r, null, null);
         }
 
         static Work debugfs(DebugfsSlices slices, Consumer<String> answer) {
-            return new Work(Kind.DEBUGFS, "", 0, "", null, null, null, slices, answer);
+            return new Work(Kind.DEBUGFS, "", 0, "", null, 0, null, null, slices, answer);
         }
+    }
+
+    /** A waiting call: its work, the same call with timeout 0, and when it gives up (server clock). */
+    private record Parked(Work work, Syscall once, long deadlineNanos) {
     }
 
     /**
@@ -71,7 +101,39 @@ public final class Simulation implements AutoCloseable {
          * reading its connection and retries from {@link #whenRoom}).
          */
         public boolean submit(int thread, Syscall call, Consumer<SyscallResult> done) {
-            return offer(new Work(Kind.CALL, process, thread, "", call, done, null, null, null), call.getSerializedSize());
+            return offer(Work.call(process, thread, call, 0, a -> done.accept(a.result())), call.getSerializedSize());
+        }
+
+        /**
+         * As above, for a caller that can receive descriptors (a Unix socket
+         * connection of a program behind the C shim): {@code answer} gets them
+         * with the result. {@code requestId} names the call for {@link #cancel}.
+         */
+        public boolean submit(int thread, long requestId, Syscall call, Consumer<Answer> answer) {
+            return offer(Work.call(process, thread, call, requestId, answer), call.getSerializedSize());
+        }
+
+        /** Answers a waiting call of the thread now, with what is ready (false when the inbox is full). */
+        public boolean cancel(int thread, long requestId) {
+            return offer(new Work(Kind.CANCEL, process, thread, "", null, requestId, a -> { }, null, null, null));
+        }
+
+        /** A thread of a program behind the shim ended (its connection went away): queued, never refused. */
+        public void threadGone(int thread) {
+            if (!failure.isDone()) {
+                inbox.put(queue, Work.control(Kind.THREAD_EXIT, process, thread, ""));
+            }
+        }
+
+        /**
+         * The main connection {@code connection} of a program behind the shim
+         * went away: its process exits, unless that connection is no longer the
+         * process's (an exec's new program connected already). Never refused.
+         */
+        public void gone(long connection) {
+            if (!failure.isDone()) {
+                inbox.put(queue, new Work(Kind.GONE, process, 0, "", null, connection, a -> { }, null, null, null));
+            }
         }
 
         /** A thread of the process starts (its own kernel task from now on); false when the inbox is full. */
@@ -165,6 +227,11 @@ public final class Simulation implements AutoCloseable {
     }
 
     private static final Work STOP = Work.control(Kind.STOP, "", 0, "");
+    private final java.util.List<Parked> parked = new java.util.ArrayList<>();
+    private final long startNanos = System.nanoTime();
+    private long lastTickNanos = startNanos;
+    private long wakesSeen;
+    private long nextExecCheckNanos;
     /** What a STOP that waits for others is charged, so that they go first. */
     private static final long STOP_NANOS = 1_000_000_000L;
 
@@ -253,6 +320,13 @@ public final class Simulation implements AutoCloseable {
         return s;
     }
 
+    /** A session for connection {@code thread} (k > 0) of a program behind the shim, process {@code process}. */
+    public Session threadSession(String process, int thread) {
+        Session s = new Session(process);
+        sessions.put(process + ".t" + thread, s);
+        return s;
+    }
+
     /** Forgets the session of a connection that closed (its work still runs). */
     public void forget(Session session) {
         sessions.values().remove(session);
@@ -338,6 +412,65 @@ public final class Simulation implements AutoCloseable {
         return internal.offer(Work.run(r));
     }
 
+    /** Runs {@code r} on the simulation thread, in turn, whether or not the inbox is full. */
+    public void onThread(Runnable r) {
+        if (!failure.isDone()) {
+            inbox.put(internal.queue, Work.run(r));
+        }
+    }
+
+    /** The server's clock: nanoseconds since it started (the machine's clock follows it). */
+    public long serverNanos() {
+        return System.nanoTime() - startNanos;
+    }
+
+    private volatile java.nio.file.Path anchors;
+    private volatile java.nio.file.Path tree;
+
+    /**
+     * Programs behind the C shim: their emulated files' anchors listen at
+     * {@code anchorsListener}, object pages go to {@code shmem}'s files, the
+     * device tree they see is {@code tree}.
+     */
+    public void hostFiles(dev.gemulator.server.shim.Anchors anchorsListener, dev.gemulator.server.shim.TmpfsShmem shmem,
+            dev.gemulator.server.shim.DeviceTree tree) {
+        this.anchors = anchorsListener.path();
+        this.tree = tree.root();
+        onThread(() -> {
+            dispatcher.host().anchors(anchorsListener);
+            dispatcher.host().shmem(shmem);
+            dispatcher.host().tree(tree);
+        });
+    }
+
+    /** The device tree programs behind the shim see, or null before {@link #hostFiles}. */
+    public java.nio.file.Path treePath() {
+        return tree;
+    }
+
+    /** Where anchors connect, or null before {@link #hostFiles}. */
+    public java.nio.file.Path anchorsPath() {
+        return anchors;
+    }
+
+    /** An anchor went without a word from its program (the watcher saw it). */
+    public void anchorGone(long ino) {
+        onThread(() -> dispatcher.host().anchorGone(ino));
+    }
+
+    /**
+     * A connection of a program behind the C shim says who it is; {@code answer}
+     * gets (on the simulation thread) the process and thread it is, or why not.
+     */
+    public void shimHello(String name, dev.gemulator.proto.v1.ShimHello hello, dev.gemulator.kernel.proc.Credentials peer,
+            long connection, Consumer<dev.gemulator.server.shim.HostCalls.Joined> answer) {
+        onThread(() -> {
+            var joined = dispatcher.shimHello(name, hello, peer, connection);
+            newReports();
+            answer.accept(joined);
+        });
+    }
+
     /** The debugfs views, cut at {@link Limits#MAX_DEBUGFS_BYTES}. */
     private String debugfsText() {
         String text = dev.gemulator.kernel.drm.DrmDebugfs.all(machine.kernel());
@@ -352,7 +485,13 @@ public final class Simulation implements AutoCloseable {
     private void loop() {
         try {
             while (true) {
-                FairInbox.Taken<Work> taken = inbox.take(Long.MAX_VALUE);
+                long wait = waitNanos();
+                FairInbox.Taken<Work> taken = inbox.take(wait < 0 ? Long.MAX_VALUE : wait);
+                tick();
+                if (taken == null) { // a parked call's deadline, a kernel timer or the exec check is due
+                    lookAgain();
+                    continue;
+                }
                 Work w = taken.item();
                 long t0 = System.nanoTime();
                 if (w.kind() == Kind.STOP) {
@@ -378,6 +517,7 @@ public final class Simulation implements AutoCloseable {
                     log.flush();
                     finding("emulator-bug " + w.kind().name().toLowerCase(java.util.Locale.ROOT));
                 }
+                lookAgain();
                 inbox.done(taken.queue(), System.nanoTime() - t0);
                 if (!waitingForRoom.isEmpty()) {
                     runWaiting();
@@ -399,35 +539,165 @@ public final class Simulation implements AutoCloseable {
             case CONTROL -> w.control().run();
             case DEBUGFS -> w.answer().accept(w.slices().text());
             case GONE -> {
-                dispatcher.exitIfLive(w.process());
+                parked.removeIf(p -> p.work().process().equals(w.process()));
+                dispatcher.exitIfLive(w.process(), w.requestId());
                 newReports();
             }
             case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
-            case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
-            case CALL -> {
-                String task = dispatcher.taskName(w.process(), w.thread());
-                // a thread that never said ThreadStart gets the task the dispatcher names so
-                String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
-                String op = opName(w.call());
-                if (recorder != null) {
-                    recorder.request((int) executed + 1, who, op, arguments(w.call()));
+            case THREAD_EXIT -> {
+                parked.removeIf(p -> p.work().process().equals(w.process()) && p.work().thread() == w.thread());
+                dispatcher.threadExit(w.process(), w.thread());
+            }
+            case CANCEL -> cancelParked(w);
+            case CALL -> call(w);
+        }
+    }
+
+    /** Moves the machine's clock on by the server's time since the last tick (firing due timers). */
+    private void tick() {
+        long now = System.nanoTime();
+        long elapsed = now - lastTickNanos;
+        lastTickNanos = now;
+        if (elapsed > 0) {
+            machine.scheduler().advanceTo(clockNanos() + elapsed);
+        }
+    }
+
+    private long clockNanos() {
+        return machine.kernel().clock().nowNanos();
+    }
+
+    /** Runs a request; one of a program behind the shim that would wait is parked instead (see the class comment). */
+    private void call(Work w) {
+        Syscall once = dispatcher.isHost(w.process()) ? waitingCall(w.call()) : null;
+        if (once == null) {
+            w.reply().accept(run(w, w.call()));
+            return;
+        }
+        long timeoutMs = timeoutMs(w.call());
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : clockNanos() + timeoutMs * 1_000_000L;
+        Parked p = new Parked(w, once, deadline);
+        if (w.call().hasSleep()) {
+            parked.add(p);
+            return;
+        }
+        Answer a = run(w, once);
+        if (ready(a.result()) || timeoutMs == 0) {
+            w.reply().accept(a);
+        } else {
+            parked.add(p);
+        }
+    }
+
+    /** The same call with timeout 0, when {@code call} may wait (a poll with a timeout, a sleep); else null. */
+    private static Syscall waitingCall(Syscall call) {
+        if (call.hasPollFds() && call.getPollFds().getTimeoutMs() != 0) {
+            return call.toBuilder().setPollFds(call.getPollFds().toBuilder().setTimeoutMs(0)).build();
+        }
+        if (call.hasPoll() && call.getPoll().getTimeoutMs() != 0) {
+            return call.toBuilder().setPoll(call.getPoll().toBuilder().setTimeoutMs(0)).build();
+        }
+        if (call.hasSleep() && call.getSleep().getMilliseconds() > 0) {
+            return call.toBuilder().setSleep(call.getSleep().toBuilder().setMilliseconds(0)).build();
+        }
+        return null;
+    }
+
+    private static long timeoutMs(Syscall call) {
+        if (call.hasPollFds()) {
+            return call.getPollFds().getTimeoutMs();
+        }
+        if (call.hasPoll()) {
+            return call.getPoll().getTimeoutMs();
+        }
+        return call.getSleep().getMilliseconds();
+    }
+
+    /** Whether a waiting call's answer ends the wait: an error, or some fd ready. */
+    private static boolean ready(SyscallResult r) {
+        return r.getErrno() != 0 || r.getValuesCount() > 0 && r.getValues(0) != 0;
+    }
+
+    /** Answers parked calls that are ready (after a wake-up) or due. */
+    private void lookAgain() {
+        if (!parked.isEmpty()) {
+            long wakes = machine.scheduler().wakes();
+            boolean woken = wakes != wakesSeen;
+            wakesSeen = wakes;
+            long now = clockNanos();
+            for (Parked p : java.util.List.copyOf(parked)) {
+                boolean due = now >= p.deadlineNanos();
+                if (!due && (!woken || p.work().call().hasSleep())) {
+                    continue;
                 }
-                if (injectErrorAfter >= 0 && executed >= injectErrorAfter) {
-                    throw new OutOfMemoryError("injected after " + executed + " requests (--inject-error-after)");
+                Answer a = run(p.work(), p.once());
+                if (due || ready(a.result())) {
+                    parked.remove(p);
+                    p.work().reply().accept(a);
                 }
-                SyscallResult r = executeSafely(w);
-                executed++;
-                ServerMetrics m = metrics;
-                if (m != null) {
-                    m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
-                }
-                if (recorder != null) {
-                    recorder.line(executed + " " + who + " " + op + " " + outcome(r));
-                }
-                newReports();
-                w.done().accept(r);
             }
         }
+        long now = System.nanoTime() - startNanos;
+        if (now >= nextExecCheckNanos) {
+            nextExecCheckNanos = now + 1_000_000_000L;
+            dispatcher.exitLostInExec();
+            newReports();
+        }
+    }
+
+    private void cancelParked(Work c) {
+        for (Parked p : java.util.List.copyOf(parked)) {
+            Work w = p.work();
+            if (w.process().equals(c.process()) && w.thread() == c.thread() && w.requestId() == c.requestId()) {
+                parked.remove(p);
+                w.reply().accept(run(w, p.once()));
+            }
+        }
+    }
+
+    /** How long the loop may wait for work: until the next parked deadline, kernel timer or exec check; -1 for ever. */
+    private long waitNanos() {
+        long next = Long.MAX_VALUE;
+        for (Parked p : parked) {
+            next = Math.min(next, p.deadlineNanos());
+        }
+        next = Math.min(next, machine.kernel().clock().nextDeadlineNanos());
+        long wait = next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, next - clockNanos());
+        if (dispatcher.host().waitingForExec()) {
+            wait = Math.min(wait, Math.max(0, nextExecCheckNanos - (System.nanoTime() - startNanos)));
+        }
+        return wait == Long.MAX_VALUE ? -1 : wait;
+    }
+
+    /** Runs one call (traced, counted) and takes the descriptors it passes. */
+    private Answer run(Work w, Syscall call) {
+        long t0 = System.nanoTime();
+        String task = dispatcher.taskName(w.process(), w.thread());
+        // a thread that never said ThreadStart gets the task the dispatcher names so
+        String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
+        String op = opName(call);
+        if (recorder != null) {
+            recorder.request((int) executed + 1, who, op, arguments(call));
+        }
+        if (injectErrorAfter >= 0 && executed >= injectErrorAfter) {
+            throw new OutOfMemoryError("injected after " + executed + " requests (--inject-error-after)");
+        }
+        SyscallResult r = executeSafely(w, call);
+        executed++;
+        ServerMetrics m = metrics;
+        if (m != null) {
+            m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
+        }
+        if (recorder != null) {
+            recorder.line(executed + " " + who + " " + op + " " + outcome(r));
+        }
+        newReports();
+        java.util.List<Integer> fds = dispatcher.host().takePassed();
+        if (fds.isEmpty()) {
+            return Answer.of(r);
+        }
+        var files = dispatcher.host().takePassedFiles();
+        return new Answer(r, fds, () -> files.forEach(dev.gemulator.server.shim.TmpfsShmem.TmpfsFile::passed));
     }
 
     /**
@@ -462,17 +732,17 @@ public final class Simulation implements AutoCloseable {
      * answered ENOTRECOVERABLE, and the server goes on serving. An Error is
      * not caught here: it ends the simulation ({@link #fail}).
      */
-    private SyscallResult executeSafely(Work w) {
+    private SyscallResult executeSafely(Work w, Syscall call) {
         try {
-            return dispatcher.execute(w.process(), w.thread(), w.call());
+            return dispatcher.execute(w.process(), w.thread(), call);
         } catch (dev.gemulator.sched.TaskHungException e) {
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EDEADLK.number())
                     .setMessage("the kernel deadlocked: " + e.getMessage()).build();
         } catch (RuntimeException e) {
-            log.println("gemulator: EMULATOR BUG while running " + w.process() + " " + w.call().getCallCase() + ":");
+            log.println("gemulator: EMULATOR BUG while running " + w.process() + " " + call.getCallCase() + ":");
             e.printStackTrace(log);
             log.flush();
-            finding("emulator-bug " + w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT));
+            finding("emulator-bug " + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT));
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.ENOTRECOVERABLE.number())
                     .setMessage("emulator bug (not the modelled kernel's): " + e).build();
         }

@@ -35,6 +35,7 @@ public final class SyscallDispatcher {
     private final Limits limits;
     private final LiveCounts live = new LiveCounts();
     private int threadCount;
+    private final dev.gemulator.server.shim.HostCalls host;
 
     public SyscallDispatcher(Machine machine) {
         this(machine, dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
@@ -52,6 +53,39 @@ public final class SyscallDispatcher {
         this.fdLimit = fdLimit;
         this.limits = limits;
         machine.observe(live);
+        this.host = new dev.gemulator.server.shim.HostCalls(machine);
+        host.adopter(p -> processes.put(p.name(), p));
+    }
+
+    /** The calls of programs behind the C shim (host processes). */
+    public dev.gemulator.server.shim.HostCalls host() {
+        return host;
+    }
+
+    /** Whether the process with this name is a program behind the C shim. */
+    public boolean isHost(String name) {
+        Process p = processes.get(name);
+        return p != null && p.host() != null;
+    }
+
+    /** The live process with this name, or null (none is made). */
+    public Process live(String name) {
+        Process p = processes.get(name);
+        return p == null || p.exited() ? null : p;
+    }
+
+    /**
+     * A connection of a program behind the C shim says who it is (see
+     * {@link dev.gemulator.server.shim.HostCalls#hello}); a thread joining
+     * gets its task.
+     */
+    public dev.gemulator.server.shim.HostCalls.Joined shimHello(String name, dev.gemulator.proto.v1.ShimHello hello,
+            dev.gemulator.kernel.proc.Credentials peer, long connection) {
+        var joined = host.hello(name, hello, peer, connection, this::live, p -> processes.put(p.name(), p));
+        if (joined.refusal() == null && joined.thread() > 0) {
+            task(joined.process(), joined.thread(), joined.process().name() + ".t" + joined.thread());
+        }
+        return joined;
     }
 
     private final int fdLimit;
@@ -112,12 +146,38 @@ public final class SyscallDispatcher {
 
     /** Ends the process with this name if it is alive (its connection went away). */
     public void exitIfLive(String processName) {
+        exitIfLive(processName, 0);
+    }
+
+    /**
+     * As above; for a program behind the shim, {@code connection} is the
+     * main connection that went (0: any), which ends the process only if it
+     * is still the process's.
+     */
+    public void exitIfLive(String processName, long connection) {
+        Process h = processes.get(processName);
+        if (h != null && h.host() != null) {
+            if (host.disconnected(h, connection)) {
+                processes.remove(processName, h);
+                forgetThreads(h);
+            }
+            return;
+        }
         Process p = processes.remove(processName);
         if (p != null) {
             forgetThreads(p);
         }
         if (p != null && !p.exited()) {
             sys.exit(p);
+        }
+    }
+
+    /** Host processes gone while they ran an exec that never connected: their exit. */
+    public void exitLostInExec() {
+        for (Process p : host.lostInExec()) {
+            host.exit(p);
+            processes.remove(p.name(), p);
+            forgetThreads(p);
         }
     }
 
@@ -213,13 +273,38 @@ public final class SyscallDispatcher {
 
     /** Runs {@code call} for thread {@code thread} of process {@code processName}. */
     public SyscallResult execute(String processName, int thread, Syscall call) {
+        Process h = processes.get(processName);
+        if (h != null && h.host() != null) {
+            if (h.exited()) {
+                return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.ESRCH.number())
+                        .setMessage("process " + processName + " has exited").build();
+            }
+            Task t = task(h, thread, h.name() + ".t" + thread);
+            if (t == null) {
+                return tooManyThreads(h);
+            }
+            SyscallResult r = host.execute(h, t, call, c -> run(h, t, processName, c));
+            if (h.exited()) {
+                processes.remove(processName, h);
+                forgetThreads(h);
+            }
+            return r;
+        }
         Process p = process(processName);
         Task t = task(p, thread, "");
         if (t == null) {
-            return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EAGAIN.number())
-                    .setMessage("process " + processName + " "
-                            + noMoreThreads(threads.getOrDefault(p, Map.of()))).build();
+            return tooManyThreads(p);
         }
+        return run(p, t, processName, call);
+    }
+
+    private SyscallResult tooManyThreads(Process p) {
+        return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EAGAIN.number())
+                .setMessage("process " + p.name() + " " + noMoreThreads(threads.getOrDefault(p, Map.of()))).build();
+    }
+
+    /** The calls every process makes, on the model (after what the machine as a whole has run out of). */
+    private SyscallResult run(Process p, Task t, String processName, Syscall call) {
         SysResult refused = machineLimit(p, call);
         if (refused != null) {
             return toProto(refused);
@@ -265,6 +350,23 @@ public final class SyscallDispatcher {
                 var mem = WireIoctl.memory(io);
                 yield WireIoctl.answer(io, mem, sys.ioctl(t, io.getFd(), io.getRequest(), io.getArg(), mem));
             }
+            case DUP2 -> call.getDup2().getDup3()
+                    ? sys.dup3(t, call.getDup2().getOldfd(), call.getDup2().getNewfd(), call.getDup2().getFlags())
+                    : sys.dup2(t, call.getDup2().getOldfd(), call.getDup2().getNewfd());
+            case FCNTL -> sys.fcntl(t, call.getFcntl().getFd(), call.getFcntl().getCmd(), call.getFcntl().getArg());
+            case POLL_FDS -> {
+                var pf = call.getPollFds();
+                long[] fds = new long[pf.getFdsCount()];
+                int[] events = new int[fds.length];
+                for (int i = 0; i < fds.length; i++) {
+                    fds[i] = pf.getFds(i).getFd();
+                    events[i] = pf.getFds(i).getEvents();
+                }
+                yield sys.poll(t, fds, events, pf.getTimeoutMs());
+            }
+            case FORK, FORK_DONE, EXEC_START, CREDENTIALS, REAP, FILE_INFO, READ_FILE, MODULE ->
+                    SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "only a program behind the C shim makes "
+                            + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT));
             case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");
         };
         return r instanceof SyscallResult answered ? answered : toProto((SysResult) r);

@@ -16,6 +16,19 @@ public final class DrmDebugfs {
     private DrmDebugfs() {
     }
 
+    /**
+     * dri/N/name (drm_name_info): the driver, the device, the current
+     * master's unique (once SET_VERSION set one) and the device's unique.
+     */
+    public static String name(DrmDevice dev) {
+        StringBuilder b = new StringBuilder(dev.driver().name()).append(" dev=").append(dev.unique());
+        DrmMaster m = dev.master();
+        if (m != null && !m.unique().isEmpty()) {
+            b.append(" master=").append(m.unique());
+        }
+        return b.append(" unique=").append(dev.unique()).append('\n').toString();
+    }
+
     /** dri/N/clients: one line per open drm file. */
     public static String clients(DrmDevice dev) {
         StringBuilder b = new StringBuilder(clientsHeader());

@@ -36,6 +36,7 @@ public final class DrmDevice {
     private int fenceIdLimit = Integer.MAX_VALUE - 1;
     private final LiveObjects liveObjects = new LiveObjects();
     private DrmMaster master;
+    private dev.gemulator.kernel.gem.ShmemMount shmemMount;
 
     public DrmDevice(Kernel kernel, int index, DrmDriver driver) {
         this.kernel = kernel;
@@ -163,6 +164,16 @@ public final class DrmDevice {
         if (residentBytes < 0 || pageIndexBytes < 0) {
             throw new IllegalStateException("device memory accounting went below zero");
         }
+    }
+
+    /** Where the objects' shmem files are made; null: on the heap. */
+    public dev.gemulator.kernel.gem.ShmemMount shmemMount() {
+        return shmemMount;
+    }
+
+    /** Puts the objects made from now on in files of {@code mount} (a server whose programs map them). */
+    public void setShmemMount(dev.gemulator.kernel.gem.ShmemMount mount) {
+        this.shmemMount = mount;
     }
 
     /** The most GEM objects the device may hold at once (creating more fails with ENOMEM). */

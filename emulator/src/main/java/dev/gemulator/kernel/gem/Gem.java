@@ -588,6 +588,14 @@ public final class Gem {
         return Errno.OK;
     }
 
+    /** drm_gem_vm_open: a copy of a mapping (fork's dup_mmap) takes its own object reference. */
+    public static void vmOpen(Vma vma) {
+        GemObject obj = vma.object();
+        if (obj != null) {
+            obj.get("drm_gem_vm_open");
+        }
+    }
+
     /** drm_gem_vm_close: a mapping goes, with its object reference. */
     public static void vmClose(Vma vma) {
         GemObject obj = vma.object();

@@ -37,7 +37,9 @@ public final class GemObject extends KObject {
     private DrmFile allowFile;
     private int allowCount;
     private List<Allow> allowMore;
-    private Pages pages;
+    private ShmemFile pages;
+    /** What the device was charged for the index of the pages (given back with them). */
+    private long chargedIndexBytes;
     private DmaResv resv;
     GemObject prevLive;
     GemObject nextLive;
@@ -240,15 +242,41 @@ public final class GemObject extends KObject {
         long missing = pages == null ? (offset + src.length - 1) / 4096 - offset / 4096 + 1
                 : pages.missing(offset, src.length);
         long had = pages == null ? 0 : pages.allocatedPages();
-        long index = Pages.indexBytes(sizeBytes, had + missing) - (pages == null ? 0 : pages.indexBytes());
+        long index = indexBytes(had + missing) - chargedIndexBytes;
         if (!dev.chargeResident(missing * 4096, index)) {
             return false;
         }
-        if (pages == null) {
-            pages = new Pages(sizeBytes);
+        if (!shmemFile().write(offset, src, 0, src.length)) {
+            dev.releaseResident(missing * 4096, index);
+            return false;
         }
-        pages.write(offset, src, 0, src.length);
+        chargedIndexBytes += index;
         return true;
+    }
+
+    /**
+     * The object's shmem file, made on first use (the kernel makes it with the
+     * object; its pages come later either way): the heap's, or one from the
+     * device's {@link ShmemMount} that programs map for real.
+     */
+    public ShmemFile shmemFile() {
+        if (pages == null) {
+            ShmemMount mount = dev.shmemMount();
+            pages = mount != null ? mount.create(this, sizeBytes) : new Pages(sizeBytes);
+        }
+        return pages;
+    }
+
+    /**
+     * What the index of the object's pages costs once {@code n} of them
+     * exist: its store's figure, or before the store is made, the heap's
+     * (none when the device's pages are a mount's, outside the server).
+     */
+    private long indexBytes(long n) {
+        if (pages != null) {
+            return pages.indexBytes(n);
+        }
+        return dev.shmemMount() != null ? 0 : Pages.indexBytes(sizeBytes, n);
     }
 
     /** Bytes of backing memory that exist (pages written at least once). */
@@ -263,7 +291,11 @@ public final class GemObject extends KObject {
 
     /** Frees the backing store (shmem file put). */
     void dropPages() {
-        dev.releaseResident(residentBytes(), pages == null ? 0 : pages.indexBytes());
+        dev.releaseResident(residentBytes(), chargedIndexBytes);
+        chargedIndexBytes = 0;
+        if (pages != null) {
+            pages.release();
+        }
         pages = null;
     }
 

@@ -4,14 +4,14 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The backing store of a shmem object: pages come into being on the first
- * write that touches them; a page never written reads as zeros. Its index
+ * The backing store of a shmem object on the heap: pages come into being on
+ * the first write that touches them; a page never written reads as zeros. Its index
  * (what finds a page) costs memory too, and the device counts it with the
  * pages ({@link #indexBytes}): an array for small objects, a map holding
  * only the written pages for big ones, so a huge object that is barely
  * written costs little.
  */
-final class Pages {
+final class Pages implements ShmemFile {
     private static final int PAGE = 4096;
     /** Objects up to this many pages (4 MiB) index pages in an array, larger ones in a map. */
     private static final long ARRAY_LIMIT_PAGES = 1 << 10;
@@ -39,7 +39,8 @@ final class Pages {
         }
     }
 
-    long allocatedPages() {
+    @Override
+    public long allocatedPages() {
         return allocatedPages;
     }
 
@@ -64,13 +65,14 @@ final class Pages {
         return p;
     }
 
-    /** What this index costs now. */
-    long indexBytes() {
-        return indexBytes(sizeBytes, allocatedPages);
+    @Override
+    public long indexBytes(long pages) {
+        return indexBytes(sizeBytes, pages);
     }
 
     /** How many pages of the range are not there yet (a write would allocate them). */
-    long missing(long offset, int length) {
+    @Override
+    public long missing(long offset, int length) {
         long n = 0;
         for (long page = offset / PAGE; page <= (offset + length - 1) / PAGE; page++) {
             if (page(page, false) == null) {
@@ -80,7 +82,8 @@ final class Pages {
         return n;
     }
 
-    void read(long offset, byte[] dst, int dstOffset, int length) {
+    @Override
+    public void read(long offset, byte[] dst, int dstOffset, int length) {
         int done = 0;
         while (done < length) {
             long at = offset + done;
@@ -96,7 +99,8 @@ final class Pages {
         }
     }
 
-    void write(long offset, byte[] src, int srcOffset, int length) {
+    @Override
+    public boolean write(long offset, byte[] src, int srcOffset, int length) {
         int done = 0;
         while (done < length) {
             long at = offset + done;
@@ -105,5 +109,10 @@ final class Pages {
             System.arraycopy(src, srcOffset + done, page(at / PAGE, true), inPage, n);
             done += n;
         }
+        return true;
+    }
+
+    @Override
+    public void release() {
     }
 }

@@ -8,20 +8,43 @@ import java.util.Arrays;
 /**
  * struct files_struct: a process's descriptors. New descriptors take the
  * lowest free number; each installed descriptor owns one reference on its
- * file. The limit is RLIMIT_NOFILE.
+ * file. The limit is RLIMIT_NOFILE. Each descriptor has its close-on-exec
+ * flag (the close_on_exec bitmap of the fdtable).
+ *
+ * <p>A host process's table ({@link #host}) mirrors descriptors that live in
+ * a real process's own table (a program behind the C shim): between calls it
+ * holds none of them; for one call the caller lends it the files that the
+ * call names at their real numbers ({@link #lend}, no references change: the
+ * real descriptors hold theirs), and offers the one real number a new file
+ * may take ({@link #offer}), which is all that get_unused_fd_flags can give.
  */
 public final class FdTable {
     private static final Object RESERVED = new Object();
 
     private final String owner;
     private Object[] fds = new Object[16];
+    private boolean[] cloexec = new boolean[16];
     private int limit;
     private int open;
+    private final boolean host;
+    private int offered = -1;
+    private final java.util.List<Integer> lent = new java.util.ArrayList<>(2);
 
     /** An empty table of the process named {@code owner}, with RLIMIT_NOFILE {@code limit}. */
     public FdTable(String owner, int limit) {
+        this(owner, limit, false);
+    }
+
+    /** With {@code host}: the table of a host process (see the class comment). */
+    public FdTable(String owner, int limit, boolean host) {
         this.owner = owner;
         this.limit = limit;
+        this.host = host;
+    }
+
+    /** Whether the descriptors are a real process's (the table only lends them for a call). */
+    public boolean isHost() {
+        return host;
     }
 
     public int limit() {
@@ -43,17 +66,102 @@ public final class FdTable {
 
     /** get_unused_fd_flags: reserves the lowest free fd (filled later by {@link #fill}), or -1. */
     public int reserve() {
-        for (int fd = 0; fd < limit; fd++) {
+        return reserve(0);
+    }
+
+    /**
+     * alloc_fd(start): reserves the lowest free fd at or above {@code start},
+     * or -1 (EMFILE). A host table gives the number it was offered, once.
+     */
+    public int reserve(int start) {
+        if (host) {
+            int fd = offered;
+            offered = -1;
+            if (fd < 0 || fd < start) {
+                return -1;
+            }
+            grow(fd);
+            fds[fd] = RESERVED;
+            cloexec[fd] = false;
+            open++;
+            return fd;
+        }
+        for (int fd = Math.max(0, start); fd < limit; fd++) {
             if (fd >= fds.length) {
-                fds = Arrays.copyOf(fds, Math.min(Math.max(fds.length * 2, fd + 1), limit));
+                grow(Math.min(Math.max(fds.length * 2, fd + 1), limit) - 1);
             }
             if (fds[fd] == null) {
                 fds[fd] = RESERVED;
+                cloexec[fd] = false;
                 open++;
                 return fd;
             }
         }
         return -1;
+    }
+
+    private void grow(int fd) {
+        if (fd >= fds.length) {
+            int n = Math.max(fds.length * 2, fd + 1);
+            fds = Arrays.copyOf(fds, n);
+            cloexec = Arrays.copyOf(cloexec, n);
+        }
+    }
+
+    /**
+     * Host tables: the real descriptor a new file may take during the next
+     * call (the program reserved it), or -1 when the program has no free
+     * descriptor (EMFILE). Unused, the offer lapses with {@link #endCall}.
+     */
+    public void offer(int fd) {
+        offered = fd;
+    }
+
+    /**
+     * Host tables: lends {@code file} at its real number {@code fd} for one
+     * call; no reference changes hands (the real descriptor holds the
+     * file's). Ended by {@link #endCall}.
+     */
+    public void lend(int fd, KFile file) {
+        if (!host) {
+            throw new IllegalStateException(this + " is not a host process's table");
+        }
+        if (fd < 0 || get(fd) != null) {
+            return;
+        }
+        grow(fd);
+        if (fds[fd] == RESERVED) {
+            return;
+        }
+        fds[fd] = file;
+        open++;
+        lent.add(fd);
+    }
+
+    /**
+     * Host tables, after a call: takes back what was lent and returns the
+     * files the call installed (fd to file, each holding the reference the
+     * installation took), which the caller hands to the real descriptors.
+     */
+    public java.util.Map<Integer, KFile> endCall() {
+        for (int fd : lent) {
+            fds[fd] = null;
+            open--;
+        }
+        lent.clear();
+        offered = -1;
+        java.util.Map<Integer, KFile> installed = new java.util.TreeMap<>();
+        for (int fd = 0; fd < fds.length; fd++) {
+            if (fds[fd] instanceof KFile f) {
+                installed.put(fd, f);
+                fds[fd] = null;
+                open--;
+            } else if (fds[fd] == RESERVED) {
+                fds[fd] = null;
+                open--;
+            }
+        }
+        return installed;
     }
 
     /** fd_install into a reserved fd. */
@@ -109,9 +217,42 @@ public final class FdTable {
         KFile f = get(fd);
         if (f != null) {
             fds[(int) fd] = null;
+            cloexec[(int) fd] = false;
             open--;
         }
         return f;
+    }
+
+    /**
+     * do_dup2's replace_fd: puts {@code file} (whose reference the caller
+     * gives) at {@code fd}, whether free or not, and returns what was there
+     * (the caller drops that reference), or null. A reserved slot is busy:
+     * EBUSY for the caller, signalled here by returning {@code file} itself.
+     */
+    public KFile installAt(int fd, KFile file, boolean closeOnExec) {
+        grow(fd);
+        Object old = fds[fd];
+        if (old == RESERVED) {
+            return file;
+        }
+        fds[fd] = file;
+        cloexec[fd] = closeOnExec;
+        if (old == null) {
+            open++;
+        }
+        return (KFile) old;
+    }
+
+    /** FD_CLOEXEC of {@code fd} (false for a free fd). */
+    public boolean closeOnExec(long fd) {
+        return fd >= 0 && fd < fds.length && fds[(int) fd] != null && cloexec[(int) fd];
+    }
+
+    /** Sets or clears FD_CLOEXEC of an open {@code fd}. */
+    public void setCloseOnExec(long fd, boolean on) {
+        if (get(fd) != null) {
+            cloexec[(int) fd] = on;
+        }
     }
 
     /** The highest fd in use plus one. */

@@ -11,6 +11,10 @@ import java.util.Map;
  * A user process: its descriptors, its mappings, its credentials and its
  * threads. Processes start as root (uid 0 with CAP_SYS_ADMIN), as the
  * reference harness's children do, until they drop root for good.
+ *
+ * <p>A host process is a real one (a program behind the C shim): its pid,
+ * uid, gid and capability are the real process's ({@link Credentials}), and
+ * its descriptors live in its own real table ({@link FdTable#isHost}).
  */
 public final class Process {
     /** The RLIMIT_NOFILE every process starts with. */
@@ -25,12 +29,19 @@ public final class Process {
     private long nextMapId = 1;
     private boolean root = true;
     private boolean exited;
+    private Credentials host;
 
     public Process(Kernel kernel, String name) {
+        this(kernel, name, null);
+    }
+
+    /** A host process with the real process's credentials {@code host} (null: an emulated process). */
+    public Process(Kernel kernel, String name, Credentials host) {
         this.kernel = kernel;
         this.name = name;
-        this.files = new FdTable(name, DEFAULT_FD_LIMIT);
+        this.files = new FdTable(name, DEFAULT_FD_LIMIT, host != null);
         this.pid = kernel.nextId(Kernel.IdKind.PROCESS);
+        this.host = host;
         tasks.add(new Task(this, name));
     }
 
@@ -42,9 +53,27 @@ public final class Process {
         return name;
     }
 
-    /** The thread-group id (task_tgid). */
+    /** The thread-group id (task_tgid): the real one for a host process. */
     public int pid() {
-        return pid;
+        return host != null ? host.pid() : pid;
+    }
+
+    /** The real process's credentials, or null for an emulated process. */
+    public Credentials host() {
+        return host;
+    }
+
+    /** commit_creds: the real process changed its ids or capabilities (setuid, setgid). */
+    public void setHost(Credentials host) {
+        if (this.host == null) {
+            throw new IllegalStateException(name + " is not a host process");
+        }
+        this.host = host;
+    }
+
+    /** The effective uid: 0 for root, 65534 once an emulated process dropped it. */
+    public int uid() {
+        return host != null ? host.uid() : root ? 0 : 65534;
     }
 
     public FdTable files() {
@@ -75,13 +104,13 @@ public final class Process {
         return tasks;
     }
 
-    /** uid 0 with CAP_SYS_ADMIN: capable(CAP_SYS_ADMIN). */
+    /** capable(CAP_SYS_ADMIN): uid 0 for an emulated process, the real capability for a host one. */
     public boolean capSysAdmin() {
-        return root;
+        return host != null ? host.capSysAdmin() : root;
     }
 
     public boolean isRoot() {
-        return root;
+        return host != null ? host.uid() == 0 : root;
     }
 
     public void dropRoot() {
@@ -96,6 +125,11 @@ public final class Process {
     /** The next map id (1, 2, ...; never reused). */
     public long takeMapId() {
         return nextMapId++;
+    }
+
+    /** A forked child numbers its mappings on from where its parent stands (the copies keep their ids). */
+    void continueMapIds(Process parent) {
+        this.nextMapId = parent.nextMapId;
     }
 
     public boolean exited() {

@@ -67,6 +67,17 @@ public final class Syscalls {
         return p;
     }
 
+    /**
+     * A host process: a real process (a program behind the C shim) with its
+     * real credentials, whose descriptors are its own real ones (its table
+     * here starts empty and only lends files for a call, see {@link FdTable}).
+     */
+    public Process spawnHost(String name, Credentials credentials) {
+        Process p = new Process(kernel, name, credentials);
+        kernel.addProcess(p);
+        return p;
+    }
+
     // --- entry and exit ---
 
     private void enter(Task task, String syscall) {
@@ -180,6 +191,112 @@ public final class Syscalls {
             return leave(task, SysResult.err(Errno.EMFILE, "no free fd"));
         }
         return leave(task, SysResult.ok(nfd));
+    }
+
+    /** fcntl's descriptor commands (include/uapi/asm-generic/fcntl.h, linux/fcntl.h). */
+    private static final int F_DUPFD = 0;
+    private static final int F_GETFD = 1;
+    private static final int F_SETFD = 2;
+    private static final int F_DUPFD_CLOEXEC = 1030;
+    /** FD_CLOEXEC, the one descriptor flag. */
+    public static final int FD_CLOEXEC = 1;
+
+    /**
+     * dup2(2): {@code newfd} becomes another descriptor of {@code oldfd}'s
+     * file, closing what {@code newfd} had (its close-on-exec flag is clear);
+     * the same fd twice is a no-op. Errors: EBADF ({@code oldfd} not open,
+     * {@code newfd} negative or past RLIMIT_NOFILE), EBUSY (newfd is being
+     * installed by another thread).
+     */
+    public SysResult dup2(Task task, long oldfd, long newfd) {
+        enter(task, "ksys_dup3");
+        if (oldfd == newfd) {
+            KFile f = fget(task, oldfd, "fget_raw");
+            if (f == null) {
+                return badFd(task, oldfd);
+            }
+            f.fput("dup2");
+            return leave(task, SysResult.ok(newfd));
+        }
+        return leave(task, dupTo(task, oldfd, newfd, false));
+    }
+
+    /**
+     * dup3(2): as dup2, with {@code flags} O_CLOEXEC or 0. Errors: EINVAL
+     * (other flags, or {@code oldfd} equal to {@code newfd}), as dup2.
+     */
+    public SysResult dup3(Task task, long oldfd, long newfd, int flags) {
+        enter(task, "ksys_dup3");
+        if ((flags & ~Uapi.O_CLOEXEC) != 0) {
+            return leave(task, SysResult.err(Errno.EINVAL, "dup3 flags 0x" + Integer.toHexString(flags)
+                    + ": only O_CLOEXEC"));
+        }
+        if (oldfd == newfd) {
+            return leave(task, SysResult.err(Errno.EINVAL, "dup3 of fd " + oldfd + " onto itself"));
+        }
+        return leave(task, dupTo(task, oldfd, newfd, (flags & Uapi.O_CLOEXEC) != 0));
+    }
+
+    /** do_dup2: the body of dup2 and dup3 once the arguments are checked. */
+    private SysResult dupTo(Task task, long oldfd, long newfd, boolean cloexec) {
+        FdTable files = task.process().files();
+        if (newfd < 0 || newfd >= files.limit()) {
+            return SysResult.err(Errno.EBADF, "fd " + newfd + " is past RLIMIT_NOFILE (" + files.limit() + ")");
+        }
+        KFile f = fget(task, oldfd, "fget_raw");
+        if (f == null) {
+            return SysResult.err(Errno.EBADF, "fd " + oldfd + " is not open in " + task.process());
+        }
+        KFile old = files.installAt((int) newfd, f, cloexec);
+        if (old == f) {
+            f.fput("do_dup2");
+            return SysResult.err(Errno.EBUSY, "fd " + newfd + " is being installed");
+        }
+        if (old != null) {
+            old.fput("filp_close");
+        }
+        return SysResult.ok(newfd);
+    }
+
+    /**
+     * fcntl(2) with the descriptor commands: F_DUPFD and F_DUPFD_CLOEXEC (the
+     * lowest free fd at or above {@code arg}), F_GETFD and F_SETFD (FD_CLOEXEC).
+     * Errors: EBADF, EINVAL (another command, or {@code arg} past
+     * RLIMIT_NOFILE for F_DUPFD), EMFILE.
+     */
+    public SysResult fcntl(Task task, long fd, int cmd, long arg) {
+        enter(task, "do_fcntl");
+        FdTable files = task.process().files();
+        KFile f = fget(task, fd, "fdget_raw");
+        if (f == null) {
+            return badFd(task, fd);
+        }
+        SysResult r;
+        switch (cmd) {
+            case F_DUPFD, F_DUPFD_CLOEXEC -> {
+                if (arg < 0 || arg >= files.limit()) {
+                    r = SysResult.err(Errno.EINVAL, "F_DUPFD from " + arg + ", past RLIMIT_NOFILE (" + files.limit() + ")");
+                } else {
+                    int nfd = files.reserve((int) arg);
+                    if (nfd < 0) {
+                        r = SysResult.err(Errno.EMFILE, "no free fd at or above " + arg);
+                    } else {
+                        f.get("f_dupfd");
+                        files.fill(nfd, f);
+                        files.setCloseOnExec(nfd, cmd == F_DUPFD_CLOEXEC);
+                        r = SysResult.ok(nfd);
+                    }
+                }
+            }
+            case F_GETFD -> r = SysResult.ok(files.closeOnExec(fd) ? FD_CLOEXEC : 0);
+            case F_SETFD -> {
+                files.setCloseOnExec(fd, (arg & FD_CLOEXEC) != 0);
+                r = SysResult.ok();
+            }
+            default -> r = SysResult.err(Errno.EINVAL, "fcntl command " + cmd + " is not modelled");
+        }
+        f.fput("fdput");
+        return leave(task, r);
     }
 
     /**
@@ -547,6 +664,51 @@ public final class Syscalls {
         }
     }
 
+    /**
+     * poll(2) on several fds (do_sys_poll): every round looks at each fd in
+     * order (a negative fd answers 0, a closed one POLLNVAL); the call
+     * returns as soon as a round finds any fd ready, or when
+     * {@code timeoutMs} of virtual time has passed (0: one round; negative:
+     * no limit). Returns ok with the number of ready fds and, as data, each
+     * fd's revents as a little-endian 16-bit value in the order given.
+     * Errors: EINVAL (more fds than RLIMIT_NOFILE, or arrays of different
+     * lengths), EINTR.
+     */
+    public SysResult poll(Task task, long[] fds, int[] events, long timeoutMs) {
+        enter(task, "do_sys_poll");
+        if (fds.length != events.length || fds.length > task.process().files().limit() && !task.process().files().isHost()) {
+            return leave(task, SysResult.err(Errno.EINVAL, fds.length + " fds is more than poll takes"));
+        }
+        long deadline = timeoutMs < 0 ? Clock.NEVER : kernel.clock().nowNanos() + timeoutMs * 1_000_000;
+        short[] revents = new short[fds.length];
+        try {
+            while (true) {
+                int ready = 0;
+                for (int i = 0; i < fds.length; i++) {
+                    int mask = 0;
+                    if (fds[i] >= 0) {
+                        mask = pollFd(task, fds[i], events[i], (events[i] & 0xffff) | KFile.POLLERR | KFile.POLLHUP);
+                    }
+                    revents[i] = (short) mask;
+                    if (mask != 0) {
+                        ready++;
+                    }
+                }
+                if (ready != 0 || kernel.clock().nowNanos() >= deadline) {
+                    byte[] out = new byte[2 * fds.length];
+                    for (int i = 0; i < fds.length; i++) {
+                        out[2 * i] = (byte) revents[i];
+                        out[2 * i + 1] = (byte) (revents[i] >> 8);
+                    }
+                    return leave(task, new SysResult(Errno.OK, ready, 0, 0, null, out, ""));
+                }
+                kernel.scheduler().sleep(kernel.fenceWait(), deadline);
+            }
+        } catch (SleepInterrupted e) {
+            return leave(task, SysResult.err(Errno.EINTR, "poll interrupted: " + e.getMessage()));
+        }
+    }
+
     /** do_pollfd: one fd's ready events, POLLNVAL when it is not open. */
     private int pollFd(Task task, long fd, int events, int filter) {
         KFile f = fget(task, fd, "fdget");
@@ -664,11 +826,116 @@ public final class Syscalls {
     }
 
     /**
+     * fork(2) (kernel_clone, copy_process): a new process {@code childName}
+     * with copies of the caller's descriptors (each one more reference on its
+     * file, close-on-exec flags kept), of its mappings (dup_mmap: each one
+     * more reference on its vm_file and, through the vm open hook, on its
+     * object; the copies keep their map ids), of its credentials and of its
+     * RLIMIT_NOFILE. Files are shared, not copied: a drm file's opener stays
+     * the process that opened it (the master checks see the child as another
+     * process). Returns ok with the child's pid.
+     */
+    public SysResult fork(Task parent, String childName) {
+        enter(parent, "kernel_clone");
+        Process p = parent.process();
+        Process child = p.host() != null ? new Process(kernel, childName, p.host())
+                : new Process(kernel, childName);
+        if (p.host() == null && !p.isRoot()) {
+            child.dropRoot();
+        }
+        child.files().setLimit(p.files().limit());
+        FdTable from = p.files();
+        for (int fd = 0; fd < from.highWater(); fd++) {
+            KFile f = from.get(fd);
+            if (f != null) {
+                f.get("dup_fd");
+                child.files().installAt(fd, f, from.closeOnExec(fd));
+            }
+        }
+        for (Vma vma : p.mappings().values()) {
+            Vma copy = new Vma(vma.lengthBytes(), vma.pageOffset(), vma.file());
+            if (vma.file() != null) {
+                vma.file().get("dup_mmap");
+            }
+            copy.setObject(vma.object());
+            Gem.vmOpen(copy);
+            copy.setMapId(vma.mapId());
+            child.mappings().put(vma.mapId(), copy);
+        }
+        child.continueMapIds(p);
+        kernel.addProcess(child);
+        return leave(parent, SysResult.ok(child.pid()));
+    }
+
+    /**
+     * execve(2) once the new program is loaded (begin_new_exec): the old
+     * address space goes (exec_mmap: every mapping drops its object and
+     * file), then every descriptor marked close-on-exec is closed in
+     * increasing order (do_close_on_exec); the others stay, with their files.
+     */
+    public SysResult exec(Task task) {
+        enter(task, "begin_new_exec");
+        Process p = task.process();
+        List<Vma> maps = new ArrayList<>(p.mappings().values());
+        p.mappings().clear();
+        for (Vma vma : maps) {
+            removeVma(vma);
+        }
+        FdTable files = p.files();
+        int top = files.highWater();
+        for (int fd = 0; fd < top; fd++) {
+            if (files.closeOnExec(fd)) {
+                KFile f = files.remove(fd);
+                f.fput("do_close_on_exec");
+            }
+        }
+        return leave(task, SysResult.ok());
+    }
+
+    /**
+     * The last real descriptor of {@code file} in any host process is gone
+     * (close(2), or an exec's close-on-exec, of the last copy): the reference
+     * those descriptors held together is dropped, in the caller's context, so
+     * the release runs as the caller's task work before it returns, as fput
+     * of the last reference does.
+     */
+    public SysResult closeHostFile(Task task, long fd, KFile file) {
+        enter(task, "close_fd");
+        file.fput("filp_close");
+        return leave(task, SysResult.ok());
+    }
+
+    /**
+     * commit_creds for a host process: the real process changed its uid, gid
+     * or capabilities (setuid, setgid: dropping root). Files opened before
+     * keep what they had. Errors: EINVAL for an emulated process (it has
+     * drop_root).
+     */
+    public SysResult setCredentials(Task task, Credentials credentials) {
+        enter(task, "commit_creds");
+        Process p = task.process();
+        if (p.host() == null) {
+            return leave(task, SysResult.err(Errno.EINVAL, p + " is an emulated process: it drops root with drop_root"));
+        }
+        p.setHost(credentials);
+        return leave(task, SysResult.ok());
+    }
+
+    /**
      * do_exit: the address space goes first (each mapping drops its object
      * and file), then every fd in increasing order, then the task work that
      * the final puts queued. Later final puts go to the delayed-fput list.
      */
     public SysResult exit(Process process) {
+        return exit(process, List.of());
+    }
+
+    /**
+     * do_exit of a host process: as {@link #exit(Process)}, and after its
+     * descriptors here, the reference of each of {@code hostFiles}, files
+     * whose last real descriptor went with the process.
+     */
+    public SysResult exit(Process process, List<KFile> hostFiles) {
         Task task = process.mainTask();
         enter(task, "do_exit");
         List<Vma> maps = new ArrayList<>(process.mappings().values());
@@ -683,6 +950,9 @@ public final class Syscalls {
             if (f != null) {
                 f.fput("close_files");
             }
+        }
+        for (KFile f : hostFiles) {
+            f.fput("close_files");
         }
         runTaskWork(task);
         task.killTaskWork();

@@ -5,9 +5,9 @@ import dev.gemulator.kernel.vfs.KFile;
 
 /**
  * A shared read/write mapping (struct vm_area_struct) as a gemscript map id
- * sees it. It owns one reference on the GEM object whose pages it shows and,
- * when it came from a DRM fd, one on that file (vm_file): a mapping keeps
- * both alive after every handle and fd is gone.
+ * sees it. It owns one reference on the GEM object whose pages it shows and
+ * one on the file it was mapped from (vm_file: the drm file or the dma-buf):
+ * a mapping keeps both alive after every handle and fd is gone.
  *
  * <p>Faults use the address within the mapping and ignore the offset it was
  * mapped at, as drm_gem_shmem's fault handler does (conformance mmap.gem).

@@ -91,6 +91,24 @@ public final class IoctlTable {
         }
     }
 
+    /**
+     * Where a request's struct holds descriptors, as offsets into it:
+     * {@code in} an fd the handler looks up (-1 none), {@code out} the fd of
+     * a file the handler makes (-1 none), {@code flags} the u32 whose
+     * O_CLOEXEC bit the new fd takes (-1: always close-on-exec). A caller
+     * whose descriptors live elsewhere (the C shim) reads these to say which
+     * files the call names and to reserve the new fd.
+     */
+    public record FdFields(int in, int out, int flags) {
+    }
+
+    private static final Map<Integer, FdFields> FD_FIELDS = new HashMap<>();
+
+    /** The descriptors in the struct of request {@code cmd}, or null when it has none. */
+    public static FdFields fdFields(int cmd) {
+        return FD_FIELDS.get(cmd);
+    }
+
     private static final List<Row<?>> ROWS = new ArrayList<>();
     private static final Map<Integer, Row<?>> BY_CMD = new HashMap<>();
 
@@ -279,6 +297,13 @@ public final class IoctlTable {
                 (s, a, d) -> ((SyncFile) s).mergeIoctl(a), Ioctl.SyncMerge::copyOut);
         row(Owner.SYNC_FILE, null, "SYNC_IOC_FILE_INFO", Ioctl.SyncFileInfo.CMD, 0, Ioctl.SyncFileInfo::decode,
                 (s, a, d) -> ((SyncFile) s).fileInfoIoctl(a, d), null);
+
+        // --- the descriptors inside structs ---
+        FD_FIELDS.put(Ioctl.PrimeHandleToFd.CMD, new FdFields(-1, 8, 4));
+        FD_FIELDS.put(Ioctl.PrimeFdToHandle.CMD, new FdFields(8, -1, -1));
+        FD_FIELDS.put(Ioctl.DmaBufExportSyncFile.CMD, new FdFields(-1, 4, -1));
+        FD_FIELDS.put(Ioctl.DmaBufImportSyncFile.CMD, new FdFields(4, -1, -1));
+        FD_FIELDS.put(Ioctl.SyncMerge.CMD, new FdFields(32, 36, -1));
     }
 
     /**

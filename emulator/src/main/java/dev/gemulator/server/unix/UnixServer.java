@@ -94,6 +94,13 @@ public final class UnixServer implements AutoCloseable {
                         }
                     })
                     .bind(new DomainSocketAddress(path.toFile())).sync().channel();
+            try {
+                // programs behind the C shim that dropped root (setuid) connect their new threads too;
+                // a server that wants to choose its clients has --token
+                Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+            } catch (IOException e) {
+                // a file system without permissions: as it is
+            }
             return new UnixServer(path, ch, boss, workers, connections);
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
