@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gemulator", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "A deterministic emulator of a Linux vgem GPU device (GEM, PRIME, dma-buf, fences).",
         subcommands = {RunCommand.class, ExploreCommand.class, ReplayCommand.class, TraceCommand.class, ServeCommand.class,
-            ClientCommand.class, StatusCommand.class, SoakCommand.class, HuntCommand.class,
+            ClientCommand.class, StatusCommand.class, SoakCommand.class, HuntCommand.class, DiffTestCommand.class,
             DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -89,11 +89,22 @@ public final class Syscalls {
         return leave(task, errno.isOk() ? SysResult.ok() : SysResult.err(errno, ""));
     }
 
-    /** task_work_run: the releases deferred by this task's final fputs. */
+    /**
+     * task_work_run: the releases deferred by this task's final fputs, round
+     * by round until none is left. A round is what was queued when it began:
+     * newest first since Linux 5.9 (the list is a stack), oldest first before
+     * (3.x reversed it). The order shows where an exit frees several objects:
+     * it decides which of two equal holes of fake mmap offsets is the newest.
+     */
     private void runTaskWork(Task task) {
-        KFile f;
-        while ((f = task.pollTaskWork()) != null) {
-            f.release();
+        List<KFile> round;
+        while (!(round = task.takeTaskWork()).isEmpty()) {
+            if (kernel.profile().taskWorkOrder() == Profile.TaskWorkOrder.NEWEST_FIRST) {
+                java.util.Collections.reverse(round);
+            }
+            for (KFile f : round) {
+                f.release();
+            }
         }
     }
 
