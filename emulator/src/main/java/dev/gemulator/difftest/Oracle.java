@@ -217,6 +217,10 @@ public final class Oracle {
         if (r.notes().contains("WARN/BUG/Oops")) {
             r = alone(text);
         }
+        if (r.output().contains("@@@ORACLE")) {
+            throw new OracleException("run.sh printed VM markers instead of the harness's output (a batch-mode run.sh"
+                    + " run on one file?): " + lastLine(r.output()));
+        }
         store(text, r);
         return r;
     }
@@ -224,7 +228,7 @@ public final class Oracle {
     private Result shared(String text) throws IOException, InterruptedException {
         vms.readLock().lockInterruptibly();
         try {
-            return backend != null ? backend.boot(text) : boot(List.of(text));
+            return backend != null ? backend.boot(text) : boot(List.of(text), false);
         } finally {
             vms.readLock().unlock();
         }
@@ -240,7 +244,7 @@ public final class Oracle {
             if (backend != null) {
                 return backend.boot(text);
             }
-            Result r = boot(List.of(text));
+            Result r = boot(List.of(text), false);
             Path log = runScript.resolveSibling(".build").resolve("last-dmesg.log");
             String warnings = r.notes().contains("WARN/BUG/Oops") && Files.isRegularFile(log)
                     ? warnings(Files.readAllLines(log, StandardCharsets.ISO_8859_1)) : "";
@@ -269,7 +273,7 @@ public final class Oracle {
         Map<String, Result> out = new LinkedHashMap<>();
         List<String> left = texts;
         while (!left.isEmpty()) {
-            Result vm = boot(left);
+            Result vm = boot(left, true);
             List<Result> done = parseBatch(vm.output(), left.size());
             for (int i = 0; i < done.size(); i++) {
                 store(left.get(i), done.get(i));
@@ -352,14 +356,14 @@ public final class Oracle {
     }
 
     /** Boots the VM on {@code texts}: one (run.sh FILE) or a batch (run.sh --batch FILE...). */
-    private Result boot(List<String> texts) throws IOException, InterruptedException {
+    private Result boot(List<String> texts, boolean asBatch) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("gemulator-difftest");
         List<Path> files = new ArrayList<>();
         Path out = dir.resolve("stdout");
         Path err = dir.resolve("stderr");
         try {
             List<String> command = new ArrayList<>(List.of(runScript.toString()));
-            if (batch) {
+            if (asBatch) {
                 command.add("--batch");
             }
             for (int i = 0; i < texts.size(); i++) {

@@ -9,8 +9,10 @@ import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
 import dev.gemulator.kernel.drm.DrmFile;
+import dev.gemulator.kernel.gem.GemObject;
 import dev.gemulator.kernel.prime.PrimeFile;
 import dev.gemulator.kernel.proc.Process;
+import dev.gemulator.kernel.proc.Vma;
 import dev.gemulator.kernel.vfs.KFile;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -43,8 +45,20 @@ public final class Vetter {
         /** fd_to_handle in a file with several handles for the dma-buf and other dma-bufs in its cache (fact 15). */
         POINTER_ORDER_LOOKUP,
         /** set_master of a file that holds a magic: the old master's table keeps pointing at it (fact 41). */
-        MAGIC_SET_MASTER
+        MAGIC_SET_MASTER,
+        /**
+         * mmap of a large object, or of more than the budget of live mapped
+         * objects: drm_gem_shmem_mmap pins every page of the object, so
+         * whether it fails with ENOMEM (or the OOM killer ends a process)
+         * depends on the memory of the machine.
+         */
+        PINNED_MEMORY
     }
+
+    /** The largest object a scenario may map: drm_gem_shmem_mmap allocates all of its pages at once. */
+    static final long MAP_LIMIT_BYTES = 32L << 20;
+    /** What the objects mapped so far and still alive may hold together (the oracle VM has 512 MiB). */
+    static final long PINNED_BUDGET_BYTES = 128L << 20;
 
     /** The first offending statement of a run: its index among the scenario's statements. */
     public record Violation(int index, Rule rule, String detail) {
@@ -117,6 +131,8 @@ public final class Vetter {
         /** Files whose PRIME cache has had several members for one dma-buf beside other dma-bufs since it last had none. */
         private final Set<DrmFile> pointerOrdered = Collections.newSetFromMap(new IdentityHashMap<>());
         private final Set<DrmFile> magicHolders = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Objects that have been mapped (all their pages allocated on the real kernel), in mapping order. */
+        private final List<GemObject> pinned = new ArrayList<>();
         private Violation violation;
         private long clockBefore;
         private DrmFile subject;
@@ -165,6 +181,9 @@ public final class Vetter {
             if (ok && subject != null && s.op() == Op.GET_MAGIC) {
                 magicHolders.add(subject);
             }
+            if (ok && s.op() == Op.MMAP) {
+                mapped(s, line);
+            }
             bind(s, line);
             for (DrmFile f : liveDrmFiles()) {
                 Map<Integer, Integer> perBuf = new TreeMap<>();
@@ -177,6 +196,28 @@ public final class Vetter {
                 } else if (perBuf.size() > 1) {
                     pointerOrdered.add(f);
                 }
+            }
+        }
+
+        /** A mapping was made: its object's pages count against the budget from now on. */
+        private void mapped(Script.Stmt s, String line) {
+            Process p = process(s.proc());
+            String[] t = line.split(" ");
+            Vma vma = p == null ? null : p.mappings().get(Long.parseLong(t[t.length - 1]));
+            GemObject o = vma == null ? null : vma.object();
+            if (o == null) {
+                return;
+            }
+            if (pinned.stream().noneMatch(x -> x == o)) {
+                pinned.add(o);
+            }
+            long total = 0;
+            for (GemObject x : pinned) {
+                total += x.isFreed() ? 0 : x.size();
+            }
+            if (o.size() > MAP_LIMIT_BYTES || total > PINNED_BUDGET_BYTES) {
+                violate(s, Rule.PINNED_MEMORY, "mmap of " + o + " (" + o.size() + " bytes) with " + total
+                        + " bytes of mapped objects alive");
             }
         }
 

@@ -92,4 +92,31 @@ class VetterTest {
                 A: get_magic $fd -> $g
                 """)).violation(), "a magic taken after the set_master is in the new master's table");
     }
+
+    @Test
+    void mappingALargeObjectOrTooMuchInAllIsCaught() {
+        Scenario big = scenario("""
+                A: open card0 -> $fd
+                A: create_dumb $fd 65536 65535 8 -> $h $p $s
+                A: map_dumb $fd $h -> $o
+                A: mmap $fd $o 4096 -> $m
+                """);
+        Vetter.Violation v = Vetter.run(big).violation();
+        assertNotNull(v);
+        assertEquals(Vetter.Rule.PINNED_MEMORY, v.rule());
+        assertEquals("A: mmap -1 $o 4096 -> $m", Vetter.vetted(big).lines().get(3).text());
+        StringBuilder many = new StringBuilder("A: open card0 -> $fd\n");
+        for (int i = 0; i < 5; i++) {
+            many.append("A: create_dumb $fd 4096 2048 32 -> $h").append(i).append(" $p").append(i).append(" $s")
+                    .append(i).append('\n');
+            many.append("A: map_dumb $fd $h").append(i).append(" -> $o").append(i).append('\n');
+            many.append("A: mmap $fd $o").append(i).append(" 4096 -> $m").append(i).append('\n');
+        }
+        v = Vetter.run(scenario(many.toString())).violation();
+        assertNotNull(v, "five mapped objects of 32 MiB");
+        assertEquals(Vetter.Rule.PINNED_MEMORY, v.rule());
+        assertEquals(15, v.index());
+        assertNull(Vetter.run(scenario(many.toString().replace("A: mmap $fd $o4 4096 -> $m4\n", "A: gem_close $fd $h0\n"
+                + "A: munmap $m0\nA: mmap $fd $o4 4096 -> $m4\n"))).violation(), "a freed object's pages are back");
+    }
 }

@@ -351,6 +351,7 @@ public final class Syscalls {
         }
         long id = task.process().takeMapId();
         vma.setMapId(id);
+        vma.setStart(task.process().unmappedAreaTopdown(aligned));
         task.process().mappings().put(id, vma);
         return SysResult.ok(id);
     }
@@ -548,7 +549,8 @@ public final class Syscalls {
     public SysResult exit(Process process) {
         Task task = process.mainTask();
         enter(task, "do_exit");
-        List<Vma> maps = new ArrayList<>(process.mappings().values());
+        // exit_mmap: in address order, and mappings go top down, so mostly the newest first
+        List<Vma> maps = process.mappingsByAddress();
         process.mappings().clear();
         for (Vma vma : maps) {
             removeVma(vma);

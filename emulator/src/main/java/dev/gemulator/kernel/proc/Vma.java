@@ -18,6 +18,7 @@ public final class Vma {
     private final long pageOffset;
     private KFile file;
     private GemObject object;
+    private long start;
 
     public Vma(long lengthBytes, long pageOffset, KFile file) {
         this.lengthBytes = lengthBytes;
@@ -42,6 +43,20 @@ public final class Vma {
     /** Whole pages the mapping covers. */
     public long pages() {
         return (lengthBytes + 4095) >>> 12;
+    }
+
+    /** vm_start: where the mapping is in the process's address space. */
+    public long start() {
+        return start;
+    }
+
+    /** vm_end: the first address after the mapping (whole pages). */
+    public long end() {
+        return start + (pages() << 12);
+    }
+
+    public void setStart(long start) {
+        this.start = start;
     }
 
     /** vm_pgoff as mmap passed it. */
