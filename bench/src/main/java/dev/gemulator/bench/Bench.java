@@ -87,6 +87,9 @@ public final class Bench {
                 }
             }
         }
+        // first, on a heap nothing else has used yet: measured after the rates, another run's garbage collected
+        // between the two heap readings could make the cost come out negative
+        double bytesPerObject = idleObjectBytes(objects);
         Machine m = new Machine();
         Syscalls sys = m.sys();
         Process proc = m.spawn("bench");
@@ -119,8 +122,6 @@ public final class Bench {
         double importHit = nsPerOp(rounds, i -> check(sys.ioctl(t, fd2, importAgain)));
         double steps = m.scheduler().steps();
 
-        double bytesPerObject = idleObjectBytes(objects);
-
         System.out.println("gemulator bench: in-process kernel model, sequential scheduler, " + rounds + " rounds of "
                 + OPS_PER_ROUND + " ops (median), JDK " + System.getProperty("java.version"));
         System.out.println();
@@ -137,8 +138,14 @@ public final class Bench {
                 KERNEL_CREATE_CLOSE_NS / createClose, KERNEL_EXPORT_CLOSE_NS / exportClose, KERNEL_IMPORT_HIT_NS / importHit);
         System.out.printf(Locale.ROOT, "model steps executed: %.0f%n", steps);
         System.out.println();
-        System.out.printf(Locale.ROOT, "heap per idle object with one handle, %d live objects: %.1f bytes (goal: 256 or less)%n",
-                objects, bytesPerObject);
+        if (bytesPerObject > 0) {
+            System.out.printf(Locale.ROOT, "heap per idle object with one handle, %d live objects: %.1f bytes (goal: 256 or"
+                    + " less)%n", objects, bytesPerObject);
+        } else {
+            System.out.printf(Locale.ROOT, "heap per idle object with one handle: not measured (the heap shrank by %.1f"
+                    + " bytes per object while %d were created: the collector freed something else)%n", -bytesPerObject,
+                    objects);
+        }
     }
 
     private static void row(String fmt, String name, double ns, double floor, double kernelNs) {

@@ -9,7 +9,7 @@ import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.server.GemulatorServer;
-import dev.gemulator.server.WireClient;
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.trace.Traces;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;

@@ -15,8 +15,11 @@ import picocli.CommandLine.Parameters;
 
 /** {@code gemulator client --proc A FILE.gem}: one process of a scenario, run against a lockstep server. */
 @Command(name = "client", mixinStandardHelpOptions = true,
-        description = {"Runs the statements of one process of a scenario against a server started with",
-            "serve --lockstep FILE.gem, printing the lines the server answers. Run one client per process."})
+        description = {"Runs one process of a scenario against a lockstep server (serve --lockstep FILE.gem).",
+            "It asks the server for each statement of its process in order, its par threads each on a thread of its own, "
+            + "and prints the lines the server answers. Run one client per process of the scenario, in any order and "
+            + "before or after the server: a client waits for the server for --connect-timeout seconds.",
+            "Exit status: 0 done, 1 the server went away or cut the client off, 2 bad options, input or no server."})
 public final class ClientCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE.gem")
@@ -35,6 +38,10 @@ public final class ClientCommand implements Callable<Integer> {
     @Option(names = "--delay-seed", defaultValue = "1", description = "seed of those delays (default: ${DEFAULT-VALUE})")
     private long delaySeed;
 
+    @Option(names = "--connect-timeout", defaultValue = "30", paramLabel = "SECONDS",
+            description = "while no server listens yet, try again for this long (default: ${DEFAULT-VALUE})")
+    private long connectTimeout;
+
     @Option(names = "--die-after", defaultValue = "-1",
             description = "halt the JVM abruptly (as if killed) after asking for this many statements (testing)")
     private long dieAfter;
@@ -45,6 +52,9 @@ public final class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        UserError.check(server.port >= 1 && server.port <= 65535, "--port wants 1 to 65535, not " + server.port);
+        UserError.check(connectTimeout >= 0, "--connect-timeout wants 0 or more seconds, not " + connectTimeout);
+        UserError.check(maxDelayMillis >= 0, "--max-delay-ms wants 0 or more, not " + maxDelayMillis);
         Script script;
         try {
             script = Parser.parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
@@ -66,7 +76,8 @@ public final class ClientCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        return LockstepClient.run(server.host, server.port, server.token, script, process, System.out, maxDelayMillis,
-                delaySeed, faults);
+        int status = LockstepClient.run(server.host, server.port, server.token, script, process, System.out,
+                maxDelayMillis, delaySeed, faults, java.time.Duration.ofSeconds(connectTimeout), System.err);
+        return status;
     }
 }

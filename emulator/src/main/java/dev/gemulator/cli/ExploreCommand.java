@@ -26,9 +26,11 @@ import picocli.CommandLine.Parameters;
  * replays it. Exit 0 when nothing was found, 3 when something was.
  */
 @Command(name = "explore", mixinStandardHelpOptions = true,
-        description = {"Runs schedules seed after seed (seeds base, base+1, ...) on all cores and reports",
-            "each distinct finding with its first seed and the command that replays it.",
-            "Exit status: 0 nothing found, 2 bad input, 3 something found."})
+        description = {"Runs many schedules of a scenario and reports each distinct finding with the command that replays it.",
+            "Schedules run seed after seed (the first seed, the next, ...) on all cores, or with --strategy dfs every "
+            + "schedule within --preemptions. Each finding is printed with how many schedules hit it and its first seed; "
+            + "--shrink cuts its schedule to the fewest preemptions and writes the shrunk run's trace to --out.",
+            "Exit status: 0 nothing found, 1 nondeterminism (a bug of gemulator), 2 bad input, 3 something found."})
 public final class ExploreCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE.gem")
@@ -63,12 +65,21 @@ public final class ExploreCommand implements Callable<Integer> {
             + " and print it as a table, one column per thread")
     private boolean shrink;
 
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "gemulator-out",
+            description = "where --shrink and dfs write the traces of findings (default: ${DEFAULT-VALUE}, "
+                + "which the repository ignores)")
+    private Path outDir;
+
     @Override
     public Integer call() throws Exception {
         Profile p = kernel.resolveProfile();
         if (p == null) {
             return 2;
         }
+        kernel.check();
+        UserError.check(schedules >= 1, "--schedules wants at least 1, not " + schedules);
+        UserError.check(jobs >= 1, "--jobs wants at least 1, not " + jobs);
+        UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
         if (!List.of("random", "pct", "pos", "dfs").contains(strategy)) {
             System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos, dfs)");
             return 2;
@@ -133,7 +144,7 @@ public final class ExploreCommand implements Callable<Integer> {
         System.out.println("findings: " + r.findings().size());
         String base = file.getFileName().toString().replaceAll("\\.gem$", "");
         for (Explorer.Finding f : r.findings()) {
-            Path out = Path.of(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".dfs.trace");
+            Path out = output(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".dfs.trace");
             try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
                 dev.gemulator.trace.TraceRecorder.write(r.traces().get(f.key()), os);
             }
@@ -151,7 +162,7 @@ public final class ExploreCommand implements Callable<Integer> {
         var shrunk = dev.gemulator.explore.Shrinker.shrink(script, p, o, dev.gemulator.trace.Traces.header(
                 file.toString(), text, p, o), f.key());
         String base = file.getFileName().toString().replaceAll("\\.gem$", "");
-        Path out = Path.of(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".min.trace");
+        Path out = output(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".min.trace");
         try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
             dev.gemulator.trace.TraceRecorder.write(shrunk.trace(), os);
         }
@@ -168,6 +179,16 @@ public final class ExploreCommand implements Callable<Integer> {
         System.out.println("   in the shrunk run: " + detail);
         System.out.println();
         System.out.print(dev.gemulator.explore.FindingTable.render(shrunk.trace(), detail));
+    }
+
+    /** A file of {@link #outDir} (made if need be) that a finding's trace goes to. */
+    private Path output(String name) {
+        try {
+            Files.createDirectories(outDir);
+        } catch (IOException e) {
+            throw new UserError("cannot make --out " + outDir + ": " + e.getMessage());
+        }
+        return outDir.resolve(name);
     }
 
     private String replayCommand(long seed) {

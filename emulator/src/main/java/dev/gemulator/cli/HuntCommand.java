@@ -30,11 +30,12 @@ import picocli.CommandLine.Option;
  * look at are written to --out with the command that replays them.
  */
 @Command(name = "hunt", mixinStandardHelpOptions = true,
-        description = {"The hunt for false reports: random concurrent scenarios (2-4 threads in 1-3 processes",
-            "sharing drm fds, handles, names, dma-buf and sync_file fds over every op, closes racing uses),",
-            "each run with POS, random and DFS schedules under the profiles given. Under 6.x every report",
-            "is a defect of the model; under v3.11, seed, seed-typofix and 3.12 every schedule with reports",
-            "is classified into the spec's bugs. Scenarios to look at go to --out with a replay command.",
+        description = {"The hunt for false reports: random concurrent scenarios run under many schedules.",
+            "The scenarios have 2-4 threads in 1-3 processes sharing drm fds, handles, names, dma-buf and sync_file "
+            + "fds over every op, closes racing uses; each runs with POS, random and DFS schedules under the profiles "
+            + "given. Under 6.x every report is a defect of the model; under v3.11, seed, seed-typofix and 3.12 every "
+            + "schedule with reports is classified into the spec's bugs. Scenarios to look at go to --out with a "
+            + "replay command.",
             "Exit status: 0 nothing unexplained, 2 bad input, 3 a report under 6.x or one no bug explains."})
 public final class HuntCommand implements Callable<Integer> {
 

@@ -25,8 +25,10 @@ import picocli.CommandLine.Parameters;
  * recorded one record by record. Exit 0 identical, 1 diverged, 2 bad input.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
-        description = {"Re-executes a recorded run from its trace (same scenario, profile, seed and decisions)",
-            "and names the first record where the new run differs. Exit 0 identical, 1 diverged."})
+        description = {"Re-executes a recorded run from its trace and names the first record where the new run differs.",
+            "The trace names its scenario (read again from the path it was recorded with, which must not have changed), "
+            + "profile, seed, strategy and every scheduling decision.",
+            "Exit status: 0 identical, 1 diverged, 2 not a trace, or its scenario is missing or changed."})
 public final class ReplayCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "TRACE")
@@ -35,32 +37,48 @@ public final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<TraceRecord> recorded;
+        TraceRecorder.ReadBack back;
         try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
-            recorded = TraceRecorder.read(in);
+            back = TraceRecorder.readCutOff(in);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new UserError("cannot read " + trace + ": no such file");
         } catch (IOException e) {
-            System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
-            return 2;
+            throw new UserError("cannot read " + trace + ": " + e.getMessage());
         }
+        recorded = back.records();
         if (recorded.isEmpty() || !recorded.get(0).hasHeader()) {
-            System.err.println("gemulator: " + trace + " is not a trace (no header record)");
-            return 2;
+            throw new UserError(trace + " is not a gemulator trace (it does not start with a trace header; "
+                    + "traces come from run --trace, serve --trace, status --trace and explore --shrink)");
+        }
+        if (!back.ended()) {
+            throw new UserError(trace + " stops after " + recorded.size() + " records without its end (its writer was "
+                    + "stopped): trace show and trace html read it, replay needs a whole run");
         }
         TraceHeader h = recorded.get(0).getHeader();
+        if (h.getFormatVersion() != Traces.FORMAT_VERSION) {
+            throw new UserError(trace + " was written in trace format " + h.getFormatVersion() + " (" + h.getEmulatorVersion()
+                    + "); this gemulator writes format " + Traces.FORMAT_VERSION + " and replays only that: record the run "
+                    + "again (trace show, html and perfetto still read it)");
+        }
         Profile p = Profile.byName(h.getProfile());
         if (p == null) {
-            System.err.println("gemulator: the trace's profile '" + h.getProfile() + "' is unknown here");
-            return 2;
+            throw new UserError("the trace's profile '" + h.getProfile() + "' is unknown here (known: "
+                    + Profile.names() + ")");
+        }
+        if (h.getStrategy().equals("arrival")) {
+            throw new UserError(trace + " is a free-running server's trace: requests ran in arrival order, so there is "
+                    + "no schedule to replay (trace show, trace html and trace perfetto read it)");
         }
         String text;
         try {
             text = Files.readString(Path.of(h.getScenarioPath()), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            System.err.println("gemulator: cannot read the traced scenario " + h.getScenarioPath() + ": " + e.getMessage());
-            return 2;
+            throw new UserError("cannot read the traced scenario " + h.getScenarioPath() + " (replay from the directory "
+                    + "the run was recorded in): " + (e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                            : e.getMessage()));
         }
         if (!Arrays.equals(Traces.sha256(text), h.getScenarioSha256().toByteArray())) {
-            System.err.println("gemulator: " + h.getScenarioPath() + " changed since the trace was recorded");
-            return 2;
+            throw new UserError(h.getScenarioPath() + " changed since the trace was recorded: replay needs the same file");
         }
         Script script;
         try {

@@ -21,10 +21,12 @@ import picocli.CommandLine.Parameters;
 
 /** {@code gemulator run FILE.gem}: runs a scenario and prints the contract output. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs a gemscript scenario on a fresh emulated device and prints one line per statement,",
-            "the checkers' reports and the expectations summary (spec/gemscript.md).",
-            "Exit status: 0 all expectations held, 1 one failed, 2 the file cannot be parsed,",
-            "3 a checker reported a kernel bug."})
+        description = {"Runs a gemscript scenario on a fresh emulated device and prints its contract output.",
+            "One line per statement (LINE PROC OP ok VALUES, or err ERRNO), the checkers' reports and the expectations "
+            + "summary, as docs/gemscript.md lays them out. Statements in par blocks interleave under a seeded strategy: "
+            + "the same seed gives the same interleaving, output and trace.",
+            "Exit status: 0 all expectations held, 1 one failed, 2 the file cannot be read or parsed (or a bad option), "
+            + "3 a checker reported a kernel bug."})
 public final class RunCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE.gem", description = "the scenario")
@@ -49,6 +51,7 @@ public final class RunCommand implements Callable<Integer> {
         if (p == null) {
             return 2;
         }
+        kernel.check();
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -67,6 +70,7 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return Runner.PARSE_ERROR;
         }
+        java.io.OutputStream traceFile = traceOut == null ? null : UserError.create(traceOut, "--trace");
         Runner.RunOptions options = new Runner.RunOptions(seed, strategy, kernel.pctDepth,
                 kernel.pctSteps(script, p, strategy));
         PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
@@ -77,7 +81,7 @@ public final class RunCommand implements Callable<Integer> {
             }
             Traces.Recorded rec = Traces.run(script, Traces.header(file.toString(), text, p, options), p, options, out);
             out.flush();
-            try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(traceOut))) {
+            try (var os = new java.io.BufferedOutputStream(traceFile)) {
                 TraceRecorder.write(rec.records(), os);
             }
             System.err.println("gemulator: trace of " + rec.records().size() + " records written to " + traceOut

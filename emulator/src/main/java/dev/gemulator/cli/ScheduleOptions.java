@@ -19,11 +19,17 @@ final class ScheduleOptions {
             description = "PCT's step count k (default: measured with one random run)")
     long pctSteps;
 
+    /** The numbers are in range, or a usage error says which is not. */
+    void check() {
+        UserError.check(pctDepth >= 1, "--pct-depth wants at least 1, not " + pctDepth);
+        UserError.check(pctSteps >= 0, "--pct-steps wants 0 (measure it) or more, not " + pctSteps);
+    }
+
     /** The chosen profile, or null after saying on stderr that it is unknown. */
     Profile resolveProfile() {
         Profile p = Profile.byName(profile);
         if (p == null) {
-            System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
+            throw new UserError("unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
         }
         return p;
     }

@@ -9,8 +9,13 @@ import picocli.CommandLine.Option;
 
 /** {@code gemulator serve}: the emulated device as a server for client processes. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serves the emulated device to client processes over TCP (length-prefixed protobuf,",
-            "proto/gemulator/v1/wire.proto). Requests run one at a time in arrival order. Ctrl-C stops it."})
+        description = {"Serves the emulated device to client processes over TCP.",
+            "Frames are length-prefixed protobuf (proto/src/main/proto/gemulator/v1/wire.proto). Free-running, requests run "
+            + "one at a time in arrival order; with --lockstep FILE.gem the server runs that scenario and waits for "
+            + "each statement's client thread to ask for it (./gemulator client --proc P FILE.gem), so network timing "
+            + "cannot change the run. Ctrl-C stops it (a lockstep run ends its iteration and writes a whole trace).",
+            "Exit status: 0 done, 1 a lockstep run gave up or failed, 2 bad options or the port cannot be served, "
+            + "3 a lockstep run of several iterations found something."})
 public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
@@ -99,8 +104,50 @@ public final class ServeCommand implements Callable<Integer> {
             description = "lockstep: warn when a client thread has not asked for its statement for this long (default: ${DEFAULT-VALUE})")
     private long watchdogMillis;
 
+    @Option(names = "--join-timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "lockstep: give up (exit 1) when a process of the scenario has not connected this long after "
+                + "the server started, naming the ones that never came (default: ${DEFAULT-VALUE})")
+    private long joinTimeoutSeconds;
+
+    /** The options' numbers are in range, or a usage error says which is not. */
+    private void checkOptions() {
+        UserError.check(port >= 0 && port <= 65535, "--port wants 0 (any free port) to 65535, not " + port);
+        UserError.check(metricsPort >= -1 && metricsPort <= 65535, "--metrics-port wants 0 to 65535, not " + metricsPort);
+        UserError.check(maxFrame >= 1024, "--max-frame wants at least 1024 bytes, not " + maxFrame);
+        UserError.check(inbox >= 1, "--inbox wants at least 1, not " + inbox);
+        UserError.check(maxClients >= 1, "--max-clients wants at least 1, not " + maxClients);
+        UserError.check(maxFds >= 3, "--max-fds wants at least 3 (0, 1 and 2 are taken), not " + maxFds);
+        UserError.check(maxInFlight >= 1, "--max-in-flight wants at least 1, not " + maxInFlight);
+        UserError.check(maxObjects >= 0, "--max-objects wants 0 or more, not " + maxObjects);
+        UserError.check(maxHandles >= 0, "--max-handles wants 0 or more, not " + maxHandles);
+        UserError.check(iterations >= 1, "--iterations wants at least 1, not " + iterations);
+        UserError.check(watchdogMillis >= 1, "--watchdog-ms wants at least 1, not " + watchdogMillis);
+        UserError.check(joinTimeoutSeconds >= 1, "--join-timeout wants at least 1 second, not " + joinTimeoutSeconds);
+        UserError.check(pctDepth >= 1, "--pct-depth wants at least 1, not " + pctDepth);
+        UserError.check(java.util.List.of("random", "pct", "pos").contains(strategy),
+                "unknown strategy '" + strategy + "' (known: random, pct, pos)");
+    }
+
+    /** Starts listening, or says in one line why it cannot (a port in use, an address that is not this host's). */
+    private static <T> T listen(String bind, int port, java.util.concurrent.Callable<T> start) throws InterruptedException {
+        try {
+            return start.call();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) { // Netty rethrows the socket's BindException unchecked
+            String why = e instanceof java.nio.channels.UnresolvedAddressException ? "no such address"
+                    : e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e instanceof java.net.BindException ? e.getMessage().toLowerCase(java.util.Locale.ROOT)
+                    : e.getMessage();
+            throw new UserError("cannot listen on " + bind + ":" + port + ": " + why
+                    + (why.contains("in use") ? " (another server runs there: stop it, or choose another --port)"
+                            : " (--bind wants an address of this machine, such as 127.0.0.1 or 0.0.0.0)"));
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        checkOptions();
         Profile p = Profile.byName(profile);
         if (p == null) {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
@@ -117,15 +164,8 @@ public final class ServeCommand implements Callable<Integer> {
         if (lockstep != null) {
             return serveLockstep(p, limits);
         }
-        java.io.OutputStream trace = null;
-        if (traceOut != null) {
-            try {
-                trace = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(traceOut), 1 << 16);
-            } catch (java.io.IOException e) {
-                System.err.println("gemulator: cannot write " + traceOut + ": " + e.getMessage());
-                return 2;
-            }
-        }
+        java.io.OutputStream trace = traceOut == null ? null
+                : new java.io.BufferedOutputStream(UserError.create(traceOut, "--trace"), 1 << 16);
         var simulation = new dev.gemulator.server.Simulation(p, inbox, trace, System.err, limits);
         dev.gemulator.server.ServerMetrics metrics = null;
         if (metricsPort >= 0) {
@@ -140,7 +180,15 @@ public final class ServeCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        GemulatorServer server = GemulatorServer.start(bind, port, simulation, maxFrame, token);
+        GemulatorServer server;
+        try {
+            server = listen(bind, port, () -> GemulatorServer.start(bind, port, simulation, maxFrame, token));
+        } catch (UserError e) {
+            if (metrics != null) {
+                metrics.close();
+            }
+            throw e;
+        }
         System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running"
                 + (traceOut != null ? ", tracing to " + traceOut : "") + ")");
         if (socket != null) {
@@ -180,9 +228,13 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return 2;
         }
+        if (traceOut != null) {
+            UserError.create(traceOut, "--trace").close(); // told now, not after the run; written at its end
+        }
         long pctSteps = strategy.equals("pct") ? dev.gemulator.gemscript.Runner.measureSteps(script, p) : 0;
         var options = new dev.gemulator.gemscript.Runner.RunOptions(seed, strategy, pctDepth, pctSteps);
         var run = new dev.gemulator.lockstep.LockstepRun(watchdogMillis, System.err);
+        run.joinTimeout(java.time.Duration.ofSeconds(joinTimeoutSeconds), lockstep.toString());
         var header = dev.gemulator.trace.Traces.header(lockstep.toString(), text, p, options);
         if (metricsPort >= 0) {
             var metrics = new dev.gemulator.server.ServerMetrics();
@@ -200,7 +252,8 @@ public final class ServeCommand implements Callable<Integer> {
             });
         }
         run.start(script, header, p, options, Math.max(1, iterations), System.out);
-        GemulatorServer server = GemulatorServer.startLockstep(bind, port, run, maxFrame, token, limits);
+        GemulatorServer server = listen(bind, port,
+                () -> GemulatorServer.startLockstep(bind, port, run, maxFrame, token, limits));
         Thread hook = new Thread(() -> {
             // Ctrl-C or kill: end the run early but completely, and write its whole trace
             if (!run.finished().isDone()) {
@@ -245,6 +298,11 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         System.out.flush();
+        if (run.gaveUp() != null) {
+            System.err.println("gemulator: " + run.gaveUp());
+            finished = 1;
+            return 1;
+        }
         System.err.println("gemulator: lockstep run done, trace sha256 " + hash);
         int ran = run.results().size();
         if (iterations > 1) {

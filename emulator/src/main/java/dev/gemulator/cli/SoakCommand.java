@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 
 /** {@code gemulator soak}: the determinism soak. */
 @Command(name = "soak", mixinStandardHelpOptions = true,
-        description = {"The determinism soak: runs the scenarios under every kernel profile and strategy, seed after",
-            "seed, each run twice, and compares the two trace hashes. Exit 0 when all match, 1 otherwise."})
+        description = {"The determinism soak: every scenario under every profile and strategy, each run twice.",
+            "Seed after seed, each run's two trace hashes are compared; a mismatch is a bug of gemulator.",
+            "Exit status: 0 all matched, 1 a mismatch, 2 bad options or no scenario directory."})
 public final class SoakCommand implements Callable<Integer> {
 
     @Option(names = "--runs", defaultValue = "10000", description = "self-checked runs (default: ${DEFAULT-VALUE})")
@@ -28,6 +29,8 @@ public final class SoakCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        UserError.check(runs >= 1, "--runs wants at least 1, not " + runs);
+        UserError.check(jobs >= 0, "--jobs wants 0 (one per core) or more, not " + jobs);
         List<Path> from = dirs != null ? dirs : List.of(Path.of("scenarios"), Path.of("conformance"));
         for (Path d : from) {
             if (!java.nio.file.Files.isDirectory(d)) {

@@ -1,7 +1,7 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.proto.v1.RunStatus;
-import dev.gemulator.server.WireClient;
+import dev.gemulator.client.wire.WireClient;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -15,9 +15,11 @@ import picocli.CommandLine.Option;
 
 /** {@code gemulator status}: asks a running server how its run is going, as an observer. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Asks a running server how its run is going: the mode, the lockstep iteration and seed,",
-            "the live processes and the findings so far. With --trace, saves the trace of the last",
-            "finished lockstep iteration (read it with trace show or replay)."})
+        description = {"Asks a running server how its run is going, as an observer (no process of the device).",
+            "It prints the mode, the lockstep iteration and seed, the live processes and the findings so far. With "
+            + "--trace it saves the trace of the last finished lockstep iteration (read it with trace show or replay); "
+            + "with --debugfs it prints the device as debugfs shows it.",
+            "Exit status: 0 answered, 1 no trace yet, 2 bad options or no server."})
 public final class StatusCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin
@@ -31,6 +33,7 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        UserError.check(server.port >= 1 && server.port <= 65535, "--port wants 1 to 65535, not " + server.port);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (WireClient wire = new WireClient(group, server.host, server.port, "status", server.token, true)) {
             if (debugfs) {
@@ -58,11 +61,9 @@ public final class StatusCommand implements Callable<Integer> {
             }
             return 0;
         } catch (WireClient.ConnectionLost e) {
-            System.err.println("gemulator: " + e.getMessage());
-            return 1;
+            throw new UserError(e.getMessage());
         } catch (IOException e) {
-            System.err.println("gemulator: cannot write " + trace + ": " + e.getMessage());
-            return 1;
+            throw new UserError("cannot write --trace " + trace + ": " + e.getMessage());
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }

@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code gemulator trace show TRACE}: the trace as a text timeline, one step a line, in the spirit of ftrace. */
-@Command(name = "trace", mixinStandardHelpOptions = true, description = "Reads traces.",
+@Command(name = "trace", mixinStandardHelpOptions = true,
+        description = "Reads traces: show (text), html (a timeline page), perfetto (JSON for ui.perfetto.dev).",
         subcommands = {TraceCommand.Show.class, TraceCommand.PerfettoJson.class, TraceCommand.Html.class})
 public final class TraceCommand implements Runnable {
 
@@ -31,9 +32,10 @@ public final class TraceCommand implements Runnable {
     static TraceRecorder.ReadBack read(Path trace) {
         try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
             return TraceRecorder.readCutOff(in);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new UserError("cannot read " + trace + ": no such file");
         } catch (IOException e) {
-            System.err.println("gemulator: cannot read " + trace + ": " + e.getMessage());
-            return null;
+            throw new UserError("cannot read " + trace + ": " + e.getMessage());
         }
     }
 
@@ -49,8 +51,7 @@ public final class TraceCommand implements Runnable {
                 return 2;
             }
             if (back.records().isEmpty() || !back.records().getFirst().hasHeader()) {
-                System.err.println("gemulator: " + trace + " is not a gemulator trace (it does not start with a header)");
-                return 2;
+                throw new UserError(trace + " is not a gemulator trace (it does not start with a trace header)");
             }
             PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
                     StandardCharsets.UTF_8);
@@ -80,9 +81,10 @@ public final class TraceCommand implements Runnable {
     }
 
     @Command(name = "perfetto", mixinStandardHelpOptions = true,
-            description = {"Writes a trace as Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev) or",
-                "chrome://tracing: a track per thread with system calls and kernel steps, the locks each",
-                "thread holds, reports as instant events, lock hand-offs as flow arrows."})
+            description = {"Writes a trace as Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev) or chrome://tracing.",
+                "A track per thread with its system calls and kernel steps, a track per thread with the locks it holds "
+                + "and waits for, a counter track per object with its reference count, reports as instant events, "
+                + "preemptions and switches, lock hand-offs as flow arrows. Timestamps are virtual time."})
     static final class PerfettoJson extends TraceWriter {
         @Override
         int write(TraceRecorder.ReadBack back, PrintStream out) {
@@ -92,9 +94,10 @@ public final class TraceCommand implements Runnable {
     }
 
     @Command(name = "html", mixinStandardHelpOptions = true,
-            description = {"Writes a trace as one self-contained HTML page with an SVG timeline: a lane per thread,",
-                "system calls with their results, kernel steps, locks held and waited for, switches and preemptions between",
-                "threads, reports where they happened. Hover over anything for its details."})
+            description = {"Writes a trace as one self-contained HTML page with an SVG timeline.",
+                "A lane per thread with its system calls (decoded: flags, errnos, objects by what they are) and results, "
+                + "its kernel steps and the locks it holds and waits for; a lifeline per object with its reference count; "
+                + "switches, preemptions and reports where they happened; the output lines of the window drawn."})
     static final class Html extends TraceWriter {
         @picocli.CommandLine.Option(names = "--focus",
                 description = "draw only the system calls in progress when the first report was made")
@@ -110,18 +113,16 @@ public final class TraceCommand implements Runnable {
             try {
                 window = window(timeline);
             } catch (IllegalArgumentException e) {
-                System.err.println("gemulator: " + e.getMessage());
-                return 2;
+                throw new UserError(e.getMessage());
             }
             if (window == null) {
                 return 2;
             }
             long last = timeline.lastStep();
             if (steps != null && window.fromStep() > last) {
-                System.err.println("gemulator: --steps " + steps + ": " + trace + " has " + last + " steps");
-                return 2;
+                throw new UserError("--steps " + steps + ": " + trace + " has " + last + " steps");
             }
-            out.print(timeline.html(window));
+            out.print(timeline.html(window, trace.toString()));
             return 0;
         }
 
@@ -136,7 +137,7 @@ public final class TraceCommand implements Runnable {
             if (focus) {
                 var w = timeline.focus();
                 if (w == null) {
-                    System.err.println("gemulator: --focus: " + trace + " has no report to focus on");
+                    throw new UserError("--focus: " + trace + " has no report to focus on (--steps FROM-TO draws any steps)");
                 }
                 return w;
             }

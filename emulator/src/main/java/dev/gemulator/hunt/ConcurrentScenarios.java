@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
  * reach: live arguments (its process's fds, handles its files hold, names,
  * maps), small literal ids that races make meaningful (handle 1 reused),
  * and stale ones (fds other threads close under it). Closes race uses.
+ * Afterwards some processes exit, in a random order.
  *
  * <p>The same seed gives the same text. Every scenario parses; statements
  * inside {@code par} state no expectation, and the setup only does what
@@ -87,7 +88,28 @@ public final class ConcurrentScenarios {
             thread(p.copy(), p.name + ".t" + index);
         }
         out.append("}\n");
+        epilogue();
         return out.toString();
+    }
+
+    /**
+     * After the par block some processes exit, in a random order: their
+     * mappings, files and fences go in the kernel's exit order while the
+     * other processes still hold what they shared.
+     */
+    private void epilogue() {
+        List<Proc> order = new ArrayList<>(procs);
+        for (int i = order.size() - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            Proc t = order.get(i);
+            order.set(i, order.get(j));
+            order.set(j, t);
+        }
+        for (Proc p : order) {
+            if (random.nextBoolean()) {
+                line("", p, "exit");
+            }
+        }
     }
 
     // --- the setup: only what cannot fail ---
@@ -178,6 +200,10 @@ public final class ConcurrentScenarios {
         out.append("  thread ").append(name).append(" {\n");
         int statements = 3 + random.nextInt(9);
         String tag = name.replace('.', '_');
+        if (random.nextInt(4) == 0) {
+            motif(p, tag);
+            statements = random.nextInt(3);
+        }
         int i = 0;
         while (i < statements) {
             if (random.nextInt(6) == 0) {
@@ -194,6 +220,56 @@ public final class ConcurrentScenarios {
             }
         }
         out.append("  }\n");
+    }
+
+    /**
+     * A loop of one of the shapes the known races have (IGT's export, flink
+     * and reimport races): the same small handle ids over and over, so that
+     * threads meet on one object in every phase of its life.
+     */
+    private void motif(Proc p, String tag) {
+        String fd = p.drmFds.isEmpty() ? "3" : pick(p.drmFds);
+        String other = p.drmFds.size() > 1 ? p.drmFds.get(1) : fd;
+        String h = 1 + random.nextInt(2) + "";
+        out.append("    repeat ").append(3 + random.nextInt(6)).append(" {\n");
+        String in = "      ";
+        switch (random.nextInt(4)) {
+            case 0 -> {
+                String d = fresh(tag + "_d");
+                line(in, p, "create_dumb " + fd + " 4 4 32 -> " + fresh(tag + "_h"));
+                line(in, p, "handle_to_fd " + fd + " " + h + " CLOEXEC -> " + d);
+                line(in, p, "gem_close " + fd + " " + h);
+                line(in, p, "close " + d);
+            }
+            case 1 -> {
+                String n = fresh(tag + "_n");
+                line(in, p, "create_dumb " + fd + " 4 4 32 -> " + fresh(tag + "_h"));
+                line(in, p, "flink " + fd + " " + h + " -> " + n);
+                line(in, p, "gem_open " + other + " " + n + " -> " + fresh(tag + "_h"));
+                line(in, p, "gem_close " + fd + " " + h);
+            }
+            case 2 -> {
+                String d = p.dmaBufFds.isEmpty() ? fresh(tag + "_d") : pick(p.dmaBufFds);
+                if (p.dmaBufFds.isEmpty()) {
+                    line(in, p, "create_dumb " + fd + " 4 4 32 -> " + fresh(tag + "_h"));
+                    line(in, p, "handle_to_fd " + fd + " " + h + " 0 -> " + d);
+                }
+                line(in, p, "fd_to_handle " + other + " " + d + " -> " + fresh(tag + "_h"));
+                line(in, p, "gem_close " + other + " " + h);
+            }
+            default -> {
+                String f = fresh(tag + "_f");
+                line(in, p, "create_dumb " + fd + " 4 4 32 -> " + fresh(tag + "_h"));
+                line(in, p, "fence_attach " + fd + " " + h + " " + pick(List.of("0", "WRITE")) + " -> " + f);
+                String d = fresh(tag + "_d");
+                line(in, p, "handle_to_fd " + fd + " " + h + " RDWR -> " + d);
+                line(in, p, "export_sync_file " + d + " RW -> " + fresh(tag + "_sf"));
+                line(in, p, "fence_signal " + fd + " " + f);
+                line(in, p, "gem_close " + fd + " " + h);
+                line(in, p, "close " + d);
+            }
+        }
+        out.append("    }\n");
     }
 
     private <T> T pick(List<T> list) {

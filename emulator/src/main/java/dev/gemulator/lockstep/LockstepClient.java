@@ -2,7 +2,7 @@ package dev.gemulator.lockstep;
 
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.proto.v1.Request;
-import dev.gemulator.server.WireClient;
+import dev.gemulator.client.wire.WireClient;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -67,8 +67,28 @@ public final class LockstepClient {
     /** As above, with faults injected (see {@link Faults}). */
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
             long maxDelayMillis, long delaySeed, Faults faults) {
+        return run(host, port, token, script, process, out, maxDelayMillis, delaySeed, faults, java.time.Duration.ZERO,
+                out);
+    }
+
+    /**
+     * As above; while no server listens yet, the client tries again for
+     * {@code connectRetry}, saying so once on {@code notices}.
+     */
+    public static int run(String host, int port, String token, Script script, String process, PrintStream out,
+            long maxDelayMillis, long delaySeed, Faults faults, java.time.Duration connectRetry, PrintStream notices) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try (WireClient wire = new WireClient(group, host, port, process, token)) {
+        WireClient connected;
+        try {
+            connected = new WireClient(group, host, port, process, token, false, connectRetry,
+                    m -> notices.println("gemulator: " + process + ": " + m));
+            connected.mode();
+        } catch (WireClient.ConnectionLost e) {
+            notices.println("gemulator: " + process + ": " + e.getMessage());
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            return 2;
+        }
+        try (WireClient wire = connected) {
             if (!wire.mode().equals("lockstep")) {
                 out.println("gemulator: the server is not running a lockstep scenario (mode " + wire.mode() + ")");
                 return 2;

@@ -63,6 +63,49 @@ public final class LockstepRun implements Runner.Gate {
         this.log = log;
     }
 
+    private volatile long joinDeadline = Long.MAX_VALUE;
+    private volatile java.time.Duration joinTimeout;
+    private volatile String scenarioName = "the scenario";
+    private volatile String gaveUp;
+
+    /**
+     * Gives up the run when a process of the scenario has not connected
+     * within {@code timeout} of {@link #start}: its statements and every
+     * other process's still to come are "gone", no further iteration starts,
+     * and {@link #gaveUp()} names the processes that never came.
+     */
+    public void joinTimeout(java.time.Duration timeout, String scenario) {
+        this.joinTimeout = timeout;
+        this.scenarioName = scenario;
+    }
+
+    /** Why the run gave up waiting for its clients, or null when it did not. */
+    public String gaveUp() {
+        return gaveUp;
+    }
+
+    /** The run's processes that have not connected yet, in order. */
+    private List<String> missing() {
+        return scenarioProcesses.stream().filter(p -> !clients.contains(p)).sorted().toList();
+    }
+
+    /** Past the join deadline with processes missing: give the run up (once), saying who never came. */
+    private boolean giveUpIfLate() {
+        if (System.nanoTime() < joinDeadline || gaveUp != null) {
+            return gaveUp != null;
+        }
+        List<String> missing = missing();
+        if (missing.isEmpty()) {
+            joinDeadline = Long.MAX_VALUE;
+            return false;
+        }
+        gaveUp = "gave up after " + joinTimeout.toSeconds() + " s (--join-timeout): process"
+                + (missing.size() == 1 ? " " : "es ") + String.join(", ", missing) + " of " + scenarioName
+                + " never connected; start one client per process (./gemulator client --proc P " + scenarioName + ")";
+        abort();
+        return true;
+    }
+
     /** Starts the scenario on its own thread; its output goes to {@code out}. */
     public void start(Script script, TraceHeader header, Profile profile, Runner.RunOptions options, PrintStream out) {
         start(script, header, profile, options, 1, out);
@@ -79,6 +122,9 @@ public final class LockstepRun implements Runner.Gate {
             PrintStream out) {
         this.iterations = iterations;
         learnNames(script.nodes());
+        if (joinTimeout != null) {
+            joinDeadline = System.nanoTime() + joinTimeout.toNanos();
+        }
         PrintStream sink = new PrintStream(java.io.OutputStream.nullOutputStream(), false,
                 java.nio.charset.StandardCharsets.UTF_8);
         Thread.ofPlatform().name("gemulator-lockstep").daemon().start(() -> {
@@ -273,7 +319,7 @@ public final class LockstepRun implements Runner.Gate {
                 current.put(thread, a);
                 return;
             }
-            if (goneProcesses.contains(s.proc())) {
+            if (goneProcesses.contains(s.proc()) || giveUpIfLate()) {
                 throw new Runner.Gate.ProcessGone(s.proc());
             }
             if (exitedThreads.contains(thread) && box.isEmpty()) {
@@ -281,9 +327,13 @@ public final class LockstepRun implements Runner.Gate {
             }
             long waited = (System.nanoTime() - since) / 1_000_000;
             if (waited >= warnAt) {
-                log.println("gemulator: watchdog: " + thread + " has stayed in user space for "
-                        + String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0) + " s: it has not asked for line "
-                        + s.line() + " (" + s.op().opName() + "); the run waits for it");
+                String secs = String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0);
+                log.println(joinTimeout != null && !clients.contains(s.proc())
+                        ? "gemulator: waiting for process " + s.proc() + " to connect (" + secs + " s; giving up after "
+                                + joinTimeout.toSeconds() + " s)"
+                        : "gemulator: watchdog: " + thread + " has stayed in user space for " + secs
+                                + " s: it has not asked for line " + s.line() + " (" + s.op().opName()
+                                + "); the run waits for it");
                 log.flush();
                 warnAt += watchdogMillis;
             }

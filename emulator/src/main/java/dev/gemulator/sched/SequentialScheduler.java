@@ -9,7 +9,10 @@ import dev.gemulator.kernel.WaitQueue;
 
 /**
  * Runs every system call straight through, one after the other: preemption
- * points are counted and never switch. A task that sleeps can only be woken
+ * points are counted and never switch, and each step takes
+ * {@link InterleavingScheduler#STEP_NANOS} of virtual time, as it does when
+ * threads interleave (timers that fall due meanwhile fire in timer context
+ * between two steps). A task that sleeps can only be woken
  * by time, so sleeping moves virtual time to the next timer (or the task's
  * deadline); a sleep nothing can end is a hang, reported and unwound.
  */
@@ -39,6 +42,19 @@ public final class SequentialScheduler implements Scheduler {
     @Override
     public void point(String function, StepKind kind, Object subject) {
         steps++;
+        if (kernel.current() == null) {
+            return; // timer context: time stands at the timer's deadline while it runs
+        }
+        long now = kernel.clock().nowNanos();
+        if (now > Clock.NEVER - 2 * InterleavingScheduler.STEP_NANOS) {
+            return; // a sleep of centuries took time to its end: it stands there
+        }
+        long target = now + InterleavingScheduler.STEP_NANOS;
+        if (kernel.clock().nextDeadlineNanos() > target) {
+            kernel.clock().advanceTo(target);
+        } else {
+            fireTimersUntil(target);
+        }
     }
 
     @Override

@@ -38,6 +38,30 @@ public final class ServerMetrics implements AutoCloseable {
     private final Map<Integer, AtomicLong[]> devices = new HashMap<>();
     private HttpServer http;
 
+    /**
+     * Every report kind and run mode is counted from the start, at 0, so a
+     * scrape of a server that found nothing says so instead of showing no
+     * series at all.
+     */
+    public ServerMetrics() {
+        for (dev.gemulator.check.Report.Kind k : dev.gemulator.check.Report.Kind.values()) {
+            if (k != dev.gemulator.check.Report.Kind.EXPECTATION) {
+                reportCounter(k.label());
+            }
+        }
+        runCounter("lockstep");
+    }
+
+    private Counter reportCounter(String kind) {
+        return reports.computeIfAbsent(kind, k -> Counter.builder("gemulator.reports").tag("kind", kind)
+                .description("findings of the checkers, by kind").register(registry));
+    }
+
+    private Counter runCounter(String mode) {
+        return runs.computeIfAbsent(mode, k -> Counter.builder("gemulator.runs").tag("mode", mode)
+                .description("scenario runs finished").register(registry));
+    }
+
     /** One request ran: its op ("create_dumb"), errno name ("OK", "EBADF") and how long it took. */
     public void ioctl(String op, String errno, long nanos) {
         ioctls.computeIfAbsent(op + " " + errno, k -> Counter.builder("gemulator.ioctls").tag("op", op).tag("errno", errno)
@@ -47,15 +71,14 @@ public final class ServerMetrics implements AutoCloseable {
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** A checker reported a finding of this kind ("use-after-free"). */
     public void report(String kind) {
-        reports.computeIfAbsent(kind, k -> Counter.builder("gemulator.reports").tag("kind", kind)
-                .description("findings of the checkers, by kind").register(registry)).increment();
+        reportCounter(kind).increment();
     }
 
     /** A run (a lockstep iteration) finished with {@code decisions} scheduler decisions. */
     public void run(String mode, long decisionsMade) {
-        runs.computeIfAbsent(mode, k -> Counter.builder("gemulator.runs").tag("mode", mode)
-                .description("scenario runs finished").register(registry)).increment();
+        runCounter(mode).increment();
         decisions.increment(decisionsMade);
     }
 

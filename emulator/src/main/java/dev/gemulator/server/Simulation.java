@@ -74,6 +74,7 @@ public final class Simulation implements AutoCloseable {
             recorder = new dev.gemulator.trace.TraceRecorder(machine.kernel(), dev.gemulator.proto.v1.TraceHeader
                     .newBuilder().setEmulatorVersion(dev.gemulator.trace.Traces.EMULATOR_VERSION)
                     .setScenarioPath("(free-running server)").setProfile(profile.name()).setStrategy("arrival")
+                    .setFormatVersion(dev.gemulator.trace.Traces.FORMAT_VERSION)
                     .build(), trace);
             machine.observe(recorder);
             traceStream = trace;

@@ -23,6 +23,15 @@ public final class SyscallDispatcher {
     private final Syscalls sys;
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final Map<Process, Map<Integer, Task>> threads = new HashMap<>();
+    /** Fds other processes sent each process that it has not picked up with recv_fd yet, oldest first. */
+    private final Map<Process, java.util.ArrayDeque<Passed>> inboxes = new HashMap<>();
+
+    /** An fd that arrived in a process by send_fd: its number there and the file it was then. */
+    private record Passed(int fd, dev.gemulator.kernel.vfs.KFile file) {
+    }
+
+    /** Fds a process may have waiting to be received; older ones are forgotten (they stay open). */
+    public static final int MAX_UNRECEIVED = 1024;
 
     public SyscallDispatcher(Machine machine) {
         this(machine, dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
@@ -57,6 +66,7 @@ public final class SyscallDispatcher {
         Process p = processes.remove(processName);
         if (p != null) {
             threads.remove(p);
+            inboxes.remove(p);
         }
         if (p != null && !p.exited()) {
             sys.exit(p);
@@ -140,17 +150,12 @@ public final class SyscallDispatcher {
             case OPEN -> sys.open(t, call.getOpen().getNode());
             case CLOSE -> sys.close(t, call.getClose().getFd());
             case DUP -> sys.dup(t, call.getDup().getFd());
-            case SEND_FD -> {
-                // SCM_RIGHTS needs a peer at the other end of a socket: a live process of the device
-                Process to = processes.get(call.getSendFd().getToProcess());
-                yield to == null || to.exited()
-                        ? SysResult.err(dev.gemulator.kernel.Errno.ESRCH, "no live process '"
-                                + abbreviate(call.getSendFd().getToProcess()) + "' to send fd to")
-                        : sys.sendFd(t, call.getSendFd().getFd(), to.mainTask());
-            }
+            case SEND_FD -> sendFd(p, t, call.getSendFd());
+            case RECV_FD -> recvFd(p);
             case EXIT -> {
                 processes.remove(processName);
                 threads.remove(p);
+                inboxes.remove(p);
                 yield sys.exit(p);
             }
             case LSEEK -> sys.lseek(t, call.getLseek().getFd(), call.getLseek().getOffset(), call.getLseek().getWhence());
@@ -170,6 +175,48 @@ public final class SyscallDispatcher {
             case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");
         };
         return r instanceof SyscallResult answered ? answered : toProto((SysResult) r);
+    }
+
+    /**
+     * SCM_RIGHTS to the process named in the call: as in gemscript, a name
+     * that has made no call yet is a new process, created with the fd in its
+     * table; the receiver picks the number up with recv_fd unless the
+     * sender hands it over itself.
+     */
+    private SysResult sendFd(Process from, Task t, dev.gemulator.proto.v1.SendFd send) {
+        String name = send.getToProcess();
+        if (!name.matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
+            return SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "'" + abbreviate(name)
+                    + "' is no process name (a letter, then letters, digits and underscores)");
+        }
+        if (name.equals(from.name())) {
+            return SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "a process sends fds to another process, not itself");
+        }
+        Process to = process(name);
+        SysResult r = sys.sendFd(t, send.getFd(), to.mainTask());
+        if (r.isOk() && !send.getHanded()) {
+            var box = inboxes.computeIfAbsent(to, q -> new java.util.ArrayDeque<>());
+            if (box.size() >= MAX_UNRECEIVED) {
+                box.removeFirst();
+            }
+            box.addLast(new Passed((int) r.v0(), to.files().get(r.v0())));
+        }
+        return r;
+    }
+
+    /** The oldest fd sent to {@code p} that is still what it was sent as: its number and kind; EAGAIN when none. */
+    private SysResult recvFd(Process p) {
+        var box = inboxes.getOrDefault(p, new java.util.ArrayDeque<>());
+        while (!box.isEmpty()) {
+            Passed f = box.removeFirst();
+            if (p.files().get(f.fd()) == f.file()) {
+                Object kind = f.file().privateData();
+                return new SysResult(dev.gemulator.kernel.Errno.OK, f.fd(), 0, 0, kind instanceof dev.gemulator.kernel.dmabuf.DmaBuf ? "dmabuf"
+                        : kind instanceof dev.gemulator.kernel.drm.DrmFile ? "drm"
+                        : kind instanceof dev.gemulator.kernel.dmabuf.SyncFile ? "sync_file" : "file", null, "");
+            }
+        }
+        return SysResult.err(dev.gemulator.kernel.Errno.EAGAIN, "no fd was sent to " + p.name() + " that it has not received");
     }
 
     private static String abbreviate(String name) {

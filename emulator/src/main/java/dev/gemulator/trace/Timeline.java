@@ -16,16 +16,21 @@ import java.util.Map;
 
 /**
  * A trace as one self-contained HTML page (no script, no network) with an
- * SVG timeline: a lane per thread, and in each lane a box per system call
- * (labelled with the statement and its result), a box per kernel step
- * coloured by what it does, and bars for the locks the thread holds. Every
- * switch from one thread to another is a line between their lanes; a
- * preemption (the scheduler took the CPU from a thread that could have gone
- * on) is drawn thick and orange. Reports are red lines at the step where
- * the checker saw them. The horizontal axis counts steps, not time, so that
- * every step is as wide as any other; the axis labels give virtual time too.
+ * SVG timeline that reads without hovering: a lane per thread, and in each
+ * lane a box per system call labelled whole with its decoded statement and
+ * result ({@link Names}: flags and errnos spelled out, objects named by what
+ * they are), a box per kernel step coloured and lettered by what it does,
+ * and bars for the locks the thread holds and waits for. Every switch from
+ * one thread to another is a line between their lanes; a preemption (the
+ * scheduler took the CPU from a thread that could have gone on) is drawn
+ * thick and orange. Reports are red lines, behind the step where the
+ * checker saw them. Below the lanes, a lifeline per object with its
+ * reference count after every get and put, ending where it reaches 0. The
+ * horizontal axis counts steps, not time, so that every step is as wide as
+ * any other; the axis labels give virtual time too. Under the picture: the
+ * reports and the output lines of the window's steps.
  *
- * <p>Every element carries a title, which a browser shows on hover.
+ * <p>Every element also carries a title, which a browser shows on hover.
  */
 public final class Timeline {
     private final TimelineModel m;
@@ -79,14 +84,19 @@ public final class Timeline {
     static final String PREEMPT_ORANGE = "#ff7f0e";
     static final String LOCK_PURPLE = "#9467bd";
     static final String SYSCALL_FILL = "#dce6f2";
+    static final String LIFE_GREEN = "#1a9850";
 
-    private static final int LABEL_W = 130;
+    private static final int LABEL_W = 300;
     private static final int AXIS_H = 34;
     private static final int REPORT_ROW_H = 18;
     private static final int MAX_REPORT_ROWS = 6;
     private static final int SYSCALL_H = 20;
-    private static final int STEP_H = 16;
-    private static final int LOCK_ROW_H = 12;
+    private static final int STEP_H = 18;
+    private static final int LOCK_ROW_H = 14;
+    private static final int LABEL_ROW_H = 14;
+    private static final int OBJECT_ROW_H = 20;
+    /** At most this many objects get a lifeline. */
+    static final int MAX_OBJECTS = 40;
     private static final int LANE_GAP = 12;
 
     /**
@@ -131,26 +141,48 @@ public final class Timeline {
 
     /** The page, drawing the steps of {@code window}. */
     public String html(Window window) {
+        return html(window, null);
+    }
+
+    /** The page, drawing the steps of {@code window} of the trace read from {@code tracePath} (named in its header). */
+    public String html(Window window, String tracePath) {
+        Names names = new Names(m);
         StringBuilder b = new StringBuilder(1 << 16);
         b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>")
                 .append(esc(title(m))).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
-        summary(b, m, window);
+        Svg svg = m.steps.isEmpty() ? null : new Svg(m, window, b, names);
+        summary(b, m, window, svg == null ? 0 : svg.laneTop.size(), tracePath);
         legend(b);
         b.append("<div class=\"scroll\">\n");
-        if (m.steps.isEmpty()) {
+        if (svg == null) {
             b.append("<p>The trace has no kernel steps.</p>\n");
         } else {
-            new Svg(m, window, b).draw();
+            svg.draw();
         }
         b.append("</div>\n");
-        reportTable(b, m, window);
-        b.append("<h2>Output</h2>\n<pre>");
-        m.lines.stream().limit(MAX_LINES).forEach(l -> b.append(esc(l)).append('\n'));
-        if (m.lines.size() > MAX_LINES) {
-            b.append("\u2026 and ").append(m.lines.size() - MAX_LINES).append(" more lines (gemulator trace show)\n");
-        }
-        b.append("</pre>\n</body>\n</html>\n");
+        reportTable(b, m, window, names);
+        outputLines(b, m, window);
+        b.append("</body>\n</html>\n");
         return b.toString();
+    }
+
+    /** The output lines recorded while the window's steps ran (a statement's line comes at its end). */
+    private static void outputLines(StringBuilder b, TimelineModel m, Window w) {
+        List<String> shown = new ArrayList<>();
+        for (int i = 0; i < m.lines.size(); i++) {
+            long at = m.lineSteps.get(i);
+            if (at >= w.fromStep() && at <= w.toStep() || at == 0 && w.fromStep() == 1) { // 0: before the first step
+                shown.add(m.lines.get(i));
+            }
+        }
+        b.append("<h2>Output of steps ").append(w.fromStep()).append("&#8211;").append(w.toStep()).append("</h2>\n");
+        b.append("<p class=\"meta\">").append(shown.size()).append(" of the run's ").append(m.lines.size())
+                .append(" lines came while these steps ran; <code>gemulator trace show</code> prints them all.</p>\n<pre>");
+        shown.stream().limit(MAX_LINES).forEach(l -> b.append(esc(l)).append('\n'));
+        if (shown.size() > MAX_LINES) {
+            b.append("\u2026 and ").append(shown.size() - MAX_LINES).append(" more lines\n");
+        }
+        b.append("</pre>\n");
     }
 
     private static String title(TimelineModel m) {
@@ -158,7 +190,7 @@ public final class Timeline {
                 + ", " + m.header.getStrategy() + " seed " + m.header.getSeed() + ")";
     }
 
-    private static void summary(StringBuilder b, TimelineModel m, Window w) {
+    private static void summary(StringBuilder b, TimelineModel m, Window w, int lanes, String tracePath) {
         b.append("<h1>").append(esc(title(m))).append("</h1>\n<p class=\"meta\">");
         if (m.header != null) {
             b.append(esc(m.header.getEmulatorVersion())).append(" &#183; scenario <code>")
@@ -168,14 +200,16 @@ public final class Timeline {
         }
         long shownPreemptions = m.preemptionsIn(w);
         b.append("steps ").append(w.fromStep()).append("&#8211;").append(w.toStep()).append(" of ").append(m.lastStep())
-                .append(" &#183; ").append(m.tasks.size()).append(" threads &#183; ").append(shownPreemptions)
-                .append(" of ").append(m.preemptions.size()).append(" preemptions shown &#183; ").append(m.reports.size())
-                .append(" reports");
+                .append(" &#183; ").append(lanes).append(lanes == 1 ? " thread" : " threads").append(" drawn (")
+                .append(m.tasks.size()).append(" in the run) &#183; ").append(shownPreemptions).append(" of ")
+                .append(m.preemptions.size()).append(" preemptions shown &#183; ").append(m.reports.size())
+                .append(m.reports.size() == 1 ? " report" : " reports");
         if (!m.ended) {
             b.append(" &#183; <b>the trace stops without its end</b> (its writer was stopped)");
         }
-        if (m.header != null && !m.header.getStrategy().equals("arrival")) { // a free-running server's trace has no schedule
-            b.append(" &#183; replay: <code>./gemulator replay TRACE</code>");
+        if (m.header != null && !m.header.getStrategy().equals("arrival") && tracePath != null) {
+            // a free-running server's trace has no schedule to replay
+            b.append(" &#183; replay: <code>./gemulator replay ").append(esc(tracePath)).append("</code>");
         }
         b.append("</p>\n");
     }
@@ -184,7 +218,8 @@ public final class Timeline {
         b.append("<p class=\"legend\">");
         for (String kind : List.of("SYSCALL_ENTER", "LOCK", "UNLOCK", "GET", "PUT", "READ", "WRITE", "RELEASE", "TIMER")) {
             b.append("<span class=\"key\" style=\"background:").append(kindColour(kind)).append("\"></span>")
-                    .append(kind.equals("SYSCALL_ENTER") ? "syscall enter/exit" : kind.toLowerCase(Locale.ROOT)).append(' ');
+                    .append(kindLetter(kind).equals("\u2192") ? "\u2192\u2190" : kindLetter(kind)).append(' ')
+                    .append(kind.equals("SYSCALL_ENTER") ? "syscall entry/exit" : kind.toLowerCase(Locale.ROOT)).append(' ');
         }
         b.append("<span class=\"key\" style=\"background:").append(SYSCALL_FILL).append(";border:1px solid #5b7da3\"></span>")
                 .append("system call ").append("<span class=\"key\" style=\"background:").append(LOCK_PURPLE)
@@ -192,10 +227,11 @@ public final class Timeline {
                 .append(";width:9px;height:9px\"></span>lock waited for ").append("<span style=\"color:").append(LOCK_PURPLE)
                 .append(";font-weight:bold;margin-left:8px\">&#8594;</span> lock hand-off ").append("<span class=\"key\" style=\"background:").append(PREEMPT_ORANGE)
                 .append("\"></span>preemption ").append("<span class=\"key\" style=\"background:#999\"></span>switch ")
+                .append("<span class=\"key\" style=\"background:").append(LIFE_GREEN).append("\"></span>object alive (its refcount) ")
                 .append("<span class=\"key\" style=\"background:").append(REPORT_RED).append("\"></span>report</p>\n");
     }
 
-    private static void reportTable(StringBuilder b, TimelineModel m, Window w) {
+    private static void reportTable(StringBuilder b, TimelineModel m, Window w, Names names) {
         b.append("<h2>Reports</h2>\n");
         if (m.reports.isEmpty()) {
             b.append("<p>None.</p>\n");
@@ -206,7 +242,7 @@ public final class Timeline {
             b.append("<tr").append(w.contains(r.step()) ? "" : " class=\"outside\"").append("><td>")
                     .append(w.contains(r.step()) ? "<a href=\"#step-" + r.step() + "\">" + r.step() + "</a>" : r.step())
                     .append("</td><td>").append(esc(r.kind())).append("</td><td>").append(esc(r.function()))
-                    .append("</td><td>").append(esc(r.detail())).append("</td></tr>\n");
+                    .append("</td><td>").append(esc(names.decode(r.detail()))).append("</td></tr>\n");
         }
         b.append("</table>\n");
     }
@@ -240,30 +276,71 @@ public final class Timeline {
         };
     }
 
-    /** Draws the timeline of one window. */
+    /** Draws the timeline of one window: lanes of threads, then a lifeline per object. */
     private static final class Svg {
+        private static final double CHAR_W = 6.7;
         private final TimelineModel m;
         private final Window w;
         private final StringBuilder b;
+        private final Names names;
         private final int colW;
-        private final Map<String, Integer> laneTop = new LinkedHashMap<>();
+        private final int labelW;
+        final Map<String, Integer> laneTop = new LinkedHashMap<>();
+        private final Map<String, Integer> labelRows = new HashMap<>();
+        private final Map<Syscall, Integer> labelRow = new HashMap<>();
+        /** Where a label on a row of its own starts: at its box, or ending at the window's end when it would pass it. */
+        private final Map<Syscall, Integer> labelX = new HashMap<>();
+        /** Where a lock label outside its bar starts: after the bar, or before it near the window's end. */
+        private final Map<Held, Integer> lockLabelX = new HashMap<>();
         private final Map<String, Integer> lockRows = new HashMap<>();
         private final Map<Held, Integer> heldRow = new HashMap<>();
+        private final Map<Held, Boolean> labelInside = new HashMap<>();
+        private final Map<String, Integer> objectRow = new LinkedHashMap<>();
+        private final Map<String, List<Step>> objectSteps = new LinkedHashMap<>();
         private final List<Report> shownReports;
         private final java.util.Set<Long> reportedSteps = new java.util.HashSet<>();
         private final int reportRows;
+        private int objectsTop;
         private int height;
+        /** Objects the window gets or puts that have no lifeline (past {@link #MAX_OBJECTS}). */
+        private final int objectsLeftOut;
+        /** The right end of the widest label (labels are whole, so the picture is as wide as they need). */
+        private int rightmost;
 
-        Svg(TimelineModel m, Window w, StringBuilder b) {
+        Svg(TimelineModel m, Window w, StringBuilder b, Names names) {
             this.m = m;
             this.w = w;
             this.b = b;
+            this.names = names;
             long n = w.toStep() - w.fromStep() + 1;
-            this.colW = (int) Math.max(2, Math.min(18, Math.round(1500.0 / n)));
+            this.colW = (int) Math.max(3, Math.min(30, Math.round(1500.0 / n)));
             this.shownReports = m.reports.stream().filter(r -> w.contains(r.step())).toList();
             shownReports.forEach(r -> reportedSteps.add(r.step()));
             this.reportRows = Math.min(MAX_REPORT_ROWS, shownReports.size());
-            layOutLanes();
+            Map<String, List<Step>> all = new LinkedHashMap<>();
+            for (Step s : m.steps) {
+                if (w.contains(s.index()) && s.counted()) {
+                    all.computeIfAbsent(s.subject(), k -> new ArrayList<>()).add(s);
+                }
+            }
+            // at most MAX_OBJECTS lifelines: those a report names first, then the busiest, in order of first use
+            java.util.Set<String> reported = new java.util.HashSet<>();
+            shownReports.forEach(r -> all.keySet().stream().filter(o -> r.detail().contains(o)).forEach(reported::add));
+            List<String> chosen = all.keySet().stream().sorted(java.util.Comparator
+                    .<String>comparingInt(o -> reported.contains(o) ? 0 : 1).thenComparing(o -> -all.get(o).size()))
+                    .limit(MAX_OBJECTS).toList();
+            all.forEach((o, steps) -> {
+                if (chosen.contains(o)) {
+                    objectSteps.put(o, steps);
+                }
+            });
+            this.objectsLeftOut = all.size() - objectSteps.size();
+            int longest = 8;
+            for (String o : objectSteps.keySet()) {
+                longest = Math.max(longest, names.of(o).length());
+            }
+            this.labelW = (int) Math.max(140, Math.min(560, CHAR_W * longest + 16));
+            layOut();
         }
 
         /** The threads with anything in the window, in order of first appearance. */
@@ -276,42 +353,108 @@ public final class Timeline {
             return m.tasks.stream().filter(busy::contains).toList();
         }
 
-        private void layOutLanes() {
+        private static int textW(String text) {
+            return (int) Math.ceil(CHAR_W * text.length()) + 8;
+        }
+
+        /** Rows so that nothing overlaps: labels too wide for their box go on rows above the boxes. */
+        private void layOut() {
             int y = AXIS_H + reportRows * REPORT_ROW_H + 6;
             Map<String, List<Held>> heldInWindow = new HashMap<>();
             m.held.stream().filter(h -> h.to() >= w.fromStep() && h.from() <= w.toStep())
                     .sorted(java.util.Comparator.comparingLong(Held::from))
                     .forEach(h -> heldInWindow.computeIfAbsent(h.task(), k -> new ArrayList<>()).add(h));
+            Map<String, List<Syscall>> callsInWindow = new HashMap<>();
+            m.syscalls.stream().filter(c -> c.enter.index() <= w.toStep() && c.last(m.lastStep()) >= w.fromStep())
+                    .forEach(c -> callsInWindow.computeIfAbsent(c.task, k -> new ArrayList<>()).add(c));
             for (String task : shownTasks()) {
-                List<long[]> rowEnds = new ArrayList<>();
-                for (Held h : heldInWindow.getOrDefault(task, List.of())) {
+                List<Integer> rowEnds = new ArrayList<>();
+                for (Syscall c : callsInWindow.getOrDefault(task, List.of())) {
+                    int x0 = x(Math.max(c.enter.index(), w.fromStep()));
+                    int wd = x(Math.min(c.last(m.lastStep()), w.toStep()) + 1) - x0;
+                    int tw = textW(names.label(c));
+                    if (tw <= wd) {
+                        continue; // fits in its box
+                    }
+                    int lx = Math.max(labelW, Math.min(x0, windowEnd() - tw));
                     int row = 0;
-                    while (row < rowEnds.size() && rowEnds.get(row)[0] >= h.from()) {
+                    while (row < rowEnds.size() && rowEnds.get(row) > lx) {
                         row++;
                     }
                     if (row == rowEnds.size()) {
-                        rowEnds.add(new long[1]);
+                        rowEnds.add(0);
                     }
-                    rowEnds.get(row)[0] = h.to();
-                    heldRow.put(h, row);
+                    rowEnds.set(row, lx + tw + 4);
+                    rightmost = Math.max(rightmost, lx + tw + 4);
+                    labelRow.put(c, row);
+                    labelX.put(c, lx);
                 }
-                lockRows.put(task, Math.max(1, rowEnds.size()));
+                labelRows.put(task, rowEnds.size());
+                List<Integer> lockEnds = new ArrayList<>();
+                for (Held h : heldInWindow.getOrDefault(task, List.of())) {
+                    int x0 = x(Math.max(h.from(), w.fromStep()));
+                    int x1 = x(Math.min(h.to(), w.toStep()) + 1);
+                    int tw = textW(lockLabel(h) + (h.ended() ? "" : " (never released)"));
+                    boolean inside = tw <= x1 - x0;
+                    boolean before = !inside && x1 + 3 + tw > windowEnd() && x0 - 3 - tw >= labelW;
+                    int start = before ? x0 - 3 - tw : x0;
+                    int occupied = inside || before ? x1 : x1 + 3 + tw;
+                    if (!inside) {
+                        lockLabelX.put(h, before ? start : x1 + 3);
+                    }
+                    int row = 0;
+                    while (row < lockEnds.size() && lockEnds.get(row) > start) {
+                        row++;
+                    }
+                    if (row == lockEnds.size()) {
+                        lockEnds.add(0);
+                    }
+                    lockEnds.set(row, occupied + 2);
+                    rightmost = Math.max(rightmost, occupied + 2);
+                    heldRow.put(h, row);
+                    labelInside.put(h, inside);
+                }
+                lockRows.put(task, Math.max(1, lockEnds.size()));
                 laneTop.put(task, y);
-                y += SYSCALL_H + STEP_H + lockRows.get(task) * LOCK_ROW_H + LANE_GAP;
+                y += labelRows.get(task) * LABEL_ROW_H + SYSCALL_H + STEP_H + lockRows.get(task) * LOCK_ROW_H + LANE_GAP;
             }
-            height = y + 4;
+            objectsTop = y + (objectSteps.isEmpty() ? 0 : 16);
+            int row = 0;
+            for (String o : objectSteps.keySet()) {
+                objectRow.put(o, row++);
+            }
+            height = objectsTop + row * OBJECT_ROW_H + 8;
+        }
+
+        private static String lockLabel(Held h) {
+            return (h.waiting() ? "waits for " : "") + h.lock();
         }
 
         private int x(long step) {
-            return LABEL_W + (int) (step - w.fromStep()) * colW;
+            return labelW + (int) (step - w.fromStep()) * colW;
+        }
+
+        /** The right end of the window's last step. */
+        private int windowEnd() {
+            return x(w.toStep() + 1);
         }
 
         private int width() {
-            return x(w.toStep() + 1) + 20;
+            int widest = Math.max(x(w.toStep() + 1) + 20, rightmost + 8);
+            for (Report r : shownReports) {
+                int lw = textW(r.kind() + " in " + r.function());
+                int xx = x(r.step()) + colW / 2;
+                widest = Math.max(widest, xx - 4 + lw <= windowEnd() + 20 ? xx + lw : xx + 8);
+            }
+            return widest;
+        }
+
+        private int callTop(String task) {
+            return laneTop.get(task) + labelRows.get(task) * LABEL_ROW_H;
         }
 
         private int stepMid(String task) {
-            return laneTop.get(task) + SYSCALL_H + STEP_H / 2;
+            return callTop(task) + SYSCALL_H + STEP_H / 2;
         }
 
         void draw() {
@@ -324,16 +467,17 @@ public final class Timeline {
                     .append("markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"").append(LOCK_PURPLE)
                     .append("\"/></marker></defs>\n");
             axis();
+            reports(); // behind the boxes: a report's line never hides the step it reports
             lanes();
             switches();
             handOffs();
-            reports();
+            objects();
             b.append("</svg>\n");
         }
 
         private void axis() {
             long n = w.toStep() - w.fromStep() + 1;
-            long every = Math.max(1, (long) Math.ceil(70.0 / colW));
+            long every = Math.max(1, (long) Math.ceil(64.0 / colW));
             Map<Long, Long> timeAt = new HashMap<>();
             m.steps.forEach(s -> timeAt.put(s.index(), s.timeNs()));
             b.append("<g class=\"axis\">\n");
@@ -356,13 +500,14 @@ public final class Timeline {
         private void lanes() {
             for (String task : laneTop.keySet()) {
                 int top = laneTop.get(task);
-                int laneH = SYSCALL_H + STEP_H + lockRows.get(task) * LOCK_ROW_H;
+                int laneH = labelRows.get(task) * LABEL_ROW_H + SYSCALL_H + STEP_H + lockRows.get(task) * LOCK_ROW_H;
                 b.append("<g class=\"lane\" data-task=\"").append(esc(task)).append("\">\n");
                 b.append("<line x1=\"0\" y1=\"").append(top - LANE_GAP / 2).append("\" x2=\"").append(width())
                         .append("\" y2=\"").append(top - LANE_GAP / 2).append("\" stroke=\"#cccccc\"/>\n");
-                b.append("<text x=\"6\" y=\"").append(top + 14).append("\" font-weight=\"bold\" font-size=\"13\">")
+                b.append("<text x=\"6\" y=\"").append(callTop(task) + 14).append("\" font-weight=\"bold\" font-size=\"13\">")
                         .append(esc(task)).append("</text>\n");
-                b.append("<text x=\"6\" y=\"").append(top + laneH - 2).append("\" fill=\"#777\">locks</text>\n");
+                b.append("<text x=\"6\" y=\"").append(callTop(task) + SYSCALL_H + 12).append("\" fill=\"#777\">kernel steps</text>\n");
+                b.append("<text x=\"6\" y=\"").append(top + laneH - 3).append("\" fill=\"#777\">locks</text>\n");
                 b.append("</g>\n");
             }
             for (Syscall c : m.syscalls) {
@@ -383,41 +528,50 @@ public final class Timeline {
         private void syscallBox(Syscall c) {
             long from = Math.max(c.enter.index(), w.fromStep());
             long to = Math.min(c.last(m.lastStep()), w.toStep());
-            if (to < from) {
+            if (to < from || !laneTop.containsKey(c.task)) {
                 return;
             }
             int x0 = x(from);
             int wd = x(to + 1) - x0;
-            int top = laneTop.get(c.task);
-            String label = c.label();
+            int top = callTop(c.task);
+            String label = names.label(c);
             b.append("<g class=\"syscall\"><title>").append(esc(c.task + ": " + label + " (steps " + c.enter.index() + "-"
                     + (c.exit == null ? "unfinished" : c.exit.index()) + ")")).append("</title>");
             b.append("<rect x=\"").append(x0).append("\" y=\"").append(top).append("\" width=\"").append(wd)
                     .append("\" height=\"").append(SYSCALL_H - 3).append("\" rx=\"3\" fill=\"").append(SYSCALL_FILL)
                     .append("\" stroke=\"#5b7da3\"/>");
-            int chars = (wd - 6) / 7;
-            if (chars >= 3) {
-                String text = label.length() <= chars ? label : label.substring(0, chars - 1) + "\u2026";
-                b.append("<text x=\"").append(x0 + 3).append("\" y=\"").append(top + 13).append("\" fill=\"#1d3557\">")
-                        .append(esc(text)).append("</text>");
+            Integer row = labelRow.get(c);
+            int ty = row == null ? top + 13 : laneTop.get(c.task) + row * LABEL_ROW_H + 11;
+            int tx = row == null ? x0 + 3 : labelX.get(c) + 3;
+            if (row != null) { // above the box, on a row of its own: a tick joins them
+                int tick = Math.max(x0 + 1, Math.min(tx, x0 + wd - 2));
+                b.append("<line x1=\"").append(tick).append("\" y1=\"").append(ty + 2).append("\" x2=\"").append(tick)
+                        .append("\" y2=\"").append(top).append("\" stroke=\"#5b7da3\"/>");
             }
+            b.append("<text x=\"").append(tx).append("\" y=\"").append(ty).append("\" fill=\"#1d3557\">")
+                    .append(esc(label)).append("</text>");
             b.append("</g>\n");
         }
 
         private void stepBox(Step s) {
-            int top = laneTop.get(s.task()) + SYSCALL_H;
+            if (!laneTop.containsKey(s.task())) {
+                return;
+            }
+            int top = callTop(s.task()) + SYSCALL_H;
             boolean reported = reportedSteps.contains(s.index());
-            b.append("<g class=\"step\" id=\"step-").append(s.index()).append("\"><title>").append(esc("step " + s.index() + "  " + s.task() + "  " + s.kind() + "  "
-                    + s.function() + (s.subject().isEmpty() ? "" : "  " + s.subject())
+            b.append("<g class=\"step\" id=\"step-").append(s.index()).append("\"><title>").append(esc("step " + s.index()
+                    + "  " + s.task() + "  " + s.kind() + "  " + s.function()
+                    + (s.subject().isEmpty() ? "" : "  " + names.of(s.subject()))
+                    + (s.counted() ? "  refcount " + s.refcount() + " \u2192 " + s.refcountAfter() : "")
                     + String.format(Locale.ROOT, "  at %.3f us", s.timeNs() / 1000.0))).append("</title>");
             b.append("<rect x=\"").append(x(s.index())).append("\" y=\"").append(top).append("\" width=\"")
                     .append(Math.max(1, colW - 1)).append("\" height=\"").append(STEP_H - 2).append("\" fill=\"")
                     .append(kindColour(s.kind())).append('"')
                     .append(reported ? " stroke=\"" + REPORT_RED + "\" stroke-width=\"2\"" : "").append("/>");
-            if (colW >= 11) {
-                b.append("<text x=\"").append(x(s.index()) + colW / 2).append("\" y=\"").append(top + 11)
-                        .append("\" text-anchor=\"middle\" fill=\"#ffffff\" font-size=\"10\">").append(esc(kindLetter(s.kind())))
-                        .append("</text>");
+            if (colW >= 9) {
+                b.append("<text x=\"").append(x(s.index()) + colW / 2).append("\" y=\"").append(top + 12)
+                        .append("\" text-anchor=\"middle\" fill=\"#ffffff\" font-size=\"11\" font-weight=\"bold\">")
+                        .append(esc(kindLetter(s.kind()))).append("</text>");
             }
             b.append("</g>\n");
         }
@@ -430,9 +584,9 @@ public final class Timeline {
                     continue;
                 }
                 int x1 = x(h.unlockStep()) + colW / 2;
-                int y1 = laneTop.get(h.from()) + SYSCALL_H + STEP_H + 4;
+                int y1 = callTop(h.from()) + SYSCALL_H + STEP_H + 4;
                 int x2 = x(h.gotAfterStep() + 1);
-                int y2 = laneTop.get(h.to()) + SYSCALL_H + STEP_H + 4;
+                int y2 = callTop(h.to()) + SYSCALL_H + STEP_H + 4;
                 b.append("<g class=\"handoff\"><title>").append(esc(h.from() + " lets " + h.lock() + " go at step "
                         + h.unlockStep() + "; " + h.to() + ", which waited for it, gets it")).append("</title>")
                         .append("<path d=\"M").append(x1).append(',').append(y1).append(" C").append(x1 + 12).append(',')
@@ -447,7 +601,7 @@ public final class Timeline {
             long to = Math.min(h.to(), w.toStep());
             int x0 = x(from);
             int wd = Math.max(2, x(to + 1) - x0 - 1);
-            int y = laneTop.get(h.task()) + SYSCALL_H + STEP_H + heldRow.get(h) * LOCK_ROW_H;
+            int y = callTop(h.task()) + SYSCALL_H + STEP_H + heldRow.get(h) * LOCK_ROW_H;
             String title = h.waiting()
                     ? h.task() + " waits for " + h.lock() + ", which " + h.holder() + " held, from step " + h.from()
                             + (h.ended() ? "; gets it after step " + h.to() : "; never gets it")
@@ -460,20 +614,18 @@ public final class Timeline {
                             ? "\" fill=\"#ffffff\" stroke=\"" + LOCK_PURPLE + "\" stroke-dasharray=\"3 2\""
                             : "\" fill=\"" + LOCK_PURPLE + "\"")
                     .append(h.ended() ? "" : " stroke=\"" + REPORT_RED + "\" stroke-width=\"2\"").append("/>");
-            String label = h.waiting() ? "waits " + h.lock() : h.lock();
-            int chars = (wd - 4) / 6;
-            if (chars >= 4) {
-                String text = label.length() <= chars ? label : label.substring(0, chars - 1) + "\u2026";
-                b.append("<text x=\"").append(x0 + 2).append("\" y=\"").append(y + 9).append("\" fill=\"")
-                        .append(h.waiting() ? LOCK_PURPLE : "#ffffff").append("\" font-size=\"9\">").append(esc(text))
-                        .append("</text>");
-            }
+            boolean inside = labelInside.getOrDefault(h, true);
+            b.append("<text x=\"").append(inside ? x0 + 3 : lockLabelX.getOrDefault(h, x0 + wd + 4)).append("\" y=\"").append(y + 10)
+                    .append("\" fill=\"").append(inside && !h.waiting() ? "#ffffff" : LOCK_PURPLE)
+                    .append("\" font-size=\"10\">").append(esc(lockLabel(h) + (h.ended() ? "" : h.waiting()
+                            ? " (never gets it)" : " (never released)"))).append("</text>");
             b.append("</g>\n");
         }
 
         private void switches() {
             for (Switch s : m.switches) {
-                if (!w.contains(s.step()) || s.step() == w.fromStep()) {
+                if (!w.contains(s.step()) || s.step() == w.fromStep() || !laneTop.containsKey(s.from())
+                        || !laneTop.containsKey(s.to())) {
                     continue;
                 }
                 int xx = x(s.step());
@@ -503,18 +655,82 @@ public final class Timeline {
                 int row = Math.min(i, MAX_REPORT_ROWS - 1);
                 int y = AXIS_H + row * REPORT_ROW_H;
                 String label = r.kind() + " in " + r.function();
-                int labelW = 7 * label.length() + 8;
-                int lx = Math.max(LABEL_W, Math.min(xx - 4, width() - labelW - 2));
+                int lw = textW(label);
+                int lx = xx - 4 + lw <= windowEnd() + 20 ? xx - 4 : Math.max(labelW, xx + 4 - lw);
                 b.append("<g class=\"report\"><title>").append(esc("step " + r.step() + ": " + r.kind() + " "
-                        + r.function() + ": " + r.detail())).append("</title>");
+                        + r.function() + ": " + names.decode(r.detail()))).append("</title>");
                 b.append("<line x1=\"").append(xx).append("\" y1=\"").append(y + REPORT_ROW_H - 3).append("\" x2=\"")
                         .append(xx).append("\" y2=\"").append(height).append("\" stroke=\"").append(REPORT_RED)
                         .append("\" stroke-width=\"2\"/>");
                 if (i < MAX_REPORT_ROWS) {
-                    b.append("<rect x=\"").append(lx).append("\" y=\"").append(y).append("\" width=\"").append(labelW)
+                    b.append("<rect x=\"").append(lx).append("\" y=\"").append(y).append("\" width=\"").append(lw)
                             .append("\" height=\"").append(REPORT_ROW_H - 3).append("\" rx=\"2\" fill=\"").append(REPORT_RED)
                             .append("\"/><text x=\"").append(lx + 4).append("\" y=\"").append(y + 11)
                             .append("\" fill=\"#ffffff\">").append(esc(label)).append("</text>");
+                }
+                b.append("</g>\n");
+            }
+        }
+
+        /**
+         * A lifeline per object the window's steps get or put: from its first
+         * such step to its last, with the count after each; where the count
+         * reaches 0 the object is released and the line stops; a get on a
+         * count of 0 (the object was freed) is marked red.
+         */
+        private void objects() {
+            if (objectSteps.isEmpty()) {
+                return;
+            }
+            b.append("<text x=\"6\" y=\"").append(objectsTop - 4).append("\" font-weight=\"bold\" font-size=\"12\">")
+                    .append("objects (reference counts)").append(objectsLeftOut == 0 ? ""
+                            : ", " + objectsLeftOut + " more not drawn (--steps for a smaller window)").append("</text>\n");
+            for (var e : objectSteps.entrySet()) {
+                String o = e.getKey();
+                List<Step> steps = e.getValue();
+                int y = objectsTop + objectRow.get(o) * OBJECT_ROW_H;
+                int mid = y + OBJECT_ROW_H / 2 + 2;
+                String name = names.of(o);
+                b.append("<g class=\"object\" data-object=\"").append(esc(o)).append("\"><title>").append(esc(name))
+                        .append("</title>");
+                b.append("<text x=\"6\" y=\"").append(mid + 4).append("\" fill=\"#333\">").append(esc(name)).append("</text>");
+                int start = x(steps.getFirst().index());
+                int refcountBefore = steps.getFirst().refcount();
+                boolean alive = refcountBefore > 0 || steps.getFirst().kind().equals("PUT");
+                if (refcountBefore > 0 && steps.getFirst().index() > w.fromStep()) {
+                    start = x(w.fromStep()); // it existed before the window
+                }
+                int lastX = start;
+                for (Step s : steps) {
+                    int sx = x(s.index()) + colW / 2;
+                    boolean onFreed = s.kind().equals("GET") && s.refcount() <= 0;
+                    if (alive) {
+                        b.append("<line x1=\"").append(lastX).append("\" y1=\"").append(mid).append("\" x2=\"").append(sx)
+                                .append("\" y2=\"").append(mid).append("\" stroke=\"").append(LIFE_GREEN)
+                                .append("\" stroke-width=\"3\"/>");
+                    }
+                    String colour = onFreed ? REPORT_RED : s.kind().equals("GET") ? LIFE_GREEN : "#555555";
+                    b.append("<circle cx=\"").append(sx).append("\" cy=\"").append(mid).append("\" r=\"7\" fill=\"")
+                            .append(onFreed ? REPORT_RED : "#ffffff").append("\" stroke=\"").append(colour)
+                            .append("\" stroke-width=\"2\"><title>").append(esc("step " + s.index() + ": " + s.task() + " "
+                                    + s.kind().toLowerCase(Locale.ROOT) + " in " + s.function() + ", refcount "
+                                    + s.refcount() + " \u2192 " + s.refcountAfter() + (onFreed ? " (it was freed)" : "")))
+                            .append("</title></circle>");
+                    b.append("<text x=\"").append(sx).append("\" y=\"").append(mid + 4)
+                            .append("\" text-anchor=\"middle\" font-size=\"10\" font-weight=\"bold\" fill=\"")
+                            .append(onFreed ? "#ffffff" : "#222").append("\">").append(Math.max(0, s.refcountAfter()))
+                            .append("</text>");
+                    lastX = sx;
+                    alive = s.refcountAfter() > 0;
+                    if (!alive && !onFreed) {
+                        b.append("<text x=\"").append(sx + 10).append("\" y=\"").append(mid + 4)
+                                .append("\" font-size=\"10\" fill=\"").append(REPORT_RED).append("\">freed</text>");
+                    }
+                }
+                if (alive && steps.getLast().index() < w.toStep()) {
+                    b.append("<line x1=\"").append(lastX).append("\" y1=\"").append(mid).append("\" x2=\"")
+                            .append(x(w.toStep() + 1)).append("\" y2=\"").append(mid).append("\" stroke=\"")
+                            .append(LIFE_GREEN).append("\" stroke-width=\"3\" stroke-opacity=\"0.5\"/>");
                 }
                 b.append("</g>\n");
             }
@@ -529,6 +745,7 @@ public final class Timeline {
             p.legend { font-size: 12px; margin: 0 0 8px 0; }
             span.key { display: inline-block; width: 11px; height: 11px; margin: 0 4px 0 8px; vertical-align: -1px; }
             div.scroll { overflow-x: auto; border: 1px solid #ddd; }
+            svg { display: block; }
             svg text { white-space: pre; }
             table { border-collapse: collapse; font-size: 12px; }
             td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }

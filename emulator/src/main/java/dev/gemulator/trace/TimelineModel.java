@@ -27,6 +27,8 @@ final class TimelineModel {
     final List<Preemption> preemptions = new ArrayList<>();
     final List<Report> reports = new ArrayList<>();
     final List<String> lines = new ArrayList<>();
+    /** For each of {@link #lines}: the last step recorded before it (0 before any). */
+    final List<Long> lineSteps = new ArrayList<>();
 
     /** A lock passed from the thread that let it go to a thread that waited for it. */
     record HandOff(String lock, String from, long unlockStep, String to, long gotAfterStep) {
@@ -61,7 +63,17 @@ final class TimelineModel {
         return preemptions.stream().filter(p -> w.contains(p.step())).count();
     }
 
-    record Step(long index, long timeNs, String task, String kind, String function, String subject) {
+    /**
+     * One kernel step; {@code counted} when it gets or puts a reference of
+     * its subject and the trace says the count ({@code refcount}: as the step
+     * starts).
+     */
+    record Step(long index, long timeNs, String task, String kind, String function, String subject, boolean counted,
+            int refcount) {
+        /** The count after the step: one more for a get, one less for a put. */
+        int refcountAfter() {
+            return kind.equals("GET") ? refcount + 1 : refcount - 1;
+        }
     }
 
     static final class Syscall {
@@ -142,10 +154,11 @@ final class TimelineModel {
                         r.getReport().getDetail(), r.getReport().getStep()));
                 case LINE -> {
                     m.lines.add(r.getLine().getText());
+                    m.lineSteps.add(previous == null ? 0 : previous.index());
                     attachResult(r.getLine().getText(), awaitingResult);
                 }
                 case STEP -> {
-                    Step s = step(r.getStep());
+                    Step s = step(r.getStep(), m.header != null && m.header.getFormatVersion() >= 2);
                     m.steps.add(s);
                     m.tasks.add(s.task());
                     if (chosen >= 0) {
@@ -175,9 +188,11 @@ final class TimelineModel {
         return m;
     }
 
-    private static Step step(TraceStep s) {
+    private static Step step(TraceStep s, boolean refcounts) {
+        boolean counted = refcounts && s.hasRefcount() && (s.getKind().equals("GET") || s.getKind().equals("PUT"))
+                && !s.getSubject().isEmpty();
         return new Step(s.getIndex(), s.getTimeNs(), s.getTask().isEmpty() ? "<timer>" : s.getTask(), s.getKind(),
-                s.getFunction(), s.getSubject());
+                s.getFunction(), s.getSubject(), counted, s.getRefcount());
     }
 
     private static void syscallStep(TimelineModel m, Step s, Map<String, TraceRequest> pendingRequest, Map<String, Syscall> open,

@@ -108,13 +108,17 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
     @Override
     public void step(Task task, String function, StepKind kind, Object subject) {
         steps++;
-        add(TraceRecord.newBuilder().setStep(TraceStep.newBuilder()
+        TraceStep.Builder b = TraceStep.newBuilder()
                 .setIndex(steps)
                 .setTimeNs(kernel.clock().nowNanos())
                 .setTask(task == null ? "" : task.name())
                 .setFunction(function)
                 .setKind(kind.name())
-                .setSubject(subject == null ? "" : subject instanceof Lock l ? lockName(l) : subject.toString())).build());
+                .setSubject(subject == null ? "" : subject instanceof Lock l ? lockName(l) : subject.toString());
+        if (subject instanceof dev.gemulator.kernel.KObject o && (kind == StepKind.GET || kind == StepKind.PUT)) {
+            b.setRefcount(o.refcount());
+        }
+        add(TraceRecord.newBuilder().setStep(b).build());
         if (subject instanceof Lock lock && lock.owner() != null
                 && (kind == StepKind.LOCK || kind == StepKind.SPIN_LOCK)) { // the task will wait for it
             waiting.add(new Waiter(lock, task));

@@ -17,6 +17,8 @@ import java.util.List;
 /** Running a scenario with a trace, and what a trace says about how to run it again. */
 public final class Traces {
     public static final String EMULATOR_VERSION = "gemulator 0.1.0";
+    /** The trace format this emulator writes (TraceHeader.format_version): 2 since steps carry refcounts. */
+    public static final int FORMAT_VERSION = 2;
 
     private Traces() {
     }
@@ -43,7 +45,7 @@ public final class Traces {
         return TraceHeader.newBuilder().setEmulatorVersion(EMULATOR_VERSION).setScenarioPath(path)
                 .setScenarioSha256(ByteString.copyFrom(sha256(text))).setProfile(profile.name())
                 .setSeed(o.seed()).setStrategy(o.strategy()).setPctDepth(o.pctDepth()).setPctSteps(o.pctMaxSteps())
-                .build();
+                .setFormatVersion(FORMAT_VERSION).build();
     }
 
     /** Runs {@code script} recording every step; its output goes to {@code out}. */
@@ -81,6 +83,16 @@ public final class Traces {
         return expected.size() == actual.size() ? -1 : n;
     }
 
+    /** " (refcount 2->3)" for a GET or PUT step, else nothing. */
+    private static String refcount(dev.gemulator.proto.v1.TraceStep s) {
+        boolean get = s.getKind().equals("GET");
+        if (!s.hasRefcount() || !get && !s.getKind().equals("PUT")) {
+            return "";
+        }
+        int before = s.getRefcount();
+        return " (refcount " + before + "\u2192" + (get ? before + 1 : before - 1) + ")";
+    }
+
     /** One record as a line of the timeline. */
     public static String show(TraceRecord r) {
         return switch (r.getRecordCase()) {
@@ -89,10 +101,11 @@ public final class Traces {
                 yield "# " + h.getEmulatorVersion() + " " + h.getScenarioPath() + " profile " + h.getProfile()
                         + " strategy " + h.getStrategy() + " seed " + h.getSeed();
             }
-            case STEP -> String.format(java.util.Locale.ROOT, "%12.3f us %6d  %-12s %-12s %s%s",
+            case STEP -> String.format(java.util.Locale.ROOT, "%12.3f us %6d  %-12s %-12s %s%s%s",
                     r.getStep().getTimeNs() / 1000.0, r.getStep().getIndex(),
                     r.getStep().getTask().isEmpty() ? "<timer>" : r.getStep().getTask(), r.getStep().getKind(),
-                    r.getStep().getFunction(), r.getStep().getSubject().isEmpty() ? "" : " " + r.getStep().getSubject());
+                    r.getStep().getFunction(), r.getStep().getSubject().isEmpty() ? "" : " " + r.getStep().getSubject(),
+                    refcount(r.getStep()));
             case DECISION -> "                      ---- schedule thread " + r.getDecision().getThread()
                     + " of runnable " + r.getDecision().getRunnableList();
             case LINE -> "                      >>>> " + r.getLine().getText();

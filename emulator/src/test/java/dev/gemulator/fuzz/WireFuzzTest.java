@@ -28,7 +28,7 @@ class WireFuzzTest {
             assertEquals(List.of(), complaints.seen(), "nothing logged as an error");
             // and it still serves
             try (var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
-                    var w = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "After", null)) {
+                    var w = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", server.port(), "After", null)) {
                 var open = w.call(dev.gemulator.proto.v1.Request.newBuilder().setCall(dev.gemulator.proto.v1.Syscall
                         .newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder().setNode("card0")))).getResult();
                 assertEquals(0, open.getErrno());

@@ -213,7 +213,7 @@ class LockstepProcessesTest {
                 port -> {
                     var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
                     try {
-                        var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", port, "observer", null, true);
+                        var observer = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", port, "observer", null, true);
                         statuses.add(observer.status());
                         traces.add(observer.fetchTrace());
                         observer.close();
@@ -340,7 +340,7 @@ class LockstepProcessesTest {
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
         try {
             awaitServing(server);
-            try (var w = new dev.gemulator.server.WireClient(group, "127.0.0.1", port, "A", null)) {
+            try (var w = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", port, "A", null)) {
                 var open = dev.gemulator.proto.v1.Syscall.newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder()
                         .setNode("card0"));
                 for (int i = 0; i < 50; i++) {

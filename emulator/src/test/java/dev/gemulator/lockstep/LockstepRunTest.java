@@ -60,4 +60,23 @@ class LockstepRunTest {
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("1 A open gone\n2 A create_dumb skip gone\n"),
                 out.toString(StandardCharsets.UTF_8));
     }
+
+    @Test
+    void aRunWhoseProcessNeverConnectsGivesUpAndNamesIt() throws Exception {
+        String scenario = "A: open card0 -> $fa\nB: open card0 -> $fb\nC: open card0 -> $fc\n";
+        Script script = Parser.parse("j.gem", scenario);
+        Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        LockstepRun run = new LockstepRun(60_000, System.err);
+        run.joinTimeout(java.time.Duration.ofSeconds(1), "j.gem");
+        run.start(script, Traces.header("j.gem", scenario, Profile.MODERN, o), Profile.MODERN, o, 5,
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        run.clientJoined("A");
+        run.ask("A", 1, "open", line -> { });
+        run.finished().get(20, TimeUnit.SECONDS);
+        assertEquals("gave up after 1 s (--join-timeout): processes B, C of j.gem never connected; start one client per"
+                + " process (./gemulator client --proc P j.gem)", run.gaveUp());
+        assertEquals(1, run.results().size(), "no further iteration starts");
+        assertTrue(run.lastTrace().getLast().hasEnd(), "the iteration's trace is whole");
+    }
 }

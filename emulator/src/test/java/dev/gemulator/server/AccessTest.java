@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Close;

@@ -5,6 +5,7 @@ import dev.gemulator.kernel.uapi.Ioctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Hello;

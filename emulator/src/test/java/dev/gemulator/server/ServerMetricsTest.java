@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
@@ -48,6 +49,10 @@ class ServerMetricsTest {
                 assertTrue(text.contains("gemulator_device_names{device=\"0\"} 1.0"), text);
                 assertTrue(text.contains("gemulator_device_object_bytes{device=\"0\"} 49152.0"), text);
                 assertTrue(text.contains("gemulator_scheduler_decisions_total 0.0"), text);
+                // counted from the start: a clean server says 0 rather than nothing
+                assertTrue(text.contains("gemulator_reports_total{kind=\"use-after-free\"} 0.0"), text);
+                assertTrue(text.contains("gemulator_reports_total{kind=\"leak\"} 0.0"), text);
+                assertTrue(text.contains("gemulator_runs_total{mode=\"lockstep\"} 0.0"), text);
                 assertFalse(text.contains("process=") || text.contains("handle=") || text.contains("fd="),
                         "no tag names a process, handle or fd");
                 assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(

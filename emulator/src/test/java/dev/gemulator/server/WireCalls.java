@@ -2,6 +2,7 @@ package dev.gemulator.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;

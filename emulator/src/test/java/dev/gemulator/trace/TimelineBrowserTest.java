@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * screenshot, and the pixels must show what the page draws (the red report
  * labels and line, the purple lock bars, the orange preemptions). The same
  * page with its SVG cut out is the control: it shows only the legend's
- * swatches, so a page that did not render would fail.
+ * swatches, so a page that did not render would fail. The picture is also
+ * the one to look at by eye after a change to the page.
  *
  * <p>{@code ./gemulator test} installs Debian's chromium when it is missing
  * and it can; {@code -Dgemulator.browser=skip} skips this test on a machine
@@ -32,14 +33,14 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code emulator/target/timeline-screenshot.png}.
  */
 class TimelineBrowserTest {
-    private static final int WIDTH = 1200;
-    private static final int HEIGHT = 700;
+    private static final int WIDTH = 1600;
+    private static final int HEIGHT = 900;
 
     @Test
     void chromiumRendersTheRaceWithItsReportLocksAndPreemptions(@TempDir Path dir) throws Exception {
         String browser = browser();
         List<TraceRecord> records = TimelineTest.race();
-        String html = Timeline.html(records, Timeline.focus(records));
+        String html = Timeline.of(records).html(Timeline.focus(records), "race.trace");
 
         BufferedImage page = screenshot(browser, html, dir, "page");
         ImageIO.write(page, "png", new File("target/timeline-screenshot.png"));
@@ -51,6 +52,7 @@ class TimelineBrowserTest {
         int purple = count(page, Timeline.LOCK_PURPLE);
         int orange = count(page, Timeline.PREEMPT_ORANGE);
         int getGreen = count(page, Timeline.kindColour("GET"));
+        int lifelines = count(page, Timeline.LIFE_GREEN);
         String seen = "red " + red + ", purple " + purple + ", orange " + orange + ", green " + getGreen
                 + "; control: red " + count(control, Timeline.REPORT_RED) + ", purple " + count(control, Timeline.LOCK_PURPLE);
         // the legend's swatches are 11x11 = 121 pixels each (purple: the lock held, and the dashed border of the
@@ -60,7 +62,8 @@ class TimelineBrowserTest {
         assertTrue(purple > 1_000, "the lock bars: " + seen);
         assertTrue(orange > 150, "the preemption lines and marks: " + seen);
         assertTrue(getGreen > 200, "the GET steps: " + seen);
-        assertTrue(tallestRedColumn(page) > 80, "the report's line crosses the lanes");
+        assertTrue(lifelines > 1_000, "the objects' lifelines: " + lifelines + "; " + seen);
+        assertTrue(reddestColumn(page) > 150, "the report's line crosses the lanes (behind the boxes)");
     }
 
     /** The browser to use: $GEMULATOR_CHROMIUM, or chromium / chromium-browser / google-chrome on PATH. */
@@ -123,16 +126,16 @@ class TimelineBrowserTest {
         return n;
     }
 
-    /** The longest vertical run of report red in any column. */
-    static int tallestRedColumn(BufferedImage image) {
+    /** The most report-red pixels in any one column. */
+    static int reddestColumn(BufferedImage image) {
         int rgb = Integer.parseInt(Timeline.REPORT_RED.substring(1), 16);
         int best = 0;
         for (int x = 0; x < image.getWidth(); x++) {
-            int run = 0;
+            int n = 0;
             for (int y = 0; y < image.getHeight(); y++) {
-                run = (image.getRGB(x, y) & 0xffffff) == rgb ? run + 1 : 0;
-                best = Math.max(best, run);
+                n += (image.getRGB(x, y) & 0xffffff) == rgb ? 1 : 0;
             }
+            best = Math.max(best, n);
         }
         return best;
     }

@@ -80,13 +80,74 @@ class TimelineTest {
         assertEquals(records.stream().filter(TraceRecord::hasReport).count(), groups(d, "report").size());
         List<String> lanes = groups(d, "lane").stream().map(e -> e.getAttribute("data-task")).toList();
         assertEquals(List.of("<timer>", "A", "A.t1", "A.t2"), lanes);
+        long objects = records.stream().filter(r -> r.hasStep() && r.getStep().hasRefcount()).map(r -> r.getStep()
+                .getSubject()).distinct().count();
+        assertEquals(Math.min(objects, Timeline.MAX_OBJECTS), groups(d, "object").size(), "a lifeline per object, at most "
+                + Timeline.MAX_OBJECTS);
 
         String firstReport = groups(d, "report").getFirst().getElementsByTagNameNS("*", "title").item(0).getTextContent();
         assertTrue(firstReport.contains("use-after-free drm_gem_prime_handle_to_fd"), firstReport);
-        // a syscall box is labelled with its statement and result
-        assertTrue(groups(d, "syscall").stream().anyMatch(g -> g.getTextContent().contains("handle_to_fd 3 1 524288 \u2192 ok")));
+        // a syscall box is labelled with its statement and result, decoded
+        assertTrue(groups(d, "syscall").stream().anyMatch(g -> g.getTextContent()
+                .contains("handle_to_fd(fd 3, handle 1, DRM_CLOEXEC) \u2192 fd ")), "decoded labels");
+        assertTrue(groups(d, "syscall").stream().anyMatch(g -> g.getTextContent()
+                .contains("gem_close(fd 3, handle 1) \u2192 EINVAL (invalid argument)")), "errnos spelled out");
         // locks held: the prime lock appears as a bar in a lane of the threads that took it
         assertTrue(groups(d, "held").stream().anyMatch(g -> g.getTextContent().contains("A.t1 holds file->prime.lock")));
+    }
+
+    @Test
+    void thePageReadsWithoutHoveringObjectsByNameLifelinesWholeLabelsAndOnlyTheWindowsOutput() throws Exception {
+        List<TraceRecord> records = race();
+        Timeline t = Timeline.of(records);
+        Timeline.Window w = t.focus();
+        String html = t.html(w, "out/race.trace");
+        Document d = parse(html);
+        // labels are whole: nothing is cut with an ellipsis
+        for (String cls : List.of("syscall", "held", "wait", "object")) {
+            for (Element g : groups(d, cls)) {
+                NodeList texts = g.getElementsByTagNameNS("http://www.w3.org/2000/svg", "text");
+                for (int i = 0; i < texts.getLength(); i++) {
+                    assertFalse(texts.item(i).getTextContent().contains("\u2026"), cls + " label cut: " + g.getTextContent());
+                }
+            }
+        }
+        // a lifeline per object the window gets or puts, named by what it is and how user space knows it
+        List<String> objects = groups(d, "object").stream().map(g -> g.getElementsByTagNameNS("*", "text").item(0)
+                .getTextContent()).toList();
+        assertTrue(objects.stream().anyMatch(o -> o.matches("dma-buf file #\\d+ \\(fd \\d+ in A, export of handle 1\\)")),
+                objects.toString());
+        assertTrue(objects.stream().anyMatch(o -> o.matches("GEM object #\\d+ \\(handle 1 in A\\)")), objects.toString());
+        assertTrue(objects.stream().anyMatch(o -> o.matches("drm file #\\d+ \\(fd 3 in A\\)")), objects.toString());
+        assertTrue(objects.stream().allMatch(o -> o.matches("(drm file|dma-buf file|GEM object|dma-buf|DRM master) #\\d+.*")),
+                "only counted objects get a lifeline: " + objects);
+        // the freed dma-buf's line says where its count reached 0
+        assertTrue(html.contains(">freed</text>"), "where a count reaches 0");
+        // the header counts the lanes drawn and gives the real replay command
+        int lanes = groups(d, "lane").size();
+        assertTrue(html.contains(lanes + " threads drawn (4 in the run)"), html.substring(0, 1200));
+        assertTrue(html.contains("replay: <code>./gemulator replay out/race.trace</code>"));
+        assertFalse(html.contains("replay TRACE"));
+        // only the lines that came while the window's steps ran
+        TimelineModel m = TimelineModel.read(records);
+        String pre = html.substring(html.lastIndexOf("<pre>") + 5, html.lastIndexOf("</pre>"));
+        long expected = m.lineSteps.stream().filter(s -> w.contains(s) || s == 0 && w.fromStep() == 1).count();
+        assertEquals(expected, pre.lines().count(), pre);
+        assertTrue(expected > 0 && expected < m.lines.size() / 4, expected + " of " + m.lines.size());
+        // and the report's detail names the object as the lifeline does
+        assertTrue(html.contains("get of dma-buf file #"), "report detail decoded");
+    }
+
+    @Test
+    void aSequentialTraceAdvancesInVirtualTimeStepByStep() throws Exception {
+        List<TraceRecord> records = run("conformance/prime.gem", Profile.MODERN, new Runner.RunOptions(0, "random", 3, 1000));
+        List<Long> times = records.stream().filter(TraceRecord::hasStep).filter(r -> !r.getStep().getTask().isEmpty())
+                .map(r -> r.getStep().getTimeNs()).toList();
+        for (int i = 1; i < times.size(); i++) {
+            assertTrue(times.get(i) > times.get(i - 1), "step " + i + " at " + times.get(i) + " after " + times.get(i - 1));
+        }
+        String html = Timeline.html(records, new Timeline.Window(1, 40));
+        assertTrue(html.contains("3.0us") || html.contains("2.9us"), "the axis shows time moving");
     }
 
     @Test

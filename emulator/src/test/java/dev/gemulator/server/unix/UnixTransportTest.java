@@ -103,7 +103,7 @@ class UnixTransportTest {
                 assertEquals(ProcessHandle.current().pid(), peer.pid());
                 // one connection per process, whichever transport it comes on
                 var group = new MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
-                try (var tcp = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "A", null)) {
+                try (var tcp = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", server.port(), "A", null)) {
                     RuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
                             () -> tcp.call(Request.newBuilder().setCall(Syscall.newBuilder().setOpen(
                                     Open.newBuilder().setNode("card0")))));

@@ -1,9 +1,10 @@
-package dev.gemulator.client;
+package dev.gemulator.server;
 
 import dev.gemulator.Machine;
+import dev.gemulator.client.Gemulator;
+import dev.gemulator.client.Transport;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
-import dev.gemulator.server.SyscallDispatcher;
 
 /**
  * A transport to a machine in this JVM: each call is the same protocol
@@ -12,6 +13,11 @@ import dev.gemulator.server.SyscallDispatcher;
  */
 public final class InProcessTransport implements Transport {
     private final SyscallDispatcher dispatcher;
+
+    /** A client library connection to a fresh machine (one vgem device, Linux 6.x) in this JVM. */
+    public static Gemulator connect() {
+        return new Gemulator(new InProcessTransport(new Machine()));
+    }
 
     public InProcessTransport(Machine machine) {
         this.dispatcher = new SyscallDispatcher(machine);

@@ -1,4 +1,4 @@
-package dev.gemulator.client.load;
+package dev.gemulator.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +26,7 @@ class LoadCommandTest {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = ClientMain.execute(args);
+            int status = dev.gemulator.cli.Main.execute(args);
             return new Ran(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
@@ -50,9 +50,10 @@ class LoadCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort(); // free once closed: nobody listens there
         }
-        Ran r = run("load", "--port", String.valueOf(port), "--duration", "1");
+        Ran r = run("load", "--port", String.valueOf(port), "--duration", "1", "--connect-timeout", "0");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("cannot load 127.0.0.1:" + port), r.err());
+        assertTrue(r.err().contains("cannot connect to 127.0.0.1:" + port + ": connection refused"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.gemulator.client.load;
+package dev.gemulator.load;
 
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.GemulatorServer;
@@ -22,10 +22,15 @@ import picocli.CommandLine.Spec;
  * left on it (a leak), 2 bad options or no server to talk to.
  */
 @Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Churns handles from N client processes with M threads each: a seeded mix of create, export, "
-            + "import, flink, open, close, fd close and fd passing, at a target rate or as fast as it goes. Shows a "
-            + "live progress line on a terminal, then HdrHistogram percentiles per op, then checks through debugfs "
-            + "that the device holds nothing once the clients are gone (exit 1 if it does).")
+        description = {"Churns handles against a server from many client processes and reports latency per op.",
+            "N client processes with M threads each run a seeded mix of create, export, import, flink, open, close, fd "
+            + "close and fd passing, at a target rate or as fast as it goes, against the server at --host/--port or one "
+            + "it starts in its own JVM.",
+            "It counts every system call it makes, its set-up's and clean-up's included, under the server's names "
+            + "(create_dumb, prime_handle_to_fd, ...), so its totals are the server's gemulator_ioctls_total for the run.",
+            "Shows a live progress line on a terminal, then HdrHistogram percentiles per op and the failures by "
+            + "errno, then checks through debugfs that the device holds nothing once the clients are gone.",
+            "Exit status: 0 the device ended empty, 1 something was left on it (a leak), 2 bad options or no server."})
 public final class LoadCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -60,6 +65,10 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "OUT", description = "also write the result as JSON to OUT")
     private Path json;
 
+    @Option(names = "--connect-timeout", defaultValue = "10", paramLabel = "SECONDS",
+            description = "while no server listens at --host/--port yet, try again for this long (default: ${DEFAULT-VALUE})")
+    private long connectTimeout;
+
     @Option(names = "--fork", description = "run each client process in a JVM of its own (real OS processes)")
     private boolean fork;
 
@@ -75,8 +84,9 @@ public final class LoadCommand implements Callable<Integer> {
         check(processes >= 1 && processes <= 1000, "--processes wants 1 to 1000: " + processes);
         check(threads >= 1 && threads <= 64, "--threads wants 1 to 64: " + threads);
         check(rate >= 0 && Double.isFinite(rate), "--rate wants 0 (flat out) or a positive rate: " + rate);
-        check(seconds > 0 && seconds <= 7 * 86_400, "--duration wants 0 to 604800 seconds: " + seconds);
-        check(port >= -1 && port <= 65535, "--port wants 0 to 65535: " + port);
+        check(seconds > 0 && seconds <= 7 * 86_400, "--duration wants more than 0 and at most 604800 seconds: "
+                + seconds);
+        check(port == -1 || (port >= 1 && port <= 65535), "--port wants 1 to 65535: " + port);
         GemulatorServer own = null;
         int target = port;
         String targetHost = host;
@@ -89,12 +99,13 @@ public final class LoadCommand implements Callable<Integer> {
             LoadGenerator.Result r;
             try {
                 r = fork ? forked(targetHost, target) : LoadGenerator.run(new LoadGenerator.Config(targetHost, target,
-                        token, processes, threads, seed, rate, seconds, firstProcess, childOut == null),
+                        token, processes, threads, seed, rate, seconds, firstProcess, childOut == null,
+                        java.time.Duration.ofSeconds(Math.max(0, connectTimeout))),
                         childOut == null && System.console() != null);
-            } catch (Exception e) { // Netty rethrows a refused connection unchecked, whatever its type
-                if (e instanceof InterruptedException) {
-                    throw e;
-                }
+            } catch (dev.gemulator.client.ConnectionLostException e) {
+                System.err.println("gemulator load: " + e.getMessage());
+                return 2;
+            } catch (IllegalStateException | java.io.IOException e) {
                 System.err.println("gemulator load: cannot load " + targetHost + ":" + target + ": " + e.getMessage());
                 return 2;
             }
@@ -126,7 +137,7 @@ public final class LoadCommand implements Callable<Integer> {
                 Path out = dir.resolve("process-" + p);
                 outs.add(out);
                 List<String> cmd = new ArrayList<>(List.of(javaBin, "-cp", System.getProperty("java.class.path"),
-                        ClientMain.class.getName(), "load", "--host", targetHost, "--port", String.valueOf(target),
+                        "dev.gemulator.cli.Main", "load", "--host", targetHost, "--port", String.valueOf(target),
                         "--processes", "1", "--first-process", String.valueOf(p), "--threads", String.valueOf(threads),
                         "--seed", String.valueOf(seed), "--rate", String.valueOf(rate / processes),
                         "--duration", String.valueOf(seconds), "--child-out", out.toString()));

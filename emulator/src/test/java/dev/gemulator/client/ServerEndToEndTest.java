@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gemulator.kernel.Errno;
+
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.GemulatorServer;
 import java.io.OutputStream;
@@ -51,6 +51,65 @@ class ServerEndToEndTest {
             }
             assertArrayEquals(new byte[] {1, 2, 3}, ma.read(0, 3));
             assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> fb.gemClose(99)).errno());
+            // as two programs would: A sends by name, B receives what came, typed
+            int there = pa.sendFd(d, "B");
+            DmaBufFd received = pb.receiveDmaBuf(java.time.Duration.ofSeconds(5));
+            assertEquals(there, received.number());
+            assertEquals(bo.size(), received.size());
+            assertEquals(Errno.EAGAIN, assertThrows(DrmException.class,
+                    () -> pb.receiveFd(java.time.Duration.ofMillis(50))).errno(), "nothing more was sent");
+            // a drm fd passed the same way arrives as a DrmFd on the same file: its handles work there
+            pa.sendFd(fa, "B");
+            DrmFd card = (DrmFd) pb.receiveFd(java.time.Duration.ofSeconds(5));
+            assertEquals(bo.size(), card.gemOpen(fa.flink(bo.handle())).size());
+        }
+    }
+
+    @Test
+    void aClientStartedBeforeItsServerWaitsForItAndSaysSoOnce() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        java.util.List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Gemulator early = Gemulator.connect("127.0.0.1", port, null, java.time.Duration.ofSeconds(30), notices::add)) {
+            var opened = new java.util.concurrent.CompletableFuture<Integer>();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    opened.complete(early.process("Early").open("card0").number());
+                } catch (RuntimeException e) {
+                    opened.completeExceptionally(e);
+                }
+            });
+            while (notices.isEmpty()) {
+                Thread.sleep(10);
+            }
+            assertTrue(notices.getFirst().startsWith("no server at 127.0.0.1:" + port + " yet (connection refused)"),
+                    notices.toString());
+            try (GemulatorServer late = GemulatorServer.start("127.0.0.1", port, Profile.MODERN,
+                    GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 64)) {
+                assertEquals(3, opened.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertEquals(1, notices.size(), "said once: " + notices);
+        }
+        ConnectionLostException e = assertThrows(ConnectionLostException.class,
+                () -> Gemulator.connect("127.0.0.1", port, null, java.time.Duration.ZERO, m -> { }).process("X")
+                        .open("card0"));
+        assertTrue(e.getMessage().contains("connection refused; is a server running there"), e.getMessage());
+    }
+
+    @Test
+    void anFdSentToAProcessThatHasNotConnectedYetWaitsForIt() {
+        try (Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null);
+                Gemulator later = Gemulator.connect("127.0.0.1", server.port(), null)) {
+            DrmFd fa = a.process("A").open("card0");
+            DrmFd.Dumb bo = fa.createDumb(16, 16, 32);
+            DmaBufFd d = fa.primeHandleToFd(bo.handle(), DrmFd.RDWR);
+            assertEquals(3, a.process("A").sendFd(d, "Late"), "the new process's first fd");
+            DmaBufFd got = later.process("Late").receiveDmaBuf(java.time.Duration.ofSeconds(5));
+            assertEquals(bo.size(), got.size());
+            assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> a.process("A").sendFd(d, "A")).errno());
+            assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> a.process("A").sendFd(d, "no such")).errno());
         }
     }
 
@@ -94,7 +153,7 @@ class ServerEndToEndTest {
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
         try (Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null);
                 Gemulator b = Gemulator.connect("127.0.0.1", server.port(), null);
-                var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "watch", null)) {
+                var observer = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", server.port(), "watch", null)) {
             a.process("A").open("card0");
             b.process("B").open("card0");
             var status = observer.status();
@@ -109,7 +168,7 @@ class ServerEndToEndTest {
     @Test
     void eachThreadOfAProcessIsAKernelTaskOfItsOwnUntilItExits() {
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
-        try (var wire = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "T", null)) {
+        try (var wire = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", server.port(), "T", null)) {
             wire.threadStart(5, "T.worker");
             var open = wire.call(dev.gemulator.proto.v1.Request.newBuilder().setThreadId(5).setCall(
                     dev.gemulator.proto.v1.Syscall.newBuilder().setOpen(dev.gemulator.proto.v1.Open.newBuilder()
@@ -132,8 +191,8 @@ class ServerEndToEndTest {
     @Test
     void threadsOfTwoProcessesWithTheSameNameAreTwoTasksNamedByTheirProcess() {
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
-        try (var a = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "PA", null);
-                var b = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "PB", null)) {
+        try (var a = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", server.port(), "PA", null);
+                var b = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", server.port(), "PB", null)) {
             a.threadStart(1, "Thread-0");
             b.threadStart(1, "Thread-0");
             a.threadStart(2, "");
@@ -216,7 +275,7 @@ class ServerEndToEndTest {
     void debugfsShowsClientsNamesDmaBufsAndObjectCountsInTheKernelsLayout() {
         var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
         try (Gemulator g = Gemulator.connect("127.0.0.1", server.port(), null);
-                var observer = new dev.gemulator.server.WireClient(group, "127.0.0.1", server.port(), "debug", null, true)) {
+                var observer = new dev.gemulator.client.wire.WireClient(group, "127.0.0.1", server.port(), "debug", null, true)) {
             ClientProcess a = g.process("A");
             DrmFd fd = a.open("card0");
             DrmFd.Dumb bo = fd.createDumb(64, 64, 32);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gemulator.kernel.Errno;
+import dev.gemulator.server.InProcessTransport;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -15,7 +15,7 @@ class ClientLibraryTest {
 
     @Test
     void twoProcessesShareABufferByNameAndByAPassedDmaBuf() {
-        try (Gemulator g = Gemulator.inProcess()) {
+        try (Gemulator g = InProcessTransport.connect()) {
             ClientProcess a = g.process("A");
             ClientProcess b = g.process("B");
             DrmFd fa = a.open("card0");
@@ -43,7 +43,7 @@ class ClientLibraryTest {
 
     @Test
     void aFailedCallThrowsWithTheKernelsErrnoAndMessage() {
-        try (Gemulator g = Gemulator.inProcess()) {
+        try (Gemulator g = InProcessTransport.connect()) {
             DrmFd fd = g.process("A").open("card0");
             DrmException e = assertThrows(DrmException.class, () -> fd.gemClose(7));
             assertEquals(Errno.EINVAL, e.errno());
@@ -54,7 +54,7 @@ class ClientLibraryTest {
 
     @Test
     void fencesAreSeenThroughPollOnTheDmaBuf() {
-        try (Gemulator g = Gemulator.inProcess()) {
+        try (Gemulator g = InProcessTransport.connect()) {
             DrmFd fd = g.process("A").open("card0");
             DrmFd.Dumb bo = fd.createDumb(8, 8, 32);
             DmaBufFd d = fd.primeHandleToFd(bo.handle(), DrmFd.RDWR);
@@ -69,7 +69,7 @@ class ClientLibraryTest {
 
     @Test
     void severalThreadsOfOneProcessShareOneConnection() throws Exception {
-        try (Gemulator g = Gemulator.inProcess()) {
+        try (Gemulator g = InProcessTransport.connect()) {
             ClientProcess a = g.process("A");
             DrmFd fd = a.open("card0");
             List<Thread> threads = new ArrayList<>();

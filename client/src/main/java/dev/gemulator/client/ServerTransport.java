@@ -1,40 +1,48 @@
 package dev.gemulator.client;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
-import dev.gemulator.server.WireClient;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
- * A transport to a gemulator server over TCP: one connection per process,
- * opened with a Hello on first use; the threads of a process share its
+ * The transport to a gemulator server over TCP: one connection per process,
+ * opened with a Hello on its first call; the threads of a process share its
  * connection, each with its own thread id, and wait for their own replies.
  */
-public final class NettyTransport implements Transport {
+final class ServerTransport implements Transport {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final String host;
     private final int port;
     private final String token;
+    private final Duration retryFor;
+    private final Consumer<String> notice;
     private final Map<String, WireClient> connections = new ConcurrentHashMap<>();
     /** This transport's id for the calling Java thread (gone with the thread). */
     private final ThreadLocal<Integer> threadId = new ThreadLocal<>();
-    private final java.util.concurrent.atomic.AtomicInteger nextThreadId = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger nextThreadId = new AtomicInteger();
 
-    public NettyTransport(String host, int port, String token) {
+    ServerTransport(String host, int port, String token, Duration retryFor, Consumer<String> notice) {
         this.host = host;
         this.port = port;
         this.token = token;
+        this.retryFor = retryFor;
+        this.notice = notice;
     }
 
     @Override
     public SyscallResult call(String process, Syscall call) {
-        WireClient c = connections.computeIfAbsent(process, p -> new WireClient(group, host, port, p, token));
+        WireClient c = connections.computeIfAbsent(process,
+                p -> new WireClient(group, host, port, p, token, false, retryFor, notice));
         Integer known = threadId.get();
         int thread;
         if (known != null) {
@@ -46,7 +54,14 @@ public final class NettyTransport implements Transport {
                 c.threadStart(thread, Thread.currentThread().getName());
             }
         }
-        SyscallResult r = c.call(Request.newBuilder().setThreadId(thread).setCall(call)).getResult();
+        SyscallResult r;
+        try {
+            r = c.call(Request.newBuilder().setThreadId(thread).setCall(call)).getResult();
+        } catch (WireClient.ConnectionLost e) {
+            connections.remove(process, c);
+            c.close();
+            throw e;
+        }
         if (call.hasExit()) {
             connections.remove(process);
             c.close();

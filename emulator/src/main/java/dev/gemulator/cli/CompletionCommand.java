@@ -1,0 +1,41 @@
+package dev.gemulator.cli;
+
+import java.util.concurrent.Callable;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code gemulator completion}: picocli's bash (and zsh) completion script
+ * for every command and option, the launcher's own commands included.
+ */
+@Command(name = "completion", mixinStandardHelpOptions = true,
+        description = {"Prints a bash/zsh completion script for every command and option: source <(./gemulator completion).",
+            "Put that line in ~/.bashrc to have it in every shell."})
+public final class CompletionCommand implements Callable<Integer> {
+
+    /** The launcher's own commands (./gemulator), which the emulator's command line does not run. */
+    static final String[][] LAUNCHER = {
+        {"test", "build everything and run the whole test suite (Maven verify)"},
+        {"build", "build now (the launcher also builds by itself when a source changed)"},
+    };
+
+    @Override
+    public Integer call() {
+        System.out.print(script());
+        return 0;
+    }
+
+    /** The completion script. */
+    static String script() {
+        CommandLine cl = Main.commandLine();
+        for (String[] c : LAUNCHER) {
+            cl.addSubcommand(c[0], CommandSpec.create().name(c[0]).mixinStandardHelpOptions(true));
+        }
+        cl.addSubcommand("bench", new CommandLine(CommandSpec.create().name("bench"))
+                .addSubcommand("sched", CommandSpec.create()).addSubcommand("server", CommandSpec.create())
+                .addSubcommand("fuzz", CommandSpec.create()).addSubcommand("churn", CommandSpec.create()));
+        return AutoComplete.bash("gemulator", cl);
+    }
+}

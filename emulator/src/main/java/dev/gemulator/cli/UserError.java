@@ -1,0 +1,45 @@
+package dev.gemulator.cli;
+
+/**
+ * A mistake in what the user asked for or a problem of the environment (a
+ * file that cannot be written, a port in use, no server): the command line
+ * prints its message as one line on stderr, with no stack trace, and exits
+ * with {@link #status()} (2 unless said otherwise).
+ */
+final class UserError extends RuntimeException {
+    private final int status;
+
+    UserError(String message) {
+        this(message, 2);
+    }
+
+    UserError(String message, int status) {
+        super(message, null, false, false);
+        this.status = status;
+    }
+
+    int status() {
+        return status;
+    }
+
+    /** Opens {@code path} for writing now, before any work, so that a bad path is told at once. */
+    static java.io.OutputStream create(java.nio.file.Path path, String option) {
+        try {
+            return java.nio.file.Files.newOutputStream(path);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new UserError("cannot write " + option + " " + path + ": no such directory "
+                    + (path.toAbsolutePath().getParent() == null ? "" : path.toAbsolutePath().getParent()));
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new UserError("cannot write " + option + " " + path + ": permission denied");
+        } catch (java.io.IOException e) {
+            throw new UserError("cannot write " + option + " " + path + ": " + e.getMessage());
+        }
+    }
+
+    /** Fails with a usage error unless {@code ok}. */
+    static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new UserError(message);
+        }
+    }
+}
