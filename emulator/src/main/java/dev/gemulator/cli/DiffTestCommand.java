@@ -28,11 +28,14 @@ import picocli.CommandLine.Option;
  * a recorded corpus on the emulator alone (what CI can do without qemu).
  */
 @Command(name = "difftest", mixinStandardHelpOptions = true,
-        description = {"Differential testing against the real kernel: random sequential scenarios (1-4 processes,",
-            "every op, live and stale arguments, odd literals) run on the oracle (../shared/oracle/run.sh: Linux 6.1",
-            "vgem under qemu) and on the emulator; outputs are compared line by line and each kind of difference",
-            "is minimised to the shortest scenario that still differs. Oracle outputs are cached by scenario text.",
-            "--corpus DIR checks recorded NAME.gem/NAME.expected pairs on the emulator alone (no qemu needed).",
+        description = {"Differential testing against the real kernel: random sequential scenarios run on the oracle"
+                + " and on the emulator, each kind of difference minimised.",
+            "Scenarios: 1-4 processes, every op of gemscript version 0, live and stale arguments, odd literals,",
+            "vetted against what the real kernel cannot reproduce. The oracle is ../shared/oracle/run.sh (Linux 6.1",
+            "vgem under qemu, a fresh VM per file) or, with --batch-oracle, a copy built by",
+            "conformance/harness/build.sh DIR that runs many files per VM. Outputs are compared line by line and",
+            "cached by scenario text; the first scenario of each kind of difference is minimised to the shortest",
+            "that still differs. --corpus DIR checks recorded NAME.gem/NAME.expected pairs on the emulator alone.",
             "Exit status: 0 no difference, 1 differences, 2 bad input or no oracle."})
 public final class DiffTestCommand implements Callable<Integer> {
 
@@ -89,8 +92,8 @@ public final class DiffTestCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         int[] range = range(statements);
         if (range == null || scenarios < 1 || jobs < 1) {
-            System.err.println("gemulator: --statements wants MIN-MAX with 1 <= MIN <= MAX, --scenarios and --jobs"
-                    + " at least 1");
+            System.err.println("gemulator: --statements wants MIN-MAX with 1 <= MIN <= MAX (not '" + statements
+                    + "'), --scenarios and --jobs at least 1");
             return 2;
         }
         if (print != null) {
