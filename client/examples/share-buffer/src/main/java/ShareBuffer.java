@@ -14,6 +14,7 @@ public final class ShareBuffer {
         Duration patience = Duration.ofSeconds(30);
         try (Gemulator device = Gemulator.connect("127.0.0.1", port, null, patience, System.err::println)) {
             ClientProcess self = device.process(me);
+            self.acceptFdsFrom(me.equals("A") ? "B" : "A"); // a process receives fds only from peers it accepts
             if (me.equals("A")) {
                 DrmFd card = self.open("card0");
                 DrmFd.Dumb bo = card.createDumb(64, 64, 32);
@@ -21,7 +22,7 @@ public final class ShareBuffer {
                 try (Mapping m = buf.mmap(0, bo.size())) {
                     m.write(0, "hello from A".getBytes(StandardCharsets.UTF_8));
                 }
-                self.sendFd(buf, "B");
+                self.sendFd(buf, "B", patience); // waits for B to accept fds from A
                 DmaBufFd back = self.receiveDmaBuf(patience);
                 try (Mapping m = back.mmap(0, back.size())) {
                     System.out.println("A reads: " + text(m.read(0, 64)));
@@ -34,7 +35,7 @@ public final class ShareBuffer {
                     System.out.println("B reads: " + text(m.read(0, 64)) + " (" + buf.size() + " bytes)");
                     m.write(0, "hello from B, in the same pages".getBytes(StandardCharsets.UTF_8));
                 }
-                self.sendFd(buf, "A");
+                self.sendFd(buf, "A", patience);
             }
         }
     }

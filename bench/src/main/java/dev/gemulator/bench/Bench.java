@@ -71,6 +71,14 @@ public final class Bench {
             FuzzBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             System.exit(0);
         }
+        if (args.length > 0 && args[0].equals("rejoin")) {
+            RejoinBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            System.exit(0);
+        }
+        if (args.length > 0 && args[0].equals("attack")) {
+            AttackBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            System.exit(0);
+        }
         if (args.length > 0 && args[0].equals("server")) {
             ServerBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             System.exit(0);

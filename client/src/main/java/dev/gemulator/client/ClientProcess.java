@@ -56,15 +56,28 @@ public final class ClientProcess {
     }
 
     /**
+     * Lets the process named {@code peer} pass fds to this one: opens a
+     * channel for it (a socket-like fd of this process, once per peer in this
+     * program, kept until the process exits). A process receives fds only on
+     * channels it opened; what {@code peer} sends waits there until this
+     * process picks it up with {@link #receiveFd}.
+     *
+     * @param peer the name of the process that will send
+     */
+    public void acceptFdsFrom(String peer) {
+        connection.channel(this, peer);
+    }
+
+    /**
      * Passes {@code fd} to the process named {@code to} (SCM_RIGHTS over a
      * socket between them), wherever that process runs; it picks the fd up
-     * with {@link #receiveFd}. A process that has made no call yet is created
-     * with the fd in its table, as gemscript does. This process keeps its own
-     * copy of the fd.
+     * with {@link #receiveFd}. The receiver must have consented with
+     * {@link #acceptFdsFrom} this process's name (else DrmException ENOTCONN).
+     * This process keeps its own copy of the fd.
      *
      * @param fd one of this process's fds
      * @param to the receiving process's name
-     * @return the fd's number in the receiver (for messages; the receiver learns it from {@link #receiveFd})
+     * @return how many fds this process has in flight to {@code to}, not yet received
      */
     public int sendFd(Fd fd, String to) {
         return (int) call(Syscall.newBuilder().setSendFd(SendFd.newBuilder().setFd(fd.number()).setToProcess(to))
@@ -72,11 +85,44 @@ public final class ClientProcess {
     }
 
     /**
+     * {@link #sendFd(Fd, String)}, waiting up to {@code patience} for the
+     * receiver to connect and accept fds from this process (ESRCH and
+     * ENOTCONN meanwhile), as a client waits for its server to listen.
+     *
+     * @param fd one of this process's fds
+     * @param to the receiving process's name
+     * @param patience how long to wait for the receiver's consent
+     * @return how many fds this process has in flight to {@code to}, not yet received
+     * @throws DrmException ESRCH or ENOTCONN when the receiver did not accept in time
+     */
+    public int sendFd(Fd fd, String to, Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        long pause = 10;
+        while (true) {
+            try {
+                return sendFd(fd, to);
+            } catch (DrmException e) {
+                if ((e.errno() != Errno.ESRCH && e.errno() != Errno.ENOTCONN) || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DrmException(Errno.EINTR, "send_fd", "interrupted while waiting for " + to + " to accept fds");
+            }
+            pause = Math.min(100, pause * 2);
+        }
+    }
+
+    /**
      * Passes {@code fd} to {@code to}, a process this program drives too
      * (through this connection or another of its own), and returns the fd as
-     * {@code to} has it. For a receiver that runs in another program, use
-     * {@link #sendFd(Fd, String)} and have that program call
-     * {@link #receiveFd}.
+     * {@code to} has it: {@code to} accepts fds from this process (the first
+     * time), the fd waits in its channel, and {@code to} receives it. For a
+     * receiver that runs in another program, use {@link #sendFd(Fd, String)}
+     * and have that program call {@link #acceptFdsFrom} and {@link #receiveFd}.
      *
      * @param <F> the kind of fd
      * @param fd one of this process's fds
@@ -84,11 +130,25 @@ public final class ClientProcess {
      * @return the same kind of fd, belonging to {@code to}
      */
     public <F extends Fd> F sendFd(F fd, ClientProcess to) {
-        int n = (int) call(Syscall.newBuilder().setSendFd(SendFd.newBuilder().setFd(fd.number()).setToProcess(to.name)
-                .setHanded(true)).build(), "send_fd").getValues(0);
+        int channel = connection.channel(to, name);
+        call(Syscall.newBuilder().setSendFd(SendFd.newBuilder().setFd(fd.number()).setToProcess(to.name)).build(),
+                "send_fd");
+        int n = (int) to.call(Syscall.newBuilder().setRecvFd(RecvFd.newBuilder().setFd(channel)).build(), "recv_fd")
+                .getValues(0);
         @SuppressWarnings("unchecked")
         F moved = (F) fd.in(to, n);
         return moved;
+    }
+
+    /**
+     * Opens a channel on which {@code peer} may send this process fds.
+     *
+     * @param peer the sending process's name
+     * @return the channel's fd in this process
+     */
+    int openChannel(String peer) {
+        return (int) call(Syscall.newBuilder().setChannelOpen(dev.gemulator.proto.v1.ChannelOpen.newBuilder()
+                .setPeer(peer)).build(), "channel_open").getValues(0);
     }
 
     /**
@@ -183,6 +243,7 @@ public final class ClientProcess {
 
     /** Exits: every fd, mapping and handle of the process goes, in the kernel's order. */
     public void exit() {
+        connection.forgetChannels(name);
         call(Syscall.newBuilder().setExit(Exit.getDefaultInstance()).build(), "exit");
     }
 

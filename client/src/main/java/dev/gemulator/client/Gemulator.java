@@ -31,6 +31,8 @@ public final class Gemulator implements AutoCloseable {
     public static final Duration DEFAULT_CONNECT_RETRY = Duration.ofSeconds(10);
 
     private final Transport transport;
+    /** The channel fd each receiving process opened for each sender ("B" -> "A" -> fd). */
+    private final java.util.Map<String, java.util.Map<String, Integer>> channels = new java.util.HashMap<>();
 
     /**
      * A device reached through {@code transport}.
@@ -88,6 +90,26 @@ public final class Gemulator implements AutoCloseable {
      */
     public ClientProcess process(String name) {
         return new ClientProcess(this, name);
+    }
+
+    /** The channel {@code receiver} opened for {@code sender}, opened now if it has none. */
+    int channel(ClientProcess receiver, String sender) {
+        synchronized (channels) {
+            var mine = channels.computeIfAbsent(receiver.name(), r -> new java.util.HashMap<>());
+            Integer fd = mine.get(sender);
+            if (fd == null) {
+                fd = receiver.openChannel(sender);
+                mine.put(sender, fd);
+            }
+            return fd;
+        }
+    }
+
+    /** A process exits: its channels go with it. */
+    void forgetChannels(String process) {
+        synchronized (channels) {
+            channels.remove(process);
+        }
     }
 
     SyscallResult call(String process, Syscall call, String operation) {

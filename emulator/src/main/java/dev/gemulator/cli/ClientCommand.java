@@ -76,8 +76,12 @@ public final class ClientCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        int status = LockstepClient.run(server.host, server.port, server.token, script, process, System.out,
+        boolean[] badToken = {false};
+        String token = server.token(badToken);
+        if (badToken[0]) {
+            return 2;
+        }
+        return LockstepClient.run(server.host, server.port, token, script, process, System.out,
                 maxDelayMillis, delaySeed, faults, java.time.Duration.ofSeconds(connectTimeout), System.err);
-        return status;
     }
 }

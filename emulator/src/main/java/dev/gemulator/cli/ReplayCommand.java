@@ -46,6 +46,9 @@ public final class ReplayCommand implements Callable<Integer> {
             throw new UserError("cannot read " + trace + ": " + e.getMessage());
         }
         recorded = back.records();
+        if (back.corruption() != null) {
+            throw new UserError(trace + " is corrupt: " + back.corruption());
+        }
         if (recorded.isEmpty() || !recorded.get(0).hasHeader()) {
             throw new UserError(trace + " is not a gemulator trace (it does not start with a trace header; "
                     + "traces come from run --trace, serve --trace, status --trace and explore --shrink)");

@@ -11,11 +11,12 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serves the emulated device to client processes over TCP.",
             "Frames are length-prefixed protobuf (proto/src/main/proto/gemulator/v1/wire.proto). Free-running, requests run "
-            + "one at a time in arrival order; with --lockstep FILE.gem the server runs that scenario and waits for "
+            + "one at a time, each connection in turn (fairly); with --lockstep FILE.gem the server runs that scenario and waits for "
             + "each statement's client thread to ask for it (./gemulator client --proc P FILE.gem), so network timing "
             + "cannot change the run. Ctrl-C stops it (a lockstep run ends its iteration and writes a whole trace).",
-            "Exit status: 0 done, 1 a lockstep run gave up or failed, 2 bad options or the port cannot be served, "
-            + "3 a lockstep run of several iterations found something."})
+            "Exit status: 0 done, 1 a lockstep run gave up or failed, 2 bad options (or limits the heap cannot hold) or "
+            + "the port cannot be served, 3 a lockstep run of several iterations found something, 70 the simulation "
+            + "thread failed (an OutOfMemoryError: the server stopped)."})
 public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
@@ -31,8 +32,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--profile", defaultValue = "6.x", description = "kernel profile (default: ${DEFAULT-VALUE})")
     private String profile;
 
-    @Option(names = "--token", description = "a token every client must present in its Hello")
-    private String token;
+    @Option(names = "--token-file", paramLabel = "FILE", description = {"a file whose first line is a token every"
+            + " client must present in its Hello (else $" + Tokens.ENVIRONMENT + ", if set)"})
+    private java.nio.file.Path tokenFile;
+
+    /** Refused: see {@link Tokens#NOT_ON_THE_COMMAND_LINE}. */
+    @Option(names = "--token", hidden = true)
+    private String tokenOnCommandLine;
 
     @Option(names = "--max-frame", defaultValue = "" + GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
             description = "largest frame accepted, in bytes (default: ${DEFAULT-VALUE})")
@@ -49,13 +55,69 @@ public final class ServeCommand implements Callable<Integer> {
             description = "RLIMIT_NOFILE of every process: EMFILE beyond (default: ${DEFAULT-VALUE})")
     private int maxFds;
 
-    @Option(names = "--device-memory", defaultValue = "4G", paramLabel = "BYTES",
-            description = "object memory per device (suffix K, M, G): a write that needs more fails with ENOMEM (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device-memory", defaultValue = "auto", paramLabel = "BYTES",
+            description = {"object memory per device, pages and their indexes (suffix K, M, G): a write that needs more",
+                "fails with ENOMEM (default: ${DEFAULT-VALUE}: 4G, or what the heap holds beside the other limits)"})
     private String deviceMemory;
 
     @Option(names = "--max-in-flight", defaultValue = "64",
-            description = "requests of one connection in the simulation at once; the rest wait unread (default: ${DEFAULT-VALUE})")
+            description = "requests and questions of one connection in the simulation at once; the rest wait unread (default: ${DEFAULT-VALUE})")
     private int maxInFlight;
+
+    @Option(names = "--max-in-flight-bytes", defaultValue = "" + (2 << 20),
+            description = "bytes one connection has in flight, what reads and debugfs answer included (default: ${DEFAULT-VALUE})")
+    private long maxInFlightBytes;
+
+    @Option(names = "--max-threads-per-process", defaultValue = "256",
+            description = "threads of one process; more get EAGAIN (default: ${DEFAULT-VALUE})")
+    private int maxThreadsPerProcess;
+
+    @Option(names = "--max-threads", defaultValue = "8192",
+            description = "threads of all processes together; more get EAGAIN (default: ${DEFAULT-VALUE})")
+    private int maxThreads;
+
+    @Option(names = "--max-files", defaultValue = "65536",
+            description = "open files of the machine; open, export and sync_file export beyond get ENFILE (default: ${DEFAULT-VALUE})")
+    private int maxFiles;
+
+    @Option(names = "--max-id-slots", defaultValue = "8388608",
+            description = "slots of all handle and fence-id tables together; beyond, ENOSPC (default: ${DEFAULT-VALUE})")
+    private long maxIdSlots;
+
+    @Option(names = "--max-fences-per-object", defaultValue = "4096",
+            description = "fences one object's reservation holds; an attach beyond gets ENOMEM (default: ${DEFAULT-VALUE})")
+    private int maxFencesPerObject;
+
+    @Option(names = "--max-fence-ids-per-file", defaultValue = "1048576",
+            description = "fence ids one drm file hands out in its life; beyond, ENOSPC (default: ${DEFAULT-VALUE})")
+    private int maxFenceIdsPerFile;
+
+    @Option(names = "--max-fences", defaultValue = "262144",
+            description = "live fences of the machine; beyond, ENOMEM (default: ${DEFAULT-VALUE})")
+    private int maxFences;
+
+    @Option(names = "--max-maps-per-process", defaultValue = "65530",
+            description = "mappings of one process (vm.max_map_count); beyond, ENOMEM (default: ${DEFAULT-VALUE})")
+    private int maxMapsPerProcess;
+
+    @Option(names = "--max-maps", defaultValue = "262144",
+            description = "mappings of all processes together; beyond, ENOMEM (default: ${DEFAULT-VALUE})")
+    private int maxMaps;
+
+    @Option(names = "--hello-timeout-ms", defaultValue = "10000",
+            description = "a connection must say Hello within this long, else it is refused (default: ${DEFAULT-VALUE})")
+    private long helloTimeoutMillis;
+
+    @Option(names = "--hello-idle-ms", defaultValue = "5000",
+            description = "a connection that has not said Hello may be silent this long (default: ${DEFAULT-VALUE})")
+    private long helloIdleMillis;
+
+    @Option(names = "--memory-plan", description = "print what the limits let clients make the server hold at worst, and stop")
+    private boolean memoryPlan;
+
+    /** Testing: the simulation thread throws an OutOfMemoryError before request N+1. */
+    @Option(names = "--inject-error-after", defaultValue = "-1", hidden = true)
+    private long injectErrorAfter;
 
     @Option(names = "--max-objects", defaultValue = "1048576",
             description = "GEM objects per device; creating more fails with ENOMEM (default: ${DEFAULT-VALUE})")
@@ -73,11 +135,92 @@ public final class ServeCommand implements Callable<Integer> {
             description = "the address the metrics listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 in a container)")
     private String metricsBind;
 
+    /** The default device memory when the heap holds it beside the other limits. */
+    private static final long AUTO_DEVICE_MEMORY = 4L << 30;
+    /** The least device memory "auto" settles for. */
+    private static final long LEAST_DEVICE_MEMORY = 64L << 20;
+
     private dev.gemulator.server.Limits limits() {
         String m = deviceMemory.trim().toUpperCase(java.util.Locale.ROOT);
-        long unit = m.endsWith("K") ? 1L << 10 : m.endsWith("M") ? 1L << 20 : m.endsWith("G") ? 1L << 30 : 1;
-        long bytes = Long.parseLong(unit == 1 ? m : m.substring(0, m.length() - 1)) * unit;
-        return new dev.gemulator.server.Limits(maxClients, maxFds, bytes, maxInFlight, maxObjects, maxHandles);
+        long bytes;
+        if (m.equals("AUTO")) {
+            bytes = AUTO_DEVICE_MEMORY;
+        } else {
+            long unit = m.endsWith("K") ? 1L << 10 : m.endsWith("M") ? 1L << 20 : m.endsWith("G") ? 1L << 30 : 1;
+            bytes = Math.multiplyExact(Long.parseLong(unit == 1 ? m : m.substring(0, m.length() - 1)), unit);
+        }
+        return new dev.gemulator.server.Limits(maxClients, maxFds, bytes, maxInFlight, maxObjects, maxHandles,
+                maxThreadsPerProcess, maxThreads, maxFiles, maxIdSlots, maxFencesPerObject, maxFenceIdsPerFile,
+                maxFences, maxMapsPerProcess, maxMaps, maxInFlightBytes, helloTimeoutMillis, helloIdleMillis);
+    }
+
+    /**
+     * The limits checked against the heap (memory bounded by construction):
+     * with --device-memory auto the device gets what fits beside the rest (at
+     * most 4G); limits that do not fit the heap refuse to start, with the plan
+     * and what to lower. Null (having said why) when they do not fit.
+     */
+    private dev.gemulator.server.Limits planned(dev.gemulator.server.Limits limits) {
+        long heap = Runtime.getRuntime().maxMemory();
+        boolean auto = deviceMemory.trim().equalsIgnoreCase("auto");
+        var plan = dev.gemulator.server.MemoryPlan.of(limits, maxFrame, heap);
+        if (auto) { // the device gets what fits beside the rest, at most 4G; on a small heap the rest shrinks first
+            if (plan.deviceMemoryThatFits() < LEAST_DEVICE_MEMORY) {
+                limits = scaledToFit(limits.withDeviceMemoryBytes(LEAST_DEVICE_MEMORY), heap);
+                plan = dev.gemulator.server.MemoryPlan.of(limits, maxFrame, heap);
+            }
+            long fits = plan.deviceMemoryThatFits();
+            if (fits >= LEAST_DEVICE_MEMORY) {
+                limits = limits.withDeviceMemoryBytes(Math.min(AUTO_DEVICE_MEMORY, fits));
+                plan = dev.gemulator.server.MemoryPlan.of(limits, maxFrame, heap);
+            }
+        }
+        if (memoryPlan) {
+            System.out.print(plan.describe());
+            return plan.fits() ? limits : null;
+        }
+        if (!plan.fits()) {
+            System.err.println("gemulator: these limits let clients make the server hold more than its heap at worst:");
+            System.err.print(plan.describe());
+            System.err.println("gemulator: lower the biggest of them (the options named), or give the JVM more heap (-Xmx)");
+            return null;
+        }
+        return limits;
+    }
+
+    @picocli.CommandLine.Spec
+    private picocli.CommandLine.Model.CommandSpec spec;
+
+    /**
+     * A small heap with every limit at its default: the limits of kernel
+     * objects not given on the command line (objects, files, id slots,
+     * fences, mappings) shrink by one factor until the plan fits beside the
+     * least device memory, and the serve command says so.
+     */
+    private dev.gemulator.server.Limits scaledToFit(dev.gemulator.server.Limits l, long heap) {
+        var parsed = spec.commandLine().getParseResult();
+        for (double f = 0.5; f > 1e-3; f /= 2) {
+            double k = f;
+            java.util.function.BiFunction<String, Long, Long> scale = (option, value) ->
+                    parsed.hasMatchedOption(option) ? value : Math.max(64, (long) (value * k));
+            var scaled = new dev.gemulator.server.Limits(l.maxClients(), l.maxFdsPerProcess(), l.deviceMemoryBytes(),
+                    l.maxInFlight(), scale.apply("--max-objects", (long) l.maxObjectsPerDevice()).intValue(),
+                    l.maxHandlesPerFile(), l.maxThreadsPerProcess(), l.maxThreads(),
+                    scale.apply("--max-files", (long) l.maxFiles()).intValue(),
+                    scale.apply("--max-id-slots", l.maxIdSlots()), l.maxFenceSlotsPerObject(), l.maxFenceIdsPerFile(),
+                    scale.apply("--max-fences", (long) l.maxFences()).intValue(), l.maxMapsPerProcess(),
+                    scale.apply("--max-maps", (long) l.maxMaps()).intValue(), l.maxInFlightBytes(),
+                    l.helloTimeoutMillis(), l.helloIdleMillis());
+            if (dev.gemulator.server.MemoryPlan.of(scaled, maxFrame, heap).fits()) {
+                System.err.printf(java.util.Locale.ROOT, "gemulator: a heap of %d MiB holds the default limits only with"
+                        + " less of everything: --max-objects %d, --max-files %d, --max-id-slots %d, --max-fences %d,"
+                        + " --max-maps %d (give the JVM more heap with -Xmx for more)%n", heap >> 20,
+                        scaled.maxObjectsPerDevice(), scaled.maxFiles(), scaled.maxIdSlots(), scaled.maxFences(),
+                        scaled.maxMaps());
+                return scaled;
+            }
+        }
+        return l;
     }
 
     @Option(names = "--lockstep", paramLabel = "FILE.gem",
@@ -153,13 +296,28 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
+        if (tokenOnCommandLine != null) {
+            System.err.println("gemulator: " + Tokens.NOT_ON_THE_COMMAND_LINE);
+            return 2;
+        }
+        try {
+            token = Tokens.read(tokenFile);
+        } catch (Tokens.BadToken e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 2;
+        }
         dev.gemulator.server.Limits limits;
         try {
             limits = limits();
-        } catch (IllegalArgumentException e) {
-            System.err.println("gemulator: " + (e instanceof NumberFormatException ? "--device-memory wants a number of bytes"
-                    + " with an optional K, M or G, not '" + deviceMemory + "'" : e.getMessage()));
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            System.err.println("gemulator: " + (e instanceof NumberFormatException || e instanceof ArithmeticException
+                    ? "--device-memory wants a number of bytes with an optional K, M or G, or auto, not '" + deviceMemory
+                    + "'" : e.getMessage()));
             return 2;
+        }
+        limits = planned(limits);
+        if (limits == null || memoryPlan) {
+            return limits == null ? 2 : 0;
         }
         if (lockstep != null) {
             return serveLockstep(p, limits);
@@ -167,6 +325,9 @@ public final class ServeCommand implements Callable<Integer> {
         java.io.OutputStream trace = traceOut == null ? null
                 : new java.io.BufferedOutputStream(UserError.create(traceOut, "--trace"), 1 << 16);
         var simulation = new dev.gemulator.server.Simulation(p, inbox, trace, System.err, limits);
+        if (injectErrorAfter >= 0) {
+            simulation.injectErrorAfter(injectErrorAfter);
+        }
         dev.gemulator.server.ServerMetrics metrics = null;
         if (metricsPort >= 0) {
             metrics = new dev.gemulator.server.ServerMetrics();
@@ -190,7 +351,8 @@ public final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         System.out.println("gemulator serving " + bind + ":" + server.port() + " (profile " + p.name() + ", free-running"
-                + (traceOut != null ? ", tracing to " + traceOut : "") + ")");
+                + (traceOut != null ? ", tracing to " + traceOut : "") + ", device memory "
+                + limits.deviceMemoryBytes() / (1 << 20) + " MiB" + (token != null ? ", token required" : "") + ")");
         if (socket != null) {
             try {
                 server.listenUnix(socket);
@@ -203,15 +365,23 @@ public final class ServeCommand implements Callable<Integer> {
         }
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread hook = new Thread(() -> {
             server.close(); // finishes the queued requests, then ends the trace
             if (simulation.traceHash() != null) {
                 System.err.println("gemulator: stopped after " + simulation.executed() + " requests, trace sha256 "
                         + simulation.traceHash());
             }
             stopped.countDown();
-        }));
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        simulation.failure().thenRun(stopped::countDown);
         stopped.await();
+        if (simulation.failure().isDone()) {
+            // the simulation logged its Error and ended the trace; the hook closes the rest on the way out
+            System.err.println("gemulator: the server stopped because its simulation thread failed: "
+                    + simulation.failure().getNow(null));
+            return dev.gemulator.server.Simulation.FAILED_EXIT_STATUS;
+        }
         return 0;
     }
 
@@ -272,14 +442,31 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             run.finished().get();
         } catch (java.util.concurrent.ExecutionException e) {
-            System.err.println("gemulator: the run failed: " + e.getCause());
+            // an Error of the run's thread: say so, keep what the iteration recorded, and stop loudly
+            System.err.println("gemulator: FATAL: the lockstep run failed: " + e.getCause());
+            e.getCause().printStackTrace(System.err);
             server.close();
-            return 1;
+            writeTrace(run);
+            return dev.gemulator.server.Simulation.FAILED_EXIT_STATUS;
         }
         return finish(run, server);
     }
 
     private Integer finished;
+
+    /** The token clients must give (from --token-file or the environment), or null. */
+    private String token;
+
+    /** Writes the run's trace to --trace, if given. */
+    private void writeTrace(dev.gemulator.lockstep.LockstepRun run) {
+        if (traceOut != null && run.machine() != null) {
+            try (var os = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(traceOut))) {
+                dev.gemulator.trace.TraceRecorder.write(run.trace(), os);
+            } catch (java.io.IOException | RuntimeException e) {
+                System.err.println("gemulator: cannot write " + traceOut + ": " + e.getMessage());
+            }
+        }
+    }
 
     /** Closes the server, writes the trace and prints the summary; once, whether the run ended or was stopped. */
     private synchronized int finish(dev.gemulator.lockstep.LockstepRun run, GemulatorServer server)
@@ -290,13 +477,7 @@ public final class ServeCommand implements Callable<Integer> {
         int exit = run.finished().get();
         server.close();
         String hash = dev.gemulator.trace.TraceRecorder.hash(run.trace());
-        if (traceOut != null) {
-            try (var os = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(traceOut))) {
-                dev.gemulator.trace.TraceRecorder.write(run.trace(), os);
-            } catch (java.io.IOException e) {
-                System.err.println("gemulator: cannot write " + traceOut + ": " + e.getMessage());
-            }
-        }
+        writeTrace(run);
         System.out.flush();
         if (run.gaveUp() != null) {
             System.err.println("gemulator: " + run.gaveUp());

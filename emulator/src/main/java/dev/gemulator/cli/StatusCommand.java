@@ -34,8 +34,13 @@ public final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         UserError.check(server.port >= 1 && server.port <= 65535, "--port wants 1 to 65535, not " + server.port);
+        boolean[] badToken = {false};
+        String token = server.token(badToken);
+        if (badToken[0]) {
+            return 2;
+        }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try (WireClient wire = new WireClient(group, server.host, server.port, "status", server.token, true)) {
+        try (WireClient wire = new WireClient(group, server.host, server.port, "status", token, true)) {
             if (debugfs) {
                 System.out.print(wire.debugfs());
                 return 0;

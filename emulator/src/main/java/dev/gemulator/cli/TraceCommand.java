@@ -57,6 +57,11 @@ public final class TraceCommand implements Runnable {
                     StandardCharsets.UTF_8);
             int status = write(back, out);
             out.flush();
+            if (back.corruption() != null) {
+                // what was good is written; the damage is no cut-off and must not pass for one
+                System.err.println("gemulator: " + trace + " is corrupt: " + back.corruption());
+                return 1;
+            }
             return status;
         }
 
@@ -72,7 +77,9 @@ public final class TraceCommand implements Runnable {
             for (TraceRecord r : records) {
                 out.println(Traces.show(r));
             }
-            if (!back.ended()) {
+            if (back.corruption() != null) {
+                out.println("# the trace is corrupt after " + records.size() + " records: " + back.corruption());
+            } else if (!back.ended()) {
                 out.println("# the trace stops after " + records.size() + " records without its end"
                         + (back.torn() ? ", the last one torn" : "") + ": its writer was stopped before the run ended");
             }

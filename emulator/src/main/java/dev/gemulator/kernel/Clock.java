@@ -39,6 +39,8 @@ public final class Clock {
     });
     private long nowNanos;
     private long armed;
+    /** Cancelled timers still in the queue: dropped when they come up, or all at once when they are the most. */
+    private int cancelled;
 
     public long nowNanos() {
         return nowNanos;
@@ -51,19 +53,36 @@ public final class Clock {
         return t;
     }
 
-    /** del_timer: the timer will not fire. Returns whether it was still pending. */
+    /**
+     * del_timer: the timer will not fire. Returns whether it was still
+     * pending. O(1) amortized: the timer stays queued, marked, until it
+     * comes up or cancelled timers are more than half the queue.
+     */
     public boolean cancel(Timer timer) {
         if (!timer.pending) {
             return false;
         }
         timer.pending = false;
-        timers.remove(timer);
+        if (++cancelled > timers.size() / 2) {
+            timers.removeIf(t -> !t.pending);
+            cancelled = 0;
+        }
         return true;
+    }
+
+    /** The next pending timer, dropping cancelled ones at the head; null when none. */
+    private Timer head() {
+        Timer t;
+        while ((t = timers.peek()) != null && !t.pending) {
+            timers.poll();
+            cancelled--;
+        }
+        return t;
     }
 
     /** The deadline of the next pending timer, or {@link #NEVER}. */
     public long nextDeadlineNanos() {
-        Timer t = timers.peek();
+        Timer t = head();
         return t == null ? NEVER : t.deadlineNanos;
     }
 
@@ -75,8 +94,9 @@ public final class Clock {
         if (targetNanos < nowNanos) {
             throw new IllegalStateException("time cannot go back: " + targetNanos + " < " + nowNanos);
         }
-        while (!timers.isEmpty() && timers.peek().deadlineNanos <= targetNanos) {
-            Timer t = timers.poll();
+        Timer t;
+        while ((t = head()) != null && t.deadlineNanos <= targetNanos) {
+            timers.poll();
             t.pending = false;
             nowNanos = Math.max(nowNanos, t.deadlineNanos);
             t.action.run();
@@ -86,7 +106,7 @@ public final class Clock {
 
     /** Fires the next pending timer, moving time to its deadline. Returns false if there is none. */
     public boolean fireNext() {
-        Timer t = timers.peek();
+        Timer t = head();
         if (t == null) {
             return false;
         }
@@ -95,6 +115,6 @@ public final class Clock {
     }
 
     public int pendingTimers() {
-        return timers.size();
+        return timers.size() - cancelled;
     }
 }

@@ -11,13 +11,50 @@ import java.util.function.IntConsumer;
  *
  * <p>Not itself a step: callers take the kernel's lock around it and mark
  * their own steps.
+ *
+ * <p>An idr may draw its memory from a {@link Budget} shared with others
+ * (the machine's): growing past its first slots takes them from the budget,
+ * {@link #clear} gives them back, and an idr that cannot grow answers as a
+ * full one (-ENOSPC), as the kernel's allocation would fail.
  */
 public final class Idr<T> {
+    /** Slots that idrs of one machine may hold beyond their first ones. */
+    public static final class Budget {
+        private final long limitSlots;
+        private long usedSlots;
+
+        public Budget(long limitSlots) {
+            this.limitSlots = limitSlots;
+        }
+
+        boolean take(long slots) {
+            if (slots > limitSlots - usedSlots) {
+                return false;
+            }
+            usedSlots += slots;
+            return true;
+        }
+
+        void give(long slots) {
+            usedSlots -= slots;
+        }
+
+        public long usedSlots() {
+            return usedSlots;
+        }
+
+        public long limitSlots() {
+            return limitSlots;
+        }
+    }
+
+    private static final int FIRST_SLOTS = 8;
     /** Stands for an id that is allocated but maps to NULL. */
     private static final Object RESERVED = new Object();
 
     private final int base;
-    private Object[] slots = new Object[8];
+    private Object[] slots = new Object[FIRST_SLOTS];
+    private final Budget budget;
     /** Every id in [base, hint) is taken. */
     private int hint;
     private int allocated;
@@ -30,8 +67,14 @@ public final class Idr<T> {
 
     /** An idr whose ids start at {@code base} (the kernel's idr_init_base; 1 for handles and names). */
     public Idr(int base) {
+        this(base, null);
+    }
+
+    /** As above, growing only as far as {@code budget} allows (null: no limit). */
+    public Idr(int base, Budget budget) {
         this.base = base;
         this.hint = base;
+        this.budget = budget;
     }
 
     /** Result of {@link #replace} for an id that is not allocated (idr_replace's -ENOENT). */
@@ -53,6 +96,9 @@ public final class Idr<T> {
             int size = slots.length;
             while (size <= id) {
                 size = size > (1 << 29) ? Integer.MAX_VALUE - 8 : size * 2;
+            }
+            if (budget != null && !budget.take(size - slots.length)) {
+                return -1;
             }
             slots = Arrays.copyOf(slots, size);
         }
@@ -114,6 +160,16 @@ public final class Idr<T> {
         return allocated == 0;
     }
 
+    /** idr_get_next: the lowest allocated id at or above {@code from}, or -1 when there is none. */
+    public int nextAllocated(int from) {
+        for (int id = Math.max(from, base); id < slots.length; id++) {
+            if (slots[id] != null) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
     /** idr_for_each, in increasing id order, over allocated ids (pointer or NULL). */
     public void forEachId(IntConsumer action) {
         for (int id = 0; id < slots.length; id++) {
@@ -125,7 +181,10 @@ public final class Idr<T> {
 
     /** idr_destroy. */
     public void clear() {
-        slots = new Object[8];
+        if (budget != null) {
+            budget.give(slots.length - FIRST_SLOTS);
+        }
+        slots = new Object[FIRST_SLOTS];
         hint = base;
         allocated = 0;
     }

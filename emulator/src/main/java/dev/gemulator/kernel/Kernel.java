@@ -36,6 +36,7 @@ public final class Kernel {
     private final List<Process> processes = new ArrayList<>();
     private final Map<IdKind, int[]> ids = new EnumMap<>(IdKind.class);
     private final Map<String, Integer> faults = new java.util.TreeMap<>();
+    private Idr.Budget idrBudget = new Idr.Budget(Long.MAX_VALUE);
 
     public Kernel(Profile profile, Scheduler scheduler, KernelObserver observer) {
         this.profile = profile;
@@ -155,6 +156,19 @@ public final class Kernel {
             faults.put(site, n - 1);
         }
         return true;
+    }
+
+    /**
+     * The slots the handle and fence-id tables of this machine's files may
+     * grow to (beyond their first few); a table that cannot grow is full.
+     */
+    public Idr.Budget idrBudget() {
+        return idrBudget;
+    }
+
+    /** Limits the slots of {@link #idrBudget()} (before any file is opened). */
+    public void setIdrBudget(long slots) {
+        this.idrBudget = new Idr.Budget(slots);
     }
 
     /** The delayed-fput list: final puts from timer context or after a task's exit. */

@@ -42,7 +42,14 @@ public final class LoadCommand implements Callable<Integer> {
             description = "the server's port (default: start a server in this JVM, and --host means nothing)")
     private int port;
 
-    @Option(names = "--token", description = "the server's token, if it wants one")
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "a file whose first line is the server's token, if it wants one (else $GEMULATOR_TOKEN)")
+    private Path tokenFile;
+
+    /** Refused: a token on the command line is visible to every local user. */
+    @Option(names = "--token", hidden = true)
+    private String tokenOnCommandLine;
+
     private String token;
 
     @Option(names = "--processes", defaultValue = "4", description = "client processes (default: ${DEFAULT-VALUE})")
@@ -87,6 +94,20 @@ public final class LoadCommand implements Callable<Integer> {
         check(seconds > 0 && seconds <= 7 * 86_400, "--duration wants more than 0 and at most 604800 seconds: "
                 + seconds);
         check(port == -1 || (port >= 1 && port <= 65535), "--port wants 1 to 65535: " + port);
+        check(tokenOnCommandLine == null, "a token on the command line is visible to every local user"
+                + " (/proc/PID/cmdline): give it with --token-file FILE or in $GEMULATOR_TOKEN");
+        if (tokenFile != null) {
+            try {
+                token = Files.readAllLines(tokenFile).stream().findFirst().orElse("").strip();
+            } catch (java.io.IOException e) {
+                throw new ParameterException(spec.commandLine(), "cannot read the token file " + tokenFile + ": "
+                        + e.getMessage());
+            }
+            check(!token.isEmpty(), "the token file " + tokenFile + " is empty");
+        } else {
+            String env = System.getenv("GEMULATOR_TOKEN");
+            token = env == null || env.isEmpty() ? null : env;
+        }
         GemulatorServer own = null;
         int target = port;
         String targetHost = host;
@@ -118,6 +139,10 @@ public final class LoadCommand implements Callable<Integer> {
                 Files.writeString(json, LoadGenerator.json(r));
                 System.out.println("result written to " + json);
             }
+            if (forkFailures > 0) {
+                System.out.println("gemulator load: " + forkFailures + " of " + processes + " client JVMs failed");
+                return 1;
+            }
             return r.deviceEmpty() ? 0 : 1;
         } finally {
             if (own != null) {
@@ -126,7 +151,14 @@ public final class LoadCommand implements Callable<Integer> {
         }
     }
 
-    /** One JVM per client process, each running this command for its process; their results added up. */
+    /** Client JVMs of the last forked run that failed (their results are left out). */
+    private int forkFailures;
+
+    /**
+     * One JVM per client process, each running this command for its
+     * process; the parent waits for them as long as they take, with
+     * progress, and adds up the results of those that finished well.
+     */
     private LoadGenerator.Result forked(String targetHost, int target) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         Path dir = Files.createTempDirectory("gemulator-load");
@@ -141,24 +173,34 @@ public final class LoadCommand implements Callable<Integer> {
                         "--processes", "1", "--first-process", String.valueOf(p), "--threads", String.valueOf(threads),
                         "--seed", String.valueOf(seed), "--rate", String.valueOf(rate / processes),
                         "--duration", String.valueOf(seconds), "--child-out", out.toString()));
-                if (token != null) {
-                    cmd.addAll(List.of("--token", token));
+                ProcessBuilder child = new ProcessBuilder(cmd).inheritIO();
+                if (token != null) { // in its environment, not on its command line
+                    child.environment().put("GEMULATOR_TOKEN", token);
                 }
-                children.add(new ProcessBuilder(cmd).inheritIO().start());
+                children.add(child.start());
             }
             System.out.println("gemulator load: " + processes + " client JVMs (pids " + children.stream()
                     .map(c -> String.valueOf(c.pid())).collect(Collectors.joining(" ")) + ")");
-            List<List<String>> parts = new ArrayList<>();
-            for (int p = 0; p < processes; p++) {
-                Process c = children.get(p);
-                if (!c.waitFor((long) seconds + 120, TimeUnit.SECONDS) || c.exitValue() != 0) {
-                    throw new IllegalStateException("client JVM " + p + " (pid " + c.pid() + ") failed"
-                            + (c.isAlive() ? ": still running" : " with exit " + c.exitValue()));
+            System.out.flush();
+            // Ctrl-C ends the clients too; otherwise wait for them however long their clean-up takes
+            Thread reaper = new Thread(() -> children.forEach(Process::destroyForcibly));
+            Runtime.getRuntime().addShutdownHook(reaper);
+            ForkedClients.Outcome out;
+            try {
+                out = ForkedClients.await(children, outs, System.out, 10_000);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(reaper);
+                } catch (IllegalStateException e) {
+                    // shutting down already: the hook runs
                 }
-                parts.add(Files.readAllLines(outs.get(p)));
+            }
+            for (String f : out.failures()) {
+                System.out.println("gemulator load: " + f + ": its results are left out of the report");
             }
             String[] after = LoadGenerator.leakCheck(targetHost, target, token);
-            return LoadGenerator.merge(parts, after[0].equals("empty"), after[1]);
+            forkFailures = out.failures().size();
+            return LoadGenerator.merge(out.parts(), after[0].equals("empty"), after[1]);
         } finally {
             children.forEach(Process::destroyForcibly);
             for (Path out : outs) {

@@ -27,8 +27,10 @@ import org.HdrHistogram.Histogram;
  * the server's name for it ({@code create_dumb}, {@code prime_handle_to_fd}, ...),
  * with every error, those of its set-up and clean-up included. A step of
  * the mix that has nothing to work on (an export with no handle yet) makes
- * no call and is not counted; one that passes an fd makes four calls (the
- * send, and the peer's import, close of the handle and close of the fd).
+ * no call and is not counted; one that passes an fd makes five calls (the
+ * send, and the peer's receive, import, close of the handle and close of
+ * the fd), and the peer's consent to receive (its channel for the sender)
+ * is one call of the set-up.
  * So for one run the totals equal the server's {@code gemulator_ioctls_total}
  * by op and errno ({@code LoadMetricsTest}).
  */
@@ -88,8 +90,9 @@ public final class LoadGenerator {
         // every call's latency also goes here, read each second for the live p99 of the last second
         org.HdrHistogram.Recorder live = new org.HdrHistogram.Recorder(3);
         AtomicLong lastLoopEnd = new AtomicLong();
-        long t0 = System.nanoTime();
-        long end = t0 + (long) (c.seconds() * 1e9);
+        // the duration counts from when every process is connected (a forked JVM takes a while to get there)
+        long[] window = new long[2];
+        List<Runnable> starts = new ArrayList<>();
         List<Thread> workers = new ArrayList<>();
         List<Gemulator> connections = new ArrayList<>();
         List<Counts> peers = new ArrayList<>();
@@ -107,16 +110,23 @@ public final class LoadGenerator {
                 throw new IllegalStateException(peer + " cannot open render0: " + peerCounts.errors);
             }
             peerFds.add(peerFd);
+            if (!peerCounts.run("channel_open", () -> peer.acceptFdsFrom(proc.name()))) {
+                throw new IllegalStateException(peer + " cannot accept fds from " + proc + ": " + peerCounts.errors);
+            }
             for (int t = 0; t < c.threads(); t++) {
                 Random rnd = new Random(c.seed() * 1_000_003 + p * 1009L + t);
                 double interval = c.rate() > 0 ? 1e9 * c.processes() * c.threads() / c.rate() : 0;
-                workers.add(Thread.ofPlatform().start(() -> {
+                starts.add(() -> workers.add(Thread.ofPlatform().start(() -> {
                     Counts mine = new Counts(ops, errorCount, live);
-                    worker(proc, peer, peerFd, rnd, end, interval, mine, lastLoopEnd);
+                    worker(proc, peer, peerFd, rnd, window[1], interval, mine, lastLoopEnd);
                     mine.addTo(latency, errors);
-                }));
+                })));
             }
         }
+        long t0 = System.nanoTime();
+        window[0] = t0;
+        window[1] = t0 + (long) (c.seconds() * 1e9);
+        starts.forEach(Runnable::run);
         long lastOps = 0;
         long lastTime = t0;
         while (workers.stream().anyMatch(Thread::isAlive)) {
@@ -325,7 +335,9 @@ public final class LoadGenerator {
                 case "send_fd" -> {
                     if (!dmabufs.isEmpty()) {
                         DmaBufFd d = dmabufs.get(rnd.nextInt(dmabufs.size()));
-                        DmaBufFd passed = n.call("send_fd", () -> proc.sendFd(d, peer));
+                        // the peer accepted fds from this process at set-up: the fd waits in its channel
+                        DmaBufFd passed = n.call("send_fd", () -> proc.sendFd(d, peer.name())) == null ? null
+                                : n.call("recv_fd", () -> peer.receiveDmaBuf(java.time.Duration.ZERO));
                         if (passed != null) {
                             Integer h = n.call("prime_fd_to_handle", () -> peerFd.primeFdToHandle(passed));
                             if (h != null) {

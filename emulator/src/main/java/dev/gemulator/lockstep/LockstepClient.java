@@ -80,9 +80,7 @@ public final class LockstepClient {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         WireClient connected;
         try {
-            connected = new WireClient(group, host, port, process, token, false, connectRetry,
-                    m -> notices.println("gemulator: " + process + ": " + m));
-            connected.mode();
+            connected = connect(group, host, port, process, token, out, connectRetry, notices);
         } catch (WireClient.ConnectionLost e) {
             notices.println("gemulator: " + process + ": " + e.getMessage());
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -95,8 +93,17 @@ public final class LockstepClient {
             }
             LockstepClient client = new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, faults);
             int iterations = wire.iterations();
-            for (int i = 0; i < iterations; i++) {
-                if (i > 0 && wire.awaitAgain() < 0) {
+            int join = wire.joinIteration();
+            if (join >= iterations) {
+                out.println("gemulator: " + process + ": the run has no iteration left to join");
+                return 0;
+            }
+            if (join > 0) {
+                out.println("gemulator: " + process + ": joining the run at iteration " + join);
+                out.flush();
+            }
+            for (int i = join; i < iterations; i++) {
+                if (i > wire.welcomedDuring() && !awaitAgain(wire, i)) {
                     return 1;
                 }
                 client.iteration = i;
@@ -110,6 +117,55 @@ public final class LockstepClient {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
+    }
+
+    /**
+     * Connects as {@code process}; while another client of the process is
+     * connected (one that was killed a moment ago and the server has not seen
+     * go, or one a supervisor is about to replace) it tries again, for a
+     * minute.
+     */
+    private static WireClient connect(EventLoopGroup group, String host, int port, String process, String token,
+            PrintStream out, java.time.Duration connectRetry, PrintStream notices) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        boolean said = false;
+        while (true) {
+            WireClient wire = new WireClient(group, host, port, process, token, false, connectRetry,
+                    m -> notices.println("gemulator: " + process + ": " + m));
+            try {
+                wire.mode();
+                return wire;
+            } catch (WireClient.ConnectionLost e) {
+                wire.close();
+                if (!e.getMessage().contains("is already connected") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                if (!said) {
+                    said = true;
+                    out.println("gemulator: " + process + ": another client of " + process
+                            + " is connected; waiting for it to go");
+                    out.flush();
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Waits for the Again of iteration {@code i} (skipping older ones); false when the connection is gone. */
+    private static boolean awaitAgain(WireClient wire, int i) {
+        int a;
+        do {
+            a = wire.awaitAgain();
+            if (a < 0) {
+                return false;
+            }
+        } while (a < i);
+        return true;
     }
 
     /** Runs a thread's statements; one that a fault ends early just stops. */
@@ -187,7 +243,8 @@ public final class LockstepClient {
                 Thread.currentThread().interrupt();
             }
         }
-        String line = wire.call(Request.newBuilder().setThread(thread).setLine(s.line()).setOp(s.op().opName())).getText();
+        String line = wire.call(Request.newBuilder().setThread(thread).setLine(s.line()).setOp(s.op().opName())
+                .setIteration(iteration)).getText();
         synchronized (out) {
             out.println(line);
             out.flush();

@@ -8,13 +8,17 @@ import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.trace.TraceRecorder;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.TreeSet;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -27,16 +31,39 @@ import java.util.function.Consumer;
  * waits for its client holds the baton, so nothing else happens meanwhile:
  * network timing changes when things happen in real time, never what
  * happens. The trace is the one the in-process run records.
+ *
+ * <p>Clients may die and come back. A process whose connection drops is
+ * gone for the rest of the iteration: its statements not yet asked for
+ * print "gone" (the same point whatever the timing, given what it had
+ * asked). A process that connects again, however late, joins at the next
+ * iteration boundary (it waits for that iteration's Again); every iteration
+ * from the one it joins is the one an undisturbed run gives for its seed.
+ * Until it is back, each iteration starts with it gone. Asks carry their
+ * iteration, so an ask left over from an iteration that is over is answered
+ * as stale and never taken for a later one; a thread has at most one
+ * statement asked for at a time.
  */
 public final class LockstepRun implements Runner.Gate {
-    /** A client thread's request for a statement. */
-    private record Ask(int line, String op, Consumer<String> answer) {
+    /** A client thread's request for a statement of an iteration. */
+    private record Ask(int iteration, int line, String op, Consumer<String> answer) {
     }
 
-    private final Map<String, BlockingQueue<Ask>> mailboxes = new ConcurrentHashMap<>();
-    private final Map<String, Ask> current = new ConcurrentHashMap<>();
-    private final Set<String> goneProcesses = ConcurrentHashMap.newKeySet();
-    private final Set<String> exitedThreads = ConcurrentHashMap.newKeySet();
+    /** Guards the state of the iteration under way, from here to {@code onAgain}. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    /** The statement each client thread asked for and the run has not taken yet: one at a time. */
+    private final Map<String, Ask> asked = new HashMap<>();
+    /** The statement each thread is running, until its line is answered. */
+    private final Map<String, Ask> current = new HashMap<>();
+    /** Processes whose client is connected now. */
+    private final Set<String> connected = new TreeSet<>();
+    /** Processes whose client said Hello at least once. */
+    private final Set<String> everJoined = ConcurrentHashMap.newKeySet();
+    /** Processes whose client went away and has not come back: gone from every iteration that starts. */
+    private final Set<String> departed = new TreeSet<>();
+    /** Processes gone in the iteration under way. */
+    private final Set<String> goneProcesses = new HashSet<>();
+    private final Set<String> exitedThreads = new HashSet<>();
     private final CompletableFuture<Integer> finished = new CompletableFuture<>();
     private final long watchdogMillis;
     private final PrintStream log;
@@ -45,17 +72,23 @@ public final class LockstepRun implements Runner.Gate {
     private volatile int iterations = 1;
     private java.util.function.BiConsumer<Integer, Long> onAgain = (i, seed) -> { };
     private final List<Iteration> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> findings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Join> joins = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long resetNanos;
     private int resets;
     private volatile int iteration;
     private volatile long seed;
     private volatile boolean stopRequested;
     private volatile List<TraceRecord> lastTrace = List.of();
-    private final Set<String> clients = ConcurrentHashMap.newKeySet();
+    private volatile com.google.protobuf.ByteString lastTraceBytes;
 
     /** What one iteration of the run did. */
     public record Iteration(long seed, int exitStatus, String traceHash, List<dev.gemulator.check.Report> reports,
             String failure) {
+    }
+
+    /** A client process said Hello while the run was at {@code during}, and takes part from {@code from} on. */
+    public record Join(String process, int during, int from) {
     }
 
     public LockstepRun(long watchdogMillis, PrintStream log) {
@@ -86,7 +119,7 @@ public final class LockstepRun implements Runner.Gate {
 
     /** The run's processes that have not connected yet, in order. */
     private List<String> missing() {
-        return scenarioProcesses.stream().filter(p -> !clients.contains(p)).sorted().toList();
+        return scenarioProcesses.stream().filter(p -> !everJoined.contains(p)).sorted().toList();
     }
 
     /** Past the join deadline with processes missing: give the run up (once), saying who never came. */
@@ -132,8 +165,6 @@ public final class LockstepRun implements Runner.Gate {
                 int exit = 0;
                 for (int i = 0; i < iterations && !stopRequested; i++) {
                     long seed = options.seed() + i;
-                    this.iteration = i;
-                    this.seed = seed;
                     long t0 = System.nanoTime();
                     Runner.RunOptions o = new Runner.RunOptions(seed, options.strategy(), options.pctDepth(),
                             options.pctMaxSteps());
@@ -148,7 +179,9 @@ public final class LockstepRun implements Runner.Gate {
                     Iteration it = new Iteration(seed, exit, TraceRecorder.hash(recorder.records()),
                             machine.checkers().reports(), runner.firstFailure());
                     results.add(it);
+                    it.reports().forEach(r -> findings.add(r.kind().label() + " " + r.function()));
                     lastTrace = List.copyOf(recorder.records());
+                    lastTraceBytes = null;
                     onIteration.accept(it, lastTrace);
                     if (iterations > 1) {
                         out.println("iteration " + i + " seed " + seed + ": exit " + exit + ", " + it.reports().size()
@@ -157,12 +190,14 @@ public final class LockstepRun implements Runner.Gate {
                     }
                     out.flush();
                     if (i + 1 < iterations && !stopRequested) {
-                        current.clear();
-                        exitedThreads.clear();
-                        this.iteration = i + 1;
-                        this.seed = seed + 1;
-                        onAgain.accept(i + 1, seed + 1);
+                        nextIteration(i + 1, seed + 1);
                     }
+                }
+                lock.lock();
+                try {
+                    ended = true;
+                } finally {
+                    lock.unlock();
                 }
                 finished.complete(exit);
             } catch (Throwable t) {
@@ -171,8 +206,45 @@ public final class LockstepRun implements Runner.Gate {
         });
     }
 
+    private boolean ended;
+
+    /**
+     * The boundary: the next iteration begins with every process gone whose
+     * client is not connected now; asks of the iteration that ended are
+     * answered as stale; and every connected client is told Again, all in
+     * one step with respect to clients joining.
+     */
+    private void nextIteration(int next, long nextSeed) {
+        List<Ask> stale = new ArrayList<>();
+        lock.lock();
+        try {
+            stale.addAll(asked.values());
+            stale.addAll(current.values());
+            asked.clear();
+            current.clear();
+            exitedThreads.clear();
+            goneProcesses.clear();
+            goneProcesses.addAll(departed);
+            if (stopRequested) {
+                goneProcesses.addAll(scenarioProcesses);
+            }
+            this.iteration = next;
+            this.seed = nextSeed;
+            onAgain.accept(next, nextSeed);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        stale.forEach(a -> a.answer().accept(staleAnswer(a)));
+    }
+
+    private String staleAnswer(Ask a) {
+        return "stale: iteration " + a.iteration() + " is over (the run is at iteration " + iteration + ")";
+    }
+
     private final Set<String> scenarioProcesses = ConcurrentHashMap.newKeySet();
     private final Set<String> scenarioThreads = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> threadsPerProcess = new ConcurrentHashMap<>();
 
     private void learnNames(List<Script.Node> nodes) {
         for (Script.Node n : nodes) {
@@ -183,7 +255,9 @@ public final class LockstepRun implements Runner.Gate {
                 }
                 case Script.Repeat r -> learnNames(r.body());
                 case Script.Par p -> p.threads().forEach(t -> {
-                    scenarioThreads.add(t.proc() + "." + t.name());
+                    if (scenarioThreads.add(t.proc() + "." + t.name())) {
+                        threadsPerProcess.merge(t.proc(), 1, Integer::sum);
+                    }
                     learnNames(t.body());
                 });
             }
@@ -200,6 +274,11 @@ public final class LockstepRun implements Runner.Gate {
         return scenarioThreads.contains(thread);
     }
 
+    /** How many par threads the scenario gives {@code process} (what its client may have started at once). */
+    public int threadsOf(String process) {
+        return threadsPerProcess.getOrDefault(process, 0);
+    }
+
     private volatile java.util.function.BiConsumer<Iteration, List<TraceRecord>> onIteration = (it, trace) -> { };
 
     /** Told on the run's thread when an iteration ends, with its trace (metrics). */
@@ -207,14 +286,51 @@ public final class LockstepRun implements Runner.Gate {
         this.onIteration = listener;
     }
 
-    /** A client process said Hello. */
-    public void clientJoined(String process) {
-        clients.add(process);
+    /**
+     * A client process said Hello: decides the first iteration it takes part
+     * in and tells {@code welcome} (which writes the Welcome and makes the
+     * connection hear Again) in the same step, so that no Again falls
+     * between. A process not gone in the iteration under way takes part in
+     * it (the run waits for it); one that is gone joins at the next one.
+     */
+    public void join(String process, Welcome welcome) {
+        lock.lock();
+        try {
+            int during = iteration;
+            int from = ended || stopRequested ? iterations : goneProcesses.contains(process) ? during + 1 : during;
+            connected.add(process);
+            everJoined.add(process);
+            departed.remove(process);
+            joins.add(new Join(process, during, from));
+            welcome.accept(from, during);
+        } finally {
+            lock.unlock();
+        }
     }
 
-    /** The client processes that joined and are not gone. */
+    /** A client process said Hello (no Welcome to write: tests and in-process clients). */
+    public void clientJoined(String process) {
+        join(process, (from, during) -> { });
+    }
+
+    /** What {@link #join} tells: the iteration the process starts with, and the one under way. */
+    public interface Welcome {
+        void accept(int from, int during);
+    }
+
+    /** Every Hello of a client process so far, in order. */
+    public List<Join> joins() {
+        return joins;
+    }
+
+    /** The client processes connected now. */
     public List<String> liveClients() {
-        return clients.stream().filter(c -> !goneProcesses.contains(c)).sorted().toList();
+        lock.lock();
+        try {
+            return List.copyOf(connected);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public int iteration() {
@@ -230,6 +346,33 @@ public final class LockstepRun implements Runner.Gate {
         return lastTrace;
     }
 
+    /** The same as a trace file's bytes, made once per iteration however often it is asked for. */
+    public com.google.protobuf.ByteString lastTraceBytes() {
+        com.google.protobuf.ByteString b = lastTraceBytes;
+        if (b == null) {
+            List<TraceRecord> trace = lastTrace;
+            if (trace.isEmpty()) {
+                return com.google.protobuf.ByteString.EMPTY;
+            }
+            var out = com.google.protobuf.ByteString.newOutput();
+            try {
+                TraceRecorder.write(trace, out);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            b = out.toByteString();
+            if (lastTrace == trace) {
+                lastTraceBytes = b;
+            }
+        }
+        return b;
+    }
+
+    /** "kind function" of every report of every finished iteration, once per iteration it was made in. */
+    public List<String> findings() {
+        return findings;
+    }
+
     /**
      * Ends the run early (the server shuts down): no further iteration
      * starts, and every statement still waiting for its client counts its
@@ -237,8 +380,14 @@ public final class LockstepRun implements Runner.Gate {
      * its trace is complete.
      */
     public void abort() {
-        stopRequested = true;
-        goneProcesses.addAll(scenarioProcesses);
+        lock.lock();
+        try {
+            stopRequested = true;
+            goneProcesses.addAll(scenarioProcesses);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Told when the next iteration begins (iteration index, seed): the server sends Again to every client. */
@@ -272,13 +421,35 @@ public final class LockstepRun implements Runner.Gate {
         return machine;
     }
 
-    private BlockingQueue<Ask> mailbox(String thread) {
-        return mailboxes.computeIfAbsent(thread, t -> new LinkedBlockingQueue<>());
+    /** Asks for a statement of the iteration under way (tests). */
+    public boolean ask(String thread, int line, String op, Consumer<String> answer) {
+        return ask(thread, iteration, line, op, answer);
     }
 
-    /** A client thread asks for the statement at {@code line}; {@code answer} gets its output line. */
-    public void ask(String thread, int line, String op, Consumer<String> answer) {
-        mailbox(thread).add(new Ask(line, op, answer));
+    /**
+     * A client thread asks for the statement at {@code line} of iteration
+     * {@code iteration}; {@code answer} gets its output line. An ask for an
+     * iteration that is not under way is answered as stale at once. Returns
+     * false, taking nothing, when the thread already has a statement asked
+     * for that is not answered (a client asks for one at a time).
+     */
+    public boolean ask(String thread, int iteration, int line, String op, Consumer<String> answer) {
+        Ask a = new Ask(iteration, line, op, answer);
+        lock.lock();
+        try {
+            if (iteration == this.iteration && !ended) {
+                if (asked.containsKey(thread) || current.containsKey(thread)) {
+                    return false;
+                }
+                asked.put(thread, a);
+                changed.signalAll();
+                return true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        answer.accept(staleAnswer(a));
+        return true;
     }
 
     /**
@@ -286,63 +457,95 @@ public final class LockstepRun implements Runner.Gate {
      * still to come in that iteration are not waited for (they are "gone").
      */
     public void threadExited(String thread, int iteration) {
-        if (iteration == this.iteration) {
-            exitedThreads.add(thread);
+        lock.lock();
+        try {
+            if (iteration == this.iteration) {
+                exitedThreads.add(thread);
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    /** The process's client went away: its remaining statements are not waited for. */
+    /** The process's client went away: its remaining statements are not waited for, until it comes back. */
     public void processGone(String process) {
-        goneProcesses.add(process);
+        lock.lock();
+        try {
+            connected.remove(process);
+            departed.add(process);
+            goneProcesses.add(process);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
     public void before(Script.Stmt s, String thread) {
-        BlockingQueue<Ask> box = mailbox(thread);
         long since = System.nanoTime();
         long warnAt = watchdogMillis;
-        while (true) {
-            Ask a;
-            try {
-                a = box.poll(100, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Runner.Gate.ProcessGone(s.proc());
-            }
-            if (a != null) {
-                if (a.line() != s.line() || !a.op().equals(s.op().opName())) {
-                    a.answer().accept("out of step: the scenario's next statement of " + thread + " is line "
-                            + s.line() + " (" + s.op().opName() + "), not line " + a.line() + " (" + a.op() + ")");
-                    goneProcesses.add(s.proc());
+        lock.lock();
+        try {
+            while (true) {
+                Ask a = asked.remove(thread);
+                if (a != null) {
+                    if (a.line() != s.line() || !a.op().equals(s.op().opName())) {
+                        goneProcesses.add(s.proc());
+                        lock.unlock();
+                        try {
+                            a.answer().accept("out of step: the scenario's next statement of " + thread + " is line "
+                                    + s.line() + " (" + s.op().opName() + "), not line " + a.line() + " (" + a.op() + ")");
+                        } finally {
+                            lock.lock();
+                        }
+                        throw new Runner.Gate.ProcessGone(s.proc());
+                    }
+                    current.put(thread, a);
+                    return;
+                }
+                if (goneProcesses.contains(s.proc())) {
                     throw new Runner.Gate.ProcessGone(s.proc());
                 }
-                current.put(thread, a);
-                return;
+                if (giveUpIfLate()) {
+                    throw new Runner.Gate.ProcessGone(s.proc());
+                }
+                if (exitedThreads.contains(thread)) {
+                    throw new Runner.Gate.ThreadGone(thread);
+                }
+                try {
+                    changed.await(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new Runner.Gate.ProcessGone(s.proc());
+                }
+                long waited = (System.nanoTime() - since) / 1_000_000;
+                if (waited >= warnAt) {
+                    String secs = String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0);
+                    log.println(joinTimeout != null && !everJoined.contains(s.proc())
+                            ? "gemulator: waiting for process " + s.proc() + " to connect (" + secs + " s; giving up after "
+                                    + joinTimeout.toSeconds() + " s)"
+                            : "gemulator: watchdog: " + thread + " has stayed in user space for " + secs
+                                    + " s: it has not asked for line " + s.line() + " (" + s.op().opName()
+                                    + "); the run waits for it");
+                    log.flush();
+                    warnAt += watchdogMillis;
+                }
             }
-            if (goneProcesses.contains(s.proc()) || giveUpIfLate()) {
-                throw new Runner.Gate.ProcessGone(s.proc());
-            }
-            if (exitedThreads.contains(thread) && box.isEmpty()) {
-                throw new Runner.Gate.ThreadGone(thread);
-            }
-            long waited = (System.nanoTime() - since) / 1_000_000;
-            if (waited >= warnAt) {
-                String secs = String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0);
-                log.println(joinTimeout != null && !clients.contains(s.proc())
-                        ? "gemulator: waiting for process " + s.proc() + " to connect (" + secs + " s; giving up after "
-                                + joinTimeout.toSeconds() + " s)"
-                        : "gemulator: watchdog: " + thread + " has stayed in user space for " + secs
-                                + " s: it has not asked for line " + s.line() + " (" + s.op().opName()
-                                + "); the run waits for it");
-                log.flush();
-                warnAt += watchdogMillis;
-            }
+        } finally {
+            lock.unlock();
         }
     }
 
     @Override
     public void after(Script.Stmt s, String thread, String line) {
-        Ask a = current.remove(thread);
+        Ask a;
+        lock.lock();
+        try {
+            a = current.remove(thread);
+        } finally {
+            lock.unlock();
+        }
         if (a != null) {
             a.answer().accept(line == null ? "" : line);
         }

@@ -12,41 +12,60 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * One client process's connection: a Hello names the process, then every
- * Request goes to the simulation and its Reply comes back. When the
- * simulation's inbox is full or the client does not read its replies, the
- * connection stops reading until there is room again. Bad input closes the
- * connection with a reason; it never reaches the machine.
+ * Request goes to the simulation and its Reply comes back. Bad input closes
+ * the connection with a reason; it never reaches the machine.
+ *
+ * <p>Everything a client sends is bounded: before Hello, frames of at most
+ * {@link Limits#HELLO_FRAME_BYTES}, and the connection must say Hello within
+ * {@link Limits#helloTimeoutMillis()} and not stay silent
+ * {@link Limits#helloIdleMillis()} before it does; a wrong token waits for
+ * its source's turn ({@link HelloGuard}); thread names have at most
+ * {@link Limits#MAX_NAME_CHARS} visible characters. After Hello, the
+ * connection's system calls and questions (status, debugfs, trace) alike
+ * wait in one queue and at most {@link Limits#maxInFlight()} of them, and
+ * {@link Limits#maxInFlightBytes()} of request and reply bytes, are in the
+ * simulation at once; the connection is not read while they are, while the
+ * inbox is full or while the client does not read its replies. In a
+ * lockstep run a thread has at most one statement asked for.
  */
 final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage> {
+    /** What a process may be called. */
+    static final Pattern PROCESS_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
+    /** The largest frame of a lockstep client after Hello (its requests carry no system call). */
+    static final int LOCKSTEP_FRAME_BYTES = 64 << 10;
+
+    private final ServerInitializer.Shared shared;
     private final Simulation simulation;
     private final dev.gemulator.lockstep.LockstepRun lockstep;
-    private final String token;
-    private final io.netty.channel.group.ChannelGroup lockstepClients;
+    private final Limits limits;
     private String process;
     private boolean observer;
+    private Simulation.Session session;
     /** Free-running: the process made its exit call; the connection has nothing more to do. */
     private boolean exited;
-    private final java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> processes;
     /** Lockstep: the scenario names of the process's threads, by thread id. */
     private final java.util.Map<Integer, String> threadNames = new java.util.HashMap<>();
+    private io.netty.util.concurrent.ScheduledFuture<?> helloDeadline;
+    private boolean helloPending;
 
     private final ArrayDeque<ClientMessage> waiting = new ArrayDeque<>();
     private int inFlight;
+    private long inFlightBytes;
     private boolean reading = true;
+    private boolean closing;
 
-    /** A connection to a free-running server ({@code simulation}) or to a lockstep run ({@code lockstep}). */
-    ConnectionHandler(Simulation simulation, dev.gemulator.lockstep.LockstepRun lockstep, String token,
-            io.netty.channel.group.ChannelGroup lockstepClients,
-            java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> processes) {
-        this.processes = processes;
-        this.simulation = simulation;
-        this.lockstep = lockstep;
-        this.token = token;
-        this.lockstepClients = lockstepClients;
+    ConnectionHandler(ServerInitializer.Shared shared) {
+        this.shared = shared;
+        this.simulation = shared.simulation();
+        this.lockstep = shared.lockstep();
+        this.limits = simulation.limits();
     }
 
     private static ServerMessage refusal(String reason) {
@@ -54,49 +73,94 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     }
 
     private void refuse(ChannelHandlerContext ctx, String reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        waiting.clear();
+        reading(ctx, false);
         ctx.writeAndFlush(refusal(reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        helloDeadline = ctx.executor().schedule(() -> {
+            if (process == null) {
+                refuse(ctx, "no Hello within " + limits.helloTimeoutMillis() + " ms");
+            }
+        }, limits.helloTimeoutMillis(), TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && process == null && !helloPending) { // a Hello waiting for its turn is no silence
+            refuse(ctx, "no Hello: the connection was silent for " + limits.helloIdleMillis() + " ms");
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
     protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+        if (closing) {
+            return;
+        }
+        if (helloPending) { // a Hello waits for its turn: nothing else before it
+            refuse(ctx, "a message before the Hello was answered");
+            return;
+        }
         switch (msg.getMessageCase()) {
             case HELLO -> hello(ctx, msg);
             case REQUEST -> {
                 if (process == null) {
                     refuse(ctx, "a Request before Hello");
-                    return;
-                }
-                if (observer) {
+                } else if (observer) {
                     refuse(ctx, "an observer makes no system calls");
-                    return;
+                } else {
+                    queue(ctx, msg);
                 }
-                if (exited) {
-                    noSuchProcess(ctx, msg.getRequest());
-                    return;
-                }
-                if (lockstep != null) {
-                    askLockstep(ctx, msg.getRequest());
-                    return;
-                }
-                waiting.add(msg);
-                pump(ctx);
             }
             case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
             case GOODBYE -> ctx.close();
             case STATUS, FETCH_TRACE, DEBUGFS -> {
                 if (process == null) {
                     refuse(ctx, "a question before Hello");
-                } else if (msg.hasStatus()) {
-                    status(ctx);
-                } else if (msg.hasDebugfs()) {
-                    debugfs(ctx);
                 } else {
-                    fetchTrace(ctx);
+                    queue(ctx, msg);
                 }
             }
             case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
         }
+        if (session != null) {
+            session.unreserve(); // the room admitted for a frame that needed no simulation
+        }
     }
+
+    /**
+     * Whether the next frame, of {@code frameBytes}, may be decoded now: the
+     * connection has room in flight, the client reads its replies, and the
+     * simulation's inbox has room reserved for it. When not, the decoder
+     * pauses, and a reply, writability or room in the inbox resumes it.
+     */
+    private boolean admit(ChannelHandlerContext ctx, long frameBytes) {
+        if (closing || session.reserved()) {
+            return closing;
+        }
+        if (!waiting.isEmpty() || inFlight >= limits.maxInFlight() || !ctx.channel().isWritable()
+                || (inFlight > 0 && inFlightBytes + frameBytes > limits.maxInFlightBytes())) {
+            reading(ctx, false);
+            return false;
+        }
+        if (!session.reserve(frameBytes + 64)) {
+            reading(ctx, false);
+            simulation.whenRoom(() -> ctx.executor().execute(() -> pump(ctx)));
+            return false;
+        }
+        return true;
+    }
+
+    // --- Hello ---
 
     private void hello(ChannelHandlerContext ctx, ClientMessage msg) {
         var h = msg.getHello();
@@ -104,81 +168,112 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             refuse(ctx, "a second Hello");
         } else if (h.getVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
             refuse(ctx, "protocol version " + h.getVersionValue() + " is not supported (this server speaks 1)");
-        } else if (!h.getProcessName().matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
-            refuse(ctx, "bad process name '" + h.getProcessName() + "'");
-        } else if (token != null && !token.equals(h.getToken())) {
-            refuse(ctx, "wrong token");
-        } else if (lockstep != null && !h.getObserver() && !lockstep.hasProcess(h.getProcessName())) {
-            refuse(ctx, "process " + h.getProcessName() + " has no part in the scenario this server runs");
-        } else if (!h.getObserver() && processes.putIfAbsent(h.getProcessName(), ctx.channel()) != null) {
-            refuse(ctx, "process " + h.getProcessName() + " is already connected: one connection per process");
+        } else if (!PROCESS_NAME.matcher(h.getProcessName()).matches()) {
+            refuse(ctx, "bad process name '" + abbreviate(h.getProcessName()) + "'");
+        } else if (shared.guard().wantsToken()) {
+            String source = source(ctx);
+            long wait = shared.guard().waitMillis(source, System.currentTimeMillis());
+            if (wait >= limits.helloTimeoutMillis()) {
+                refuse(ctx, "too many wrong tokens from " + source + ": try again in " + (wait + 999) / 1000 + " s");
+            } else if (wait > 0) {
+                helloPending = true;
+                reading(ctx, false);
+                ctx.executor().schedule(() -> {
+                    helloPending = false;
+                    checkToken(ctx, h, source);
+                }, wait, TimeUnit.MILLISECONDS);
+            } else {
+                checkToken(ctx, h, source);
+            }
         } else {
-            process = h.getProcessName();
-            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
-                    .setMode(lockstep != null ? "lockstep" : "free")
-                    .setIterations(lockstep != null ? lockstep.iterations() : 1)).build());
-            observer = h.getObserver();
-            if (lockstepClients != null && !observer) {
-                lockstepClients.add(ctx.channel());
-                lockstep.clientJoined(process);
+            admit(ctx, h);
+        }
+    }
+
+    /** Who a wrong token is counted against: a TCP client's address, a Unix socket client's user. */
+    private static String source(ChannelHandlerContext ctx) {
+        if (ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null) {
+            return a.getAddress().getHostAddress();
+        }
+        var peer = ctx.channel().attr(dev.gemulator.server.unix.UnixServer.PEER).get();
+        return peer != null ? "uid " + peer.uid() : "a local socket";
+    }
+
+    private void checkToken(ChannelHandlerContext ctx, dev.gemulator.proto.v1.Hello h, String source) {
+        if (closing || !ctx.channel().isActive()) {
+            return;
+        }
+        if (!shared.guard().matches(h.getToken())) {
+            shared.guard().failed(source, System.currentTimeMillis());
+            refuse(ctx, "wrong token");
+            return;
+        }
+        admit(ctx, h);
+        if (!closing) {
+            reading(ctx, true);
+        }
+    }
+
+    private void admit(ChannelHandlerContext ctx, dev.gemulator.proto.v1.Hello h) {
+        String name = h.getProcessName();
+        if (lockstep != null && !h.getObserver() && !lockstep.hasProcess(name)) {
+            refuse(ctx, "process " + name + " has no part in the scenario this server runs");
+            return;
+        }
+        if (!h.getObserver() && shared.processes().putIfAbsent(name, ctx.channel()) != null) {
+            refuse(ctx, "process " + name + " is already connected: one connection per process");
+            return;
+        }
+        process = name;
+        observer = h.getObserver();
+        helloDeadline.cancel(false);
+        if (lockstep == null) {
+            session = simulation.session(name, observer);
+            ((FrameDecoder) ctx.pipeline().get("frames")).open(shared.maxFrameBytes(), bytes -> admit(ctx, bytes));
+        } else { // a lockstep client's messages name statements: they are small
+            ((FrameDecoder) ctx.pipeline().get("frames")).open(Math.min(LOCKSTEP_FRAME_BYTES, shared.maxFrameBytes()),
+                    bytes -> true);
+        }
+        if (ctx.pipeline().get("hello-idle") != null) {
+            ctx.pipeline().remove("hello-idle");
+        }
+        Welcome.Builder welcome = Welcome.newBuilder().setVersion(ProtocolVersion.PROTOCOL_VERSION_1)
+                .setProcessName(process).setMode(lockstep != null ? "lockstep" : "free")
+                .setIterations(lockstep != null ? lockstep.iterations() : 1);
+        if (lockstep != null && !observer) {
+            // the join iteration is decided, the Welcome written and the channel made to hear Again together
+            lockstep.join(process, (from, during) -> {
+                ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(welcome.setJoinIteration(from)
+                        .setIteration(during)).build());
+                shared.lockstepClients().add(ctx.channel());
+            });
+        } else {
+            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(welcome).build());
+        }
+    }
+
+    // --- threads ---
+
+    /**
+     * Why a thread name is refused, or null: at most {@link Limits#MAX_NAME_CHARS}
+     * characters, none a control, invisible, separator or unassigned one.
+     */
+    static String badThreadName(String name) {
+        if (name.codePointCount(0, name.length()) > Limits.MAX_NAME_CHARS) {
+            return "a thread name of " + name.length() + " characters (at most " + Limits.MAX_NAME_CHARS + ")";
+        }
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            int type = Character.getType(cp);
+            if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE
+                    || type == Character.PRIVATE_USE || type == Character.UNASSIGNED) {
+                return "a thread name with character U+" + String.format(java.util.Locale.ROOT, "%04X", cp)
+                        + " (no control, invisible or unassigned characters)";
             }
+            i += Character.charCount(cp);
         }
-    }
-
-    private void status(ChannelHandlerContext ctx) {
-        if (lockstep != null) {
-            var b = dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("lockstep")
-                    .setIteration(lockstep.iteration()).setIterations(lockstep.iterations()).setSeed(lockstep.seed())
-                    .addAllProcesses(lockstep.liveClients()).setFinishedIterations(lockstep.results().size());
-            lockstep.results().forEach(it -> it.reports().forEach(r -> b.addFindings(r.kind().label() + " " + r.function())));
-            ctx.writeAndFlush(ServerMessage.newBuilder().setStatus(b).build());
-            return;
-        }
-        boolean asked = simulation.status(names -> ctx.writeAndFlush(ServerMessage.newBuilder()
-                .setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("free").addAllProcesses(names).addAllFindings(simulation.findings())).build()));
-        if (!asked) {
-            ctx.writeAndFlush(ServerMessage.newBuilder().setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder()
-                    .setMode("free")).build());
-        }
-    }
-
-    private void debugfs(ChannelHandlerContext ctx) {
-        java.util.function.Consumer<String> answer = text -> ctx.writeAndFlush(ServerMessage.newBuilder()
-                .setDebugfs(dev.gemulator.proto.v1.DebugfsText.newBuilder().setText(text)).build());
-        if (lockstep != null) {
-            answer.accept("a lockstep run's device is read through its trace (status --trace), not while it runs\n");
-        } else if (!simulation.debugfs(answer)) {
-            answer.accept("the server is busy (its inbox is full); ask again\n");
-        }
-    }
-
-    private void fetchTrace(ChannelHandlerContext ctx) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        if (lockstep != null) {
-            try {
-                dev.gemulator.trace.TraceRecorder.write(lockstep.lastTrace(), bytes);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-        ctx.writeAndFlush(ServerMessage.newBuilder().setTrace(dev.gemulator.proto.v1.TraceBytes.newBuilder()
-                .setRecords(com.google.protobuf.ByteString.copyFrom(bytes.toByteArray()))).build());
-    }
-
-    /** Lockstep: the request names the statement its thread wants to run next; the run answers with its line. */
-    private void askLockstep(ChannelHandlerContext ctx, Request r) {
-        String thread = r.getThread().isEmpty() ? process : r.getThread();
-        if (!thread.equals(process) && !thread.startsWith(process + ".")) {
-            refuse(ctx, "thread " + thread + " is not a thread of " + process);
-            return;
-        }
-        if (!lockstep.hasThread(thread)) {
-            refuse(ctx, "the scenario has no thread " + thread);
-            return;
-        }
-        lockstep.ask(thread, r.getLine(), r.getOp(), text -> ctx.writeAndFlush(ServerMessage.newBuilder()
-                .setReply(Reply.newBuilder().setRequestId(r.getRequestId()).setText(text)).build()));
+        return null;
     }
 
     /** A thread of the process starts or ends. */
@@ -187,70 +282,208 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             refuse(ctx, process == null ? "a thread message before Hello" : "an observer has no threads");
             return;
         }
+        if (msg.hasThreadStart()) {
+            String why = badThreadName(msg.getThreadStart().getName());
+            if (why != null) {
+                refuse(ctx, why);
+                return;
+            }
+        }
         if (lockstep == null) {
-            waiting.add(msg);
-            pump(ctx);
+            queue(ctx, msg);
         } else if (msg.hasThreadStart()) {
-            threadNames.put(msg.getThreadStart().getThreadId(), msg.getThreadStart().getName());
+            lockstepThreadStart(ctx, msg.getThreadStart());
         } else {
             String name = threadNames.remove(msg.getThreadExit().getThreadId());
-            if (name != null && (name.equals(process) || name.startsWith(process + "."))) {
+            if (name != null) {
                 lockstep.threadExited(name, msg.getThreadExit().getIteration());
             }
         }
     }
 
+    private void lockstepThreadStart(ChannelHandlerContext ctx, dev.gemulator.proto.v1.ThreadStart start) {
+        String name = start.getName();
+        if (!name.startsWith(process + ".") || !lockstep.hasThread(name)) {
+            refuse(ctx, "the scenario has no thread " + name + " of process " + process);
+            return;
+        }
+        if (!threadNames.containsKey(start.getThreadId()) && threadNames.size() >= lockstep.threadsOf(process)) {
+            refuse(ctx, "process " + process + " has all " + lockstep.threadsOf(process)
+                    + " threads the scenario gives it running");
+            return;
+        }
+        threadNames.put(start.getThreadId(), name);
+    }
+
+    // --- work in flight ---
+
+    /** Queues a message for the simulation (or the lockstep run) and hands on what may go. */
+    private void queue(ChannelHandlerContext ctx, ClientMessage msg) {
+        waiting.add(msg);
+        pump(ctx);
+    }
+
+    /** What a message holds in flight: its frame, and what it asks back (a read's bytes, a debugfs answer). */
+    private static long bytesOf(ClientMessage m) {
+        long n = m.getSerializedSize();
+        if (m.hasRequest() && m.getRequest().getCall().hasRead()) {
+            n += Math.min(m.getRequest().getCall().getRead().getLength(),
+                    dev.gemulator.kernel.proc.Syscalls.MAX_ACCESS_BYTES);
+        } else if (m.hasDebugfs()) {
+            n += Limits.MAX_DEBUGFS_BYTES;
+        }
+        return n;
+    }
+
     /**
-     * Hands queued messages to the simulation while it takes them, this
-     * connection has fewer than {@link Limits#maxInFlight()} requests in the
-     * simulation and the client reads its replies; otherwise stops reading
-     * the connection until a reply, room in the inbox or writability brings
-     * it back here.
+     * Hands queued messages on while the connection has fewer than
+     * {@link Limits#maxInFlight()} of them (and {@link Limits#maxInFlightBytes()})
+     * in flight, the client reads its replies and the simulation takes them;
+     * otherwise stops reading the connection until a reply, room in the inbox
+     * or writability brings it back here.
      */
     private void pump(ChannelHandlerContext ctx) {
-        while (!waiting.isEmpty()) {
-            if (inFlight >= simulation.limits().maxInFlight() || !ctx.channel().isWritable()) {
+        while (!waiting.isEmpty() && !closing) {
+            ClientMessage m = waiting.peek();
+            long bytes = bytesOf(m);
+            if (inFlight >= limits.maxInFlight() || (inFlight > 0 && inFlightBytes + bytes > limits.maxInFlightBytes())
+                    || !ctx.channel().isWritable()) {
                 reading(ctx, false);
                 return;
             }
-            ClientMessage m = waiting.peek();
-            if (exited) {
+            if (exited && !m.hasStatus() && !m.hasDebugfs() && !m.hasFetchTrace()) {
                 waiting.poll();
                 if (m.hasRequest()) {
                     noSuchProcess(ctx, m.getRequest());
                 }
                 continue;
             }
-            boolean taken = switch (m.getMessageCase()) {
-                case THREAD_START -> simulation.threadStart(process, m.getThreadStart().getThreadId(),
-                        m.getThreadStart().getName());
-                case THREAD_EXIT -> simulation.threadExit(process, m.getThreadExit().getThreadId());
-                default -> {
-                    Request r = m.getRequest();
-                    boolean ok = simulation.submit(process, r.getThreadId(), r.getCall(), result -> {
-                        ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
-                                .setRequestId(r.getRequestId()).setResult(result)).build();
-                        ctx.executor().execute(() -> replied(ctx, reply));
-                    });
-                    if (ok) {
-                        inFlight++;
-                        if (r.getCall().hasExit()) {
-                            // queued behind it, a new connection of the same name is a new process
-                            exited = true;
-                            processes.remove(process, ctx.channel());
-                        }
-                    }
-                    yield ok;
-                }
-            };
-            if (!taken) {
+            if (!start(ctx, m, bytes)) {
                 reading(ctx, false);
                 simulation.whenRoom(() -> ctx.executor().execute(() -> pump(ctx)));
                 return;
             }
             waiting.poll();
         }
-        reading(ctx, ctx.channel().isWritable());
+        reading(ctx, ctx.channel().isWritable() && !closing);
+    }
+
+    /** Starts one message; false when the simulation has no room for it now. */
+    private boolean start(ChannelHandlerContext ctx, ClientMessage m, long bytes) {
+        return switch (m.getMessageCase()) {
+            case THREAD_START -> session.threadStart(m.getThreadStart().getThreadId(), m.getThreadStart().getName());
+            case THREAD_EXIT -> session.threadExit(m.getThreadExit().getThreadId());
+            case STATUS -> status(ctx, bytes);
+            case DEBUGFS -> debugfs(ctx, bytes);
+            case FETCH_TRACE -> {
+                inFlight(bytes);
+                replied(ctx, fetchTrace(), bytes);
+                yield true;
+            }
+            case REQUEST -> lockstep != null ? askLockstep(ctx, m.getRequest(), bytes) : call(ctx, m.getRequest(), bytes);
+            default -> throw new IllegalStateException("not queued: " + m.getMessageCase());
+        };
+    }
+
+    private void inFlight(long bytes) {
+        inFlight++;
+        inFlightBytes += bytes;
+    }
+
+    private boolean call(ChannelHandlerContext ctx, Request r, long bytes) {
+        boolean ok = session.submit(r.getThreadId(), r.getCall(), result -> {
+            ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder()
+                    .setRequestId(r.getRequestId()).setResult(result)).build();
+            ctx.executor().execute(() -> replied(ctx, reply, bytes));
+        });
+        if (ok) {
+            inFlight(bytes);
+            if (r.getCall().hasExit()) {
+                // queued behind it, a new connection of the same name is a new process
+                exited = true;
+                shared.processes().remove(process, ctx.channel());
+            }
+        }
+        return ok;
+    }
+
+    private boolean status(ChannelHandlerContext ctx, long bytes) {
+        if (lockstep != null) {
+            inFlight(bytes);
+            var b = dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("lockstep")
+                    .setIteration(lockstep.iteration()).setIterations(lockstep.iterations()).setSeed(lockstep.seed())
+                    .addAllProcesses(lockstep.liveClients()).setFinishedIterations(lockstep.results().size())
+                    .addAllFindings(lockstep.findings());
+            replied(ctx, ServerMessage.newBuilder().setStatus(b).build(), bytes);
+            return true;
+        }
+        boolean ok = session.status(names -> {
+            ServerMessage answer = ServerMessage.newBuilder().setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder()
+                    .setMode("free").addAllProcesses(names).addAllFindings(simulation.findings())).build();
+            ctx.executor().execute(() -> replied(ctx, answer, bytes));
+        });
+        if (ok) {
+            inFlight(bytes);
+        }
+        return ok;
+    }
+
+    private boolean debugfs(ChannelHandlerContext ctx, long bytes) {
+        if (lockstep != null) {
+            inFlight(bytes);
+            replied(ctx, debugfsAnswer("a lockstep run's device is read through its trace (status --trace), not while"
+                    + " it runs\n"), bytes);
+            return true;
+        }
+        boolean ok = session.debugfs(text -> {
+            ServerMessage answer = debugfsAnswer(text);
+            ctx.executor().execute(() -> replied(ctx, answer, bytes));
+        });
+        if (ok) {
+            inFlight(bytes);
+        }
+        return ok;
+    }
+
+    private static ServerMessage debugfsAnswer(String text) {
+        return ServerMessage.newBuilder().setDebugfs(dev.gemulator.proto.v1.DebugfsText.newBuilder().setText(text))
+                .build();
+    }
+
+    private ServerMessage fetchTrace() {
+        com.google.protobuf.ByteString bytes = lockstep != null ? lockstep.lastTraceBytes()
+                : com.google.protobuf.ByteString.EMPTY;
+        return ServerMessage.newBuilder().setTrace(dev.gemulator.proto.v1.TraceBytes.newBuilder().setRecords(bytes))
+                .build();
+    }
+
+    /**
+     * Lockstep: the request names the statement its thread wants to run next;
+     * the run answers with its line. A thread has one statement asked for at
+     * a time.
+     */
+    private boolean askLockstep(ChannelHandlerContext ctx, Request r, long bytes) {
+        String thread = r.getThread().isEmpty() ? process : r.getThread();
+        if (!thread.equals(process) && !thread.startsWith(process + ".")) {
+            refuse(ctx, "thread " + thread + " is not a thread of " + process);
+            return true;
+        }
+        if (!lockstep.hasThread(thread)) {
+            refuse(ctx, "the scenario has no thread " + thread);
+            return true;
+        }
+        boolean asked = lockstep.ask(thread, r.getIteration(), r.getLine(), r.getOp(), text -> {
+            ServerMessage reply = ServerMessage.newBuilder().setReply(Reply.newBuilder().setRequestId(r.getRequestId())
+                    .setText(text)).build();
+            ctx.executor().execute(() -> replied(ctx, reply, bytes));
+        });
+        if (!asked) {
+            refuse(ctx, "thread " + thread + " asked for line " + r.getLine() + " while a statement it asked for is"
+                    + " unanswered (one at a time)");
+            return true;
+        }
+        inFlight(bytes);
+        return true;
     }
 
     /** A request sent after the process's exit call. */
@@ -261,42 +494,61 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
                         .setMessage("process " + process + " has exited"))).build());
     }
 
-    private void replied(ChannelHandlerContext ctx, ServerMessage reply) {
+    private void replied(ChannelHandlerContext ctx, ServerMessage reply, long bytes) {
         inFlight--;
+        inFlightBytes -= bytes;
         ctx.writeAndFlush(reply);
         if (!reading) {
             pump(ctx);
         }
     }
 
+    /**
+     * Reads the connection or stops: the socket (auto-read) and the frames
+     * already read alike, so that at most one decoded message waits here.
+     */
     private void reading(ChannelHandlerContext ctx, boolean on) {
         if (reading != on) {
             reading = on;
             ctx.channel().config().setAutoRead(on);
         }
+        if (ctx.pipeline().get("frames") instanceof FrameDecoder frames) {
+            if (on) {
+                frames.resume();
+            } else {
+                frames.pause();
+            }
+        }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (lockstep == null) {
-            if (ctx.channel().isWritable()) {
+        if (ctx.channel().isWritable()) {
+            if (!helloPending) {
                 pump(ctx);
-            } else {
-                reading(ctx, false);
             }
+        } else {
+            reading(ctx, false);
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (helloDeadline != null) {
+            helloDeadline.cancel(false);
+        }
+        waiting.clear();
         if (process != null && !observer && !exited) {
             if (lockstep != null) {
                 lockstep.processGone(process);
             } else {
-                simulation.exitProcess(process);
+                session.gone();
             }
-            processes.remove(process, ctx.channel());
+            shared.processes().remove(process, ctx.channel());
+        }
+        if (session != null) {
+            simulation.forget(session);
         }
         ctx.fireChannelInactive();
     }
@@ -309,5 +561,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         if (ctx.channel().isActive()) {
             refuse(ctx, why);
         }
+    }
+
+    private static String abbreviate(String name) {
+        return dev.gemulator.trace.Traces.escape(name.length() <= 64 ? name : name.substring(0, 64) + "...");
     }
 }

@@ -61,9 +61,19 @@ public final class GemulatorServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+                    .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                     .childHandler(initializer)
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            return new GemulatorServer(sim, ch, boss, workers, initializer, maxFrameBytes, token);
+            GemulatorServer server = new GemulatorServer(sim, ch, boss, workers, initializer, maxFrameBytes, token);
+            sim.failure().thenAccept(t -> {
+                // nothing can be answered any more: say why to everyone and stop listening
+                ch.close();
+                if (server.unix != null) {
+                    server.unix.close();
+                }
+                initializer.closeAll("the server stopped: its simulation thread failed (" + t + ")");
+            });
+            return server;
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -71,6 +81,13 @@ public final class GemulatorServer implements AutoCloseable {
             throw e;
         }
     }
+
+    /**
+     * The connections' buffers, whichever transport: unpooled direct memory,
+     * so that what a connection held (a partial frame of a megabyte) goes
+     * back to the system when it closes instead of staying in a pool.
+     */
+    static final io.netty.buffer.UnpooledByteBufAllocator ALLOCATOR = new io.netty.buffer.UnpooledByteBufAllocator(true);
 
     private final ServerInitializer initializer;
     private final int maxFrameBytes;
@@ -105,6 +122,16 @@ public final class GemulatorServer implements AutoCloseable {
 
     public Simulation simulation() {
         return simulation;
+    }
+
+    /** Connections open now, those that have not said Hello included. */
+    public int connections() {
+        return initializer.connections();
+    }
+
+    /** Direct memory the server's connections hold now (partial frames, replies not yet sent). */
+    public static long bufferBytes() {
+        return ALLOCATOR.metric().usedDirectMemory();
     }
 
     /** Closes the listening socket, then the connections, then finishes the queued work. */

@@ -2,31 +2,171 @@ package dev.gemulator.server;
 
 import dev.gemulator.Machine;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.proto.v1.Exit;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
  * The one thread that owns the emulated machine. Connections hand it work
- * through a bounded inbox; it runs each request to completion in arrival
- * order (the free-running mode) and hands the result back. Nothing else
- * touches the machine.
+ * through a bounded inbox, each through a {@link Session} of its own; it runs
+ * each item to completion and hands the result back. Within a session items
+ * run in the order they came; between sessions the inbox is fair
+ * ({@link FairInbox}): the session that has used the least simulation time
+ * goes next, so no connection's flood delays another's call by more than
+ * one of its items. Nothing else touches the machine.
+ *
+ * <p>An exception of the emulator while running a call is answered
+ * ENOTRECOVERABLE and the server goes on; an {@link Error} (an
+ * OutOfMemoryError above all) ends the simulation: it is logged with its
+ * stack, the trace is ended and flushed, {@link #failure()} completes, and
+ * the server that owns it closes every connection with the reason and
+ * stops (the serve command exits with {@link #FAILED_EXIT_STATUS}).
  */
 public final class Simulation implements AutoCloseable {
-    /** What the simulation thread does next. */
-    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, STATUS, DEBUGFS, STOP }
+    /** The serve command's exit status when the simulation thread failed. */
+    public static final int FAILED_EXIT_STATUS = 70;
 
-    /** One piece of work: a request of a thread of a named process (and where its result goes), or a control event. */
-    private record Work(Kind kind, String process, int thread, String name, Syscall call, Consumer<SyscallResult> done) {
-        static Work control(Kind kind, String process, int thread, String name, Consumer<SyscallResult> done) {
-            return new Work(kind, process, thread, name, null, done);
+    /** What the simulation thread does next. */
+    private enum Kind { CALL, THREAD_START, THREAD_EXIT, GONE, CONTROL, DEBUGFS, STOP }
+
+    /**
+     * One piece of work: a request of a thread of a named process (and where
+     * its result goes), a control event, or debugfs views being written (a
+     * slice a turn, and where the text goes).
+     */
+    private record Work(Kind kind, String process, int thread, String name, Syscall call, Consumer<SyscallResult> done,
+            Runnable control, DebugfsSlices slices, Consumer<String> answer) {
+        static Work control(Kind kind, String process, int thread, String name) {
+            return new Work(kind, process, thread, name, null, r -> { }, null, null, null);
+        }
+
+        static Work run(Runnable r) {
+            return new Work(Kind.CONTROL, "", 0, "", null, null, r, null, null);
+        }
+
+        static Work debugfs(DebugfsSlices slices, Consumer<String> answer) {
+            return new Work(Kind.DEBUGFS, "", 0, "", null, null, null, slices, answer);
         }
     }
 
-    private static final Work STOP = Work.control(Kind.STOP, "", 0, "", r -> { });
+    /**
+     * One connection's way into the simulation: its items run in order, and
+     * it is charged the simulation time they take.
+     */
+    public final class Session {
+        private final String process;
+        private final FairInbox<Work>.Queue queue;
+        /** Bytes of room reserved for the next item, or -1 (used by one connection's event loop only). */
+        private long reservation = -1;
+
+        private Session(String process) {
+            this.process = process;
+            this.queue = inbox.newQueue();
+        }
+
+        /**
+         * Queues a request; {@code done} runs on the simulation thread with
+         * the result. Returns false when the inbox is full (the caller stops
+         * reading its connection and retries from {@link #whenRoom}).
+         */
+        public boolean submit(int thread, Syscall call, Consumer<SyscallResult> done) {
+            return offer(new Work(Kind.CALL, process, thread, "", call, done, null, null, null), call.getSerializedSize());
+        }
+
+        /** A thread of the process starts (its own kernel task from now on); false when the inbox is full. */
+        public boolean threadStart(int thread, String name) {
+            return offer(Work.control(Kind.THREAD_START, process, thread, name));
+        }
+
+        /** A thread of the process ended; false when the inbox is full. */
+        public boolean threadExit(int thread) {
+            return offer(Work.control(Kind.THREAD_EXIT, process, thread, ""));
+        }
+
+        /** The process exits (its connection went away): queued behind its requests, never refused. */
+        public void gone() {
+            if (failure.isDone()) {
+                return;
+            }
+            inbox.put(queue, Work.control(Kind.GONE, process, 0, ""));
+        }
+
+        /**
+         * Answers with the debugfs views of the device (at most {@link
+         * Limits#MAX_DEBUGFS_BYTES}), written a slice per turn of this
+         * session ({@link DebugfsSlices}); false when the inbox is full.
+         */
+        public boolean debugfs(Consumer<String> answer) {
+            return offer(Work.debugfs(new DebugfsSlices(machine.kernel()), answer));
+        }
+
+        /** Answers with the names of the live processes; false when the inbox is full. */
+        public boolean status(Consumer<java.util.List<String>> answer) {
+            return offer(Work.run(() -> answer.accept(machine.kernel().processes().stream()
+                    .map(dev.gemulator.kernel.proc.Process::name).toList())));
+        }
+
+        /** Items of this session waiting in the inbox. */
+        public int waiting() {
+            return queue.size();
+        }
+
+        /** The simulation time this session's work has taken. */
+        public long chargedNanos() {
+            return queue.chargedNanos();
+        }
+
+        /**
+         * Reserves room in the inbox for the next item, of {@code bytes}, before
+         * its frame is decoded; false when the inbox is full (try again from
+         * {@link #whenRoom}). The next offer of this session uses it.
+         */
+        public boolean reserve(long bytes) {
+            if (reservation >= 0) {
+                throw new IllegalStateException("a reservation is held already");
+            }
+            if (failure.isDone() || !inbox.reserve(bytes)) {
+                return false;
+            }
+            reservation = bytes;
+            return true;
+        }
+
+        /** Whether room is reserved for the next item. */
+        public boolean reserved() {
+            return reservation >= 0;
+        }
+
+        /** Gives back the reservation, if one is held (its frame needed no simulation). */
+        public void unreserve() {
+            if (reservation >= 0) {
+                inbox.unreserve(reservation);
+                reservation = -1;
+            }
+        }
+
+        private boolean offer(Work w) {
+            return offer(w, 64);
+        }
+
+        private boolean offer(Work w, long bytes) {
+            if (failure.isDone()) {
+                unreserve();
+                return false;
+            }
+            if (reservation >= 0) {
+                inbox.offerReserved(queue, w, reservation);
+                reservation = -1;
+                return true;
+            }
+            return inbox.offer(queue, w, bytes);
+        }
+    }
+
+    private static final Work STOP = Work.control(Kind.STOP, "", 0, "");
+    /** What a STOP that waits for others is charged, so that they go first. */
+    private static final long STOP_NANOS = 1_000_000_000L;
 
     private final Machine machine;
     private volatile long executed;
@@ -36,23 +176,30 @@ public final class Simulation implements AutoCloseable {
     private final dev.gemulator.trace.TraceRecorder recorder;
     private final java.io.OutputStream traceStream;
     private int reported;
-    private final java.util.List<String> findings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** "kind function" of every report, and "emulator-bug op" of every distinct bug, each once. */
+    private final java.util.Set<String> findings = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.List<String> findingsInOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final SyscallDispatcher dispatcher;
-    private final BlockingQueue<Work> inbox;
+    private final FairInbox<Work> inbox;
+    private final Session internal;
+    private final java.util.Map<String, Session> sessions = new java.util.concurrent.ConcurrentHashMap<>();
     private final Thread thread;
     private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waitingForRoom =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    /** Freed when the thread fails, so that ending the trace has memory to work with. */
+    private byte[] reserve = new byte[1 << 20];
 
     public Simulation(Profile profile, int inboxCapacity) {
         this(profile, inboxCapacity, null, System.err);
     }
 
     /**
-     * With a {@code trace} stream, records every request (in arrival order,
-     * numbered), its kernel steps, its result line and every report; the
-     * trace is flushed whenever the inbox runs empty and at every report,
-     * and ends when the simulation closes. Reports also go to {@code log}
-     * as they happen.
+     * With a {@code trace} stream, records every request (in the order they
+     * run, numbered), its kernel steps, its result line and every report;
+     * the trace is flushed whenever the inbox runs empty and at every
+     * report, and ends when the simulation closes. Reports also go to
+     * {@code log} as they happen.
      */
     public Simulation(Profile profile, int inboxCapacity, java.io.OutputStream trace, java.io.PrintStream log) {
         this(profile, inboxCapacity, trace, log, Limits.DEFAULT);
@@ -64,10 +211,13 @@ public final class Simulation implements AutoCloseable {
         this.machine = new Machine(profile);
         this.limits = limits;
         machine.scheduler().interruptEndlessSleeps(true);
+        machine.kernel().setIdrBudget(limits.maxIdSlots());
         machine.kernel().devices().forEach(d -> {
             d.setMemoryLimit(limits.deviceMemoryBytes());
             d.setObjectLimit(limits.maxObjectsPerDevice());
             d.setHandleLimit(limits.maxHandlesPerFile());
+            d.setFenceSlotLimit(limits.maxFenceSlotsPerObject());
+            d.setFenceIdLimit(limits.maxFenceIdsPerFile());
         });
         this.log = log;
         if (trace != null) {
@@ -82,13 +232,30 @@ public final class Simulation implements AutoCloseable {
             recorder = null;
             traceStream = null;
         }
-        this.dispatcher = new SyscallDispatcher(machine, limits.maxFdsPerProcess());
-        this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
+        this.dispatcher = new SyscallDispatcher(machine, limits.maxFdsPerProcess(), limits);
+        this.inbox = new FairInbox<>(inboxCapacity, Limits.INBOX_BYTES);
+        this.internal = new Session("");
         this.thread = Thread.ofPlatform().name("gemulator-simulation").daemon().start(this::loop);
     }
 
     public Machine machine() {
         return machine;
+    }
+
+    /**
+     * A session for the connection of {@code process}, or of an observer
+     * that said Hello as {@code process} ({@link #waiting} knows it as
+     * "observer:" and its name).
+     */
+    public Session session(String process, boolean observer) {
+        Session s = new Session(observer ? "" : process);
+        sessions.put(observer ? "observer:" + process : process, s);
+        return s;
+    }
+
+    /** Forgets the session of a connection that closed (its work still runs). */
+    public void forget(Session session) {
+        sessions.values().remove(session);
     }
 
     /** Starts counting into {@code metrics} (before requests arrive). */
@@ -97,7 +264,7 @@ public final class Simulation implements AutoCloseable {
         // the device gauges are copied on this thread when scraped, not after every request
         metrics.beforeScrape(() -> {
             var copied = new java.util.concurrent.CompletableFuture<Void>();
-            if (inbox.offer(Work.control(Kind.STATUS, "", 0, "", r -> {
+            if (internal.offer(Work.run(() -> {
                 metrics.devices(machine.kernel());
                 copied.complete(null);
             }))) {
@@ -121,10 +288,15 @@ public final class Simulation implements AutoCloseable {
         return executed;
     }
 
+    /** Completes with the Error that ended the simulation thread (never, while it runs). */
+    public CompletableFuture<Throwable> failure() {
+        return failure;
+    }
+
     /** Runs {@code r} once (on the simulation thread) when the inbox next has room. */
     public void whenRoom(Runnable r) {
         waitingForRoom.add(r);
-        if (inbox.remainingCapacity() > 0) {
+        if (inbox.hasRoom()) {
             runWaiting();
         }
     }
@@ -136,113 +308,159 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
-    /**
-     * Queues a request; {@code done} runs on the simulation thread with the
-     * result. Returns false when the inbox is full (the caller stops reading
-     * its connection and retries from {@link #whenRoom}).
-     */
-    public boolean submit(String process, int thread, Syscall call, Consumer<SyscallResult> done) {
-        return inbox.offer(new Work(Kind.CALL, process, thread, "", call, done));
-    }
-
-    /** How many system calls of {@code process} wait in the inbox now (a glance for tests and status). */
+    /** How many items of {@code process}'s connection wait in the inbox now (a glance for tests and status). */
     public int waiting(String process) {
-        int n = 0;
-        for (Work w : inbox) {
-            if (w.kind() == Kind.CALL && w.process().equals(process)) {
-                n++;
-            }
-        }
-        return n;
+        Session s = sessions.get(process);
+        return s == null ? 0 : s.waiting();
     }
 
-    /** A thread of the process starts (its own kernel task from now on); false when the inbox is full. */
-    public boolean threadStart(String process, int thread, String name) {
-        return inbox.offer(Work.control(Kind.THREAD_START, process, thread, name, r -> { }));
-    }
-
-    /** A thread of the process ended; false when the inbox is full. */
-    public boolean threadExit(String process, int thread) {
-        return inbox.offer(Work.control(Kind.THREAD_EXIT, process, thread, "", r -> { }));
-    }
-
-    /** The process exits (its connection went away): queued behind its requests, never refused. */
-    public void exitProcess(String process) {
-        try {
-            inbox.put(Work.control(Kind.GONE, process, 0, "", r -> { }));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Answers with the debugfs views of the device, from the simulation thread (false when the inbox is full). */
+    /**
+     * Runs {@code answer} on the simulation thread with the debugfs views
+     * of the device, written in one go (false when the inbox is full).
+     */
     public boolean debugfs(Consumer<String> answer) {
-        return inbox.offer(Work.control(Kind.DEBUGFS, "", 0, "", r -> answer.accept(
-                dev.gemulator.kernel.drm.DrmDebugfs.all(machine.kernel()))));
+        return internal.offer(Work.run(() -> answer.accept(debugfsText())));
     }
 
-    /** Answers with the names of the live processes, from the simulation thread (false when the inbox is full). */
-    public boolean status(Consumer<java.util.List<String>> answer) {
-        return inbox.offer(Work.control(Kind.STATUS, "", 0, "", r -> answer.accept(
-                machine.kernel().processes().stream().map(dev.gemulator.kernel.proc.Process::name).toList())));
+    private volatile long injectErrorAfter = -1;
+
+    /** Testing: the simulation thread throws an OutOfMemoryError instead of running request {@code n}+1. */
+    public void injectErrorAfter(long n) {
+        this.injectErrorAfter = n;
+    }
+
+    /**
+     * Runs {@code r} on the simulation thread as the server's own work, the
+     * only thread that may touch the machine (tests and benchmarks set up a
+     * device with it; what it throws is the thread's). False when the inbox is full.
+     */
+    public boolean runOnSimulationThread(Runnable r) {
+        return internal.offer(Work.run(r));
+    }
+
+    /** The debugfs views, cut at {@link Limits#MAX_DEBUGFS_BYTES}. */
+    private String debugfsText() {
+        String text = dev.gemulator.kernel.drm.DrmDebugfs.all(machine.kernel());
+        if (text.length() <= Limits.MAX_DEBUGFS_BYTES) {
+            return text;
+        }
+        int cut = text.lastIndexOf('\n', Limits.MAX_DEBUGFS_BYTES - 200) + 1;
+        return text.substring(0, cut) + "... (cut: the views have " + text.length() + " characters, an answer at most "
+                + Limits.MAX_DEBUGFS_BYTES + ")\n";
     }
 
     private void loop() {
-        while (true) {
-            Work w;
-            try {
-                w = inbox.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            switch (w.kind()) {
-                case STOP -> {
-                    endTrace();
+        try {
+            while (true) {
+                FairInbox.Taken<Work> taken = inbox.take(Long.MAX_VALUE);
+                Work w = taken.item();
+                long t0 = System.nanoTime();
+                if (w.kind() == Kind.STOP) {
+                    if (!inbox.isEmpty()) { // what other sessions queued before it runs first
+                        inbox.put(taken.queue(), STOP);
+                        inbox.done(taken.queue(), STOP_NANOS);
+                        continue;
+                    }
+                    endTrace(0, null);
                     return;
                 }
-                case STATUS, DEBUGFS -> w.done().accept(null);
-                case GONE -> {
-                    dispatcher.exitIfLive(w.process());
-                    newReports();
+                try {
+                    if (w.kind() == Kind.DEBUGFS && !w.slices().slice()) {
+                        inbox.putFirst(taken.queue(), w); // the rest at this session's next turn
+                    } else {
+                        run(w, t0);
+                    }
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the answer's connection has gone with its event loop (the server is closing): nobody to tell
+                } catch (RuntimeException e) { // a bug of ours outside a call (an answer, a control item): not fatal
+                    log.println("gemulator: EMULATOR BUG on the simulation thread:");
+                    e.printStackTrace(log);
+                    log.flush();
+                    finding("emulator-bug " + w.kind().name().toLowerCase(java.util.Locale.ROOT));
                 }
-                case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
-                case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
-                case CALL -> {
-                    String task = dispatcher.taskName(w.process(), w.thread());
-                    // a thread that never said ThreadStart gets the task the dispatcher names so
-                    String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
-                    String op = opName(w.call());
-                    if (recorder != null) {
-                        recorder.request((int) executed + 1, who, op, arguments(w.call()));
-                    }
-                    long t0 = System.nanoTime();
-                    SyscallResult r = executeSafely(w);
-                    executed++;
-                    ServerMetrics m = metrics;
-                    if (m != null) {
-                        m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
-                    }
-                    if (recorder != null) {
-                        recorder.line(executed + " " + who + " " + op + " " + outcome(r));
-                    }
-                    newReports();
-                    w.done().accept(r);
+                inbox.done(taken.queue(), System.nanoTime() - t0);
+                if (!waitingForRoom.isEmpty()) {
+                    runWaiting();
+                }
+                if (recorder != null && inbox.isEmpty()) {
+                    recorder.flush();
                 }
             }
-            if (!waitingForRoom.isEmpty()) {
-                runWaiting();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) { // an Error: the machine's state is lost; say so and stop
+            fail(t);
+        }
+    }
+
+    private void run(Work w, long t0) {
+        switch (w.kind()) {
+            case STOP -> throw new IllegalStateException("STOP is handled by the loop");
+            case CONTROL -> w.control().run();
+            case DEBUGFS -> w.answer().accept(w.slices().text());
+            case GONE -> {
+                dispatcher.exitIfLive(w.process());
+                newReports();
             }
-            if (recorder != null && inbox.isEmpty()) {
-                recorder.flush();
+            case THREAD_START -> dispatcher.threadStart(w.process(), w.thread(), w.name());
+            case THREAD_EXIT -> dispatcher.threadExit(w.process(), w.thread());
+            case CALL -> {
+                String task = dispatcher.taskName(w.process(), w.thread());
+                // a thread that never said ThreadStart gets the task the dispatcher names so
+                String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
+                String op = opName(w.call());
+                if (recorder != null) {
+                    recorder.request((int) executed + 1, who, op, arguments(w.call()));
+                }
+                if (injectErrorAfter >= 0 && executed >= injectErrorAfter) {
+                    throw new OutOfMemoryError("injected after " + executed + " requests (--inject-error-after)");
+                }
+                SyscallResult r = executeSafely(w);
+                executed++;
+                ServerMetrics m = metrics;
+                if (m != null) {
+                    m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
+                }
+                if (recorder != null) {
+                    recorder.line(executed + " " + who + " " + op + " " + outcome(r));
+                }
+                newReports();
+                w.done().accept(r);
             }
         }
+    }
+
+    /**
+     * The simulation thread met an Error: log it loudly, end and flush the
+     * trace with a line that says why, and let the server stop.
+     */
+    private void fail(Throwable t) {
+        reserve = null;
+        try {
+            log.println("gemulator: FATAL: the simulation thread failed after " + executed + " requests: " + t);
+            t.printStackTrace(log);
+            log.println("gemulator: the machine's state is lost; the server stops (exit status " + FAILED_EXIT_STATUS + ")");
+            log.flush();
+        } catch (Throwable ignored) { // logging must not keep the rest from happening
+        }
+        try {
+            endTrace(FAILED_EXIT_STATUS, "server stopped: the simulation thread failed: " + t);
+        } catch (Throwable e) {
+            try {
+                log.println("gemulator: the trace could not be ended: " + e);
+            } catch (Throwable ignored) { // nothing left to say it with
+            }
+        }
+        failure.complete(t);
+        runWaiting();
     }
 
     /**
      * Runs a request. A modelled kernel deadlock (the checkers report it)
      * answers EDEADLK; an exception from the emulator itself is a bug of
      * ours: it is logged loudly with its stack, counted as a finding and
-     * answered ENOTRECOVERABLE, and the server goes on serving.
+     * answered ENOTRECOVERABLE, and the server goes on serving. An Error is
+     * not caught here: it ends the simulation ({@link #fail}).
      */
     private SyscallResult executeSafely(Work w) {
         try {
@@ -254,9 +472,15 @@ public final class Simulation implements AutoCloseable {
             log.println("gemulator: EMULATOR BUG while running " + w.process() + " " + w.call().getCallCase() + ":");
             e.printStackTrace(log);
             log.flush();
-            findings.add("emulator-bug " + w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT));
+            finding("emulator-bug " + w.call().getCallCase().name().toLowerCase(java.util.Locale.ROOT));
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.ENOTRECOVERABLE.number())
                     .setMessage("emulator bug (not the modelled kernel's): " + e).build();
+        }
+    }
+
+    private void finding(String f) {
+        if (findings.add(f)) {
+            findingsInOrder.add(f);
         }
     }
 
@@ -265,9 +489,9 @@ public final class Simulation implements AutoCloseable {
         var reports = machine.checkers().reports();
         while (reported < reports.size()) {
             var r = reports.get(reported++);
-            log.println("gemulator: " + r);
+            log.println("gemulator: " + dev.gemulator.trace.Traces.escape(r.toString()));
             log.flush();
-            findings.add(r.kind().label() + " " + r.function());
+            finding(r.kind().label() + " " + r.function());
             if (metrics != null) {
                 metrics.report(r.kind().label());
             }
@@ -277,14 +501,17 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
-    /** "kind function" of every report so far. */
+    /** "kind function" of every distinct report so far (and "emulator-bug op" of every distinct bug of ours). */
     public java.util.List<String> findings() {
-        return findings;
+        return findingsInOrder;
     }
 
-    private void endTrace() {
+    private void endTrace(int exitStatus, String why) {
         if (recorder != null) {
-            recorder.end(0);
+            if (why != null) {
+                recorder.line(why);
+            }
+            recorder.end(exitStatus);
             try {
                 traceStream.close();
             } catch (java.io.IOException e) {
@@ -323,10 +550,14 @@ public final class Simulation implements AutoCloseable {
         for (var e : call.getAllFields().entrySet()) {
             if (e.getValue() instanceof com.google.protobuf.Message m) {
                 m.getAllFields().forEach((f, v) -> args.add(f.getName() + "=" + (v instanceof com.google.protobuf.ByteString b
-                        ? b.size() + " bytes" : v)));
+                        ? b.size() + " bytes" : v instanceof String s ? abbreviate(s) : v)));
             }
         }
         return args;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
 
     /** OK for 0, ENOENT for 2; a number the model has no name for as "errno-N". */
@@ -344,11 +575,13 @@ public final class Simulation implements AutoCloseable {
         return b.toString();
     }
 
-    /** Finishes what is queued, then stops. */
+    /** Finishes what is queued, then stops (at once if the thread has failed). */
     @Override
     public void close() {
         try {
-            inbox.put(STOP);
+            if (thread.isAlive()) {
+                inbox.put(internal.queue, STOP);
+            }
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -6,6 +6,7 @@ import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.proc.Process;
 import dev.gemulator.kernel.proc.Syscalls;
+import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import java.util.HashMap;
@@ -17,21 +18,23 @@ import java.util.Map;
  * behalf of named processes: the one place where the wire's messages meet the
  * kernel model. Processes are created the first time a name is used and
  * identified by name only. Not thread-safe: callers serialize.
+ *
+ * <p>With {@link Limits}, it also answers for what the machine as a whole
+ * runs out of before the call reaches the kernel, as the kernel would: a
+ * thread past the process's or the machine's (EAGAIN), a file past the
+ * machine's open files (ENFILE), a fence past the machine's (ENOMEM), a
+ * mapping past the process's or the machine's (ENOMEM). Fds pass only on a
+ * channel the receiving process opened for the sender ({@link
+ * dev.gemulator.kernel.proc.FdChannel}).
  */
 public final class SyscallDispatcher {
     private final Machine machine;
     private final Syscalls sys;
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final Map<Process, Map<Integer, Task>> threads = new HashMap<>();
-    /** Fds other processes sent each process that it has not picked up with recv_fd yet, oldest first. */
-    private final Map<Process, java.util.ArrayDeque<Passed>> inboxes = new HashMap<>();
-
-    /** An fd that arrived in a process by send_fd: its number there and the file it was then. */
-    private record Passed(int fd, dev.gemulator.kernel.vfs.KFile file) {
-    }
-
-    /** Fds a process may have waiting to be received; older ones are forgotten (they stay open). */
-    public static final int MAX_UNRECEIVED = 1024;
+    private final Limits limits;
+    private final LiveCounts live = new LiveCounts();
+    private int threadCount;
 
     public SyscallDispatcher(Machine machine) {
         this(machine, dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
@@ -39,12 +42,58 @@ public final class SyscallDispatcher {
 
     /** Processes get {@code fdLimit} as their RLIMIT_NOFILE. */
     public SyscallDispatcher(Machine machine, int fdLimit) {
+        this(machine, fdLimit, null);
+    }
+
+    /** As above, and the machine-wide {@code limits} (null: none). */
+    public SyscallDispatcher(Machine machine, int fdLimit, Limits limits) {
         this.machine = machine;
         this.sys = machine.sys();
         this.fdLimit = fdLimit;
+        this.limits = limits;
+        machine.observe(live);
     }
 
     private final int fdLimit;
+
+    /** Counts the machine's live files and fences (as the kernel's allocators would know them). */
+    static final class LiveCounts implements dev.gemulator.kernel.KernelObserver {
+        private long files;
+        private long fences;
+
+        @Override
+        public void created(dev.gemulator.kernel.KObject object) {
+            if (object instanceof dev.gemulator.kernel.vfs.KFile) {
+                files++;
+            } else if (object instanceof dev.gemulator.kernel.dmabuf.DmaFence) {
+                fences++;
+            }
+        }
+
+        @Override
+        public void freed(String function, dev.gemulator.kernel.KObject object) {
+            if (object instanceof dev.gemulator.kernel.vfs.KFile) {
+                files--;
+            } else if (object instanceof dev.gemulator.kernel.dmabuf.DmaFence) {
+                fences--;
+            }
+        }
+    }
+
+    /** Live files of the machine. */
+    public long liveFiles() {
+        return live.files;
+    }
+
+    /** Live fences of the machine. */
+    public long liveFences() {
+        return live.fences;
+    }
+
+    /** Threads of all processes besides their first. */
+    public int threadCount() {
+        return threadCount;
+    }
 
     public Machine machine() {
         return machine;
@@ -65,16 +114,34 @@ public final class SyscallDispatcher {
     public void exitIfLive(String processName) {
         Process p = processes.remove(processName);
         if (p != null) {
-            threads.remove(p);
-            inboxes.remove(p);
+            forgetThreads(p);
         }
         if (p != null && !p.exited()) {
             sys.exit(p);
         }
     }
 
-    /** Threads a process may have besides its first (clone's EAGAIN beyond, as at RLIMIT_NPROC). */
+    /** Threads a process may have besides its first without limits (clone's EAGAIN beyond, as at RLIMIT_NPROC). */
     public static final int MAX_THREADS = 4096;
+
+    private void forgetThreads(Process p) {
+        Map<Integer, Task> gone = threads.remove(p);
+        if (gone != null) {
+            threadCount -= gone.size();
+        }
+    }
+
+    /** Why a process may not have another thread, or null when it may. */
+    private String noMoreThreads(Map<Integer, Task> mine) {
+        int perProcess = limits == null ? MAX_THREADS : limits.maxThreadsPerProcess();
+        if (mine.size() >= perProcess) {
+            return "has its maximum of " + perProcess + " threads";
+        }
+        if (limits != null && threadCount >= limits.maxThreads()) {
+            return "cannot have another thread: the machine has its maximum of " + limits.maxThreads();
+        }
+        return null;
+    }
 
     /**
      * The kernel task of thread {@code thread} of the process (0 is its main
@@ -88,9 +155,10 @@ public final class SyscallDispatcher {
         Map<Integer, Task> mine = threads.computeIfAbsent(p, q -> new HashMap<>());
         Task t = mine.get(thread);
         if (t == null) {
-            if (mine.size() >= MAX_THREADS) {
+            if (noMoreThreads(mine) != null) {
                 return null;
             }
+            threadCount++;
             // named within its process, so that two processes' "Thread-0" stay apart in traces and reports
             t = p.newTask(name.isEmpty() ? p.name() + ".t" + thread
                     : name.startsWith(p.name() + ".") ? name : p.name() + "." + name);
@@ -128,6 +196,7 @@ public final class SyscallDispatcher {
             Map<Integer, Task> mine = threads.get(p);
             Task t = mine == null ? null : mine.remove(thread);
             if (t != null) {
+                threadCount--;
                 p.endTask(t);
             }
         }
@@ -144,18 +213,35 @@ public final class SyscallDispatcher {
         Task t = task(p, thread, "");
         if (t == null) {
             return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EAGAIN.number())
-                    .setMessage("process " + processName + " has its maximum of " + MAX_THREADS + " threads").build();
+                    .setMessage("process " + processName + " "
+                            + noMoreThreads(threads.getOrDefault(p, Map.of()))).build();
+        }
+        SysResult refused = machineLimit(p, call);
+        if (refused != null) {
+            return toProto(refused);
         }
         Object r = switch (call.getCallCase()) {
             case OPEN -> sys.open(t, call.getOpen().getNode());
             case CLOSE -> sys.close(t, call.getClose().getFd());
             case DUP -> sys.dup(t, call.getDup().getFd());
-            case SEND_FD -> sendFd(p, t, call.getSendFd());
-            case RECV_FD -> recvFd(p);
+            case SEND_FD -> {
+                // SCM_RIGHTS needs a peer at the other end of a socket: a channel the receiver opened for us
+                Process to = processes.get(call.getSendFd().getToProcess());
+                yield to == null || to.exited()
+                        ? SysResult.err(dev.gemulator.kernel.Errno.ESRCH, "no live process '"
+                                + abbreviate(call.getSendFd().getToProcess()) + "' to send fd to")
+                        : sys.sendFdOn(t, call.getSendFd().getFd(), to);
+            }
+            case CHANNEL_OPEN -> {
+                String peer = call.getChannelOpen().getPeer();
+                yield ConnectionHandler.PROCESS_NAME.matcher(peer).matches() ? sys.channelOpen(t, peer)
+                        : SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "'" + abbreviate(peer)
+                                + "' is no process name");
+            }
+            case RECV_FD -> call.getRecvFd().hasFd() ? sys.recvFd(t, call.getRecvFd().getFd()) : sys.recvFdAny(t);
             case EXIT -> {
                 processes.remove(processName);
-                threads.remove(p);
-                inboxes.remove(p);
+                forgetThreads(p);
                 yield sys.exit(p);
             }
             case LSEEK -> sys.lseek(t, call.getLseek().getFd(), call.getLseek().getOffset(), call.getLseek().getWhence());
@@ -178,45 +264,50 @@ public final class SyscallDispatcher {
     }
 
     /**
-     * SCM_RIGHTS to the process named in the call: as in gemscript, a name
-     * that has made no call yet is a new process, created with the fd in its
-     * table; the receiver picks the number up with recv_fd unless the
-     * sender hands it over itself.
+     * What the machine as a whole has run out of for this call, answered as
+     * the kernel would, or null (no limits, or room).
      */
-    private SysResult sendFd(Process from, Task t, dev.gemulator.proto.v1.SendFd send) {
-        String name = send.getToProcess();
-        if (!name.matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
-            return SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "'" + abbreviate(name)
-                    + "' is no process name (a letter, then letters, digits and underscores)");
+    private SysResult machineLimit(Process p, Syscall call) {
+        if (limits == null) {
+            return null;
         }
-        if (name.equals(from.name())) {
-            return SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "a process sends fds to another process, not itself");
+        int request = call.hasIoctl() ? call.getIoctl().getRequest() : 0;
+        boolean makesFile = request == Ioctl.PrimeHandleToFd.CMD || request == Ioctl.DmaBufExportSyncFile.CMD;
+        boolean makesFence = request == Ioctl.VgemFenceAttach.CMD || request == Ioctl.DmaBufExportSyncFile.CMD
+                || request == Ioctl.DmaBufImportSyncFile.CMD;
+        if (makesFile && live.files >= limits.maxFiles()) {
+            return SysResult.err(dev.gemulator.kernel.Errno.ENFILE, "the machine has its maximum of "
+                    + limits.maxFiles() + " open files");
         }
-        Process to = process(name);
-        SysResult r = sys.sendFd(t, send.getFd(), to.mainTask());
-        if (r.isOk() && !send.getHanded()) {
-            var box = inboxes.computeIfAbsent(to, q -> new java.util.ArrayDeque<>());
-            if (box.size() >= MAX_UNRECEIVED) {
-                box.removeFirst();
+        if (makesFence && live.fences >= limits.maxFences()) {
+            return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "the machine has its maximum of "
+                    + limits.maxFences() + " fences");
+        }
+        switch (call.getCallCase()) {
+            case OPEN, CHANNEL_OPEN -> {
+                if (live.files >= limits.maxFiles()) {
+                    return SysResult.err(dev.gemulator.kernel.Errno.ENFILE, "the machine has its maximum of "
+                            + limits.maxFiles() + " open files");
+                }
             }
-            box.addLast(new Passed((int) r.v0(), to.files().get(r.v0())));
-        }
-        return r;
-    }
-
-    /** The oldest fd sent to {@code p} that is still what it was sent as: its number and kind; EAGAIN when none. */
-    private SysResult recvFd(Process p) {
-        var box = inboxes.getOrDefault(p, new java.util.ArrayDeque<>());
-        while (!box.isEmpty()) {
-            Passed f = box.removeFirst();
-            if (p.files().get(f.fd()) == f.file()) {
-                Object kind = f.file().privateData();
-                return new SysResult(dev.gemulator.kernel.Errno.OK, f.fd(), 0, 0, kind instanceof dev.gemulator.kernel.dmabuf.DmaBuf ? "dmabuf"
-                        : kind instanceof dev.gemulator.kernel.drm.DrmFile ? "drm"
-                        : kind instanceof dev.gemulator.kernel.dmabuf.SyncFile ? "sync_file" : "file", null, "");
+            case MMAP -> {
+                if (p.mappings().size() >= limits.maxMapsPerProcess()) {
+                    return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "process " + p.name()
+                            + " has its maximum of " + limits.maxMapsPerProcess() + " mappings");
+                }
+                long maps = 0;
+                for (Process q : processes.values()) {
+                    maps += q.mappings().size();
+                }
+                if (maps >= limits.maxMaps()) {
+                    return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "the machine has its maximum of "
+                            + limits.maxMaps() + " mappings");
+                }
+            }
+            default -> {
             }
         }
-        return SysResult.err(dev.gemulator.kernel.Errno.EAGAIN, "no fd was sent to " + p.name() + " that it has not received");
+        return null;
     }
 
     private static String abbreviate(String name) {

@@ -33,7 +33,7 @@ import java.util.List;
 public final class TraceRecorder implements KernelObserver, InterleavingScheduler.DecisionListener {
     private final Kernel kernel;
     private final List<TraceRecord> records = new ArrayList<>();
-    private final OutputStream stream;
+    private final TraceFile.Writer stream;
     private final MessageDigest digest;
     private long steps;
     private final java.util.Map<Lock, String> lockNames = new java.util.WeakHashMap<>(); // identity: Lock has no equals
@@ -56,11 +56,13 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
      */
     public TraceRecorder(Kernel kernel, TraceHeader header, OutputStream stream) {
         this.kernel = kernel;
-        this.stream = stream;
         try {
             this.digest = stream == null ? null : MessageDigest.getInstance("SHA-256");
+            this.stream = stream == null ? null : new TraceFile.Writer(stream);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the trace", e);
         }
         add(TraceRecord.newBuilder().setHeader(header).build());
     }
@@ -73,13 +75,7 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
         byte[] bytes = r.toByteArray();
         digest.update(bytes);
         try {
-            int n = bytes.length; // length-delimited, as writeDelimitedTo does: a varint, then the message
-            while ((n & ~0x7F) != 0) {
-                stream.write((n & 0x7F) | 0x80);
-                n >>>= 7;
-            }
-            stream.write(n);
-            stream.write(bytes);
+            stream.add(bytes);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot write the trace", e);
         }
@@ -191,26 +187,25 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
         return records.stream().filter(TraceRecord::hasDecision).mapToInt(r -> r.getDecision().getThread()).toArray();
     }
 
-    /** Writes the records length-delimited. */
+    /** Writes the records as a trace file ({@link TraceFile}: blocks with checksums). */
     public static void write(List<TraceRecord> records, OutputStream out) throws IOException {
-        for (TraceRecord r : records) {
-            r.writeDelimitedTo(out);
-        }
-        out.flush();
+        TraceFile.write(records, out);
     }
 
-    /** Reads length-delimited records up to the end of the stream. */
+    /**
+     * Reads a whole trace file; {@link TraceFile.DamagedException} when it
+     * is cut short or fails a checksum.
+     */
     public static List<TraceRecord> read(InputStream in) throws IOException {
-        List<TraceRecord> out = new ArrayList<>();
-        TraceRecord r;
-        while ((r = TraceRecord.parseDelimitedFrom(in)) != null) {
-            out.add(r);
-        }
-        return out;
+        return TraceFile.readWhole(in);
     }
 
-    /** Records read back from a trace that may have been cut off, and whether its last record was torn. */
-    public record ReadBack(List<TraceRecord> records, boolean torn) {
+    /**
+     * Records read back from a trace that may have been cut off: whether its
+     * last block was torn (its writer was killed), or where it was found
+     * corrupt (null when it was not).
+     */
+    public record ReadBack(List<TraceRecord> records, boolean torn, String corruption) {
         /** Whether the trace has its end record (the run or server finished). */
         public boolean ended() {
             return !records.isEmpty() && records.getLast().hasEnd();
@@ -218,23 +213,13 @@ public final class TraceRecorder implements KernelObserver, InterleavingSchedule
     }
 
     /**
-     * Reads a trace that may have been cut off (its writer killed): every
-     * whole record, stopping at a torn last one.
+     * Reads a trace that may have been cut off (its writer killed) or
+     * damaged: every record of every good block, stopping at a torn last
+     * block or at the first block that fails its checksum.
      */
     public static ReadBack readCutOff(InputStream in) throws IOException {
-        List<TraceRecord> out = new ArrayList<>();
-        while (true) {
-            TraceRecord r;
-            try {
-                r = TraceRecord.parseDelimitedFrom(in);
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                return new ReadBack(out, true);
-            }
-            if (r == null) {
-                return new ReadBack(out, false);
-            }
-            out.add(r);
-        }
+        TraceFile.Contents c = TraceFile.read(in);
+        return new ReadBack(c.records(), c.torn(), c.corruption());
     }
 
     /** SHA-256 over the encoded records, in hex. */

@@ -93,31 +93,92 @@ public final class Traces {
         return " (refcount " + before + "\u2192" + (get ? before + 1 : before - 1) + ")";
     }
 
-    /** One record as a line of the timeline. */
+    /**
+     * One record as a line of the timeline. Every string from the run (task,
+     * function, object, line, arguments, report detail, lock names) is
+     * {@linkplain #escape escaped}, so that no name can break the line or
+     * forge another.
+     */
     public static String show(TraceRecord r) {
         return switch (r.getRecordCase()) {
             case HEADER -> {
                 TraceHeader h = r.getHeader();
-                yield "# " + h.getEmulatorVersion() + " " + h.getScenarioPath() + " profile " + h.getProfile()
-                        + " strategy " + h.getStrategy() + " seed " + h.getSeed();
+                yield "# " + escape(h.getEmulatorVersion()) + " " + escape(h.getScenarioPath()) + " profile "
+                        + escape(h.getProfile()) + " strategy " + escape(h.getStrategy()) + " seed " + h.getSeed();
             }
             case STEP -> String.format(java.util.Locale.ROOT, "%12.3f us %6d  %-12s %-12s %s%s%s",
                     r.getStep().getTimeNs() / 1000.0, r.getStep().getIndex(),
-                    r.getStep().getTask().isEmpty() ? "<timer>" : r.getStep().getTask(), r.getStep().getKind(),
-                    r.getStep().getFunction(), r.getStep().getSubject().isEmpty() ? "" : " " + r.getStep().getSubject(),
+                    r.getStep().getTask().isEmpty() ? "<timer>" : escape(r.getStep().getTask()),
+                    escape(r.getStep().getKind()), escape(r.getStep().getFunction()),
+                    r.getStep().getSubject().isEmpty() ? "" : " " + escape(r.getStep().getSubject()),
                     refcount(r.getStep()));
             case DECISION -> "                      ---- schedule thread " + r.getDecision().getThread()
                     + " of runnable " + r.getDecision().getRunnableList();
-            case LINE -> "                      >>>> " + r.getLine().getText();
-            case REQUEST -> "                      <<<< " + r.getRequest().getLine() + " " + r.getRequest().getThread() + " "
-                    + r.getRequest().getOp() + " " + String.join(" ", r.getRequest().getArgsList());
-            case REPORT -> "                      !!!! " + r.getReport().getKind() + " " + r.getReport().getFunction()
-                    + ": " + r.getReport().getDetail();
-            case LOCK_WAIT -> "                      ==== " + r.getLockWait().getTask() + (r.getLockWait().getGot()
-                    ? " gets " + r.getLockWait().getLock()
-                    : " waits for " + r.getLockWait().getLock() + ", which " + r.getLockWait().getHolder() + " holds");
+            case LINE -> "                      >>>> " + escape(r.getLine().getText());
+            case REQUEST -> "                      <<<< " + r.getRequest().getLine() + " " + escape(r.getRequest().getThread())
+                    + " " + escape(r.getRequest().getOp()) + " " + escape(String.join(" ", r.getRequest().getArgsList()));
+            case REPORT -> "                      !!!! " + escape(r.getReport().getKind()) + " "
+                    + escape(r.getReport().getFunction()) + ": " + escape(r.getReport().getDetail());
+            case LOCK_WAIT -> "                      ==== " + escape(r.getLockWait().getTask()) + (r.getLockWait().getGot()
+                    ? " gets " + escape(r.getLockWait().getLock())
+                    : " waits for " + escape(r.getLockWait().getLock()) + ", which " + escape(r.getLockWait().getHolder())
+                            + " holds");
             case END -> "# end: exit status " + r.getEnd().getExitStatus() + ", " + r.getEnd().getSteps() + " steps";
             case RECORD_NOT_SET -> "# (empty record)";
         };
+    }
+
+    /**
+     * A string as text output shows it: a backslash as {@code \\}, and every
+     * character that could break or disguise a line (controls such as
+     * newline and escape, Unicode line and paragraph separators, invisible
+     * format characters such as bidirectional overrides, lone surrogates)
+     * as a backslash, x and two hex digits (u and four for characters
+     * beyond Latin-1, U and eight beyond the BMP). Ordinary text comes back
+     * unchanged.
+     */
+    public static String escape(String s) {
+        int i = 0;
+        while (i < s.length() && !needsEscape(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 16).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                int cp = Character.toCodePoint(c, s.charAt(i + 1));
+                int type = Character.getType(cp);
+                if (type == Character.FORMAT || type == Character.PRIVATE_USE || type == Character.UNASSIGNED) {
+                    b.append(String.format(java.util.Locale.ROOT, "\\U%08x", cp));
+                } else {
+                    b.append(c).append(s.charAt(i + 1));
+                }
+                i++;
+            } else if (c == '\\') {
+                b.append("\\\\");
+            } else if (needsEscape(c)) {
+                b.append(c < 0x100 ? String.format(java.util.Locale.ROOT, "\\x%02x", (int) c)
+                        : String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean needsEscape(char c) {
+        if (c >= 0x20 && c < 0x7f) {
+            return c == '\\';
+        }
+        if (c < 0x20 || c == 0x7f) {
+            return true;
+        }
+        int type = Character.getType(c);
+        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE || type == Character.PRIVATE_USE
+                || type == Character.UNASSIGNED;
     }
 }

@@ -49,4 +49,27 @@ class CommandLineTest {
         assertTrue(out.contains("expectations: 26 passed, 0 failed"), out);
         assertTrue(out.contains("Sharing by PRIME"), out);
     }
+
+    @Test
+    void traceShowExitsZeroForATraceCutShortAndOneForACorruptOne() throws Exception {
+        Path gem = dir.resolve("t.gem");
+        Files.writeString(gem, "A: open card0 -> $fd\nA: create_dumb $fd 64 64 32 -> $h\nA: close $fd\n");
+        Path trace = dir.resolve("t.trace");
+        PrintStream saved = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, Main.execute("run", gem.toString(), "--trace", trace.toString()));
+            byte[] whole = Files.readAllBytes(trace);
+            assertEquals(0, Main.execute("trace", "show", trace.toString()));
+            Files.write(trace, java.util.Arrays.copyOf(whole, whole.length - 5));
+            assertEquals(0, Main.execute("trace", "show", trace.toString()), "cut short: a cut, as a killed writer leaves");
+            byte[] damaged = whole.clone();
+            damaged[whole.length / 2] ^= 0x10;
+            Files.write(trace, damaged);
+            assertEquals(1, Main.execute("trace", "show", trace.toString()), "damaged in the middle: corruption");
+            assertEquals(2, Main.execute("replay", trace.toString()), "replay refuses a damaged trace");
+        } finally {
+            System.setOut(saved);
+        }
+    }
 }

@@ -52,9 +52,9 @@ class ServerEndToEndTest {
             assertArrayEquals(new byte[] {1, 2, 3}, ma.read(0, 3));
             assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> fb.gemClose(99)).errno());
             // as two programs would: A sends by name, B receives what came, typed
-            int there = pa.sendFd(d, "B");
+            assertEquals(1, pa.sendFd(d, "B"), "one fd in flight on the channel B opened for A (for the send above)");
             DmaBufFd received = pb.receiveDmaBuf(java.time.Duration.ofSeconds(5));
-            assertEquals(there, received.number());
+            assertEquals(bd.number() + 1, received.number(), "B's lowest free fd");
             assertEquals(bo.size(), received.size());
             assertEquals(Errno.EAGAIN, assertThrows(DrmException.class,
                     () -> pb.receiveFd(java.time.Duration.ofMillis(50))).errno(), "nothing more was sent");
@@ -99,17 +99,23 @@ class ServerEndToEndTest {
     }
 
     @Test
-    void anFdSentToAProcessThatHasNotConnectedYetWaitsForIt() {
+    void anFdPassesToAProcessOfAnotherProgramOnlyOnceItAcceptsFdsFromTheSender() {
         try (Gemulator a = Gemulator.connect("127.0.0.1", server.port(), null);
-                Gemulator later = Gemulator.connect("127.0.0.1", server.port(), null)) {
+                Gemulator other = Gemulator.connect("127.0.0.1", server.port(), null)) {
             DrmFd fa = a.process("A").open("card0");
             DrmFd.Dumb bo = fa.createDumb(16, 16, 32);
             DmaBufFd d = fa.primeHandleToFd(bo.handle(), DrmFd.RDWR);
-            assertEquals(3, a.process("A").sendFd(d, "Late"), "the new process's first fd");
-            DmaBufFd got = later.process("Late").receiveDmaBuf(java.time.Duration.ofSeconds(5));
+            assertEquals(Errno.ESRCH, assertThrows(DrmException.class, () -> a.process("A").sendFd(d, "Late")).errno(),
+                    "a process that has not connected cannot have consented");
+            var late = other.process("Late");
+            late.acceptFdsFrom("A");
+            assertEquals(1, a.process("A").sendFd(d, "Late"), "one fd in flight, until Late takes it");
+            DmaBufFd got = late.receiveDmaBuf(java.time.Duration.ofSeconds(5));
             assertEquals(bo.size(), got.size());
-            assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> a.process("A").sendFd(d, "A")).errno());
-            assertEquals(Errno.EINVAL, assertThrows(DrmException.class, () -> a.process("A").sendFd(d, "no such")).errno());
+            other.process("Unwilling").open("card0");
+            assertEquals(Errno.ENOTCONN, assertThrows(DrmException.class, () -> a.process("A").sendFd(d, "Unwilling"))
+                    .errno(), "a process that opened no channel for A gets no fd from it");
+            assertEquals(Errno.ESRCH, assertThrows(DrmException.class, () -> a.process("A").sendFd(d, "no such")).errno());
         }
     }
 

@@ -21,8 +21,9 @@ class LoadGeneratorTest {
                 GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 1024)) {
             LoadGenerator.Result r = LoadGenerator.run(new LoadGenerator.Config("127.0.0.1", server.port(), null, 2, 2, 5, 0,
                     1.0), false);
-            assertEquals(List.of("close", "create_dumb", "gem_close", "gem_flink", "gem_open", "open", "prime_fd_to_handle", "prime_handle_to_fd",
-                    "send_fd"), List.copyOf(r.latency().keySet()), "every op of the mix ran, by the server's names");
+            assertEquals(List.of("channel_open", "close", "create_dumb", "gem_close", "gem_flink", "gem_open", "open",
+                    "prime_fd_to_handle", "prime_handle_to_fd", "recv_fd", "send_fd"), List.copyOf(r.latency().keySet()),
+                    "every op of the mix ran, by the server's names (a passed fd: send, the peer's receive, its channel)");
             assertEquals(r.ops(), r.latency().values().stream().mapToLong(h -> h.getTotalCount()).sum());
             assertTrue(r.deviceEmpty(), "the device holds nothing: " + r.deviceAfter());
             assertTrue(r.seconds() >= 1.0 && r.seconds() < 30, "the ops ran for the duration: " + r.seconds());

@@ -54,6 +54,8 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     private final Channel channel;
     private final CompletableFuture<String> welcomed = new CompletableFuture<>();
     private volatile int iterations = 1;
+    private volatile int joinIteration;
+    private volatile int welcomedDuring;
     private final java.util.concurrent.BlockingQueue<Integer> again = new java.util.concurrent.LinkedBlockingQueue<>();
     private final java.util.concurrent.BlockingQueue<ServerMessage> control = new java.util.concurrent.LinkedBlockingQueue<>();
     private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
@@ -228,6 +230,8 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         switch (msg.getMessageCase()) {
             case WELCOME -> {
                 iterations = Math.max(1, msg.getWelcome().getIterations());
+                joinIteration = msg.getWelcome().getJoinIteration();
+                welcomedDuring = msg.getWelcome().getIteration();
                 welcomed.complete(msg.getWelcome().getMode());
             }
             case AGAIN -> again.add(msg.getAgain().getIteration());
@@ -275,6 +279,28 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     public int iterations() {
         mode();
         return iterations;
+    }
+
+    /**
+     * Lockstep: the first iteration this process takes part in (0 for a run
+     * that waits for it from the start; a later one for a client that comes
+     * back after its process was gone, which waits for that iteration's Again).
+     *
+     * @return the iteration, from the Welcome
+     */
+    public int joinIteration() {
+        mode();
+        return joinIteration;
+    }
+
+    /**
+     * Lockstep: the iteration under way when the server welcomed this client.
+     *
+     * @return the iteration, from the Welcome
+     */
+    public int welcomedDuring() {
+        mode();
+        return welcomedDuring;
     }
 
     /**

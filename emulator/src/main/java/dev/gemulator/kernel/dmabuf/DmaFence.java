@@ -25,6 +25,7 @@ public class DmaFence extends KObject {
     private boolean signalingEnabled;
     private long timestampNanos;
     private List<Runnable> callbacks;
+    private List<Runnable> watchers;
 
     protected DmaFence(Kernel kernel, String driver) {
         super(kernel.nextId(Kernel.IdKind.FENCE));
@@ -91,6 +92,11 @@ public class DmaFence extends KObject {
             return false;
         }
         signaled = true;
+        if (watchers != null) { // bookkeeping that must agree with isSignaled() before anything else runs
+            List<Runnable> run = watchers;
+            watchers = null;
+            run.forEach(Runnable::run);
+        }
         timestampNanos = kernel.clock().nowNanos();
         if (callbacks != null) {
             List<Runnable> run = callbacks;
@@ -130,6 +136,24 @@ public class DmaFence extends KObject {
             callbacks = new ArrayList<>(1);
         }
         callbacks.add(callback);
+        return true;
+    }
+
+    /**
+     * Not a kernel function: the model's own bookkeeping (a reservation
+     * counting its pending fences) told at the instant the fence signals,
+     * before any callback runs, so that it never disagrees with
+     * {@link #isSignaled()}. Returns false, adding nothing, when the fence
+     * has signalled already.
+     */
+    public boolean watch(Runnable watcher) {
+        if (signaled) {
+            return false;
+        }
+        if (watchers == null) {
+            watchers = new ArrayList<>(1);
+        }
+        watchers.add(watcher);
         return true;
     }
 

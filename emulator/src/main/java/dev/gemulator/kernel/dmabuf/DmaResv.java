@@ -4,6 +4,7 @@ import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Mutex;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * struct dma_resv (dma-resv.c, Linux 6.1): the fences that guard one buffer,
@@ -20,16 +21,38 @@ import java.util.List;
  *
  * <p>Locks: the reservation lock (a ww_mutex) is held by writers and by
  * dma-buf poll; test and snapshot reads are unlocked (RCU).
+ *
+ * <p>The kernel finds the first signalled slot and tests for conflicts by
+ * walking every slot; the model answers the same in O(log n) however many
+ * fences the object holds: it counts the unsignalled fences per usage and
+ * keeps the slots whose fence has signalled in order, both kept up by a
+ * watcher on each fence ({@link DmaFence#watch}) that runs the instant it
+ * signals, so they always agree with the walk.
  */
 public final class DmaResv {
     /** enum dma_resv_usage, in the kernel's order: a query for one usage sees every usage up to it. */
     public enum Usage { KERNEL, WRITE, READ, BOOKKEEP }
 
-    private record Slot(DmaFence fence, Usage usage) {
+    /** A slot of the fence list; its index moves when the list is replaced. */
+    private static final class Slot {
+        final DmaFence fence;
+        final Usage usage;
+        int index;
+
+        Slot(DmaFence fence, Usage usage, int index) {
+            this.fence = fence;
+            this.usage = usage;
+            this.index = index;
+        }
     }
 
     private final Mutex lock;
     private List<Slot> slots = new ArrayList<>(2);
+    /** Unsignalled fences in the slots, by usage. */
+    private final int[] pending = new int[Usage.values().length];
+    /** The indexes of the slots whose fence has signalled, lowest first. */
+    private final TreeSet<Integer> signalledSlots = new TreeSet<>();
+    private boolean finished;
     /** max_fences of the list; 0 while the object has no list yet. */
     private int maxFences;
 
@@ -78,10 +101,12 @@ public final class DmaResv {
             if (s.fence.isSignaled()) {
                 signalled.add(0, s.fence);
             } else {
+                s.index = kept.size();
                 kept.add(s);
             }
         }
         slots = kept;
+        signalledSlots.clear();
         maxFences = max;
         if (!hadList) {
             return;
@@ -132,24 +157,57 @@ public final class DmaResv {
      */
     public void addFence(DmaFence fence, Usage usage, String function) {
         fence.fenceGet(function);
-        for (int i = 0; i < slots.size(); i++) {
-            Slot old = slots.get(i);
-            if (old.fence.isSignaled()) {
-                slots.set(i, new Slot(fence, usage));
-                old.fence.fencePut(function);
-                return;
-            }
+        Integer free = signalledSlots.pollFirst();
+        if (free != null) {
+            Slot old = slots.get(free);
+            Slot slot = new Slot(fence, usage, free);
+            slots.set(free, slot);
+            watch(slot);
+            old.fence.fencePut(function);
+            return;
         }
         if (slots.size() >= maxFences) {
             throw new IllegalStateException("dma_resv_add_fence without a reservation (BUG_ON)");
         }
-        slots.add(new Slot(fence, usage));
+        Slot slot = new Slot(fence, usage, slots.size());
+        slots.add(slot);
+        watch(slot);
+    }
+
+    /** Counts the slot's fence as pending until it signals, when the slot becomes one to reuse. */
+    private void watch(Slot slot) {
+        pending[slot.usage.ordinal()]++;
+        if (!slot.fence.watch(() -> signalled(slot))) {
+            signalled(slot);
+        }
+    }
+
+    private void signalled(Slot slot) {
+        if (finished || slot.index >= slots.size() || slots.get(slot.index) != slot) {
+            return; // the list was finished, or replaced without it
+        }
+        pending[slot.usage.ordinal()]--;
+        signalledSlots.add(slot.index);
+    }
+
+    /** How many fences of the reservation have not signalled. */
+    public int pendingFences() {
+        int n = 0;
+        for (int p : pending) {
+            n += p;
+        }
+        return n;
+    }
+
+    /** How many slots the fence list has (signalled fences not yet replaced included). */
+    public int slotCount() {
+        return slots.size();
     }
 
     /** dma_resv_test_signaled: every fence of {@code usage} or below has signalled. */
     public boolean testSignaled(Usage usage) {
-        for (Slot s : slots) {
-            if (s.usage.compareTo(usage) <= 0 && !s.fence.isSignaled()) {
+        for (int u = 0; u <= usage.ordinal(); u++) {
+            if (pending[u] != 0) {
                 return false;
             }
         }
@@ -159,6 +217,9 @@ public final class DmaResv {
     /** dma_resv_get_fences (unlocked walk): the unsignalled fences of {@code usage} or below, in slot order. */
     public List<DmaFence> unsignaledFences(Usage usage) {
         List<DmaFence> out = new ArrayList<>();
+        if (testSignaled(usage)) {
+            return out;
+        }
         for (Slot s : slots) {
             if (s.usage.compareTo(usage) <= 0 && !s.fence.isSignaled()) {
                 out.add(s.fence);
@@ -169,9 +230,11 @@ public final class DmaResv {
 
     /** dma_resv_fini: drops every slot's reference. */
     public void fini(String function) {
+        finished = true;
         for (Slot s : slots) {
             s.fence.fencePut(function);
         }
         slots.clear();
+        signalledSlots.clear();
     }
 }

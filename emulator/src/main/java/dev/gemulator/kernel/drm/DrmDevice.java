@@ -28,9 +28,12 @@ public final class DrmDevice {
     private final VmaOffsetManager vmaOffsetManager = new VmaOffsetManager();
     private final LinkedHashSet<DrmFile> files = new LinkedHashSet<>();
     private long residentBytes;
+    private long pageIndexBytes;
     private long memoryLimitBytes = Long.MAX_VALUE;
     private int objectLimit = Integer.MAX_VALUE;
     private int handleLimit = Integer.MAX_VALUE - 1;
+    private int fenceSlotLimit = DEFAULT_FENCE_SLOTS;
+    private int fenceIdLimit = Integer.MAX_VALUE - 1;
     private final LiveObjects liveObjects = new LiveObjects();
     private DrmMaster master;
 
@@ -126,7 +129,10 @@ public final class DrmDevice {
         return residentBytes;
     }
 
-    /** The most object memory the device may hold (a write that needs more fails with ENOMEM). */
+    /**
+     * The most object memory the device may hold, pages and their indexes
+     * together (a write that needs more fails with ENOMEM).
+     */
     public void setMemoryLimit(long bytes) {
         this.memoryLimitBytes = bytes;
     }
@@ -135,19 +141,26 @@ public final class DrmDevice {
         return memoryLimitBytes;
     }
 
-    /** Takes {@code bytes} of new object memory if the limit allows. */
-    public boolean chargeResident(long bytes) {
-        if (bytes > memoryLimitBytes - residentBytes) {
+    /** Bytes the indexes of the objects' pages take (counted against the memory limit with the pages). */
+    public long pageIndexBytes() {
+        return pageIndexBytes;
+    }
+
+    /** Takes {@code bytes} of new object memory and {@code indexBytes} to index it, if the limit allows. */
+    public boolean chargeResident(long bytes, long indexBytes) {
+        if (bytes + indexBytes > memoryLimitBytes - residentBytes - pageIndexBytes) {
             return false;
         }
         residentBytes += bytes;
+        pageIndexBytes += indexBytes;
         return true;
     }
 
-    /** Gives back object memory (an object's pages were freed). */
-    public void releaseResident(long bytes) {
+    /** Gives back object memory and its index (an object's pages were freed). */
+    public void releaseResident(long bytes, long indexBytes) {
         residentBytes -= bytes;
-        if (residentBytes < 0) {
+        pageIndexBytes -= indexBytes;
+        if (residentBytes < 0 || pageIndexBytes < 0) {
             throw new IllegalStateException("device memory accounting went below zero");
         }
     }
@@ -168,5 +181,39 @@ public final class DrmDevice {
 
     public int handleLimit() {
         return handleLimit;
+    }
+
+    /**
+     * The fence slots one object's reservation may hold by default. The real
+     * kernel has no such cap (its fence list grows until kmalloc fails); this
+     * one stands for that memory running out and is far beyond what a
+     * program uses.
+     */
+    public static final int DEFAULT_FENCE_SLOTS = 1 << 16;
+
+    /**
+     * The most fence slots one object's reservation may hold: an attach that
+     * needs another slot past it fails with ENOMEM, as dma_resv_reserve_fences
+     * does when its list cannot grow. Slots of signalled fences are reused.
+     */
+    public void setFenceSlotLimit(int slots) {
+        this.fenceSlotLimit = slots;
+    }
+
+    public int fenceSlotLimit() {
+        return fenceSlotLimit;
+    }
+
+    /**
+     * The most fence ids a drm file may hand out in its life (vgem never
+     * reuses them): more fail with ENOSPC, as when its idr's range runs out.
+     * Applies to files opened after it is set.
+     */
+    public void setFenceIdLimit(int ids) {
+        this.fenceIdLimit = ids;
+    }
+
+    public int fenceIdLimit() {
+        return fenceIdLimit;
     }
 }

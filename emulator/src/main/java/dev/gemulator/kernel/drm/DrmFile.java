@@ -19,7 +19,7 @@ import dev.gemulator.kernel.vfs.KFile;
 public final class DrmFile {
     private final DrmMinor minor;
     private final Process opener;
-    private final Idr<GemObject> objectIdr = new Idr<>(1);
+    private final Idr<GemObject> objectIdr;
     private final SpinLock tableLock;
     private final PrimeFile prime;
     private KFile filp;
@@ -33,6 +33,7 @@ public final class DrmFile {
     DrmFile(DrmMinor minor, Process opener) {
         this.minor = minor;
         this.opener = opener;
+        this.objectIdr = new Idr<>(1, minor.dev().kernel().idrBudget());
         this.tableLock = new SpinLock(minor.dev().kernel(), "file->table_lock");
         this.prime = new PrimeFile(minor.dev().kernel());
         objectIdr.setEnd(minor.dev().handleLimit() + 1);

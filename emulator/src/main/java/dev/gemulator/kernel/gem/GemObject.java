@@ -229,17 +229,19 @@ public final class GemObject extends KObject {
 
     /**
      * Copies bytes into the object, allocating the pages it touches; false
-     * (nothing written) when the new pages would take the device past its
-     * memory limit.
+     * (nothing written) when the new pages, with what indexing them costs,
+     * would take the device past its memory limit.
      */
     public boolean writeBytes(long offset, byte[] src) {
         use("shmem_fault", "write");
         if (src.length == 0) {
             return true;
         }
-        long needed = (pages == null ? (offset + src.length - 1) / 4096 - offset / 4096 + 1
-                : pages.missing(offset, src.length)) * 4096;
-        if (!dev.chargeResident(needed)) {
+        long missing = pages == null ? (offset + src.length - 1) / 4096 - offset / 4096 + 1
+                : pages.missing(offset, src.length);
+        long had = pages == null ? 0 : pages.allocatedPages();
+        long index = Pages.indexBytes(sizeBytes, had + missing) - (pages == null ? 0 : pages.indexBytes());
+        if (!dev.chargeResident(missing * 4096, index)) {
             return false;
         }
         if (pages == null) {
@@ -261,7 +263,7 @@ public final class GemObject extends KObject {
 
     /** Frees the backing store (shmem file put). */
     void dropPages() {
-        dev.releaseResident(residentBytes());
+        dev.releaseResident(residentBytes(), pages == null ? 0 : pages.indexBytes());
         pages = null;
     }
 

@@ -5,18 +5,30 @@ import java.util.Map;
 
 /**
  * The backing store of a shmem object: pages come into being on the first
- * write that touches them; a page never written reads as zeros.
+ * write that touches them; a page never written reads as zeros. Its index
+ * (what finds a page) costs memory too, and the device counts it with the
+ * pages ({@link #indexBytes}): an array for small objects, a map holding
+ * only the written pages for big ones, so a huge object that is barely
+ * written costs little.
  */
 final class Pages {
     private static final int PAGE = 4096;
-    /** Objects up to this many pages index pages in an array, larger ones in a map. */
-    private static final long ARRAY_LIMIT_PAGES = 1 << 16;
+    /** Objects up to this many pages (4 MiB) index pages in an array, larger ones in a map. */
+    private static final long ARRAY_LIMIT_PAGES = 1 << 10;
+    /** What the array index costs: its header, then one reference a page (counted uncompressed). */
+    private static final long ARRAY_HEADER_BYTES = 16;
+    private static final long ARRAY_ENTRY_BYTES = 8;
+    /** What the map index costs: the map itself, then a node and a boxed index a written page. */
+    private static final long MAP_BYTES = 96;
+    private static final long MAP_ENTRY_BYTES = 64;
 
     private final byte[][] array;
     private final Map<Long, byte[]> sparse;
+    private final long sizeBytes;
     private long allocatedPages;
 
     Pages(long sizeBytes) {
+        this.sizeBytes = sizeBytes;
         long count = (sizeBytes + PAGE - 1) / PAGE;
         if (count <= ARRAY_LIMIT_PAGES) {
             array = new byte[(int) count][];
@@ -31,6 +43,13 @@ final class Pages {
         return allocatedPages;
     }
 
+    /** What the index of an object of {@code sizeBytes} costs once {@code pages} of its pages exist. */
+    static long indexBytes(long sizeBytes, long pages) {
+        long count = (sizeBytes + PAGE - 1) / PAGE;
+        return count <= ARRAY_LIMIT_PAGES ? ARRAY_HEADER_BYTES + ARRAY_ENTRY_BYTES * count
+                : MAP_BYTES + MAP_ENTRY_BYTES * pages;
+    }
+
     private byte[] page(long index, boolean create) {
         byte[] p = array != null ? array[(int) index] : sparse.get(index);
         if (p == null && create) {
@@ -43,6 +62,11 @@ final class Pages {
             }
         }
         return p;
+    }
+
+    /** What this index costs now. */
+    long indexBytes() {
+        return indexBytes(sizeBytes, allocatedPages);
     }
 
     /** How many pages of the range are not there yet (a write would allocate them). */

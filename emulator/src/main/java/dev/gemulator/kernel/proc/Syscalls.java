@@ -215,6 +215,111 @@ public final class Syscalls {
     }
 
     /**
+     * socket(AF_UNIX) connected for one peer: a channel fd on which process
+     * {@code peer} (by name) may send this process descriptors, the only way
+     * a process of a server receives any ({@link FdChannel}). Errors: EMFILE.
+     */
+    public SysResult channelOpen(Task task, String peer) {
+        enter(task, "__sys_socketpair");
+        FdTable files = task.process().files();
+        int fd = files.reserve();
+        if (fd < 0) {
+            return leave(task, SysResult.err(Errno.EMFILE, "no free fd"));
+        }
+        FdChannel channel = new FdChannel(task.process(), peer);
+        files.fill(fd, new KFile(kernel, FdChannel.OPS, "socket:[unix]", true, true, channel));
+        return leave(task, SysResult.ok(fd));
+    }
+
+    /**
+     * sendmsg with SCM_RIGHTS on the channel {@code receiver} opened for the
+     * sender's process: {@code fd}'s file waits in the channel until the
+     * receiver takes it. Returns how many descriptors are then in flight.
+     * Errors: EBADF (the sender's fd); ENOTCONN (the receiver opened no
+     * channel for the sender: it did not consent); EAGAIN (the channel's
+     * queue is full).
+     */
+    public SysResult sendFdOn(Task sender, long fd, Process receiver) {
+        enter(sender, "__sys_sendmsg");
+        KFile f = fget(sender, fd, "scm_fp_copy");
+        if (f == null) {
+            return badFd(sender, fd);
+        }
+        FdChannel channel = receiver.exited() ? null : FdChannel.find(receiver, sender.process().name());
+        if (channel == null) {
+            f.fput("scm_destroy");
+            return leave(sender, SysResult.err(Errno.ENOTCONN, "process " + receiver.name()
+                    + " has no channel open for " + sender.process().name() + " (it receives fds only on one it opened)"));
+        }
+        if (channel.full()) {
+            f.fput("scm_destroy");
+            return leave(sender, SysResult.err(Errno.EAGAIN, "the channel already holds "
+                    + FdChannel.MAX_IN_FLIGHT + " fds in flight"));
+        }
+        channel.queue(f); // unix_attach_fds: the reference scm_fp_copy took is the one in flight
+        return leave(sender, SysResult.ok(channel.inFlight()));
+    }
+
+    /**
+     * recvmsg with SCM_RIGHTS on a channel of the caller's: the oldest
+     * descriptor in flight becomes the caller's lowest free fd, under its own
+     * RLIMIT_NOFILE; the result's text is what it is ("dmabuf", "drm",
+     * "sync_file", "socket", "file"). Errors: EBADF; ENOTSOCK (not a
+     * channel); EAGAIN (nothing in flight); EMFILE (no free fd: the
+     * descriptor is dropped, as scm_detach_fds drops what it cannot install).
+     */
+    public SysResult recvFd(Task task, long channelFd) {
+        enter(task, "__sys_recvmsg");
+        KFile c = fget(task, channelFd, "fdget");
+        if (c == null) {
+            return badFd(task, channelFd);
+        }
+        FdChannel channel = FdChannel.of(c);
+        SysResult r = channel == null
+                ? SysResult.err(Errno.ENOTSOCK, "fd " + channelFd + " is a " + c.ops().name() + " file, not a channel")
+                : receive(task, channel);
+        c.fput("fdput");
+        return leave(task, r);
+    }
+
+    /**
+     * recvFd on whichever channel of the caller's has a descriptor in flight
+     * (its lowest channel fd first), as a program blocked in poll over all
+     * its sockets would take the first that is readable. Errors: EAGAIN
+     * (nothing in flight on any), EMFILE (as recvFd).
+     */
+    public SysResult recvFdAny(Task task) {
+        enter(task, "__sys_recvmsg");
+        FdTable files = task.process().files();
+        for (int fd = 0, top = files.highWater(); fd < top; fd++) {
+            FdChannel channel = FdChannel.of(files.get(fd));
+            if (channel != null && channel.owner() == task.process() && channel.inFlight() > 0) {
+                return leave(task, receive(task, channel));
+            }
+        }
+        return leave(task, SysResult.err(Errno.EAGAIN, "nothing in flight on any channel of " + task.process()
+                + " (it receives only on channels it opened)"));
+    }
+
+    /** unix_detach_fds and the install: the oldest descriptor in flight on {@code channel}. */
+    private SysResult receive(Task task, FdChannel channel) {
+        KFile f = channel.dequeue();
+        if (f == null) {
+            return SysResult.err(Errno.EAGAIN, "nothing in flight on the channel");
+        }
+        int nfd = task.process().files().install(f);
+        if (nfd < 0) {
+            f.fput("scm_detach_fds");
+            return SysResult.err(Errno.EMFILE, "no free fd: the fd in flight is dropped");
+        }
+        Object what = f.privateData();
+        String kind = what instanceof DmaBuf ? "dmabuf" : what instanceof dev.gemulator.kernel.drm.DrmFile ? "drm"
+                : what instanceof dev.gemulator.kernel.dmabuf.SyncFile ? "sync_file"
+                : FdChannel.of(f) != null ? "socket" : "file";
+        return new SysResult(Errno.OK, nfd, 0, 0, kind, null, "");
+    }
+
+    /**
      * ioctl(2): request number {@code cmd} with argument {@code arg}, an
      * address in {@code mem}, the caller's user memory for this call (the
      * struct the number describes lies there; what the kernel copies out goes
@@ -415,7 +520,8 @@ public final class Syscalls {
         if (!vma.object().writeBytes(offset, data)) {
             var dev = vma.object().dev();
             return leave(task, SysResult.err(Errno.ENOMEM, "the device's memory limit of " + dev.memoryLimit()
-                    + " bytes is reached (" + dev.residentBytes() + " in use)"));
+                    + " bytes is reached (" + (dev.residentBytes() + dev.pageIndexBytes()) + " in use, "
+                    + dev.pageIndexBytes() + " of them indexing pages)"));
         }
         return leave(task, SysResult.ok());
     }

@@ -42,7 +42,7 @@ public final class Vgem implements DrmDriver {
     /** vgem_open. */
     @Override
     public Object open(DrmFile file) {
-        return new VgemFile(file.dev().kernel());
+        return new VgemFile(file.dev().kernel(), file.dev().fenceIdLimit());
     }
 
     /** vgem_postclose / vgem_fence_close: every fence still held is signalled and dropped. */
@@ -112,8 +112,11 @@ public final class Vgem implements DrmDriver {
      * with VGEM_FENCE_WRITE and a read fence otherwise, returned as an id of
      * this file. It never waits: a write conflicts with any pending fence, a
      * read with a pending write fence. Errors: EINVAL for flags other than
-     * WRITE or a non-zero pad; ENOENT for a bad handle; EBUSY on a conflict.
-     * A failed attach uses no id.
+     * WRITE or a non-zero pad; ENOENT for a bad handle; EBUSY on a conflict;
+     * ENOMEM when the object's reservation cannot take another fence
+     * (dma_resv_reserve_fences; here, the device's fence slot limit); ENOSPC
+     * when the file has handed out all the fence ids it may. A failed attach
+     * uses no id.
      */
     public static SysResult fenceAttachIoctl(DrmFile file, Ioctl.VgemFenceAttach args) {
         String fn = "vgem_fence_attach_ioctl";
@@ -140,14 +143,19 @@ public final class Vgem implements DrmDriver {
                     : "a read fence conflicts with the object's pending write fence");
         } else {
             resv.lock().lock(fn);
-            resv.reserveFences(1, "dma_resv_reserve_fences");
-            resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, "dma_resv_add_fence");
+            // dma_resv_reserve_fences fails with ENOMEM when its list cannot grow: here, at the device's limit
+            boolean room = resv.pendingFences() < file.dev().fenceSlotLimit();
+            if (room) {
+                resv.reserveFences(1, "dma_resv_reserve_fences");
+                resv.addFence(fence, write ? DmaResv.Usage.WRITE : DmaResv.Usage.READ, "dma_resv_add_fence");
+            }
             resv.lock().unlock(fn);
-            VgemFile vfile = (VgemFile) file.driverPriv();
-            vfile.fenceMutex().lock(fn);
-            int id = vfile.fenceIdr().alloc(fence);
-            vfile.fenceMutex().unlock(fn);
-            result = id > 0 ? SysResult.ok(id) : SysResult.err(Errno.ENOSPC, "the file's fence table is full");
+            if (!room) {
+                result = SysResult.err(Errno.ENOMEM, "the object's reservation holds its limit of "
+                        + file.dev().fenceSlotLimit() + " pending fences");
+            } else {
+                result = fenceIdAlloc(file, fence, fn);
+            }
         }
         if (!result.isOk()) {
             fence.signal(fn);
@@ -155,6 +163,16 @@ public final class Vgem implements DrmDriver {
         }
         Gem.objectPut(obj, fn);
         return result;
+    }
+
+    /** The fence's id in the file's table (ENOSPC when it has handed out all it may). */
+    private static SysResult fenceIdAlloc(DrmFile file, VgemFence fence, String fn) {
+        VgemFile vfile = (VgemFile) file.driverPriv();
+        vfile.fenceMutex().lock(fn);
+        int id = vfile.fenceIdr().alloc(fence);
+        vfile.fenceMutex().unlock(fn);
+        return id > 0 ? SysResult.ok(id) : SysResult.err(Errno.ENOSPC, "the file's fence table is full"
+                + " (it may hand out " + file.dev().fenceIdLimit() + " fence ids)");
     }
 
     /**
