@@ -66,18 +66,20 @@ public final class Prime {
         }
 
         /**
-         * drm_gem_dmabuf_mmap / drm_gem_prime_mmap: the mapping holds the object
-         * and pins its shmem file instead of the dma-buf's file.
+         * drm_gem_dmabuf_mmap / drm_gem_prime_mmap: the object has its own
+         * mmap (drm_gem_shmem_object_mmap), so the mapping takes a reference
+         * on the object and keeps the one mmap_region took on the dma-buf's
+         * file as its vm_file (nothing calls vma_set_file on this path). A
+         * mapping so keeps the dma-buf alive after its last fd is closed, and
+         * the dma-buf's release, with the object reference it owns, comes
+         * from the mapping's fput: at an exit, through the task work after
+         * every fd's (conformance/x_dmabuf_mmap_file).
          */
         @Override
         public Errno mmap(DmaBuf buf, Vma vma) {
             GemObject obj = (GemObject) buf.priv();
             obj.get("drm_gem_prime_mmap");
             vma.setObject(obj);
-            if (vma.file() != null) {
-                vma.file().fput("vma_set_file");
-                vma.setFile(null);
-            }
             return Errno.OK;
         }
     };

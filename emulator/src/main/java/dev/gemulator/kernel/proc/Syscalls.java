@@ -449,9 +449,7 @@ public final class Syscalls {
         Vma vma = new Vma(length, pgoff, f);
         Errno e = f.ops().mmap(f, vma);
         if (!e.isOk()) {
-            if (vma.file() != null) {
-                vma.file().fput("mmap_region");
-            }
+            vma.file().fput("mmap_region");
             return SysResult.err(e, "");
         }
         long id = task.process().takeMapId();
@@ -475,9 +473,7 @@ public final class Syscalls {
     /** remove_vma: the vm close hook, then the vm_file reference. */
     private static void removeVma(Vma vma) {
         Gem.vmClose(vma);
-        if (vma.file() != null) {
-            vma.file().fput("remove_vma");
-        }
+        vma.file().fput("remove_vma");
     }
 
     private Vma checkAccess(Task task, long mapId, long offset, long length, String what) {

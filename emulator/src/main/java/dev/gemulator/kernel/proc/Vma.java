@@ -5,9 +5,9 @@ import dev.gemulator.kernel.vfs.KFile;
 
 /**
  * A shared read/write mapping (struct vm_area_struct) as a gemscript map id
- * sees it. It owns one reference on the GEM object whose pages it shows and,
- * when it came from a DRM fd, one on that file (vm_file): a mapping keeps
- * both alive after every handle and fd is gone.
+ * sees it. It owns one reference on the GEM object whose pages it shows and
+ * one on the file it was mapped through (vm_file: a drm file or a dma-buf):
+ * a mapping keeps both alive after every handle and fd is gone.
  *
  * <p>Faults use the address within the mapping and ignore the offset it was
  * mapped at, as drm_gem_shmem's fault handler does (conformance mmap.gem).
@@ -16,7 +16,7 @@ public final class Vma {
     private long mapId;
     private final long lengthBytes;
     private final long pageOffset;
-    private KFile file;
+    private final KFile file;
     private GemObject object;
     private long start;
 
@@ -64,14 +64,9 @@ public final class Vma {
         return pageOffset;
     }
 
-    /** vm_file: the file the mapping pins, or null once the driver replaced it. */
+    /** vm_file: the file the mapping pins (the drm file or the dma-buf it was mapped through). */
     public KFile file() {
         return file;
-    }
-
-    /** vma_set_file. */
-    public void setFile(KFile file) {
-        this.file = file;
     }
 
     /** The object whose pages the mapping shows (vm_private_data). */
