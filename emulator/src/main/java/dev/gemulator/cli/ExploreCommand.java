@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
             "Schedules run seed after seed (the first seed, the next, ...) on all cores, or with --strategy dfs every "
             + "schedule within --preemptions. Each finding is printed with how many schedules hit it and its first seed; "
             + "--shrink cuts its schedule to the fewest preemptions and writes the shrunk run's trace to --out.",
-            "Exit status: 0 nothing found, 1 nondeterminism (a bug of gemulator), 2 bad input, 3 something found."})
+            "Exit status: 0 nothing found, 1 nondeterminism (a bug of gemulator), 2 bad input, 3 something found (--found-exit-status)."})
 public final class ExploreCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE.gem")
@@ -75,6 +75,11 @@ public final class ExploreCommand implements Callable<Integer> {
                 + "joins the shards into what one whole run prints")
     private String shardText;
 
+    @Option(names = "--found-exit-status", paramLabel = "N", defaultValue = "3",
+            description = "the exit status when something was found (default: ${DEFAULT-VALUE}; 0 for a shard in a Job, "
+                + "whose findings are in its results)")
+    private int foundStatus;
+
     @Option(names = "--no-timing", description = "leave the timing out of the text (to compare runs; merge prints none)")
     private boolean noTiming;
 
@@ -87,6 +92,7 @@ public final class ExploreCommand implements Callable<Integer> {
         kernel.check();
         UserError.check(schedules >= 1, "--schedules wants at least 1, not " + schedules);
         UserError.check(jobs >= 1, "--jobs wants at least 1, not " + jobs);
+        UserError.check(foundStatus >= 0 && foundStatus <= 255, "--found-exit-status wants 0 to 255, not " + foundStatus);
         UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
         if (!List.of("random", "pct", "pos", "dfs").contains(strategy)) {
             System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos, dfs)");
@@ -141,13 +147,13 @@ public final class ExploreCommand implements Callable<Integer> {
                 result.seconds(), jobs);
         if (json) {
             System.out.println(report.json(shard, first, count));
-            return result.findings().isEmpty() ? 0 : 3;
+            return result.findings().isEmpty() ? 0 : foundStatus;
         }
         System.out.print(report.text(!noTiming));
         for (Explorer.Finding f : shrink ? result.findings() : List.<Explorer.Finding>of()) {
             shrinkOne(script, p, text, f);
         }
-        return result.findings().isEmpty() ? 0 : 3;
+        return result.findings().isEmpty() ? 0 : foundStatus;
     }
 
     /** The --shard option, or null for the whole run. */
@@ -180,7 +186,7 @@ public final class ExploreCommand implements Callable<Integer> {
                         kernel.profile, preemptions, shard, parts.parts().stream().filter(x -> x.subtree() >= 0).count(),
                         parts.branches(), n, found);
             }
-            return parts.parts().stream().allMatch(x -> x.findings().isEmpty()) ? 0 : 3;
+            return parts.parts().stream().allMatch(x -> x.findings().isEmpty()) ? 0 : foundStatus;
         }
         var r = dev.gemulator.explore.Dfs.explore(script, p, header, preemptions, schedules);
         List<DfsReport.Item> items = new java.util.ArrayList<>();
@@ -194,7 +200,7 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         System.out.print(new DfsReport(file.toString(), kernel.profile, preemptions, r.schedules(), r.exhausted(), items,
                 r.seconds()).text(!noTiming));
-        return r.findings().isEmpty() ? 0 : 3;
+        return r.findings().isEmpty() ? 0 : foundStatus;
     }
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {

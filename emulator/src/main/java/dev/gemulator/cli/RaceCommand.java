@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
             "Each distinct finding is reported with how many seeds hit it, its first seed, the programs' exit status and "
             + "output, and the command that replays it. Every program is told the server (GEMULATOR_SERVER, "
             + "GEMULATOR_SOCKET) and its process name (GEMULATOR_PROCESS: A, B, ...).",
-            "Exit status: 0 nothing found, 1 the programs could not run, 2 bad input, 3 something found."})
+            "Exit status: 0 nothing found, 1 the programs could not run, 2 bad input, 3 something found (--found-exit-status)."})
 public final class RaceCommand implements Callable<Integer> {
 
     @Option(names = "--seeds", defaultValue = "1..100", paramLabel = "FIRST..LAST",
@@ -90,6 +90,11 @@ public final class RaceCommand implements Callable<Integer> {
                 + "(JOB_COMPLETION_INDEX in a Kubernetes Indexed Job); with --json, gemulator merge joins the shards")
     private String shardText;
 
+    @Option(names = "--found-exit-status", paramLabel = "N", defaultValue = "3",
+            description = "the exit status when something was found (default: ${DEFAULT-VALUE}; 0 for a shard in a Job, "
+                + "whose findings are in its results)")
+    private int foundStatus;
+
     @Option(names = "--no-timing", description = "leave the timing out of the text (to compare runs; merge prints none)")
     private boolean noTiming;
 
@@ -120,6 +125,10 @@ public final class RaceCommand implements Callable<Integer> {
         }
         if (!List.of("random", "pct", "pos").contains(strategy)) {
             System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
+            return 2;
+        }
+        if (foundStatus < 0 || foundStatus > 255) {
+            System.err.println("gemulator: --found-exit-status wants 0 to 255, not " + foundStatus);
             return 2;
         }
         List<List<String>> commands = commands();
@@ -204,7 +213,7 @@ public final class RaceCommand implements Callable<Integer> {
                     result.persistent(), result.launches());
             if (json) {
                 System.out.println(report.json(shard, runFirst, result.seeds()));
-                return result.findings().isEmpty() ? 0 : 3;
+                return result.findings().isEmpty() ? 0 : foundStatus;
             }
             System.out.print(report.text(!noTiming));
             for (RaceRunner.Finding f : result.findings()) {
@@ -212,7 +221,7 @@ public final class RaceCommand implements Callable<Integer> {
                     shrinkOne(runner, f);
                 }
             }
-            return result.findings().isEmpty() ? 0 : 3;
+            return result.findings().isEmpty() ? 0 : foundStatus;
         } catch (RaceRunner.RaceError e) {
             System.err.println("gemulator: " + e.getMessage());
             return 1;
