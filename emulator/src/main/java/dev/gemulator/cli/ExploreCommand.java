@@ -39,7 +39,9 @@ public final class ExploreCommand implements Callable<Integer> {
     private ScheduleOptions kernel;
 
     @Option(names = "--strategy", defaultValue = "random",
-            description = "random, pct, pos, or dfs (every schedule within --preemptions) (default: ${DEFAULT-VALUE})")
+            description = "random, pct, pos, conflict (PCT whose priority changes, at most --pct-depth - 1, fall only where "
+                + "two threads' next steps touch one object), or dfs (every schedule within --preemptions) "
+                + "(default: ${DEFAULT-VALUE})")
     private String strategy;
 
     @Option(names = "--preemptions", defaultValue = "2", description = "dfs: the preemption bound (default: ${DEFAULT-VALUE})")
@@ -94,8 +96,9 @@ public final class ExploreCommand implements Callable<Integer> {
         UserError.check(jobs >= 1, "--jobs wants at least 1, not " + jobs);
         UserError.check(foundStatus >= 0 && foundStatus <= 255, "--found-exit-status wants 0 to 255, not " + foundStatus);
         UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
-        if (!List.of("random", "pct", "pos", "dfs").contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos, dfs)");
+        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy) && !strategy.equals("dfs")) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
+                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ", dfs)");
             return 2;
         }
         Script script;
@@ -239,6 +242,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private String replayCommand(long seed) {
         return "./gemulator run " + file + " --profile " + kernel.profile + " --strategy " + strategy
-                + (strategy.equals("pct") ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps : "") + " --seed " + seed;
+                + (strategy.equals("pct") ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps
+                : strategy.equals("conflict") && kernel.pctDepth != 3 ? " --pct-depth " + kernel.pctDepth : "") + " --seed " + seed;
     }
 }

@@ -123,8 +123,9 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
-        if (!List.of("random", "pct", "pos").contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
+        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy)) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
+                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
             return 2;
         }
         if (foundStatus < 0 || foundStatus > 255) {
