@@ -146,6 +146,7 @@ public final class Race {
                 } catch (RaceConnection.Lost e) {
                     return failed;
                 }
+                g.forgetChannels(name); // the next run's device is new: no channel of this run's stays open
                 seed = seeded ? t.awaitAgain(name) : null;
             }
         }

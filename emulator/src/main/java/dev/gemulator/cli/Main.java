@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
             "Shell completion: source <(./gemulator completion)."},
         subcommands = {RunCommand.class, ExploreCommand.class, RaceCommand.class, ReplayCommand.class, TraceCommand.class, ServeCommand.class,
             ClientCommand.class, StatusCommand.class, dev.gemulator.load.LoadCommand.class, SoakCommand.class,
-            HuntCommand.class, DemoCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+            HuntCommand.class, DiffTestCommand.class, DemoCommand.class, CompletionCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

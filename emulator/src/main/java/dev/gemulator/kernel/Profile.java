@@ -47,7 +47,8 @@ public record Profile(
         HandleRefs handleRefs,               // F21
         Permissions permissions,             // F22
         CacheIndex cacheIndex,
-        NameLock nameLock) {
+        NameLock nameLock,
+        TaskWorkOrder taskWorkOrder) {
 
     /** F1: obj->handle_count is an atomic outside any lock (3.10/3.11) or a plain int under object_name_lock. */
     public enum HandleCount { ATOMIC_UNLOCKED, UNDER_NAME_LOCK }
@@ -133,6 +134,14 @@ public record Profile(
     /** dev->object_name_lock: a spinlock (3.10/3.11) or a mutex (the 2013 series on). */
     public enum NameLock { SPINLOCK, MUTEX }
 
+    /**
+     * The order task_work_run runs the deferred final fputs it finds queued:
+     * oldest first (it reversed the list, to 5.8) or newest first (5.9 on:
+     * "task_work: remove fifo ordering guarantee"). An exit's file releases
+     * run in reverse fd order on 6.x (conformance/x_exit_release_order.gem).
+     */
+    public enum TaskWorkOrder { OLDEST_FIRST, NEWEST_FIRST }
+
     /** Linux 6.x (the real kernel of the conformance recordings is 6.1): spec §7 "P-6.x". */
     public static final Profile MODERN = new Profile(
             "6.x", "Linux 6.x: the default, what ../shared/conformance was recorded on",
@@ -152,7 +161,8 @@ public record Profile(
             HandleRefs.ONE_FOR_ALL,
             Permissions.V6,
             CacheIndex.RB_TREE,
-            NameLock.MUTEX);
+            NameLock.MUTEX,
+            TaskWorkOrder.NEWEST_FIRST);
 
     /**
      * Linux 3.10/3.11, before the 2013 series (spec §1 and §7 "P-3.11"): an
@@ -180,7 +190,8 @@ public record Profile(
             HandleRefs.ONE_PER_HANDLE,
             Permissions.NO_RENDER_NODES,
             CacheIndex.LIST,
-            NameLock.SPINLOCK);
+            NameLock.SPINLOCK,
+            TaskWorkOrder.OLDEST_FIRST);
 
     /**
      * The seed commit 319c933c exactly as merged (spec §2, §7 "P-seed"): the
@@ -208,7 +219,8 @@ public record Profile(
             HandleRefs.ONE_PER_HANDLE,
             Permissions.NO_RENDER_NODES,
             CacheIndex.LIST,
-            NameLock.MUTEX);
+            NameLock.MUTEX,
+            TaskWorkOrder.OLDEST_FIRST);
 
     /** The seed commit with only its double-lock typo fixed (spec §7 "P-seed+typofix"). */
     public static final Profile SEED_TYPOFIX = SEED

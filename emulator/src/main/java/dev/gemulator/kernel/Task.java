@@ -55,9 +55,15 @@ public final class Task {
         return true;
     }
 
-    /** Takes the next pending deferred release, or null. */
-    public KFile pollTaskWork() {
-        return taskWork.poll();
+    /**
+     * Takes every pending deferred release, in the order they were queued
+     * (task_work_run takes the whole list at once; what is queued while it
+     * runs them waits for its next round).
+     */
+    public List<KFile> takeTaskWork() {
+        List<KFile> batch = new ArrayList<>(taskWork);
+        taskWork.clear();
+        return batch;
     }
 
     /** exit_task_work: from now on final puts go to the delayed-fput list. */

@@ -134,7 +134,7 @@ public final class KillSoak {
                 clients.put(p, client(c, p, server.port(), seed++, logs));
             }
             int span = c.iterations() * 9 / 10;
-            int longest = 10; // iterations a restart has taken at most so far: a slow machine starts JVMs late
+            int longestCold = 10; // iterations a cold restart has taken at most so far: a loaded machine starts JVMs late
             for (int k = 0; k < c.kills(); k++) {
                 int at = (k + 1) * span / (c.kills() + 1);
                 String victim = k % 2 == 0 ? "B" : "A";
@@ -142,15 +142,19 @@ public final class KillSoak {
                     Thread.sleep(2);
                 }
                 int left = c.iterations() - run.iteration();
-                if (left < 2 * longest + 10) { // a restart now could come after the run's end: no rejoin to check
+                // a cold restart that could outlast the run is made warm (the last one always is)
+                boolean warm = k % 2 == 1 || k == c.kills() - 1 || left < 3 * longestCold + 10;
+                Process next = left < 20 ? null : warm ? standby(c, victim, server.port(), seed++) : null;
+                if (left < 20 || warm && c.iterations() - run.iteration() < 10) { // no rejoin left to check
+                    if (next != null) {
+                        next.destroyForcibly();
+                    }
                     if (progress != null) {
-                        progress.printf("kill %d and later not made: %d iterations left, a restart took up to %d%n",
-                                k + 1, left, longest);
+                        progress.printf("kill %d and later not made: %d iterations left%n", k + 1,
+                                c.iterations() - run.iteration());
                     }
                     break;
                 }
-                boolean warm = k % 2 == 1 || k == c.kills() - 1; // the last one warm: a cold one may come too late
-                Process next = warm ? standby(c, victim, server.port(), seed++) : null;
                 int joinsBefore = run.joins().size();
                 int during = run.iteration();
                 clients.get(victim).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -167,7 +171,9 @@ public final class KillSoak {
                             + tail(logs.get(late)) + ")");
                 }
                 int back = run.joins().getLast().from();
-                longest = Math.max(longest, back - during);
+                if (!warm) {
+                    longestCold = Math.max(longestCold, back - during);
+                }
                 while (run.iteration() < back + 3 && !run.finished().isDone()) {
                     Thread.sleep(2);
                 }

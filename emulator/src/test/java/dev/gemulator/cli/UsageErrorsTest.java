@@ -115,7 +115,13 @@ class UsageErrorsTest {
                 m("'fast' is not a double", "load", "--rate", "fast"),
                 m("--runs wants at least 1", "soak", "--runs", "0"),
                 m("no scenario directory", "soak", "--runs", "1", "--dir", missing),
-                m("Unmatched argument", "demo", "now")));
+                m("Unmatched argument", "demo", "now"),
+                m("--statements wants MIN-MAX with 1 <= MIN <= MAX (not '250-100')", "difftest", "--statements",
+                        "250-100"),
+                m("--scenarios and --jobs at least 1", "difftest", "--scenarios", "0"),
+                m("difftest needs the real kernel: no oracle at " + missing, "difftest", "--oracle", missing),
+                m("is not executable", "difftest", "--batch-oracle", gem.toString()),
+                m("cannot read the corpus " + missing, "difftest", "--corpus", missing)));
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             mistakes.add(m("address already in use (another server runs there: stop it, or choose another --port)",
                     "serve", "--port", String.valueOf(taken.getLocalPort())));

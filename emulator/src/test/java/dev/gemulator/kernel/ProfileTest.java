@@ -87,6 +87,13 @@ class ProfileTest {
             A: close $fd1
             """;
 
+    /** An exit that releases two files: the order of their releases. */
+    private static final String EXIT = """
+            A: open card0 -> $fd
+            A: open card0 -> $fd2
+            A: exit
+            """;
+
     private static final Map<Class<? extends Enum<?>>, Case> CASES = new LinkedHashMap<>();
 
     static {
@@ -107,6 +114,7 @@ class ProfileTest {
         CASES.put(Profile.Permissions.class, new Case(Profile.MODERN, "A: open render0 -> $fd\n"));
         CASES.put(Profile.CacheIndex.class, new Case(Profile.MODERN, TWO_MEMBERS));
         CASES.put(Profile.NameLock.class, new Case(Profile.MODERN, NAMES));
+        CASES.put(Profile.TaskWorkOrder.class, new Case(Profile.MODERN, EXIT));
     }
 
     private static String traceHash(Profile p, String text) throws Exception {

@@ -66,10 +66,15 @@ public final class Prime {
         }
 
         /**
-         * drm_gem_dmabuf_mmap / drm_gem_prime_mmap: the mapping holds the object
-         * (the object's mmap, drm_gem_shmem_mmap in 6.x, keeps the vma's file:
-         * the mapping pins the dma-buf, and with it the exporter's module, as
-         * IGT's vgem_basic unload sees on 6.1).
+         * drm_gem_dmabuf_mmap / drm_gem_prime_mmap: the object has its own
+         * mmap (drm_gem_shmem_object_mmap), so the mapping takes a reference
+         * on the object and keeps the one mmap_region took on the dma-buf's
+         * file as its vm_file (nothing calls vma_set_file on this path). A
+         * mapping so keeps the dma-buf alive after its last fd is closed (and
+         * with it vgem's module, as IGT's vgem_basic unload sees), and
+         * the dma-buf's release, with the object reference it owns, comes
+         * from the mapping's fput: at an exit, through the task work after
+         * every fd's (conformance/x_dmabuf_mmap_file).
          */
         @Override
         public Errno mmap(DmaBuf buf, Vma vma) {

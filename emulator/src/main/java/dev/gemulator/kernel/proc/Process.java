@@ -122,6 +122,40 @@ public final class Process {
         return mappings;
     }
 
+    /**
+     * mm->mmap_base: mappings are placed top down from here. The value is
+     * arbitrary (the real one is randomized); what shows is the order of
+     * the mappings' addresses, which is the order exit_mmap closes them in.
+     */
+    static final long MMAP_BASE = 0x7F00_0000_0000L;
+
+    /**
+     * arch_get_unmapped_area_topdown: where a new mapping of {@code
+     * lengthBytes} (page aligned) goes, the top of the highest gap under
+     * mmap_base that holds it. Only the order matters here: when no gap
+     * holds it (which do_mmap's length check keeps from happening in
+     * practice) it goes under the lowest mapping.
+     */
+    public long unmappedAreaTopdown(long lengthBytes) {
+        List<Vma> byAddress = new ArrayList<>(mappings.values());
+        byAddress.sort((a, b) -> Long.compare(b.start(), a.start()));
+        long high = MMAP_BASE;
+        for (Vma v : byAddress) {
+            if (high - v.end() >= lengthBytes) {
+                return high - lengthBytes;
+            }
+            high = Math.min(high, v.start());
+        }
+        return high - lengthBytes;
+    }
+
+    /** The live mappings in address order, lowest first (exit_mmap's walk). */
+    public List<Vma> mappingsByAddress() {
+        List<Vma> out = new ArrayList<>(mappings.values());
+        out.sort((a, b) -> Long.compare(a.start(), b.start()));
+        return out;
+    }
+
     /** The next map id (1, 2, ...; never reused). */
     public long takeMapId() {
         return nextMapId++;

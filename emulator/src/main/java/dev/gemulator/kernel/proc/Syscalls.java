@@ -100,11 +100,22 @@ public final class Syscalls {
         return leave(task, errno.isOk() ? SysResult.ok() : SysResult.err(errno, ""));
     }
 
-    /** task_work_run: the releases deferred by this task's final fputs. */
+    /**
+     * task_work_run: the releases deferred by this task's final fputs, round
+     * by round until none is left. A round is what was queued when it began:
+     * newest first since Linux 5.9 (the list is a stack), oldest first before
+     * (3.x reversed it). The order shows where an exit frees several objects:
+     * it decides which of two equal holes of fake mmap offsets is the newest.
+     */
     private void runTaskWork(Task task) {
-        KFile f;
-        while ((f = task.pollTaskWork()) != null) {
-            f.release();
+        List<KFile> round;
+        while (!(round = task.takeTaskWork()).isEmpty()) {
+            if (kernel.profile().taskWorkOrder() == Profile.TaskWorkOrder.NEWEST_FIRST) {
+                java.util.Collections.reverse(round);
+            }
+            for (KFile f : round) {
+                f.release();
+            }
         }
     }
 
@@ -555,13 +566,12 @@ public final class Syscalls {
         Vma vma = new Vma(length, pgoff, f);
         Errno e = f.ops().mmap(f, vma);
         if (!e.isOk()) {
-            if (vma.file() != null) {
-                vma.file().fput("mmap_region");
-            }
+            vma.file().fput("mmap_region");
             return SysResult.err(e, "");
         }
         long id = task.process().takeMapId();
         vma.setMapId(id);
+        vma.setStart(task.process().unmappedAreaTopdown(aligned));
         task.process().mappings().put(id, vma);
         return SysResult.ok(id);
     }
@@ -580,9 +590,7 @@ public final class Syscalls {
     /** remove_vma: the vm close hook, then the vm_file reference. */
     private static void removeVma(Vma vma) {
         Gem.vmClose(vma);
-        if (vma.file() != null) {
-            vma.file().fput("remove_vma");
-        }
+        vma.file().fput("remove_vma");
     }
 
     private Vma checkAccess(Task task, long mapId, long offset, long length, String what) {
@@ -938,7 +946,8 @@ public final class Syscalls {
     public SysResult exit(Process process, List<KFile> hostFiles) {
         Task task = process.mainTask();
         enter(task, "do_exit");
-        List<Vma> maps = new ArrayList<>(process.mappings().values());
+        // exit_mmap: in address order, and mappings go top down, so mostly the newest first
+        List<Vma> maps = process.mappingsByAddress();
         process.mappings().clear();
         for (Vma vma : maps) {
             removeVma(vma);

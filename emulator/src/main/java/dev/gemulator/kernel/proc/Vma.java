@@ -6,7 +6,7 @@ import dev.gemulator.kernel.vfs.KFile;
 /**
  * A shared read/write mapping (struct vm_area_struct) as a gemscript map id
  * sees it. It owns one reference on the GEM object whose pages it shows and
- * one on the file it was mapped from (vm_file: the drm file or the dma-buf):
+ * one on the file it was mapped through (vm_file: a drm file or a dma-buf):
  * a mapping keeps both alive after every handle and fd is gone.
  *
  * <p>Faults use the address within the mapping and ignore the offset it was
@@ -16,8 +16,9 @@ public final class Vma {
     private long mapId;
     private final long lengthBytes;
     private final long pageOffset;
-    private KFile file;
+    private final KFile file;
     private GemObject object;
+    private long start;
 
     public Vma(long lengthBytes, long pageOffset, KFile file) {
         this.lengthBytes = lengthBytes;
@@ -44,19 +45,28 @@ public final class Vma {
         return (lengthBytes + 4095) >>> 12;
     }
 
+    /** vm_start: where the mapping is in the process's address space. */
+    public long start() {
+        return start;
+    }
+
+    /** vm_end: the first address after the mapping (whole pages). */
+    public long end() {
+        return start + (pages() << 12);
+    }
+
+    public void setStart(long start) {
+        this.start = start;
+    }
+
     /** vm_pgoff as mmap passed it. */
     public long pageOffset() {
         return pageOffset;
     }
 
-    /** vm_file: the file the mapping pins, or null once the driver replaced it. */
+    /** vm_file: the file the mapping pins (the drm file or the dma-buf it was mapped through). */
     public KFile file() {
         return file;
-    }
-
-    /** vma_set_file. */
-    public void setFile(KFile file) {
-        this.file = file;
     }
 
     /** The object whose pages the mapping shows (vm_private_data). */

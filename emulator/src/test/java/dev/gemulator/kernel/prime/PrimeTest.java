@@ -124,6 +124,30 @@ class PrimeTest {
         assertArrayEquals(new byte[] {9}, p.read(mapHandle(b, hb, 4096), 0, 1));
     }
 
+    /**
+     * A mapping of a dma-buf holds the dma-buf's file as its vm_file
+     * (drm_gem_prime_mmap never replaces it): the dma-buf lives on after its
+     * last fd and the last handle are closed, and goes with the munmap,
+     * freeing the object (conformance/x_dmabuf_mmap_file).
+     */
+    @Test
+    void aMappingOfADmaBufKeepsTheDmaBufUntilItIsUnmapped() {
+        int a = p.open("card0");
+        int h = p.createBo(a, 4096);
+        int d = p.handleToFd(a, h);
+        long map = p.mmap(d, 0, 4096);
+        p.write(map, 0, (byte) 7);
+        p.close(d);
+        p.gemClose(a, h);
+        assertEquals(1, m.kernel().dmaBufs().size(), "the mapping keeps the dma-buf");
+        assertArrayEquals(new byte[] {7}, p.read(map, 0, 1));
+        p.munmap(map);
+        assertEquals(0, m.kernel().dmaBufs().size(), "munmap released the dma-buf");
+        int h2 = p.createBo(a, 4096);
+        assertEquals(0x100000000L, p.mapDumb(a, h2),
+                "the freed object's fake offset is free again");
+    }
+
     /** P20 (prime part): export flags and bad handles and fds. */
     @Test
     void exportAndImportRefuseBadFlagsHandlesAndFds() {
