@@ -109,6 +109,10 @@ class CRaceTest {
             decisions = d;
         }
         assertEquals(1, hashes.size(), "five runs of seed 5 with random real pauses, one trace: " + hashes);
+        RaceRunner.Outcome last = r.runOne(5, null);
+        String replay = dev.gemulator.server.seeded.SeededReplay.rerun(last.trace()).problem();
+        assertTrue(replay != null && replay.contains("behind the shim"), "a replay without the program says why not: "
+                + replay);
         for (long other : new long[] {6, 7}) {
             RaceRunner.Outcome o = r.runOne(other, null);
             assertNull(o.problem(), o.problem());

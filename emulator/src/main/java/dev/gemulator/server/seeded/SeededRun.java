@@ -523,7 +523,8 @@ public final class SeededRun {
             p.live.add(name);
             p.tasks.put(name, main);
             if (recorder != null) {
-                recorder.request(0, name, "join", List.of("fd_limit=" + config.fdLimit()), ByteString.EMPTY);
+                recorder.request(0, name, "join", p.shim != null ? List.of("fd_limit=" + config.fdLimit(), "shim")
+                        : List.of("fd_limit=" + config.fdLimit()), ByteString.EMPTY);
             }
             specs.add(new InterleavingScheduler.ThreadSpec(name, main, () -> threadBody(p, name, 0, main)));
         }
