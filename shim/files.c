@@ -11,6 +11,8 @@
  */
 #include "shim.h"
 
+#include <sys/resource.h>
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +164,30 @@ void shim_fileref(int fd, struct fileref *ref)
 
 /* --- anchors --- */
 
+/*
+ * A seeded run: an emulated file's descriptor number is the lowest free one
+ * in a range of the thread's own (64 numbers from 256 + 64 * index, threads
+ * 0 to 7), so that threads making files at the same time in user space get
+ * the same numbers in every run. Beyond that, or under a low RLIMIT_NOFILE,
+ * the lowest free number (which may differ from run to run).
+ */
+static int thread_range(int fd, bool cloexec)
+{
+	int index = shim_thread_index();
+	long base = 256 + 64L * index;
+	struct rlimit rl;
+	if (index > 7 || syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) != 0 || (long)rl.rlim_cur < base + 64 + 64)
+		return fd;
+	int hi = (int)raw(SYS_fcntl, fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, base);
+	if (hi < 0 || hi >= base + 64) {
+		if (hi >= 0)
+			raw_close(hi);
+		return fd;
+	}
+	raw_close(fd);
+	return hi;
+}
+
 int shim_new_anchor(bool cloexec, uint64_t *ino)
 {
 	struct sockaddr_un a;
@@ -198,7 +224,7 @@ int shim_new_anchor(bool cloexec, uint64_t *ino)
 		return -1;
 	}
 	*ino = st.st_ino;
-	return fd;
+	return shim_seeded ? thread_range(fd, cloexec) : fd;
 }
 
 int shim_open_node(const char *node, int flags)

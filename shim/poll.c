@@ -161,11 +161,32 @@ static int classify(struct pollfd *fds, nfds_t n, int **which, uint64_t **inos)
 	return k;
 }
 
+/* A seeded run: a wait on no descriptor at all is a sleep of the run's virtual clock. */
+static bool virtual_pause(const struct pollfd *fds, nfds_t n, int timeout, int *result)
+{
+	if (!shim_active || !shim_seeded || timeout <= 0)
+		return false;
+	for (nfds_t i = 0; i < n; i++)
+		if (fds[i].fd >= 0)
+			return false;
+	int err = shim_virtual_sleep((int64_t)timeout * 1000000);
+	if (err) {
+		errno = err;
+		*result = -1;
+	} else {
+		*result = 0;
+	}
+	return true;
+}
+
 static int do_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	int *which;
 	uint64_t *inos;
 	int k = shim_active ? classify(fds, n, &which, &inos) : 0;
+	int paused;
+	if (k == 0 && virtual_pause(fds, n, timeout, &paused))
+		return paused;
 	if (k == 0)
 		return real_poll(fds, n, timeout);
 	int r = emulated_poll(fds, n, timeout, which, inos, k);
@@ -282,8 +303,27 @@ static bool any_emulated(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
 	return false;
 }
 
+/* Whether no descriptor is in any of the sets. */
+static bool no_fds(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
+{
+	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+		if ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex)))
+			return false;
+	return true;
+}
+
 EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
+	if (shim_active && shim_seeded && tv && no_fds(nfds, rd, wr, ex)) {
+		int err = shim_virtual_sleep((int64_t)tv->tv_sec * 1000000000LL + (int64_t)tv->tv_usec * 1000);
+		tv->tv_sec = 0;
+		tv->tv_usec = 0;
+		if (err) {
+			errno = err;
+			return -1;
+		}
+		return 0;
+	}
 	if (!any_emulated(nfds, rd, wr, ex))
 		return (int)raw(SYS_select, nfds, rd, wr, ex, tv);
 	int ms = -1;
@@ -296,6 +336,14 @@ EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
 
 EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts, const sigset_t *mask)
 {
+	if (shim_active && shim_seeded && ts && no_fds(nfds, rd, wr, ex)) {
+		int err = shim_virtual_sleep((int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec);
+		if (err) {
+			errno = err;
+			return -1;
+		}
+		return 0;
+	}
 	if (!any_emulated(nfds, rd, wr, ex)) {
 		struct {
 			const sigset_t *ss;

@@ -299,9 +299,25 @@ static void reaped(pid_t pid, int status, bool have_status)
 	buf_free(&m);
 }
 
+/* A seeded run: the wait happens in the kernel first, so that the real wait4 never holds the run. */
+static void wait_in_kernel(pid_t pid, int options)
+{
+	if (!shim_active || !shim_seeded)
+		return;
+	struct buf m;
+	buf_init(&m);
+	pb_int(&m, 1, pid);
+	pb_int(&m, 2, options);
+	struct reply r;
+	if (simple_call(SC_WAIT_CHILD, &m, &r) == 0)
+		reply_free(&r);
+	buf_free(&m);
+}
+
 EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	int st = 0;
+	wait_in_kernel(pid, options);
 	pid_t r = (pid_t)raw(SYS_wait4, pid, &st, options, ru);
 	int err = errno;
 	if (status)
@@ -328,6 +344,8 @@ EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 
 EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
+	if (!(options & WNOWAIT))
+		wait_in_kernel(type == P_PID ? (pid_t)id : -1, options & WNOHANG);
 	int r = (int)raw(SYS_waitid, type, id, info, options, NULL);
 	int err = errno;
 	if (r == 0 && info && !(options & WNOWAIT)
@@ -384,7 +402,89 @@ static void *trampoline(void *p)
 	struct start s = *(struct start *)p;
 	free(p);
 	shim_set_thread_index(s.index);
+	if (shim_seeded)
+		shim_connect_thread(); /* announced by its parent: the run waits for it, even if it never calls */
 	return s.fn(s.arg);
+}
+
+/* Threads and their indexes, for pthread_join's Join (seeded runs). */
+static struct {
+	pthread_t t;
+	int index;
+} started[1024];
+static int nstarted;
+
+static int index_of(pthread_t t)
+{
+	int index = -1;
+	shim_lock();
+	for (int i = 0; i < nstarted; i++)
+		if (pthread_equal(started[i].t, t))
+			index = started[i].index;
+	shim_unlock();
+	return index;
+}
+
+EXPORT int pthread_join(pthread_t t, void **ret)
+{
+	REAL(int, pthread_join, (pthread_t, void **));
+	int index = shim_active && shim_seeded ? index_of(t) : -1;
+	if (index > 0) {
+		/* the wait happens in the kernel first, so that the real join never holds the run */
+		struct buf m;
+		buf_init(&m);
+		pb_int(&m, 1, index);
+		struct reply r;
+		if (simple_call(SC_JOIN, &m, &r) == 0)
+			reply_free(&r);
+		buf_free(&m);
+	}
+	return real_pthread_join(t, ret);
+}
+
+/* --- exit (seeded runs: the status, at its place in the main thread's calls) --- */
+
+static void send_exit(int status)
+{
+	static bool sent;
+	if (!shim_active || !shim_seeded || sent)
+		return;
+	sent = true;
+	struct buf e, call;
+	buf_init(&e);
+	pb_int(&e, 1, status);
+	call_begin(&call);
+	call_field(&call, SC_EXIT, &e);
+	int64_t id;
+	/* no reply is waited for: the server ends the process once the real one is dead */
+	shim_send(&call, &id);
+	buf_free(&call);
+	buf_free(&e);
+}
+
+static void on_exit_handler(int status, void *arg)
+{
+	(void)arg;
+	send_exit(status);
+}
+
+void shim_exit_hooks(void);
+void shim_exit_hooks(void)
+{
+	on_exit(on_exit_handler, NULL);
+}
+
+EXPORT void _exit(int status)
+{
+	send_exit(status);
+	raw(SYS_exit_group, status);
+	for (;;)
+		;
+}
+
+EXPORT void _Exit(int status)
+{
+	_exit(status);
 }
 
 EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
@@ -398,8 +498,30 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	s->fn = fn;
 	s->arg = arg;
 	s->index = shim_next_thread_index();
+	int index = s->index;
+	if (shim_seeded) {
+		/* announced by the parent, in its own sequence of calls, before the thread runs */
+		struct buf ts;
+		buf_init(&ts);
+		pb_int(&ts, 1, index);
+		pb_int(&ts, 20, shim_thread_index());
+		pb_varint(&ts, 21, 1);
+		shim_send_message(6, &ts);
+		buf_free(&ts);
+	}
 	int r = real_pthread_create(t, attr, trampoline, s);
-	if (r != 0)
+	if (r != 0) {
 		free(s);
+		return r;
+	}
+	if (shim_seeded) {
+		shim_lock();
+		if (nstarted < (int)(sizeof started / sizeof started[0])) {
+			started[nstarted].t = *t;
+			started[nstarted].index = index;
+			nstarted++;
+		}
+		shim_unlock();
+	}
 	return r;
 }

@@ -113,6 +113,14 @@ struct fileref {
 
 /* Whether the shim is active (GEMULATOR_SOCKET was set and the server answered). */
 extern bool shim_active;
+/* Whether the server is a seeded one (serve --seed, gemulator race): the shim announces threads, joins, waits, exits and time. */
+extern bool shim_seeded;
+/* Connects this thread now (a seeded run's thread must exist before it runs). */
+int shim_connect_thread(void);
+/* Sends a ClientMessage with `field` set to msg on this thread's connection (ThreadStart); no reply. */
+int shim_send_message(int field, const struct buf *msg);
+/* A seeded run: sleeps ns nanoseconds of the run's virtual clock (a kernel sleep); 0 or an errno (time.c). */
+int shim_virtual_sleep(int64_t ns);
 /* The process's name on the device. */
 extern char shim_name[80];
 /* The anchors socket, the device tree. */
@@ -158,6 +166,11 @@ void call_new_file(struct buf *call, const struct fileref *ref);
 #define SC_FILE_INFO 56
 #define SC_READ_FILE 59
 #define SC_MODULE 62
+#define SC_EXIT 5
+#define SC_SLEEP 32
+#define SC_CLOCK_GETTIME 70
+#define SC_JOIN 71
+#define SC_WAIT_CHILD 72
 
 /* Process identity across fork and exec (proc.c, conn.c). */
 void shim_after_fork_child(const char *name, int64_t token);

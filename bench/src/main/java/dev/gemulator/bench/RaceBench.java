@@ -76,8 +76,10 @@ public final class RaceBench {
         int calls = 4000;
         int trials = 21;
         int jobs = Runtime.getRuntime().availableProcessors();
+        boolean onlyC = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--only-c" -> onlyC = true;
                 case "--seeds" -> seeds = Integer.parseInt(args[++i]);
                 case "--relaunch-seeds" -> relaunchSeeds = Integer.parseInt(args[++i]);
                 case "--calls" -> calls = Integer.parseInt(args[++i]);
@@ -85,6 +87,10 @@ public final class RaceBench {
                 case "--jobs" -> jobs = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
+        }
+        if (onlyC) {
+            cRaces(seeds, trials, jobs);
+            System.exit(0);
         }
         String cp = compileExamples();
         String two = "dev.gemulator.junit.examples.ExportVsGemCloseTwoProcesses";
@@ -141,7 +147,85 @@ public final class RaceBench {
                     show(found[(int) Math.ceil(trials * 0.9) - 1]), missed > 0 ? ", " + missed + " found nothing in 1000" : "",
                     ran / seconds);
         }
+        cRaces(seeds, trials, jobs);
         System.exit(0);
+    }
+
+    /**
+     * The same race as C programs through the shim (shim/tests/race_threads.c,
+     * race_fork.c), built here with gcc; a launch per seed (C programs have
+     * no per-seed entry point). Skipped without gcc or libdrm's headers.
+     */
+    private static void cRaces(int seeds, int trials, int jobs) throws Exception {
+        Path repo = Path.of(System.getProperty("gemulator.repo", ".")).toAbsolutePath();
+        Path out = Files.createTempDirectory("gemulator-bench-c-");
+        try {
+            Path shim = out.resolve("libgemulator.so");
+            List<String> gcc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O2", "-fPIC", "-shared",
+                    "-fvisibility=hidden", "-o", shim.toString()));
+            try (var files = Files.list(repo.resolve("shim"))) {
+                files.filter(f -> f.toString().endsWith(".c")).sorted().forEach(f -> gcc.add(f.toString()));
+            }
+            gcc.addAll(List.of("-ldl", "-lpthread"));
+            if (!build(gcc)) {
+                System.out.println("C races: skipped (gcc could not build the shim)");
+                return;
+            }
+            for (String name : List.of("race_threads", "race_fork")) {
+                Process pc = new ProcessBuilder("pkg-config", "--cflags", "--libs", "libdrm").start();
+                String flags = new String(pc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                List<String> cc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O1", "-o", out.resolve(name).toString(),
+                        repo.resolve("shim/tests/" + name + ".c").toString()));
+                cc.addAll(List.of(flags.split("\\s+")));
+                cc.add("-lpthread");
+                if (pc.waitFor() != 0 || !build(cc)) {
+                    System.out.println("C races: skipped (no libdrm headers to build " + name + ")");
+                    return;
+                }
+            }
+            System.setProperty("gemulator.shim", shim.toString());
+            for (var race : List.of(new String[] {"C, two threads", "race_threads"},
+                    new String[] {"C, two forked processes", "race_fork"})) {
+                List<List<String>> commands = List.of(List.of(out.resolve(race[1]).toString()));
+                RaceRunner.Result rate = runner(commands, "6.x", 1, seeds, jobs).run();
+                long[] found = new long[trials];
+                int missed = 0;
+                double seconds = 0;
+                long ran = 0;
+                for (int t = 0; t < trials; t++) {
+                    long first = 1 + t * 100_000L;
+                    RaceRunner.Result r = runner(commands, "v3.11", first, first + 999, jobs).runUntil(UAF);
+                    seconds += r.seconds();
+                    ran += r.seeds();
+                    var f = r.findings().stream().filter(x -> x.key().equals(UAF)).findFirst();
+                    found[t] = f.map(x -> x.firstSeed() - first + 1).orElse(Long.MAX_VALUE);
+                    if (f.isEmpty()) {
+                        missed++;
+                    }
+                }
+                Arrays.sort(found);
+                System.out.printf(Locale.ROOT, "%s, a launch per seed: %d seeds under 6.x in %.1f s = %.2f seeds/s%n",
+                        race[0], rate.seeds(), rate.seconds(), rate.seeds() / rate.seconds());
+                System.out.printf(Locale.ROOT, "seeds to the first %s, 3.11, POS, %s, %d trials: median %s, p90 %s%s"
+                        + " (%.2f seeds/s)%n", UAF, race[0], trials, show(found[trials / 2]),
+                        show(found[(int) Math.ceil(trials * 0.9) - 1]),
+                        missed > 0 ? ", " + missed + " found nothing in 1000" : "", ran / seconds);
+            }
+        } finally {
+            try (var files = Files.walk(out)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    private static boolean build(List<String> cmd) throws Exception {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private static String show(long n) {

@@ -301,6 +301,19 @@ public final class RaceRunner {
         launches.incrementAndGet();
     }
 
+    /**
+     * The C shim (LD_PRELOAD library) native programs run with: the system
+     * property gemulator.shim, else GEMULATOR_SHIM_LIB (the launcher builds
+     * it and sets that); null when neither names an existing file.
+     */
+    public static Path shimLibrary() {
+        String s = System.getProperty("gemulator.shim");
+        if (s == null || s.isEmpty()) {
+            s = System.getenv("GEMULATOR_SHIM_LIB");
+        }
+        return s == null || s.isEmpty() || !Files.isRegularFile(Path.of(s)) ? null : Path.of(s).toAbsolutePath();
+    }
+
     /** A parallel worker: its own server, and the programs of its current seed. */
     public static final class Job implements AutoCloseable {
         private final RaceRunner runner;
@@ -446,6 +459,12 @@ public final class RaceRunner {
                 Path sock = dir.resolve("gemulator.sock");
                 if (Files.exists(sock)) {
                     env.put("GEMULATOR_SOCKET", sock.toString());
+                    Path shim = shimLibrary();
+                    if (shim != null && nativeProgram(options.commands().get(i))) {
+                        // a C program: through the shim, as `gemulator exec` runs it
+                        String before = env.get("LD_PRELOAD");
+                        env.put("LD_PRELOAD", shim + (before == null || before.isEmpty() ? "" : ":" + before));
+                    }
                 }
                 try {
                     programs.add(new Program(pb.start(), name, out));
@@ -455,6 +474,35 @@ public final class RaceRunner {
                     throw new RaceError("cannot run " + String.join(" ", options.commands().get(i)) + ": "
                             + e.getMessage());
                 }
+            }
+        }
+
+        /**
+         * Whether the command runs a native program (an ELF executable other
+         * than java), which takes part through the C shim.
+         */
+        static boolean nativeProgram(List<String> command) {
+            String first = command.get(0);
+            Path exe = null;
+            if (first.contains("/")) {
+                exe = Path.of(first);
+            } else {
+                for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+                    Path c = Path.of(d.isEmpty() ? "." : d, first);
+                    if (Files.isExecutable(c)) {
+                        exe = c;
+                        break;
+                    }
+                }
+            }
+            if (exe == null || exe.getFileName().toString().equals("java") || !Files.isRegularFile(exe)) {
+                return false;
+            }
+            try (var in = Files.newInputStream(exe)) {
+                byte[] magic = in.readNBytes(4);
+                return magic.length == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+            } catch (IOException e) {
+                return false;
             }
         }
 

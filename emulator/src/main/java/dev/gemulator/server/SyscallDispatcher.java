@@ -343,7 +343,7 @@ public final class SyscallDispatcher {
             case DROP_ROOT -> sys.dropRoot(t);
             case SLEEP -> sleep(t, call.getSleep());
             case CLOCK_GETTIME -> sys.clockGettime(t, call.getClockGettime().getClock());
-            case JOIN -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, opName(call)
+            case JOIN, WAIT_CHILD -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, opName(call)
                     + " needs a seeded server (serve --seed): it waits for another thread or process of the run");
             case IOCTL -> {
                 var io = call.getIoctl();

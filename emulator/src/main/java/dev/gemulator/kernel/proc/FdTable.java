@@ -27,8 +27,23 @@ public final class FdTable {
     private int limit;
     private int open;
     private final boolean host;
-    private int offered = -1;
-    private final java.util.List<Integer> lent = new java.util.ArrayList<>(2);
+    /**
+     * Host tables: what each call under way lent, offered and reserved, by
+     * the thread that runs it (several threads of one process are inside
+     * calls at once in a seeded run; never iterated).
+     */
+    private final java.util.Map<Thread, HostCall> calls = new java.util.HashMap<>();
+
+    /** One call of a host process: its offered descriptor, what it lent, what it reserved. */
+    private static final class HostCall {
+        int offered = -1;
+        final java.util.List<Integer> lent = new java.util.ArrayList<>(2);
+        final java.util.List<Integer> reserved = new java.util.ArrayList<>(1);
+    }
+
+    private HostCall hostCall() {
+        return calls.computeIfAbsent(Thread.currentThread(), t -> new HostCall());
+    }
 
     /** An empty table of the process named {@code owner}, with RLIMIT_NOFILE {@code limit}. */
     public FdTable(String owner, int limit) {
@@ -75,12 +90,14 @@ public final class FdTable {
      */
     public int reserve(int start) {
         if (host) {
-            int fd = offered;
-            offered = -1;
+            HostCall c = hostCall();
+            int fd = c.offered;
+            c.offered = -1;
             if (fd < 0 || fd < start) {
                 return -1;
             }
             grow(fd);
+            c.reserved.add(fd);
             fds[fd] = RESERVED;
             cloexec[fd] = false;
             open++;
@@ -114,7 +131,7 @@ public final class FdTable {
      * descriptor (EMFILE). Unused, the offer lapses with {@link #endCall}.
      */
     public void offer(int fd) {
-        offered = fd;
+        hostCall().offered = fd;
     }
 
     /**
@@ -135,7 +152,7 @@ public final class FdTable {
         }
         fds[fd] = file;
         open++;
-        lent.add(fd);
+        hostCall().lent.add(fd);
     }
 
     /**
@@ -144,15 +161,17 @@ public final class FdTable {
      * installation took), which the caller hands to the real descriptors.
      */
     public java.util.Map<Integer, KFile> endCall() {
-        for (int fd : lent) {
+        HostCall c = calls.remove(Thread.currentThread());
+        java.util.Map<Integer, KFile> installed = new java.util.TreeMap<>();
+        if (c == null) {
+            return installed;
+        }
+        for (int fd : c.lent) {
             fds[fd] = null;
             open--;
         }
-        lent.clear();
-        offered = -1;
-        java.util.Map<Integer, KFile> installed = new java.util.TreeMap<>();
-        for (int fd = 0; fd < fds.length; fd++) {
-            if (fds[fd] instanceof KFile f) {
+        for (int fd : c.reserved) {
+            if (fd < fds.length && fds[fd] instanceof KFile f) {
                 installed.put(fd, f);
                 fds[fd] = null;
                 open--;

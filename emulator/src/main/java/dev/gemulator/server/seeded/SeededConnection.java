@@ -14,6 +14,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One connection to a seeded server: a process's (its main thread's, and
@@ -125,6 +126,10 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
             return;
         }
         SeededRun r = server.current();
+        if (h.hasShim()) {
+            shimHello(h, r);
+            return;
+        }
         if (!h.getObserver()) {
             if (r == null) {
                 refuse("the seeded server has no run yet");
@@ -147,6 +152,79 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
                 .setSeed(r == null ? 0 : r.seed())).build());
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong CONNECTIONS = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * A program behind the C shim (Unix socket only): a new process (its
+     * main connection), the child of a Fork of the run (fork_token), or a
+     * thread its parent announced (thread k: waits until the announcement
+     * has arrived on the parent's connection). Exec and posix_spawn are not
+     * part of a seeded run.
+     */
+    private void shimHello(dev.gemulator.proto.v1.Hello h, SeededRun r) {
+        var peer = ctx.channel().attr(dev.gemulator.server.unix.UnixServer.PEER).get();
+        var anchors = server.anchors();
+        if (peer == null || anchors == null) {
+            refuse("a program behind the C shim connects to the seeded server's Unix socket");
+            return;
+        }
+        if (r == null) {
+            refuse("the seeded server has no run yet");
+            return;
+        }
+        var shim = h.getShim();
+        if (shim.getExec() || !shim.getParent().isEmpty()) {
+            refuse("a seeded run has no exec or posix_spawn yet: process " + h.getProcessName()
+                    + " started a program (announce processes with fork, or race them as separate commands)");
+            return;
+        }
+        var creds = new dev.gemulator.kernel.proc.Credentials(peer.pid(), peer.uid(),
+                peer.gids().length > 0 ? peer.gids()[0] : 0, peer.uid() == 0);
+        long id = CONNECTIONS.incrementAndGet();
+        if (shim.getThread() > 0) {
+            attachThread(h, r, shim.getThread(), System.nanoTime() + 10_000_000_000L);
+            return;
+        }
+        String refused = shim.getForkToken() != 0
+                ? r.forked(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id))
+                : r.join(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id));
+        if (refused != null) {
+            refuse(refused);
+            return;
+        }
+        welcomeShim(h, r, -1);
+    }
+
+    /** A shim thread's connection: attaches once its parent's ThreadStart has been read (another connection). */
+    private void attachThread(dev.gemulator.proto.v1.Hello h, SeededRun r, int thread, long deadline) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (!r.hasThread(h.getProcessName(), thread) && System.nanoTime() < deadline) {
+            ctx.executor().schedule(() -> attachThread(h, r, thread, deadline), 1, TimeUnit.MILLISECONDS);
+            return;
+        }
+        String refused = r.attach(h.getProcessName(), thread);
+        if (refused != null) {
+            refuse(refused);
+            return;
+        }
+        welcomeShim(h, r, thread);
+    }
+
+    private void welcomeShim(dev.gemulator.proto.v1.Hello h, SeededRun r, int thread) {
+        process = h.getProcessName();
+        threadChannel = thread;
+        run = r;
+        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("seeded")
+                .setSeed(r.seed()).setShim(dev.gemulator.proto.v1.ShimWelcome.newBuilder()
+                        .setAnchors(server.anchors().path().toString())
+                        .addAllFdFields(dev.gemulator.server.shim.HostCalls.fdFields())
+                        .setClockNs(0).setRoot(server.treePath().toString())
+                        .addAllLive(dev.gemulator.server.shim.DeviceTree.LIVE))).build());
+    }
+
     private void request(Request q) {
         int thread = threadChannel >= 0 ? threadChannel : q.getThreadId();
         if (exited) {
@@ -164,7 +242,19 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
                 exited = true;
             }
             pending.decrementAndGet();
-            reply(q, result, true);
+            SeededRun.Passed passed = r.passed();
+            if (passed.fds().isEmpty()) {
+                reply(q, result, true);
+                return;
+            }
+            ctx.executor().execute(() -> {
+                for (int fd : passed.fds()) {
+                    dev.gemulator.server.unix.FdPassing.pass(ctx.channel(), fd);
+                }
+                ctx.flush();
+                passed.files().forEach(dev.gemulator.server.shim.TmpfsShmem.TmpfsFile::passed);
+                reply(q, result, true);
+            });
         });
         if (refused != null) {
             pending.decrementAndGet();

@@ -69,6 +69,12 @@ public final class SeededReplay {
                     if (a.startsWith("fd_limit=")) {
                         fdLimit = Integer.parseInt(a.substring(9));
                     }
+                    if (a.equals("shim")) {
+                        return new Outcome(List.of(), "process " + q.getThread() + " is a C program behind the shim: its"
+                                + " files and descriptors are the real kernel's, which a replay without the program does"
+                                + " not have yet; run its seed again (race --seed " + h.getSeed() + " --trace OUT): the"
+                                + " same seed gives the same trace");
+                    }
                 }
             } else {
                 events.add(q);

@@ -22,6 +22,7 @@ import dev.gemulator.server.SyscallDispatcher;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -103,7 +104,21 @@ public final class SeededRun {
     }
 
     /** What a client thread takes from its mailbox. */
-    sealed interface Event permits Call, Clone, End, Gone, Abort {
+    sealed interface Event permits Call, Clone, End, Gone, Abort, ShimJoin {
+    }
+
+    /**
+     * A program behind the C shim connected as this process: its ShimHello,
+     * its real credentials (SO_PEERCRED), its connection's id. A forked
+     * child's first event.
+     */
+    record ShimJoin(dev.gemulator.proto.v1.ShimHello hello, dev.gemulator.kernel.proc.Credentials peer,
+            long connection) implements Event {
+    }
+
+    /** The descriptors a call's reply passes (SCM_RIGHTS) and the shmem files to tell once they are passed. */
+    public record Passed(List<Integer> fds, List<dev.gemulator.server.shim.TmpfsShmem.TmpfsFile> files) {
+        static final Passed NONE = new Passed(List.of(), List.of());
     }
 
     /** A system call; {@code reply} gets its result. */
@@ -158,6 +173,17 @@ public final class SeededRun {
         Integer exitStatus;
         WaitQueue threadsGone;
         WaitQueue joins;
+        /** A program behind the C shim: how its main connection said Hello (null: a Java client, or a forked child). */
+        volatile ShimJoin shim;
+        /** A forked child: the token its connection presents. */
+        volatile long forkToken;
+        /** The process that forked it (null for the run's first processes). */
+        Proc parent;
+        /** Its forked children, in fork order; those a WaitChild has reported. */
+        final List<Proc> children = new ArrayList<>();
+        final Set<String> waited = new HashSet<>();
+        boolean exited;
+        WaitQueue childExits;
 
         Proc(String name) {
             this.name = name;
@@ -188,6 +214,24 @@ public final class SeededRun {
     private final List<String> order = new ArrayList<>();
 
     private final boolean strictReplay;
+    private dev.gemulator.server.shim.Anchors anchors;
+    private dev.gemulator.server.shim.TmpfsShmem shmem;
+    private dev.gemulator.server.shim.DeviceTree tree;
+    /** What the reply being sent passes (set on the run's thread just before a reply). */
+    private Passed passed = Passed.NONE;
+
+    /** Programs behind the C shim: where their files anchor, where object pages go, their device tree. */
+    void hostFiles(dev.gemulator.server.shim.Anchors a, dev.gemulator.server.shim.TmpfsShmem m,
+            dev.gemulator.server.shim.DeviceTree t) {
+        this.anchors = a;
+        this.shmem = m;
+        this.tree = t;
+    }
+
+    /** The descriptors the reply being sent passes; read inside the reply callback (the run's thread). */
+    public Passed passed() {
+        return passed;
+    }
 
     /**
      * A run waiting for its processes. Decisions to replay (shrinking) are
@@ -242,6 +286,14 @@ public final class SeededRun {
      * (the run starts once every expected process has), else why not.
      */
     public synchronized String join(String name) {
+        return join(name, null);
+    }
+
+    /** As {@link #join(String)}, for a program behind the C shim ({@code shim}: how it said Hello). */
+    public synchronized String join(String name, ShimJoin shim) {
+        if (shim != null && anchors == null) {
+            return "this seeded server has no anchors socket for emulated files (it needs its Unix socket)";
+        }
         if (procs.containsKey(name)) {
             return "process " + name + " is already connected: one connection per process";
         }
@@ -252,11 +304,26 @@ public final class SeededRun {
         if (!config.processes().isEmpty() && !config.processes().contains(name)) {
             return "the run expects processes " + String.join(", ", config.processes()) + ", not " + name;
         }
-        procs.put(name, new Proc(name));
+        Proc fresh = new Proc(name);
+        fresh.shim = shim;
+        procs.put(name, fresh);
         joined.add(name);
         if (joined.size() == config.expected()) {
             start();
         }
+        return null;
+    }
+
+    /**
+     * The first connection of a child that process {@code name}'s parent
+     * forked in the run (it presents its Fork's token); null when taken.
+     */
+    public String forked(String name, ShimJoin join) {
+        Proc p = procs.get(name);
+        if (p == null || p.forkToken == 0 || p.forkToken != join.hello().getForkToken()) {
+            return "no forked child " + name + " with token " + join.hello().getForkToken() + " in this run";
+        }
+        mailbox(name).add(join);
         return null;
     }
 
@@ -422,6 +489,13 @@ public final class SeededRun {
         machine = new Machine(config.profile());
         Kernel kernel = machine.kernel();
         dispatcher = new SyscallDispatcher(machine, config.fdLimit());
+        if (anchors != null) {
+            dispatcher.host().anchors(anchors);
+            dispatcher.host().tree(tree);
+            if (procs.values().stream().anyMatch(q -> q.shim != null)) {
+                dispatcher.host().shmem(shmem);
+            }
+        }
         Strategy strategy = Strategy.named(config.strategy(), config.pctDepth(), config.pctSteps());
         if (config.replayDecisions() != null) {
             strategy = new Strategy.Replay(config.replayDecisions(), new int[1], strategy, !strictReplay);
@@ -436,14 +510,21 @@ public final class SeededRun {
         List<InterleavingScheduler.ThreadSpec> specs = new ArrayList<>();
         for (String name : order) {
             Proc p = procs.get(name);
+            if (p.shim != null) {
+                var joined = dispatcher.shimHello(name, p.shim.hello(), p.shim.peer(), p.shim.connection());
+                if (joined.refusal() != null || !joined.process().name().equals(name)) {
+                    throw new IllegalStateException("the C shim's process " + name + " could not join: "
+                            + joined.refusal());
+                }
+            }
             p.process = dispatcher.process(name);
-            p.threadsGone = new WaitQueue(kernel, name + ".threads", p);
-            p.joins = new WaitQueue(kernel, name + ".joins");
+            queues(p, kernel);
             Task main = p.process.mainTask();
             p.live.add(name);
             p.tasks.put(name, main);
             if (recorder != null) {
-                recorder.request(0, name, "join", List.of("fd_limit=" + config.fdLimit()), ByteString.EMPTY);
+                recorder.request(0, name, "join", p.shim != null ? List.of("fd_limit=" + config.fdLimit(), "shim")
+                        : List.of("fd_limit=" + config.fdLimit()), ByteString.EMPTY);
             }
             specs.add(new InterleavingScheduler.ThreadSpec(name, main, () -> threadBody(p, name, 0, main)));
         }
@@ -463,6 +544,12 @@ public final class SeededRun {
         return new Result(config.seed(), true, why, List.copyOf(reports), statuses, trace,
                 recorder == null ? "" : TraceRecorder.hash(trace), scheduler.steps(), scheduler.decisions().size(),
                 calls);
+    }
+
+    private static void queues(Proc p, Kernel kernel) {
+        p.threadsGone = new WaitQueue(kernel, p.name + ".threads", p);
+        p.joins = new WaitQueue(kernel, p.name + ".joins");
+        p.childExits = new WaitQueue(kernel, p.name + ".children");
     }
 
     private TraceHeader header() {
@@ -508,6 +595,12 @@ public final class SeededRun {
                     return;
                 }
                 case Clone c -> clone(p, name, task, c);
+                case ShimJoin j -> {
+                    var joined = dispatcher.shimHello(p.name, j.hello(), j.peer(), j.connection());
+                    if (joined.refusal() != null) {
+                        log.println("gemulator: seeded run " + config.seed() + ": " + joined.refusal());
+                    }
+                }
                 case Call c -> {
                     if (c.call().hasExit()) {
                         record(name, "exit", CallText.arguments(c.call()), c.call().toByteString());
@@ -580,15 +673,83 @@ public final class SeededRun {
     private void call(Proc p, String name, int id, Task task, Call c) {
         Syscall call = c.call();
         String op = CallText.op(call);
-        int n = record(name, op, CallText.arguments(call), call.toByteString());
+        Syscall traced = p.process.host() != null ? labelled(call) : call;
+        int n = record(name, op, CallText.arguments(traced), traced.toByteString());
         calls++;
         SyscallResult r = switch (call.getCallCase()) {
             case JOIN -> join(p, name, task, call.getJoin().getThreadId());
-            case SLEEP, POLL -> interruptibly(task, () -> execute(p, id, call));
+            case WAIT_CHILD -> waitChild(p, task, call.getWaitChild().getPid(), call.getWaitChild().getOptions());
+            case SLEEP, POLL, POLL_FDS -> interruptibly(task, () -> execute(p, id, call));
             default -> execute(p, id, call);
         };
+        if (call.hasFork() && r.getErrno() == 0) {
+            forkChild(p, r);
+        }
+        if (call.hasForkDone() && call.getForkDone().getPid() < 0) {
+            forkFailed(p, call.getForkDone().getToken());
+        }
         line(n, name, op, r);
-        c.reply().accept(r);
+        List<Integer> fds = dispatcher.host().takePassed();
+        passed = fds.isEmpty() ? Passed.NONE : new Passed(fds, dispatcher.host().takePassedFiles());
+        try {
+            c.reply().accept(r);
+        } finally {
+            passed = Passed.NONE;
+        }
+    }
+
+    /** Anchor inodes (the real kernel's numbers) as the trace shows them: 1, 2, ... in order of first use. */
+    private final Map<Long, Long> inoLabels = new java.util.HashMap<>();
+
+    /** Real pids as the trace shows them: 1001, 1002, ... in order of first use (0 and -1 as they are). */
+    private final Map<Integer, Integer> pidLabels = new java.util.HashMap<>();
+
+    private int pidLabel(int pid) {
+        return pid <= 0 ? pid : pidLabels.computeIfAbsent(pid, k -> 1001 + pidLabels.size());
+    }
+
+    private long label(long ino) {
+        return ino == 0 ? 0 : inoLabels.computeIfAbsent(ino, k -> (long) inoLabels.size() + 1);
+    }
+
+    /**
+     * A call of a program behind the C shim as the trace records it: its
+     * anchors' inodes, the real pids and the ioctl struct's address, which
+     * differ from run to run, by labels (pointers inside a struct stay).
+     */
+    private Syscall labelled(Syscall call) {
+        Syscall.Builder b = call.toBuilder();
+        for (int i = 0; i < b.getFilesCount(); i++) {
+            b.setFiles(i, b.getFiles(i).toBuilder().setIno(label(b.getFiles(i).getIno())));
+        }
+        if (b.hasNewFile()) {
+            b.setNewFile(b.getNewFile().toBuilder().setIno(label(b.getNewFile().getIno())));
+        }
+        if (b.hasIoctl()) {
+            // the program's own addresses (its stack, its heap) move from run to run (ASLR)
+            var io = b.getIoctl().toBuilder();
+            long arg = io.getArg();
+            io.setArg(dev.gemulator.kernel.proc.Syscalls.IOCTL_ARG_ADDRESS);
+            for (int i = 0; i < io.getMemoryCount(); i++) {
+                long at = io.getMemory(i).getAddress();
+                io.setMemory(i, io.getMemory(i).toBuilder().setAddress(at == arg
+                        ? dev.gemulator.kernel.proc.Syscalls.IOCTL_ARG_ADDRESS : 0x100000L + 0x1000L * i));
+            }
+            b.setIoctl(io);
+        }
+        if (b.hasForkDone()) {
+            b.setForkDone(b.getForkDone().toBuilder().setPid(pidLabel(b.getForkDone().getPid())));
+        }
+        if (b.hasWaitChild()) {
+            b.setWaitChild(b.getWaitChild().toBuilder().setPid(pidLabel(b.getWaitChild().getPid())));
+        }
+        if (b.hasReap()) {
+            b.setReap(b.getReap().toBuilder().setPid(pidLabel(b.getReap().getPid())));
+        }
+        if (b.hasFileInfo()) {
+            b.setFileInfo(b.getFileInfo().toBuilder().setIno(label(b.getFileInfo().getIno())));
+        }
+        return b.build();
     }
 
     /** Runs a call whose sleep a dying process or an endless wait may end with EINTR. */
@@ -645,6 +806,72 @@ public final class SeededRun {
                 scheduler.sleep(p.joins, Clock.NEVER);
             }
             return SyscallResult.newBuilder().build();
+        });
+        kernel.setCurrent(task);
+        kernel.point("syscall_exit_to_user_mode", StepKind.SYSCALL_EXIT, null);
+        return r;
+    }
+
+    /**
+     * fork of a program behind the C shim: the server made the child process
+     * (the reply names it); its main thread is a thread of the run from now
+     * on, whose first event is its connection's Hello.
+     */
+    private void forkChild(Proc parent, SyscallResult r) {
+        String childName = r.getText();
+        Proc child = new Proc(childName);
+        child.forkToken = r.getValues(0);
+        child.parent = parent;
+        child.process = dispatcher.live(childName);
+        queues(child, machine.kernel());
+        Task main = child.process.mainTask();
+        child.live.add(childName);
+        child.tasks.put(childName, main);
+        procs.put(childName, child);
+        synchronized (this) {
+            joined.add(childName);
+        }
+        order.add(childName);
+        parent.children.add(child);
+        scheduler.spawn(new InterleavingScheduler.ThreadSpec(childName, main,
+                () -> threadBody(child, childName, 0, main)));
+    }
+
+    /** The real fork failed after Fork: the child the server made never runs. */
+    private void forkFailed(Proc parent, long token) {
+        for (Proc child : parent.children) {
+            if (child.forkToken == token && !child.exited) {
+                mailbox(child.name).add(new Gone());
+            }
+        }
+    }
+
+    /** wait4's wait: until a child (real pid {@code pid}, any when pid <= 0) has exited in the run. */
+    private SyscallResult waitChild(Proc p, Task task, int pid, int options) {
+        final int wnohang = 1;
+        Kernel kernel = machine.kernel();
+        kernel.setCurrent(task);
+        kernel.point("do_wait", StepKind.SYSCALL_ENTER, null);
+        SyscallResult r = interruptibly(task, () -> {
+            while (true) {
+                boolean some = false;
+                for (Proc c : p.children) {
+                    if (p.waited.contains(c.name) || pid > 0 && c.process.pid() != pid) {
+                        continue;
+                    }
+                    some = true;
+                    if (c.exited) {
+                        p.waited.add(c.name);
+                        return SyscallResult.newBuilder().addValues(c.exitStatus == null ? KILLED : c.exitStatus)
+                                .setText(c.name).build();
+                    }
+                }
+                if (!some || (options & wnohang) != 0) {
+                    return SyscallResult.newBuilder().addValues(-1).build();
+                }
+                scheduler.sleep(p.childExits, Clock.NEVER);
+                kernel.setCurrent(task);
+            }
         });
         kernel.setCurrent(task);
         kernel.point("syscall_exit_to_user_mode", StepKind.SYSCALL_EXIT, null);
@@ -708,15 +935,52 @@ public final class SeededRun {
             scheduler.sleep(p.threadsGone, Clock.NEVER);
             kernel.setCurrent(task);
         }
+        if (p.process.host() != null) {
+            realExit(p.process.pid());
+        }
         SyscallResult r = execute(p, id, Syscall.newBuilder().setExit(Exit.newBuilder().setStatus(status)).build());
         p.live.remove(name);
         p.ended.add(name);
+        p.exited = true;
         closeMailbox(p, name);
+        if (p.parent != null) {
+            kernel.setCurrent(task);
+            p.parent.childExits.wakeUpAll();
+        }
         if (recorder != null) {
             recorder.line(sequence + " " + name + " exit " + CallText.outcome(r) + " status " + status);
         }
         if (reply != null) {
             reply.accept(r);
+        }
+    }
+
+    /**
+     * Waits (real time, holding the run: nothing else happens meanwhile) until
+     * the real process {@code pid} of a program behind the shim is dead, so
+     * that its descriptors are closed when its exit looks at its files'
+     * anchors: which of them went with it is then the same in every run.
+     */
+    private void realExit(int pid) {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (pid > 0 && System.nanoTime() < deadline) {
+            try {
+                String text = java.nio.file.Files.readString(stat);
+                int close = text.lastIndexOf(')');
+                char state = close > 0 && close + 2 < text.length() ? text.charAt(close + 2) : 'X';
+                if (state == 'Z' || state == 'X') {
+                    return;
+                }
+            } catch (java.io.IOException e) {
+                return; // gone (reaped)
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

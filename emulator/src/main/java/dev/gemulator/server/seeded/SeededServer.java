@@ -113,9 +113,28 @@ public final class SeededServer implements AutoCloseable {
 
     /** Serves the same runs on a Unix domain socket at {@code path} too (the C shim's transport). */
     public UnixServer listenUnix(Path path) throws InterruptedException {
+        // ready before the socket exists (programs behind the C shim connect the moment it appears)
+        anchors = dev.gemulator.server.shim.Anchors.listen(path.resolveSibling(path.getFileName() + ".anchors"),
+                ino -> { }); // a seeded run looks at its anchors at deterministic points (close, exit), never from here
+        shmem = dev.gemulator.server.shim.TmpfsShmem.fresh();
+        tree = dev.gemulator.server.shim.DeviceTree.make(path.resolveSibling(path.getFileName() + ".root"));
         UnixServer u = UnixServer.start(path, pipeline);
         unix = u;
         return u;
+    }
+
+    private volatile dev.gemulator.server.shim.Anchors anchors;
+    private volatile dev.gemulator.server.shim.TmpfsShmem shmem;
+    private volatile dev.gemulator.server.shim.DeviceTree tree;
+
+    /** Where the emulated files of programs behind the C shim anchor, or null without a Unix socket. */
+    dev.gemulator.server.shim.Anchors anchors() {
+        return anchors;
+    }
+
+    /** The device tree programs behind the C shim see, or null without a Unix socket. */
+    Path treePath() {
+        return tree == null ? null : tree.root();
     }
 
     String token() {
@@ -151,6 +170,9 @@ public final class SeededServer implements AutoCloseable {
      */
     public synchronized SeededRun next(SeededRun.Config config) {
         SeededRun run = new SeededRun(config, log);
+        if (anchors != null) {
+            run.hostFiles(anchors, shmem, tree);
+        }
         int it = ++iteration;
         current = run;
         run.finished().whenComplete((r, t) -> connections.forEach(c -> c.runEnded(run)));
@@ -197,6 +219,11 @@ public final class SeededServer implements AutoCloseable {
         channel.close().syncUninterruptibly();
         if (unix != null) {
             unix.close();
+        }
+        if (anchors != null) {
+            anchors.close();
+            shmem.close();
+            tree.delete();
         }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -1,0 +1,178 @@
+package dev.gemulator.shim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.race.RaceRunner;
+import dev.gemulator.trace.TraceRecorder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Seeded races of C programs through the shim (shim/tests/race_*.c), run by
+ * the race runner as `gemulator race` runs them: the export-vs-gem_close
+ * race as two threads of one program and as two forked processes sharing a
+ * drm file and its flink names. The same seed gives the same trace whatever
+ * the programs' real (random) pauses; other seeds interleave otherwise; the
+ * 3.11 use-after-free is found within 200 seeds with POS and 6.x reports
+ * nothing; clocks and sleeps are the run's virtual time. No assertion is
+ * about real time.
+ */
+class CRaceTest {
+    private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
+    private static final Path OUT = REPO.resolve("emulator/target/c-race");
+    private static final String UAF = "use-after-free drm_gem_prime_handle_to_fd";
+    private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void build() throws Exception {
+        Files.createDirectories(OUT);
+        Path shim = OUT.resolve("libgemulator.so");
+        List<String> gcc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O2", "-g", "-fPIC", "-shared",
+                "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-o", shim.toString()));
+        try (Stream<Path> s = Files.list(REPO.resolve("shim"))) {
+            s.filter(p -> p.toString().endsWith(".c")).sorted().forEach(p -> gcc.add(p.toString()));
+        }
+        gcc.addAll(List.of("-ldl", "-lpthread"));
+        command(gcc);
+        List<String> libdrm = List.of(command(List.of("pkg-config", "--cflags", "--libs", "libdrm")).trim().split("\\s+"));
+        for (String name : List.of("race_threads", "race_fork", "race_time")) {
+            List<String> cc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
+                    OUT.resolve(name).toString(), REPO.resolve("shim/tests/" + name + ".c").toString()));
+            cc.addAll(libdrm);
+            cc.add("-lpthread");
+            command(cc);
+        }
+        System.setProperty("gemulator.shim", shim.toString());
+    }
+
+    private static String command(List<String> cmd) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new AssertionError(cmd.get(0) + " is missing: the C tests need gcc, pkg-config and libdrm-dev "
+                    + "(./gemulator test installs them on Debian)", e);
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ":\n" + out);
+        return out;
+    }
+
+    private static RaceRunner runner(String program, String profile, long first, long last, int jobs, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(OUT.resolve(program).toString()));
+        cmd.addAll(List.of(args));
+        return new RaceRunner(new RaceRunner.Options(List.of(cmd), List.of(), Profile.byName(profile), "pos", 3, 10_000,
+                first, last, jobs, 120_000, 10_000, new PrintStream(LOG, true, StandardCharsets.UTF_8)));
+    }
+
+    /** The threads that made calls in a run, by the names the trace gives them. */
+    private static Set<String> threads(RaceRunner.Outcome o) {
+        Set<String> names = new TreeSet<>();
+        o.trace().stream().filter(x -> x.hasRequest()).forEach(x -> names.add(x.getRequest().getThread()));
+        return names;
+    }
+
+    /** Five runs of one seed (random real pauses in the programs) give one trace; seeds 6 and 7 others. */
+    private static void sameSeedSameTrace(String program, Set<String> expectedThreads) {
+        RaceRunner r = runner(program, "6.x", 1, 1, 1, "--max-sleep-us", "300");
+        Set<String> hashes = new HashSet<>();
+        int[] decisions = null;
+        for (int i = 0; i < 5; i++) {
+            RaceRunner.Outcome o = r.runOne(5, null);
+            assertNull(o.problem(), o.problem() + "\n" + LOG.toString(StandardCharsets.UTF_8));
+            assertEquals(List.of(), o.findingKeys(), "6.x: " + o.findingKeys() + " " + o.output());
+            assertTrue(o.trace().size() > 300, "a real run: " + o.trace().size() + " records");
+            assertEquals(expectedThreads, threads(o), "the threads and processes, named by the run");
+            hashes.add(o.traceHash());
+            int[] d = TraceRecorder.decisions(o.trace());
+            if (decisions != null) {
+                assertArrayEquals(decisions, d, "the same decisions");
+            }
+            decisions = d;
+        }
+        assertEquals(1, hashes.size(), "five runs of seed 5 with random real pauses, one trace: " + hashes);
+        RaceRunner.Outcome last = r.runOne(5, null);
+        String replay = dev.gemulator.server.seeded.SeededReplay.rerun(last.trace()).problem();
+        assertTrue(replay != null && replay.contains("behind the shim"), "a replay without the program says why not: "
+                + replay);
+        for (long other : new long[] {6, 7}) {
+            RaceRunner.Outcome o = r.runOne(other, null);
+            assertNull(o.problem(), o.problem());
+            assertFalse(java.util.Arrays.equals(decisions, TraceRecorder.decisions(o.trace())),
+                    "seed " + other + " interleaves otherwise than seed 5");
+            assertNotEquals(hashes.iterator().next(), o.traceHash());
+        }
+    }
+
+    @Test
+    void twoThreadsGiveTheSameTraceForASeedOverFiveRunsAndOtherInterleavingsForOtherSeeds() {
+        sameSeedSameTrace("race_threads", Set.of("A", "A.t1", "A.t2"));
+    }
+
+    @Test
+    void twoForkedProcessesGiveTheSameTraceForASeedOverFiveRunsAndOtherInterleavingsForOtherSeeds() {
+        sameSeedSameTrace("race_fork", Set.of("A", "A_1"));
+    }
+
+    /** The 3.11 race is found within 200 seeds, its first seed gives the same run again, 6.x reports nothing. */
+    private static void foundAndNothingUnder6x(String program) {
+        RaceRunner.Result old = runner(program, "v3.11", 1, 200, 2).runUntil(UAF);
+        var found = old.findings().stream().filter(f -> f.key().equals(UAF)).findFirst();
+        assertTrue(found.isPresent(), "3.11: " + old.findings());
+        long seed = found.get().firstSeed();
+        RaceRunner one = runner(program, "v3.11", seed, seed, 1);
+        RaceRunner.Outcome first = one.runOne(seed, null);
+        RaceRunner.Outcome again = one.runOne(seed, null);
+        assertTrue(first.findingKeys().contains(UAF), "seed " + seed + " again: " + first.findingKeys());
+        assertEquals(first.traceHash(), again.traceHash(), "seed " + seed + " gives the same run every time");
+        RaceRunner.Result modern = runner(program, "6.x", 1, 200, 2).run();
+        assertEquals(List.of(), modern.findings(), "6.x reports nothing");
+        assertEquals(200, modern.seeds());
+    }
+
+    @Test
+    void theV311RaceOfTwoThreadsIsFoundWithin200SeedsWithPosAndNothingUnder6x() {
+        foundAndNothingUnder6x("race_threads");
+    }
+
+    @Test
+    void theV311RaceOfTwoForkedProcessesIsFoundWithin200SeedsWithPosAndNothingUnder6x() {
+        foundAndNothingUnder6x("race_fork");
+    }
+
+    @Test
+    void clocksAndSleepsFollowTheRunsVirtualClock() {
+        RaceRunner r = runner("race_time", "6.x", 1, 1, 1);
+        Set<String> outputs = new HashSet<>();
+        for (long seed : new long[] {1, 1, 2}) {
+            RaceRunner.Outcome o = r.runOne(seed, null);
+            assertNull(o.problem(), o.problem());
+            assertEquals(0, o.statuses().get("A"), o.output().toString());
+            outputs.add(o.output().get("A").strip());
+        }
+        assertEquals(1, outputs.size(), "every run reads the same clocks: " + outputs);
+        // 100 ms sleeps in a loop for five seconds: 50 turns exactly; then 2.5 + 10 + 1 + 0.3 + 0.2 s of sleeps;
+        // CLOCK_REALTIME from the fixed epoch (2013-08-01) on
+        assertTrue(outputs.iterator().next().matches(
+                "race_time: 50 turns in five seconds; then 14\\.0\\d\\d s of sleeps; realtime 13753152\\d\\d"),
+                outputs.toString());
+    }
+}
