@@ -21,8 +21,9 @@ import java.util.Locale;
  * the kernel"): schedules/s and steps/s on IGT's export-vs-gem_close race
  * (2 threads x 10 iterations), against the same scenario run with its par
  * block flattened (no interleaving) in the same run; and how many schedules
- * each strategy needs to hit the 3.11 use-after-free and the seed commit's
- * S-L1 leak (median and p90 over independent trials). Nothing is asserted.
+ * each strategy needs to hit the 3.11 use-after-free, the seed commit's
+ * S-L1 leak and 3.11's L-flink name leak (median and p90 over independent
+ * trials; conflict is the conflict-directed strategy). Nothing is asserted.
  */
 public final class SchedBench {
     private SchedBench() {
@@ -116,16 +117,24 @@ public final class SchedBench {
         String f2 = "%-44s %-8s %8s %8s %8s%n";
         System.out.printf(Locale.ROOT, f2, "bug", "strategy", "median", "p90", "max");
         Script sl = scenario("seed/s_l.gem");
-        for (String strategy : List.of("random", "pct", "pos")) {
+        Script flink = scenario("v3.11/l_flink.gem");
+        List<String> strategies = List.of("random", "pct", "pos", "conflict");
+        for (String strategy : strategies) {
             long[] c = schedulesToFind(race, Profile.V3_11, strategy, Report.Kind.USE_AFTER_FREE,
                     "drm_gem_prime_handle_to_fd", trials, 3000);
             System.out.printf(Locale.ROOT, f2, "v3.11 export-vs-gem_close use-after-free", strategy, c[c.length / 2],
                     c[(int) Math.ceil(c.length * 0.9) - 1], c[c.length - 1]);
         }
-        for (String strategy : List.of("random", "pct", "pos")) {
+        for (String strategy : strategies) {
             long[] c = schedulesToFind(sl, Profile.SEED, strategy, Report.Kind.WARN, "drm_prime_destroy_file_private",
                     trials, 3000);
             System.out.printf(Locale.ROOT, f2, "seed S-L1/S-L2 stale member", strategy, c[c.length / 2],
+                    c[(int) Math.ceil(c.length * 0.9) - 1], c[c.length - 1]);
+        }
+        for (String strategy : strategies) {
+            long[] c = schedulesToFind(flink, Profile.V3_11, strategy, Report.Kind.LEAK, "drm_gem_object_handle_free",
+                    trials, 3000);
+            System.out.printf(Locale.ROOT, f2, "v3.11 L-flink name leak", strategy, c[c.length / 2],
                     c[(int) Math.ceil(c.length * 0.9) - 1], c[c.length - 1]);
         }
         System.out.println();

@@ -1,8 +1,7 @@
 package dev.gemulator.cli;
 
-import static dev.gemulator.trace.Json.quote;
-
 import dev.gemulator.explore.Explorer;
+import dev.gemulator.explore.Shard;
 import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
@@ -30,7 +29,7 @@ import picocli.CommandLine.Parameters;
             "Schedules run seed after seed (the first seed, the next, ...) on all cores, or with --strategy dfs every "
             + "schedule within --preemptions. Each finding is printed with how many schedules hit it and its first seed; "
             + "--shrink cuts its schedule to the fewest preemptions and writes the shrunk run's trace to --out.",
-            "Exit status: 0 nothing found, 1 nondeterminism (a bug of gemulator), 2 bad input, 3 something found."})
+            "Exit status: 0 nothing found, 1 nondeterminism (a bug of gemulator), 2 bad input, 3 something found (--found-exit-status)."})
 public final class ExploreCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE.gem")
@@ -40,7 +39,9 @@ public final class ExploreCommand implements Callable<Integer> {
     private ScheduleOptions kernel;
 
     @Option(names = "--strategy", defaultValue = "random",
-            description = "random, pct, pos, or dfs (every schedule within --preemptions) (default: ${DEFAULT-VALUE})")
+            description = "random, pct, pos, conflict (PCT whose priority changes, at most --pct-depth - 1, fall only where "
+                + "two threads' next steps touch one object), or dfs (every schedule within --preemptions) "
+                + "(default: ${DEFAULT-VALUE})")
     private String strategy;
 
     @Option(names = "--preemptions", defaultValue = "2", description = "dfs: the preemption bound (default: ${DEFAULT-VALUE})")
@@ -70,6 +71,20 @@ public final class ExploreCommand implements Callable<Integer> {
                 + "which the repository ignores)")
     private Path outDir;
 
+    @Option(names = "--shard", paramLabel = "I/N",
+            description = "run shard I of N (0 <= I < N) of the seeds (dfs: of the schedule tree); I may be $(VAR), read from "
+                + "the environment (JOB_COMPLETION_INDEX in a Kubernetes Indexed Job); with --json, gemulator merge "
+                + "joins the shards into what one whole run prints")
+    private String shardText;
+
+    @Option(names = "--found-exit-status", paramLabel = "N", defaultValue = "3",
+            description = "the exit status when something was found (default: ${DEFAULT-VALUE}; 0 for a shard in a Job, "
+                + "whose findings are in its results)")
+    private int foundStatus;
+
+    @Option(names = "--no-timing", description = "leave the timing out of the text (to compare runs; merge prints none)")
+    private boolean noTiming;
+
     @Override
     public Integer call() throws Exception {
         Profile p = kernel.resolveProfile();
@@ -79,9 +94,11 @@ public final class ExploreCommand implements Callable<Integer> {
         kernel.check();
         UserError.check(schedules >= 1, "--schedules wants at least 1, not " + schedules);
         UserError.check(jobs >= 1, "--jobs wants at least 1, not " + jobs);
+        UserError.check(foundStatus >= 0 && foundStatus <= 255, "--found-exit-status wants 0 to 255, not " + foundStatus);
         UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
-        if (!List.of("random", "pct", "pos", "dfs").contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos, dfs)");
+        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy) && !strategy.equals("dfs")) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
+                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ", dfs)");
             return 2;
         }
         Script script;
@@ -98,63 +115,95 @@ public final class ExploreCommand implements Callable<Integer> {
             return dfs(script, p);
         }
         kernel.pctSteps(script, p, strategy);
+        UserError.check(shardText == null || !shrink, "--shrink does not go with --shard: shrink a finding after merge, "
+                + "with explore --shrink on a range that holds its first seed");
+        Shard shard = shard();
+        long first = shard == null ? baseSeed : shard.firstSeed(baseSeed, schedules);
+        int count = shard == null ? schedules : (int) shard.size(schedules);
         Explorer.Result result;
         try {
             result = Explorer.explore(script, new Explorer.Config(p,
-                    new Runner.RunOptions(baseSeed, strategy, kernel.pctDepth, kernel.pctSteps), baseSeed, schedules, jobs,
+                    new Runner.RunOptions(first, strategy, kernel.pctDepth, kernel.pctSteps), first, count, jobs,
                     checkDeterminism));
         } catch (Explorer.NondeterminismException e) {
             System.err.println("gemulator: NONDETERMINISM (an emulator bug): " + e.getMessage());
             return 1;
         }
-        if (json) {
-            printJson(result);
-        } else {
-            printText(result);
-        }
         String text = Files.readString(file, StandardCharsets.UTF_8);
-        for (Explorer.Finding f : json ? List.<Explorer.Finding>of() : result.findings()) {
-            if (shrink) {
-                shrinkOne(script, p, text, f);
-            } else if (f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
+        boolean tables = !shrink && (!json || shard != null);
+        List<ExploreReport.Item> items = new java.util.ArrayList<>();
+        for (Explorer.Finding f : result.findings()) {
+            String table = null;
+            if (tables && f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
                 Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, kernel.pctDepth, kernel.pctSteps);
                 var rec = dev.gemulator.trace.Traces.run(script, dev.gemulator.trace.Traces.header(file.toString(), text, p, o), p, o);
-                System.out.println();
-                System.out.println("== " + f.kind().label() + " in " + f.function() + " at seed " + f.firstSeed()
-                        + " (profile " + kernel.profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)");
-                System.out.print(dev.gemulator.explore.FindingTable.render(rec.records(), f.detail()));
+                table = "== " + f.kind().label() + " in " + f.function() + " at seed " + f.firstSeed()
+                        + " (profile " + kernel.profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)\n"
+                        + dev.gemulator.explore.FindingTable.render(rec.records(), f.detail());
             }
+            items.add(new ExploreReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(),
+                    replayCommand(f.firstSeed()), table));
         }
-        return result.findings().isEmpty() ? 0 : 3;
+        // a shard's own text shows its part of the seeds
+        ExploreReport report = new ExploreReport(file.toString(), kernel.profile, strategy, kernel.pctDepth,
+                kernel.pctSteps, json ? baseSeed : first, json ? schedules : count, checkDeterminism, items,
+                result.seconds(), jobs);
+        if (json) {
+            System.out.println(report.json(shard, first, count));
+            return result.findings().isEmpty() ? 0 : foundStatus;
+        }
+        System.out.print(report.text(!noTiming));
+        for (Explorer.Finding f : shrink ? result.findings() : List.<Explorer.Finding>of()) {
+            shrinkOne(script, p, text, f);
+        }
+        return result.findings().isEmpty() ? 0 : foundStatus;
+    }
+
+    /** The --shard option, or null for the whole run. */
+    private Shard shard() {
+        if (shardText == null) {
+            return null;
+        }
+        try {
+            return Shard.parse(shardText, System.getenv());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private int dfs(Script script, Profile p) throws IOException {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         var header = dev.gemulator.trace.Traces.header(file.toString(), text, p,
                 new Runner.RunOptions(0, "random", kernel.pctDepth, kernel.pctSteps));
-        var r = dev.gemulator.explore.Dfs.explore(script, p, header, preemptions, schedules);
-        System.out.printf(Locale.ROOT, "explored %s: profile %s, dfs with at most %d preemptions%n", file, kernel.profile, preemptions);
-        System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s); %s%n", r.schedules(), r.seconds(),
-                r.schedules() / Math.max(r.seconds(), 1e-9),
-                r.exhausted() ? "every schedule within the bound was run" : "stopped at --schedules before the end");
-        if (r.findings().isEmpty()) {
-            System.out.println("findings: none");
-            return 0;
+        Shard shard = shard();
+        if (shard != null) {
+            var parts = dev.gemulator.explore.Dfs.explorePart(script, p, header, preemptions, schedules, shard);
+            if (json) {
+                System.out.println(DfsReport.json(file.toString(), text, kernel.profile, preemptions, schedules,
+                        kernel.pctDepth, kernel.pctSteps, shard, parts));
+            } else {
+                int n = parts.parts().stream().mapToInt(dev.gemulator.explore.Dfs.Part::schedules).sum();
+                long found = parts.parts().stream().mapToLong(x -> x.findings().size()).sum();
+                System.out.printf(Locale.ROOT, "explored %s: profile %s, dfs with at most %d preemptions, shard %s: %d of "
+                        + "%d subtrees, %d schedules, %d findings in them (--json and merge for the whole search)%n", file,
+                        kernel.profile, preemptions, shard, parts.parts().stream().filter(x -> x.subtree() >= 0).count(),
+                        parts.branches(), n, found);
+            }
+            return parts.parts().stream().allMatch(x -> x.findings().isEmpty()) ? 0 : foundStatus;
         }
-        System.out.println("findings: " + r.findings().size());
-        String base = file.getFileName().toString().replaceAll("\\.gem$", "");
+        var r = dev.gemulator.explore.Dfs.explore(script, p, header, preemptions, schedules);
+        List<DfsReport.Item> items = new java.util.ArrayList<>();
         for (Explorer.Finding f : r.findings()) {
-            Path out = output(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".dfs.trace");
+            Path out = output(DfsReport.traceFile(outDir, file.toString(), f.kind().label(), f.function())
+                    .getFileName().toString());
             try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
                 dev.gemulator.trace.TraceRecorder.write(r.traces().get(f.key()), os);
             }
-            System.out.println();
-            System.out.println("  " + f.kind().label() + " in " + f.function() + " (" + f.schedules() + " of "
-                    + r.schedules() + " schedules, first in schedule " + f.firstSeed() + ")");
-            System.out.println("    " + f.detail());
-            System.out.println("    replay: ./gemulator replay " + out);
+            items.add(new DfsReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(), out));
         }
-        return 3;
+        System.out.print(new DfsReport(file.toString(), kernel.profile, preemptions, r.schedules(), r.exhausted(), items,
+                r.seconds()).text(!noTiming));
+        return r.findings().isEmpty() ? 0 : foundStatus;
     }
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {
@@ -193,50 +242,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private String replayCommand(long seed) {
         return "./gemulator run " + file + " --profile " + kernel.profile + " --strategy " + strategy
-                + (strategy.equals("pct") ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps : "") + " --seed " + seed;
-    }
-
-    private void printText(Explorer.Result result) {
-        List<Explorer.Finding> findings = result.findings();
-        double seconds = result.seconds();
-        System.out.printf(Locale.ROOT, "explored %s: profile %s, strategy %s%s, seeds %d..%d%n", file, kernel.profile, strategy,
-                strategy.equals("pct") ? " (d=" + kernel.pctDepth + ", k=" + kernel.pctSteps + ")" : "", baseSeed, baseSeed + schedules - 1);
-        System.out.printf(Locale.ROOT, "schedules run: %d in %.2f s (%.0f schedules/s, %d jobs)%n", schedules, seconds,
-                schedules / seconds, jobs);
-        if (checkDeterminism) {
-            System.out.println("determinism: every schedule ran twice with identical trace hashes");
-        }
-        if (findings.isEmpty()) {
-            System.out.println("findings: none");
-            return;
-        }
-        System.out.println("findings: " + findings.size());
-        for (Explorer.Finding f : findings) {
-            System.out.println();
-            System.out.println("  " + f.kind().label() + " in " + f.function() + " (" + f.schedules() + " of " + schedules
-                    + " schedules, first at seed " + f.firstSeed() + ")");
-            System.out.println("    " + f.detail());
-            System.out.println("    replay: " + replayCommand(f.firstSeed()));
-        }
-    }
-
-    private void printJson(Explorer.Result result) {
-        List<Explorer.Finding> findings = result.findings();
-        double seconds = result.seconds();
-        StringBuilder sb = new StringBuilder();
-        sb.append("{\"file\":").append(quote(file.toString())).append(",\"profile\":").append(quote(kernel.profile))
-                .append(",\"strategy\":").append(quote(strategy)).append(",\"first_seed\":").append(baseSeed)
-                .append(",\"schedules\":").append(schedules)
-                .append(String.format(Locale.ROOT, ",\"seconds\":%.3f,\"schedules_per_second\":%.1f", seconds, schedules / seconds))
-                .append(",\"findings\":[");
-        boolean first = true;
-        for (Explorer.Finding f : findings) {
-            sb.append(first ? "" : ",").append("{\"kind\":").append(quote(f.kind().label())).append(",\"function\":")
-                    .append(quote(f.function())).append(",\"detail\":").append(quote(f.detail()))
-                    .append(",\"first_seed\":").append(f.firstSeed()).append(",\"schedules\":").append(f.schedules())
-                    .append(",\"replay\":").append(quote(replayCommand(f.firstSeed()))).append('}');
-            first = false;
-        }
-        System.out.println(sb.append("]}"));
+                + (strategy.equals("pct") ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps
+                : strategy.equals("conflict") && kernel.pctDepth != 3 ? " --pct-depth " + kernel.pctDepth : "") + " --seed " + seed;
     }
 }

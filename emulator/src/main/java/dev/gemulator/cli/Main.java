@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         description = "A deterministic emulator of a Linux vgem GPU device (GEM, PRIME, dma-buf, fences).",
         footer = {"", "The launcher (./gemulator) also runs: test (the whole test suite), build, bench [sched|server|fuzz|churn|race].",
             "Shell completion: source <(./gemulator completion)."},
-        subcommands = {RunCommand.class, ExploreCommand.class, RaceCommand.class, ReplayCommand.class, TraceCommand.class, ServeCommand.class,
+        subcommands = {RunCommand.class, ExploreCommand.class, RaceCommand.class, MergeCommand.class, ReplayCommand.class, TraceCommand.class, ServeCommand.class,
             ClientCommand.class, StatusCommand.class, dev.gemulator.load.LoadCommand.class, SoakCommand.class,
             HuntCommand.class, DiffTestCommand.class, DemoCommand.class, CompletionCommand.class,
             CommandLine.HelpCommand.class})

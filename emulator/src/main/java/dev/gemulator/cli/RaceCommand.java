@@ -1,7 +1,5 @@
 package dev.gemulator.cli;
 
-import static dev.gemulator.trace.Json.quote;
-
 import dev.gemulator.explore.FindingTable;
 import dev.gemulator.explore.Shrinker;
 import dev.gemulator.kernel.Profile;
@@ -34,7 +32,7 @@ import picocli.CommandLine.Parameters;
             "Each distinct finding is reported with how many seeds hit it, its first seed, the programs' exit status and "
             + "output, and the command that replays it. Every program is told the server (GEMULATOR_SERVER, "
             + "GEMULATOR_SOCKET) and its process name (GEMULATOR_PROCESS: A, B, ...).",
-            "Exit status: 0 nothing found, 1 the programs could not run, 2 bad input, 3 something found."})
+            "Exit status: 0 nothing found, 1 the programs could not run, 2 bad input, 3 something found (--found-exit-status)."})
 public final class RaceCommand implements Callable<Integer> {
 
     @Option(names = "--seeds", defaultValue = "1..100", paramLabel = "FIRST..LAST",
@@ -87,6 +85,19 @@ public final class RaceCommand implements Callable<Integer> {
             description = "--shrink: at most about this many runs of the programs per finding (default: ${DEFAULT-VALUE})")
     private int shrinkRuns;
 
+    @Option(names = "--shard", paramLabel = "I/N",
+            description = "run shard I of N (0 <= I < N) of --seeds; I may be $(VAR), read from the environment "
+                + "(JOB_COMPLETION_INDEX in a Kubernetes Indexed Job); with --json, gemulator merge joins the shards")
+    private String shardText;
+
+    @Option(names = "--found-exit-status", paramLabel = "N", defaultValue = "3",
+            description = "the exit status when something was found (default: ${DEFAULT-VALUE}; 0 for a shard in a Job, "
+                + "whose findings are in its results)")
+    private int foundStatus;
+
+    @Option(names = "--no-timing", description = "leave the timing out of the text (to compare runs; merge prints none)")
+    private boolean noTiming;
+
     @Parameters(paramLabel = "COMMAND", description = "after --: the programs, separated by ---")
     private List<String> words = new ArrayList<>();
 
@@ -112,8 +123,13 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
-        if (!List.of("random", "pct", "pos").contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
+        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy)) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
+                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
+            return 2;
+        }
+        if (foundStatus < 0 || foundStatus > 255) {
+            System.err.println("gemulator: --found-exit-status wants 0 to 255, not " + foundStatus);
             return 2;
         }
         List<List<String>> commands = commands();
@@ -147,13 +163,33 @@ public final class RaceCommand implements Callable<Integer> {
             first = m.group(3) != null ? 1 : Long.parseLong(m.group(1));
             last = m.group(3) != null ? Long.parseLong(m.group(3)) : Long.parseLong(m.group(2));
         }
-        firstSeedOfRange = first;
         if (traceOut != null && seed == null) {
             System.err.println("gemulator: --trace records one run: give it a --seed");
             return 2;
         }
-        RaceRunner runner = new RaceRunner(new RaceRunner.Options(commands, procs, p, strategy, pctDepth, pctSteps, first,
-                last, jobs, timeoutSeconds * 1000, watchdogMillis, System.err));
+        dev.gemulator.explore.Shard shard = null;
+        if (shardText != null) {
+            if (seed != null) {
+                System.err.println("gemulator: --shard splits --seeds: it does not go with --seed");
+                return 2;
+            }
+            if (shrink) {
+                System.err.println("gemulator: --shrink does not go with --shard: shrink a finding after merge, with "
+                        + "race --shrink on a range that holds its first seed");
+                return 2;
+            }
+            try {
+                shard = dev.gemulator.explore.Shard.parse(shardText, System.getenv());
+            } catch (IllegalArgumentException e) {
+                System.err.println("gemulator: " + e.getMessage());
+                return 2;
+            }
+        }
+        long total = last - first + 1;
+        long runFirst = shard == null ? first : shard.firstSeed(first, total);
+        long runLast = shard == null ? last : runFirst + shard.size(total) - 1;
+        RaceRunner runner = new RaceRunner(new RaceRunner.Options(commands, procs, p, strategy, pctDepth, pctSteps,
+                runFirst, runLast, jobs, timeoutSeconds * 1000, watchdogMillis, System.err));
         try {
             if (strategy.equals("pct") && pctSteps <= 0) {
                 pctSteps = runner.measureSteps();
@@ -163,19 +199,30 @@ public final class RaceCommand implements Callable<Integer> {
                 return one(runner);
             }
             RaceRunner.Result result = runner.run();
-            if (json) {
-                printJson(result, commands);
-                return result.findings().isEmpty() ? 0 : 3;
+            boolean tables = !shrink && (!json || shard != null);
+            List<RaceReport.Item> items = new ArrayList<>();
+            for (RaceRunner.Finding f : result.findings()) {
+                boolean program = f.key().startsWith("exit-status ") || f.key().startsWith("timeout ");
+                Map<String, Long> statuses = new java.util.LinkedHashMap<>();
+                f.first().statuses().forEach((k, v) -> statuses.put(k, (long) v));
+                items.add(new RaceReport.Item(f.kind(), f.function(), f.detail(), f.firstSeed(), f.seeds(), statuses,
+                        f.first().output(), replayCommand(f.firstSeed(), commands),
+                        tables && !program ? table(runner, f) : null));
             }
-            printText(result, commands);
+            RaceReport report = new RaceReport(commands, profile, strategy, pctDepth, pctSteps,
+                    json ? first : runFirst, json ? total : result.seeds(), items, result.seconds(), jobs,
+                    result.persistent(), result.launches());
+            if (json) {
+                System.out.println(report.json(shard, runFirst, result.seeds()));
+                return result.findings().isEmpty() ? 0 : foundStatus;
+            }
+            System.out.print(report.text(!noTiming));
             for (RaceRunner.Finding f : result.findings()) {
                 if (shrink && !f.key().startsWith("exit-status ") && !f.key().startsWith("timeout ")) {
                     shrinkOne(runner, f);
-                } else if (!f.key().startsWith("exit-status ") && !f.key().startsWith("timeout ")) {
-                    table(runner, f);
                 }
             }
-            return result.findings().isEmpty() ? 0 : 3;
+            return result.findings().isEmpty() ? 0 : foundStatus;
         } catch (RaceRunner.RaceError e) {
             System.err.println("gemulator: " + e.getMessage());
             return 1;
@@ -238,97 +285,22 @@ public final class RaceCommand implements Callable<Integer> {
                 + " --trace race-" + s + ".trace -- " + RaceRunner.commandLine(commands);
     }
 
-    private void printText(RaceRunner.Result result, List<List<String>> commands) {
-        long n = result.seeds();
-        System.out.printf(Locale.ROOT, "raced %s: profile %s, strategy %s%s, seeds %d..%d%n",
-                RaceRunner.shortCommandLine(commands), profile, strategy,
-                strategy.equals("pct") ? " (d=" + pctDepth + ", k=" + pctSteps + ")" : "", runnerFirst(result),
-                runnerFirst(result) + n - 1);
-        System.out.printf(Locale.ROOT, "seeds run: %d in %.2f s (%.2f seeds/s, %d jobs, %s)%n", n, result.seconds(),
-                n / Math.max(result.seconds(), 1e-9), Math.min(jobs, n), result.persistent()
-                        ? "persistent clients: " + result.launches() + " launches"
-                        : "a launch per seed: " + result.launches() + " launches");
-        if (result.findings().isEmpty()) {
-            System.out.println("findings: none");
-            return;
-        }
-        System.out.println("findings: " + result.findings().size());
-        for (RaceRunner.Finding f : result.findings()) {
-            System.out.println();
-            System.out.println("  " + f.kind() + " in " + f.function() + " (" + f.seeds() + " of " + n
-                    + " seeds, first at seed " + f.firstSeed() + ")");
-            System.out.println("    " + f.detail());
-            System.out.println("    exit status: " + statusText(f.first().statuses()));
-            printOutput(f.first(), "    ");
-            System.out.println("    replay: " + replayCommand(f.firstSeed(), commands));
-        }
-    }
-
-    private long firstSeedOfRange = 1;
-
-    private long runnerFirst(RaceRunner.Result result) {
-        return firstSeedOfRange;
-    }
-
-
-    private void printJson(RaceRunner.Result result, List<List<String>> commands) {
-        long n = result.seeds();
-        StringBuilder sb = new StringBuilder();
-        sb.append("{\"commands\":[");
-        for (int i = 0; i < commands.size(); i++) {
-            sb.append(i == 0 ? "" : ",").append('[');
-            for (int j = 0; j < commands.get(i).size(); j++) {
-                sb.append(j == 0 ? "" : ",").append(quote(commands.get(i).get(j)));
-            }
-            sb.append(']');
-        }
-        sb.append("],\"profile\":").append(quote(profile)).append(",\"strategy\":").append(quote(strategy))
-                .append(",\"first_seed\":").append(firstSeedOfRange).append(",\"seeds\":").append(n)
-                .append(String.format(Locale.ROOT, ",\"seconds\":%.3f,\"seeds_per_second\":%.2f", result.seconds(),
-                        n / Math.max(result.seconds(), 1e-9)))
-                .append(",\"persistent\":").append(result.persistent()).append(",\"launches\":")
-                .append(result.launches()).append(",\"findings\":[");
-        boolean firstFinding = true;
-        for (RaceRunner.Finding f : result.findings()) {
-            sb.append(firstFinding ? "" : ",").append("{\"kind\":").append(quote(f.kind())).append(",\"function\":")
-                    .append(quote(f.function())).append(",\"detail\":").append(quote(f.detail()))
-                    .append(",\"first_seed\":").append(f.firstSeed()).append(",\"seeds\":").append(f.seeds())
-                    .append(",\"exit_status\":{");
-            boolean firstStatus = true;
-            for (var e : f.first().statuses().entrySet()) {
-                sb.append(firstStatus ? "" : ",").append(quote(e.getKey())).append(':').append(e.getValue());
-                firstStatus = false;
-            }
-            sb.append("},\"output\":{");
-            boolean firstOut = true;
-            for (var e : f.first().output().entrySet()) {
-                sb.append(firstOut ? "" : ",").append(quote(e.getKey())).append(':').append(quote(e.getValue()));
-                firstOut = false;
-            }
-            sb.append("},\"replay\":").append(quote(replayCommand(f.firstSeed(), commands))).append('}');
-            firstFinding = false;
-        }
-        System.out.println(sb.append("]}"));
-    }
-
     /** Every client thread is a column: a race's threads are its processes' main threads too. */
     private static boolean column(String task) {
         return !task.isEmpty() && !task.equals("kworker");
     }
 
     /** The finding's first seed again, with its trace: the table of what led to it (and a check that it comes back). */
-    private void table(RaceRunner runner, RaceRunner.Finding f) {
+    private String table(RaceRunner runner, RaceRunner.Finding f) {
         RaceRunner.Outcome o = runner.runOne(f.firstSeed(), null);
-        System.out.println();
-        System.out.println("== " + f.kind() + " in " + f.function() + " at seed " + f.firstSeed() + " (profile " + profile
-                + ", strategy " + strategy + "; --shrink for the fewest preemptions)");
+        String head = "== " + f.kind() + " in " + f.function() + " at seed " + f.firstSeed() + " (profile " + profile
+                + ", strategy " + strategy + "; --shrink for the fewest preemptions)\n";
         if (!o.findingKeys().contains(f.key())) {
-            System.out.println("   NOT SHOWN AGAIN by a second run of seed " + f.firstSeed()
+            return head + "   NOT SHOWN AGAIN by a second run of seed " + f.firstSeed()
                     + ": the programs do not make the same calls every time (they depend on real time or randomness"
-                    + " the run does not control)");
-            return;
+                    + " the run does not control)\n";
         }
-        System.out.print(FindingTable.render(o.trace(), o.detail(f.key()), RaceCommand::column));
+        return head + FindingTable.render(o.trace(), o.detail(f.key()), RaceCommand::column);
     }
 
     /** Cuts the finding's schedule to the fewest preemptions, writes its trace and picture, prints its table. */

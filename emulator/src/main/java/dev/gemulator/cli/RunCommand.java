@@ -59,8 +59,9 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        if (!List.of("random", "pct", "pos").contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: random, pct, pos)");
+        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy)) {
+            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
+                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
             return 2;
         }
         Script script;

@@ -52,7 +52,7 @@ public final class Runner {
 
     /**
      * How the threads of {@code par} blocks are interleaved: the seed, the
-     * strategy ("random", "pct", "pos") and, to replay a recorded schedule,
+     * strategy ("random", "pct", "pos", "conflict") and, to replay a recorded schedule,
      * its decisions.
      */
     public record RunOptions(long seed, String strategy, int pctDepth, long pctMaxSteps, int[] replayDecisions) {
@@ -64,13 +64,7 @@ public final class Runner {
 
         /** The strategy of a par block; with recorded decisions, a replay of them. */
         Strategy newStrategy(int[] replayCursor) {
-            Strategy s = switch (strategy) {
-                case "random" -> new Strategy.RandomWalk();
-                case "pct" -> new Strategy.Pct(pctDepth, pctMaxSteps);
-                case "pos" -> new Strategy.Pos();
-                default -> throw new IllegalArgumentException("unknown strategy '" + strategy
-                        + "' (known: random, pct, pos)");
-            };
+            Strategy s = Strategy.named(strategy, pctDepth, pctMaxSteps);
             return replayDecisions == null ? s : new Strategy.Replay(replayDecisions, replayCursor, s);
         }
     }

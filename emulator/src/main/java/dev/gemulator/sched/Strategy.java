@@ -10,6 +10,9 @@ import java.util.Random;
  */
 public interface Strategy {
 
+    /** The strategies a run can be asked for by name. */
+    List<String> NAMES = List.of("random", "pct", "pos", "conflict");
+
     /** Called once before the run with its threads. */
     default void start(List<KThread> threads, Random random) {
     }
@@ -19,7 +22,7 @@ public interface Strategy {
     }
 
     /**
-     * The strategy of this name ("random", "pct", "pos"); PCT with its depth
+     * The strategy of this name ("random", "pct", "pos", "conflict"); PCT and conflict with their depth
      * and its k, the number of steps of a run.
      */
     static Strategy named(String name, int pctDepth, long pctMaxSteps) {
@@ -27,7 +30,9 @@ public interface Strategy {
             case "random" -> new RandomWalk();
             case "pct" -> new Pct(pctDepth, pctMaxSteps);
             case "pos" -> new Pos();
-            default -> throw new IllegalArgumentException("unknown strategy '" + name + "' (known: random, pct, pos)");
+            case "conflict" -> new Conflict(pctDepth);
+            default -> throw new IllegalArgumentException("unknown strategy '" + name + "' (known: "
+                    + String.join(", ", NAMES) + ")");
         };
     }
 
@@ -175,6 +180,70 @@ public interface Strategy {
         @Override
         public String describe() {
             return "pos";
+        }
+    }
+
+    /**
+     * Conflict-directed: preemptions fall where two threads can race. At a
+     * system call boundary (the running thread is about to enter the kernel,
+     * or cannot go on) any runnable thread may run next, uniformly. Inside a
+     * system call the running thread goes on, except: where another runnable
+     * thread's next step is on the same object as its own (a conflict: the
+     * same lock, GEM object, file or dma-buf) one of those threads runs instead
+     * with probability 1/2; else a thread waiting in user space to make its
+     * next call runs with probability {@code 1/(depth - 1)} (it may reach the
+     * object in the window); else any thread with probability
+     * {@code 1/(4 (depth - 1))}. A smaller depth switches more often; depth 3
+     * (the default of --pct-depth) is what bench sched measures. Every choice
+     * comes from the run's seeded generator.
+     */
+    final class Conflict implements Strategy {
+        private final int odds;
+        private final int depth;
+
+        public Conflict(int depth) {
+            this.depth = depth;
+            this.odds = Math.max(1, depth - 1);
+        }
+
+        @Override
+        public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
+            if (running == null || !runnable.contains(running)
+                    || running.nextKind == dev.gemulator.kernel.StepKind.SYSCALL_ENTER) {
+                return runnable.get(random.nextInt(runnable.size()));
+            }
+            if (runnable.size() == 1) {
+                return running;
+            }
+            if (running.nextSubject != null) {
+                List<KThread> racing = new java.util.ArrayList<>();
+                for (KThread t : runnable) {
+                    if (t != running && t.nextSubject == running.nextSubject) {
+                        racing.add(t);
+                    }
+                }
+                if (!racing.isEmpty() && random.nextInt(2) == 0) {
+                    return racing.get(random.nextInt(racing.size()));
+                }
+            }
+            List<KThread> outside = new java.util.ArrayList<>();
+            for (KThread t : runnable) {
+                if (t != running && t.nextKind == dev.gemulator.kernel.StepKind.SYSCALL_ENTER) {
+                    outside.add(t);
+                }
+            }
+            if (!outside.isEmpty() && random.nextInt(odds) == 0) {
+                return outside.get(random.nextInt(outside.size()));
+            }
+            if (random.nextInt(odds * 4) == 0) {
+                return runnable.get(random.nextInt(runnable.size()));
+            }
+            return running;
+        }
+
+        @Override
+        public String describe() {
+            return "conflict depth=" + depth;
         }
     }
 

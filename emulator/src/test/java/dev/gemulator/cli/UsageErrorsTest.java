@@ -69,6 +69,12 @@ class UsageErrorsTest {
         String missing = dir.resolve("missing.gem").toString();
         String noDir = dir.resolve("no/such/dir/out.trace").toString();
         int nobody = freePort();
+        List<Path> shards = new ArrayList<>();
+        for (String[] shard : new String[][] {{"0/2", "4"}, {"1/2", "4"}, {"1/2", "6"}}) {
+            Ran r = run("explore", gem.toString(), "--shard", shard[0], "--schedules", shard[1], "--json");
+            assertEquals(0, r.status(), r.err());
+            shards.add(Files.writeString(dir.resolve("shard-" + shards.size() + ".json"), r.out()));
+        }
         List<Mistake> mistakes = new ArrayList<>(List.of(
                 m("Unmatched argument", "frobnicate"),
                 m("Missing required parameter", "run"),
@@ -84,6 +90,22 @@ class UsageErrorsTest {
                 m("--preemptions wants 0 or more", "explore", gem.toString(), "--strategy", "dfs", "--preemptions", "-1"),
                 m("unknown strategy 'bfs'", "explore", gem.toString(), "--strategy", "bfs"),
                 m("cannot read " + missing, "explore", missing),
+                m("--shard 4/4: wants 0 <= I < N", "explore", gem.toString(), "--shard", "4/4"),
+                m("--shard wants I/N (0 <= I < N), not 'half'", "explore", gem.toString(), "--shard", "half"),
+                m("the environment variable GEMULATOR_NO_SUCH_INDEX is not set", "explore", gem.toString(), "--shard",
+                        "$(GEMULATOR_NO_SUCH_INDEX)/4"),
+                m("--shrink does not go with --shard", "explore", gem.toString(), "--shard", "0/2", "--shrink"),
+                m("--shard 3/2: wants 0 <= I < N", "explore", gem.toString(), "--strategy", "dfs", "--shard", "3/2"),
+                m("--shard splits --seeds: it does not go with --seed", "race", "--shard", "0/2", "--seed", "3", "--",
+                        "true"),
+                m("--shard wants I/N", "race", "--shard", "1-2", "--", "true"),
+                m("Missing required parameter: 'RESULTS'", "merge"),
+                m("cannot read " + missing, "merge", missing),
+                m("no shard results in [" + gem + "]", "merge", gem.toString()),
+                m("shard 1/2 is missing (1 of 2 shards given)", "merge", shards.get(0).toString()),
+                m("shard 0/2 is there twice", "merge", shards.get(0).toString(), shards.get(0).toString()),
+                m("shard 1 is of another run than shard 0: schedules is", "merge", shards.get(0).toString(),
+                        shards.get(2).toString()),
                 m("no such file", "replay", missing),
                 m("is not a gemulator trace", "replay", notTrace.toString()),
                 m("is not a gemulator trace", "trace", "show", notTrace.toString()),

@@ -99,4 +99,27 @@ class RaceCommandTest {
         assertTrue(line.startsWith("{\"commands\":[[") && line.contains("\"profile\":\"6.x\"")
                 && line.contains("\"seeds\":3,") && line.endsWith("\"findings\":[]}"), line);
     }
+
+    @Test
+    void threeShardsOfARaceMergeIntoWhatTheWholeRacePrints(@TempDir Path dir) throws Exception {
+        List<List<String>> two = List.of(program(ExportVsGemCloseTwoProcesses.class),
+                program(ExportVsGemCloseTwoProcesses.class));
+        List<String> options = List.of("--seeds", "1..12", "--profile", "v3.11", "--jobs", "2");
+        List<String> whole = new ArrayList<>(options);
+        whole.add("--no-timing");
+        Ran all = gemulator(race(whole, two));
+        assertTrue(all.exit() == 0 || all.exit() == 3, all.out() + all.err());
+        List<String> merge = new ArrayList<>(List.of("merge"));
+        for (int i = 0; i < 3; i++) {
+            List<String> shard = new ArrayList<>(options);
+            shard.addAll(List.of("--shard", i + "/3", "--json"));
+            Ran r = gemulator(race(shard, two));
+            assertTrue(r.exit() == 0 || r.exit() == 3, r.out() + r.err());
+            merge.add(Files.writeString(dir.resolve("race-" + i + ".json"), r.out()).toString());
+        }
+        Ran merged = gemulator(merge.toArray(String[]::new));
+        assertEquals(all.exit(), merged.exit(), merged.err());
+        assertEquals(all.out(), merged.out());
+        assertTrue(all.out().contains("seeds 1..12\nseeds run: 12\n"), all.out());
+    }
 }
