@@ -58,38 +58,29 @@ public final class Bench {
         }
     }
 
+    /** A benchmark of its own, run as {@code bench NAME ARGS...}. */
+    private interface Subcommand {
+        void main(String[] args) throws Exception;
+    }
+
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("sched")) {
-            SchedBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+        Subcommand sub = args.length == 0 ? null : switch (args[0]) {
+            case "sched" -> SchedBench::main;
+            case "churn" -> ChurnSoak::main;
+            case "fuzz" -> FuzzBench::main;
+            case "shim" -> ShimBench::main;
+            case "rejoin" -> RejoinBench::main;
+            case "attack" -> AttackBench::main;
+            case "race" -> RaceBench::main;
+            case "server" -> ServerBench::main;
+            default -> null;
+        };
+        if (sub != null) {
+            sub.main(Arrays.copyOfRange(args, 1, args.length));
+            if (!args[0].equals("sched")) { // the others may leave server threads behind
+                System.exit(0);
+            }
             return;
-        }
-        if (args.length > 0 && args[0].equals("churn")) {
-            ChurnSoak.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            System.exit(0);
-        }
-        if (args.length > 0 && args[0].equals("fuzz")) {
-            FuzzBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            System.exit(0);
-        }
-        if (args.length > 0 && args[0].equals("shim")) {
-            ShimBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            System.exit(0);
-        }
-        if (args.length > 0 && args[0].equals("rejoin")) {
-            RejoinBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            System.exit(0);
-        }
-        if (args.length > 0 && args[0].equals("attack")) {
-            AttackBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            System.exit(0);
-        }
-        if (args.length > 0 && args[0].equals("race")) {
-            RaceBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            System.exit(0);
-        }
-        if (args.length > 0 && args[0].equals("server")) {
-            ServerBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            System.exit(0);
         }
         int rounds = 7;
         int objects = 1_000_000;
