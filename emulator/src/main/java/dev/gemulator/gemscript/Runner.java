@@ -40,6 +40,7 @@ public final class Runner {
     private final Map<String, Process> procs = new LinkedHashMap<>();
     private final Scope top = new Scope(null);
     private long longestParSteps;
+    private final List<Integer> decisions = new ArrayList<>();
     private Script.Stmt firstFailedStmt;
     private final int[] replayCursor = new int[1];
     private dev.gemulator.trace.TraceRecorder recorder;
@@ -160,6 +161,11 @@ public final class Runner {
         return Math.max(1, r.longestParSteps());
     }
 
+    /** The decisions of the run's par blocks, in order (what a replay of the schedule follows). */
+    public List<Integer> decisions() {
+        return java.util.Collections.unmodifiableList(decisions);
+    }
+
     /** The first statement whose expectation failed, or null. */
     public Script.Stmt firstFailedStatement() {
         return firstFailedStmt;
@@ -210,6 +216,7 @@ public final class Runner {
         }
         sched.run(specs);
         longestParSteps = Math.max(longestParSteps, sched.steps());
+        decisions.addAll(sched.decisions());
         print("par " + p.line() + ": " + strategy.describe() + ", " + sched.steps() + " steps, "
                 + sched.decisions().size() + " decisions");
     }
