@@ -39,8 +39,8 @@ public final class ExploreCommand implements Callable<Integer> {
     private ScheduleOptions kernel;
 
     @Option(names = "--strategy", defaultValue = "random",
-            description = "random, pct, pos, conflict (PCT whose priority changes, at most --pct-depth - 1, fall only where "
-                + "two threads' next steps touch one object), or dfs (every schedule within --preemptions) "
+            description = "random, pct, pos, conflict (parks a thread between two critical sections while the others run "
+                + "whole system calls; --pct-depth sets its odds), or dfs (every schedule within --preemptions) "
                 + "(default: ${DEFAULT-VALUE})")
     private String strategy;
 
