@@ -11,6 +11,7 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.net.URI;
