@@ -15,7 +15,6 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -35,8 +34,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The bootstrap: one listening socket, TCP or a Unix domain socket, whose
  * connections get the pipeline of a {@link WireInitializer}. TCP goes through
- * Linux's epoll where Netty's native library loads (else Java's NIO); the
- * Unix socket needs it, and beside TCP knows who connected (SO_PEERCRED, kept
+ * Java's NIO (whose socket errors, such as an address in use, are the JDK's
+ * that the command line reports); the Unix socket through Linux's epoll where
+ * Netty's native library loads, and beside TCP it knows who connected (SO_PEERCRED, kept
  * on the channel as {@link Peer#CREDENTIALS}) and can pass file descriptors
  * (SCM_RIGHTS, server/unix/FdPassing), which a program behind the C shim
  * needs. Each listener has its own event loops, stopped when it closes.
@@ -76,14 +76,13 @@ public final class Listener implements AutoCloseable {
 
     /** Listens on {@code host:port} (port 0: any free port). */
     public static Listener tcp(String host, int port, ChannelInitializer<Channel> pipeline) throws InterruptedException {
-        boolean epoll = Epoll.isAvailable();
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         try {
             Channel ch = new ServerBootstrap()
                     .group(boss, workers)
-                    .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                    .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
                     .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
