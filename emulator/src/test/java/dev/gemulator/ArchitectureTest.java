@@ -24,6 +24,8 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -120,8 +122,8 @@ class ArchitectureTest {
                 .orShould().callMethod(Math.class, "random")
                 .orShould().callMethodWhere(target(name("now")).and(target(owner(equivalentTo(Instant.class)))))
                 .orShould().callMethodWhere(target(name("parallelStream")))
-                .orShould().dependOnClassesThat().areAssignableTo(Random.class)
-                .orShould().dependOnClassesThat().areAssignableTo(SecureRandom.class)
+                .orShould().dependOnClassesThat().belongToAnyOf(Random.class, ThreadLocalRandom.class,
+                        SecureRandom.class, SplittableRandom.class)
                 .check(CLASSES);
     }
 
