@@ -18,9 +18,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Prometheus text from the server's own loopback port, with what the requests did. */
+@Tag("slow")
 class ServerMetricsTest {
 
     @Test
