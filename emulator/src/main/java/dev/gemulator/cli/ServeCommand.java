@@ -1,6 +1,7 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.Limits;
 import dev.gemulator.transport.GemulatorServer;
 import java.net.BindException;
@@ -123,8 +124,8 @@ public final class ServeCommand implements Callable<Integer> {
         UserError.check(watchdogMillis >= 1, "--watchdog-ms wants at least 1, not " + watchdogMillis);
         UserError.check(joinTimeoutSeconds >= 1, "--join-timeout wants at least 1 second, not " + joinTimeoutSeconds);
         UserError.check(pctDepth >= 1, "--pct-depth wants at least 1, not " + pctDepth);
-        UserError.check(dev.gemulator.sched.Strategy.NAMES.contains(strategy),
-                "unknown strategy '" + strategy + "' (known: " + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
+        UserError.check(Strategy.NAMES.contains(strategy),
+                "unknown strategy '" + strategy + "' (known: " + String.join(", ", Strategy.NAMES) + ")");
     }
 
     /** Starts listening, or says in one line why it cannot (a port in use, an address that is not this host's). */

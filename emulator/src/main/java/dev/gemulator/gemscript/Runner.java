@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
@@ -150,7 +151,7 @@ public final class Runner {
 
     /** The decisions of the run's par blocks, in order (what a replay of the schedule follows). */
     public List<Integer> decisions() {
-        return java.util.Collections.unmodifiableList(decisions);
+        return Collections.unmodifiableList(decisions);
     }
 
     /**
