@@ -66,6 +66,7 @@ public final class Bench {
     public static void main(String[] args) throws Exception {
         Subcommand sub = args.length == 0 ? null : switch (args[0]) {
             case "sched" -> SchedBench::main;
+            case "coverage" -> CoverageBench::main;
             case "churn" -> ChurnSoak::main;
             case "fuzz" -> FuzzBench::main;
             case "shim" -> ShimBench::main;
@@ -77,7 +78,7 @@ public final class Bench {
         };
         if (sub != null) {
             sub.main(Arrays.copyOfRange(args, 1, args.length));
-            if (!args[0].equals("sched")) { // the others may leave server threads behind
+            if (!args[0].equals("sched") && !args[0].equals("coverage")) { // the others may leave server threads behind
                 System.exit(0);
             }
             return;

@@ -39,8 +39,8 @@ public final class ExploreCommand implements Callable<Integer> {
     private ScheduleOptions kernel;
 
     @Option(names = "--strategy", defaultValue = "random",
-            description = "random, pct, pos, conflict (PCT whose priority changes, at most --pct-depth - 1, fall only where "
-                + "two threads' next steps touch one object), or dfs (every schedule within --preemptions) "
+            description = "random, pct, pos, conflict (parks a thread between two critical sections while the others run "
+                + "whole system calls; --pct-depth sets its odds), or dfs (every schedule within --preemptions) "
                 + "(default: ${DEFAULT-VALUE})")
     private String strategy;
 
@@ -85,6 +85,12 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--no-timing", description = "leave the timing out of the text (to compare runs; merge prints none)")
     private boolean noTiming;
 
+    @Option(names = "--guided", description = "coverage-guided: keep the schedules that ordered new pairs of racing steps "
+            + "(two threads' consecutive steps on one object) and spend half the schedules on mutations of them (a prefix "
+            + "of their decisions, another thread at its end, then the strategy); with any strategy but dfs; not with "
+            + "--shard or --check-determinism")
+    private boolean guided;
+
     @Override
     public Integer call() throws Exception {
         Profile p = kernel.resolveProfile();
@@ -111,12 +117,21 @@ public final class ExploreCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
+        UserError.check(!guided || !strategy.equals("dfs"), "--guided does not go with --strategy dfs, which runs every "
+                + "schedule within --preemptions anyway");
         if (strategy.equals("dfs")) {
             return dfs(script, p);
         }
         kernel.pctSteps(script, p, strategy);
         UserError.check(shardText == null || !shrink, "--shrink does not go with --shard: shrink a finding after merge, "
                 + "with explore --shrink on a range that holds its first seed");
+        UserError.check(shardText == null || !guided, "--guided does not go with --shard: each schedule depends on the "
+                + "coverage of all before it (run guided shards as separate runs with their own --seed)");
+        UserError.check(!checkDeterminism || !guided, "--guided does not go with --check-determinism (check the seeds "
+                + "unguided)");
+        if (guided) {
+            return guided(script, p);
+        }
         Shard shard = shard();
         long first = shard == null ? baseSeed : shard.firstSeed(baseSeed, schedules);
         int count = shard == null ? schedules : (int) shard.size(schedules);
@@ -154,9 +169,69 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         System.out.print(report.text(!noTiming));
         for (Explorer.Finding f : shrink ? result.findings() : List.<Explorer.Finding>of()) {
-            shrinkOne(script, p, text, f);
+            shrinkOne(script, p, text, f, options(f.firstSeed(), null), replayCommand(f.firstSeed()));
         }
         return result.findings().isEmpty() ? 0 : foundStatus;
+    }
+
+    private Runner.RunOptions options(long seed, int[] decisions) {
+        return new Runner.RunOptions(seed, strategy, kernel.pctDepth, kernel.pctSteps, decisions);
+    }
+
+    /**
+     * {@code --guided}: the findings of a coverage-guided run. A finding
+     * first shown by a mutated schedule is replayed from its trace, written
+     * to --out; one shown by a fresh schedule by its seed, as unguided.
+     */
+    private int guided(Script script, Profile p) throws IOException {
+        Runner.RunOptions base = options(baseSeed, null);
+        var result = dev.gemulator.explore.Guided.explore(script, new dev.gemulator.explore.Guided.Config(p, base, baseSeed,
+                schedules, jobs, true));
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        List<ExploreReport.Item> items = new java.util.ArrayList<>();
+        List<String> replays = new java.util.ArrayList<>();
+        for (var found : result.findings()) {
+            Explorer.Finding f = found.finding();
+            Runner.RunOptions o = found.first().options(base);
+            String replay = replayCommand(f.firstSeed());
+            var header = dev.gemulator.trace.Traces.header(file.toString(), text, p, o);
+            if (found.first().decisions() != null) {
+                var rec = dev.gemulator.trace.Traces.run(script, header, p, o);
+                String name = file.getFileName().toString().replaceAll("\\.gem$", "") + ".guided." + f.kind().label()
+                        + "." + f.function().replace(' ', '_') + ".trace";
+                Path out = output(name);
+                try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
+                    dev.gemulator.trace.TraceRecorder.write(rec.records(), os);
+                }
+                replay = "./gemulator replay " + out + "    (schedule " + (found.first().index() + 1) + ": seed "
+                        + f.firstSeed() + " after a prefix of schedule " + (found.first().parent() + 1) + "'s decisions)";
+            }
+            String table = null;
+            if (!shrink && !json && f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
+                var rec = dev.gemulator.trace.Traces.run(script, header, p, o);
+                table = "== " + f.kind().label() + " in " + f.function() + " at schedule " + (found.first().index() + 1)
+                        + " (profile " + kernel.profile + ", strategy " + strategy + ", guided; --shrink for the fewest "
+                        + "preemptions)\n" + dev.gemulator.explore.FindingTable.render(rec.records(), f.detail());
+            }
+            replays.add(replay);
+            items.add(new ExploreReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(),
+                    replay, table));
+        }
+        String summary = String.format(Locale.ROOT, "guided: %d of %d schedules mutated from a corpus of %d; coverage %d "
+                + "pairs of racing steps, %d distinct schedule fingerprints", result.mutated(), result.schedules(),
+                result.corpus(), result.pairs(), result.fingerprints());
+        ExploreReport report = new ExploreReport(file.toString(), kernel.profile, strategy, kernel.pctDepth, kernel.pctSteps,
+                baseSeed, schedules, false, items, result.seconds(), jobs, summary);
+        if (json) {
+            System.out.println(report.json(null, baseSeed, schedules));
+            return items.isEmpty() ? 0 : foundStatus;
+        }
+        System.out.print(report.text(!noTiming));
+        for (int i = 0; shrink && i < result.findings().size(); i++) {
+            var found = result.findings().get(i);
+            shrinkOne(script, p, text, found.finding(), found.first().options(base), replays.get(i));
+        }
+        return items.isEmpty() ? 0 : foundStatus;
     }
 
     /** The --shard option, or null for the whole run. */
@@ -206,8 +281,8 @@ public final class ExploreCommand implements Callable<Integer> {
         return r.findings().isEmpty() ? 0 : foundStatus;
     }
 
-    private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {
-        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, kernel.pctDepth, kernel.pctSteps);
+    private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f, Runner.RunOptions o, String original)
+            throws IOException {
         var shrunk = dev.gemulator.explore.Shrinker.shrink(script, p, o, dev.gemulator.trace.Traces.header(
                 file.toString(), text, p, o), f.key());
         String base = file.getFileName().toString().replaceAll("\\.gem$", "");
@@ -220,7 +295,7 @@ public final class ExploreCommand implements Callable<Integer> {
         System.out.println("   " + f.detail());
         System.out.println("   seed " + f.firstSeed() + ", profile " + kernel.profile + ", strategy " + strategy + "; shrunk to "
                 + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs() + " runs)");
-        System.out.println("   replay: ./gemulator replay " + out + "    (original: " + replayCommand(f.firstSeed()) + ")");
+        System.out.println("   replay: ./gemulator replay " + out + "    (original: " + original + ")");
         System.out.println("   picture: ./gemulator trace html --focus " + out + " > " + out.toString().replaceAll("\\.trace$", ".html"));
         String detail = shrunk.trace().stream().filter(r -> r.hasReport()
                 && (r.getReport().getKind() + " " + r.getReport().getFunction()).equals(f.key()))

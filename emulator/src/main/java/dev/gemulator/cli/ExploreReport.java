@@ -16,7 +16,13 @@ import java.util.TreeMap;
  * print the same text.
  */
 record ExploreReport(String file, String profile, String strategy, int pctDepth, long pctSteps, long firstSeed,
-        long schedules, boolean checkDeterminism, List<Item> findings, double seconds, int jobs) {
+        long schedules, boolean checkDeterminism, List<Item> findings, double seconds, int jobs, String guided) {
+
+    ExploreReport(String file, String profile, String strategy, int pctDepth, long pctSteps, long firstSeed,
+            long schedules, boolean checkDeterminism, List<Item> findings, double seconds, int jobs) {
+        this(file, profile, strategy, pctDepth, pctSteps, firstSeed, schedules, checkDeterminism, findings, seconds, jobs,
+                null);
+    }
 
     /** A distinct finding; {@code table} is the block printed after the list (null: none). */
     record Item(String kind, String function, String detail, long firstSeed, long schedules, String replay,
@@ -40,6 +46,9 @@ record ExploreReport(String file, String profile, String strategy, int pctDepth,
         }
         if (checkDeterminism) {
             b.append("determinism: every schedule ran twice with identical trace hashes\n");
+        }
+        if (guided != null) {
+            b.append(guided).append('\n');
         }
         if (findings.isEmpty()) {
             return b.append("findings: none\n").toString();
@@ -78,6 +87,7 @@ record ExploreReport(String file, String profile, String strategy, int pctDepth,
         sb.append("\"file\":").append(quote(file)).append(",\"profile\":").append(quote(profile))
                 .append(",\"strategy\":").append(quote(strategy)).append(",\"first_seed\":").append(firstSeed)
                 .append(",\"schedules\":").append(schedules)
+                .append(guided == null ? "" : ",\"guided\":" + quote(guided))
                 .append(String.format(Locale.ROOT, ",\"seconds\":%.3f,\"schedules_per_second\":%.1f", seconds,
                         ran / Math.max(seconds, 1e-9)))
                 .append(",\"findings\":[");

@@ -49,7 +49,7 @@ public final class RaceCommand implements Callable<Integer> {
             description = "kernel profile: 6.x, v3.11, seed, seed-typofix, 3.12 (default: ${DEFAULT-VALUE})")
     private String profile;
 
-    @Option(names = "--strategy", defaultValue = "pos", description = "random, pct, pos (default: ${DEFAULT-VALUE})")
+    @Option(names = "--strategy", defaultValue = "pos", description = "random, pct, pos, conflict (default: ${DEFAULT-VALUE})")
     private String strategy;
 
     @Option(names = "--pct-depth", defaultValue = "3", description = "PCT's bug depth d (default: ${DEFAULT-VALUE})")

@@ -39,7 +39,7 @@ public final class RunCommand implements Callable<Integer> {
     private long seed;
 
     @Option(names = "--strategy", defaultValue = "random",
-            description = "how par threads interleave: random, pct, pos (default: ${DEFAULT-VALUE})")
+            description = "how par threads interleave: random, pct, pos, conflict (default: ${DEFAULT-VALUE})")
     private String strategy;
 
     @Option(names = "--trace", paramLabel = "OUT", description = "write the run's trace (length-delimited protobuf) to OUT")

@@ -52,8 +52,9 @@ final class SeededServe {
                 return 2;
             }
         }
-        if (!s.strategy().matches("random|pct|pos")) {
-            err.println("gemulator: unknown strategy '" + s.strategy() + "' (known: random, pct, pos)");
+        if (!dev.gemulator.sched.Strategy.NAMES.contains(s.strategy())) {
+            err.println("gemulator: unknown strategy '" + s.strategy() + "' (known: "
+                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
             return 2;
         }
         SeededServer server;

@@ -1,6 +1,7 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.Limits;
 import dev.gemulator.transport.GemulatorServer;
 import java.net.BindException;
@@ -74,7 +75,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "lockstep: seed of the interleaving (default: ${DEFAULT-VALUE})")
     private long seed;
 
-    @Option(names = "--strategy", defaultValue = "random", description = "lockstep: random, pct, pos (default: ${DEFAULT-VALUE})")
+    @Option(names = "--strategy", defaultValue = "random",
+            description = "lockstep and seeded: random, pct, pos, conflict (default: ${DEFAULT-VALUE})")
     private String strategy;
 
     @Option(names = "--pct-depth", defaultValue = "3", description = "lockstep: PCT's depth (default: ${DEFAULT-VALUE})")
@@ -122,8 +124,8 @@ public final class ServeCommand implements Callable<Integer> {
         UserError.check(watchdogMillis >= 1, "--watchdog-ms wants at least 1, not " + watchdogMillis);
         UserError.check(joinTimeoutSeconds >= 1, "--join-timeout wants at least 1 second, not " + joinTimeoutSeconds);
         UserError.check(pctDepth >= 1, "--pct-depth wants at least 1, not " + pctDepth);
-        UserError.check(List.of("random", "pct", "pos").contains(strategy),
-                "unknown strategy '" + strategy + "' (known: random, pct, pos)");
+        UserError.check(Strategy.NAMES.contains(strategy),
+                "unknown strategy '" + strategy + "' (known: " + String.join(", ", Strategy.NAMES) + ")");
     }
 
     /** Starts listening, or says in one line why it cannot (a port in use, an address that is not this host's). */

@@ -27,10 +27,18 @@ public final class SoakCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", description = "scenario directories (default: scenarios and conformance)")
     private List<Path> dirs;
 
+    @Option(names = "--strategy", split = ",", paramLabel = "S,S",
+            description = "the strategies to cycle through (default: random, pct, pos; conflict too if named)")
+    private List<String> strategies = new java.util.ArrayList<>(Soak.STRATEGIES);
+
     @Override
     public Integer call() {
         UserError.check(runs >= 1, "--runs wants at least 1, not " + runs);
         UserError.check(jobs >= 0, "--jobs wants 0 (one per core) or more, not " + jobs);
+        for (String st : strategies) {
+            UserError.check(dev.gemulator.sched.Strategy.NAMES.contains(st), "unknown strategy '" + st + "' (known: "
+                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
+        }
         List<Path> from = dirs != null ? dirs : List.of(Path.of("scenarios"), Path.of("conformance"));
         for (Path d : from) {
             if (!java.nio.file.Files.isDirectory(d)) {
@@ -39,13 +47,14 @@ public final class SoakCommand implements Callable<Integer> {
             }
         }
         List<Path> files = Soak.scenarios(from);
-        var cases = Soak.cases(files, runs, seed);
+        List<String> chosen = List.copyOf(new java.util.LinkedHashSet<>(strategies));
+        var cases = Soak.cases(files, runs, seed, chosen);
         int threads = jobs > 0 ? jobs : Runtime.getRuntime().availableProcessors();
         Soak.Result r = Soak.run(cases, threads, Soak::traceHash);
         System.out.printf(Locale.ROOT, "soak: %d runs, each twice, over %d scenarios, %d profiles, %d strategies,"
                 + " seeds %d..%d: %d mismatches (%.0f runs/s on %d threads)%n", r.runs(),
                 cases.stream().map(Soak.Case::path).distinct().count(), dev.gemulator.kernel.Profile.ALL.size(),
-                Soak.STRATEGIES.size(), seed, cases.stream().mapToLong(Soak.Case::seed).max().orElse(seed),
+                chosen.size(), seed, cases.stream().mapToLong(Soak.Case::seed).max().orElse(seed),
                 r.mismatches().size(), r.runsPerSecond(), threads);
         System.out.println("  by profile: " + r.byProfile());
         System.out.println("  by strategy: " + r.byStrategy());

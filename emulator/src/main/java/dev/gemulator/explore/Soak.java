@@ -70,6 +70,11 @@ public final class Soak {
      * that do not parse are left out.
      */
     public static List<Case> cases(List<Path> files, int runs, long firstSeed) {
+        return cases(files, runs, firstSeed, STRATEGIES);
+    }
+
+    /** The same with these strategies instead of {@link #STRATEGIES}. */
+    public static List<Case> cases(List<Path> files, int runs, long firstSeed, List<String> strategies) {
         record Parsed(String path, String text, Script script) {
         }
         List<Parsed> sequential = new ArrayList<>();
@@ -97,12 +102,12 @@ public final class Soak {
             throw new IllegalArgumentException("no concurrent scenarios to soak");
         }
         Map<String, Long> steps = new TreeMap<>();
-        int combos = concurrent.size() * Profile.ALL.size() * STRATEGIES.size();
+        int combos = concurrent.size() * Profile.ALL.size() * strategies.size();
         for (int i = 0; out.size() < runs; i++) {
             int c = i % combos;
-            Parsed p = concurrent.get(c / (Profile.ALL.size() * STRATEGIES.size()));
-            Profile profile = Profile.ALL.get(c / STRATEGIES.size() % Profile.ALL.size());
-            String strategy = STRATEGIES.get(c % STRATEGIES.size());
+            Parsed p = concurrent.get(c / (Profile.ALL.size() * strategies.size()));
+            Profile profile = Profile.ALL.get(c / strategies.size() % Profile.ALL.size());
+            String strategy = strategies.get(c % strategies.size());
             long pct = strategy.equals("pct")
                     ? steps.computeIfAbsent(p.path() + " " + profile.name(), k -> Runner.measureSteps(p.script(), profile))
                     : 0;

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
@@ -42,6 +43,7 @@ public final class Runner {
     private final Random random;
     private final int[] replayCursor = new int[1];
     private long longestParSteps;
+    private final List<Integer> decisions = new ArrayList<>();
     private Gatekeeper gatekeeper;
 
     /**
@@ -147,6 +149,11 @@ public final class Runner {
         return longestParSteps;
     }
 
+    /** The decisions of the run's par blocks, in order (what a replay of the schedule follows). */
+    public List<Integer> decisions() {
+        return Collections.unmodifiableList(decisions);
+    }
+
     /**
      * PCT needs the number of steps k of a run; this measures it with one
      * random run of the scenario on a fresh machine.
@@ -215,6 +222,7 @@ public final class Runner {
         }
         sched.run(specs);
         longestParSteps = Math.max(longestParSteps, sched.steps());
+        decisions.addAll(sched.decisions());
         out.print("par " + p.line() + ": " + strategy.describe() + ", " + sched.steps() + " steps, "
                 + sched.decisions().size() + " decisions");
     }

@@ -1,5 +1,6 @@
 package dev.gemulator.sched;
 
+import dev.gemulator.kernel.StepKind;
 import java.util.List;
 import java.util.Random;
 
@@ -184,61 +185,131 @@ public interface Strategy {
     }
 
     /**
-     * Conflict-directed: preemptions fall where two threads can race. At a
-     * system call boundary (the running thread is about to enter the kernel,
-     * or cannot go on) any runnable thread may run next, uniformly. Inside a
-     * system call the running thread goes on, except: where another runnable
-     * thread's next step is on the same object as its own (a conflict: the
-     * same lock, GEM object, file or dma-buf) one of those threads runs instead
-     * with probability 1/2; else a thread waiting in user space to make its
-     * next call runs with probability {@code 1/(depth - 1)} (it may reach the
-     * object in the window); else any thread with probability
-     * {@code 1/(4 (depth - 1))}. A smaller depth switches more often; depth 3
-     * (the default of --pct-depth) is what bench sched measures. Every choice
-     * comes from the run's seeded generator.
+     * Conflict-directed: a thread is preempted inside a system call only to
+     * open a race window, and the window is held open for whole system calls
+     * of the others. At a system call boundary (the running thread is about
+     * to enter the kernel, or cannot go on) any runnable thread may run next,
+     * uniformly. Inside a system call the running thread goes on, except that
+     * it is parked: with probability {@code 1/(depth + 2)} before taking a
+     * lock while it holds none (between two critical sections, where the
+     * kernel's lookup-then-use windows are), else {@code 1/(2 (depth + 1))}.
+     * One thread is parked at a time. The others run; it comes back after
+     * they have finished a random number of system calls (geometric, mean
+     * {@code depth + 1}); at once when the running thread is about to run a
+     * deferred release (an fput's __fput at syscall exit: the file's count is
+     * already 0, its release has not run); when nothing else can run; or,
+     * with probability {@code 1/depth}, when the running thread is about to
+     * take a lock while holding none, which is then parked in its place (a
+     * second window inside the first). Depth 3 (the default of --pct-depth)
+     * is what bench sched measures. Every choice comes from a generator
+     * seeded once from the run's.
      */
     final class Conflict implements Strategy {
-        private final int odds;
         private final int depth;
+        private final double parkBeforeLock;
+        private final double parkElsewhere;
+        private final double swap;
+        private final double moreCalls;
+        private KThread parked;
+        /** System calls the others must still finish before the parked thread comes back. */
+        private int callsLeft;
+        /**
+         * Its own generator, seeded once from the run's: java.util.Random's
+         * first outputs for consecutive seeds are nearly equal, so without
+         * this the first choices (which thread starts) would be the same for
+         * hundreds of seeds in a row.
+         */
+        private Random own;
 
         public Conflict(int depth) {
             this.depth = depth;
-            this.odds = Math.max(1, depth - 1);
+            int d = Math.max(1, depth);
+            this.parkBeforeLock = 1.0 / (d + 2);
+            this.parkElsewhere = 1.0 / (2 * (d + 1));
+            this.swap = 1.0 / d;
+            this.moreCalls = 1 - 1.0 / (d + 1);
+        }
+
+        /** Whether {@code t}'s next step takes a lock while it holds none: the start of a critical section. */
+        private static boolean beforeLock(KThread t) {
+            return (t.nextKind == StepKind.LOCK || t.nextKind == StepKind.SPIN_LOCK) && t.task().held().isEmpty();
+        }
+
+        /** A thread of {@code runnable} other than {@code but}, uniformly (there is one). */
+        private static KThread anyBut(List<KThread> runnable, KThread but, Random random) {
+            int k = random.nextInt(runnable.size() - (runnable.contains(but) ? 1 : 0));
+            for (KThread t : runnable) {
+                if (t != but && k-- == 0) {
+                    return t;
+                }
+            }
+            throw new IllegalStateException("no thread but " + but);
         }
 
         @Override
-        public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
-            if (running == null || !runnable.contains(running)
-                    || running.nextKind == dev.gemulator.kernel.StepKind.SYSCALL_ENTER) {
-                return runnable.get(random.nextInt(runnable.size()));
+        public void start(List<KThread> threads, Random random) {
+            own = new Random(scramble(random.nextLong()));
+        }
+
+        /** SplitMix64's finaliser: seeds that differ a little give unrelated generators. */
+        static long scramble(long z) {
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31);
+        }
+
+        @Override
+        public KThread pick(List<KThread> runnable, KThread running, long step, Random seeded) {
+            if (own == null) {
+                start(List.of(), seeded);
             }
-            if (runnable.size() == 1) {
+            Random random = own;
+            boolean inCall = running != null && runnable.contains(running) && running.nextKind != StepKind.SYSCALL_ENTER;
+            if (inCall) {
+                if (parked == null) {
+                    if (random.nextDouble() < (beforeLock(running) ? parkBeforeLock : parkElsewhere)) {
+                        park(running, random);
+                        return anyBut(runnable, running, random);
+                    }
+                } else if (running != parked && running.nextKind == StepKind.RELEASE && runnable.contains(parked)) {
+                    return unpark();
+                } else if (running != parked && beforeLock(running) && runnable.contains(parked)
+                        && random.nextDouble() < swap) {
+                    KThread back = parked;
+                    park(running, random);
+                    return back;
+                }
                 return running;
             }
-            if (running.nextSubject != null) {
-                List<KThread> racing = new java.util.ArrayList<>();
-                for (KThread t : runnable) {
-                    if (t != running && t.nextSubject == running.nextSubject) {
-                        racing.add(t);
-                    }
-                }
-                if (!racing.isEmpty() && random.nextInt(2) == 0) {
-                    return racing.get(random.nextInt(racing.size()));
-                }
+            if (parked != null && callsLeft <= 0 && runnable.contains(parked)) {
+                return unpark();
             }
-            List<KThread> outside = new java.util.ArrayList<>();
-            for (KThread t : runnable) {
-                if (t != running && t.nextKind == dev.gemulator.kernel.StepKind.SYSCALL_ENTER) {
-                    outside.add(t);
-                }
+            if (parked != null && runnable.contains(parked)) {
+                return anyBut(runnable, parked, random);
             }
-            if (!outside.isEmpty() && random.nextInt(odds) == 0) {
-                return outside.get(random.nextInt(outside.size()));
+            return runnable.get(random.nextInt(runnable.size()));
+        }
+
+        /** Parks {@code t} for a geometric number of the others' system calls. */
+        private void park(KThread t, Random random) {
+            parked = t;
+            callsLeft = 1;
+            while (random.nextDouble() < moreCalls) {
+                callsLeft++;
             }
-            if (random.nextInt(odds * 4) == 0) {
-                return runnable.get(random.nextInt(runnable.size()));
+        }
+
+        private KThread unpark() {
+            KThread p = parked;
+            parked = null;
+            return p;
+        }
+
+        @Override
+        public void stepped(KThread ran, Object subject, List<KThread> all, Random random) {
+            if (parked != null && ran != parked && ran.nextKind == StepKind.SYSCALL_EXIT) {
+                callsLeft--;
             }
-            return running;
         }
 
         @Override
@@ -263,6 +334,14 @@ public interface Strategy {
      * records exactly what the original run did.
      */
     final class Replay implements Strategy {
+        /**
+         * As the last decision of a list: from here on the wrapped strategy
+         * decides (with the run's seeded generator), and so it does from a
+         * decision that names a thread that cannot run. A guided explore's
+         * mutated schedules are a prefix of another schedule's decisions
+         * and this.
+         */
+        public static final int STRATEGY = -1;
         private final int[] decisions;
         private final int[] cursor;
         private final Strategy original;
@@ -293,6 +372,11 @@ public interface Strategy {
 
         @Override
         public KThread pick(List<KThread> runnable, KThread running, long step, Random random) {
+            int handOver = decisions.length > 0 && decisions[decisions.length - 1] == STRATEGY ? decisions.length - 1 : -1;
+            if (handOver >= 0 && cursor[0] >= handOver) {
+                cursor[0] = handOver;
+                return original.pick(runnable, running, step, random);
+            }
             if (cursor[0] < decisions.length) {
                 int next = cursor[0]++;
                 int want = decisions[next];
@@ -300,6 +384,10 @@ public interface Strategy {
                     if (t.index() == want) {
                         return t;
                     }
+                }
+                if (handOver >= 0) {
+                    cursor[0] = handOver;
+                    return original.pick(runnable, running, step, random);
                 }
                 if (!lenient) {
                     throw new ReplayDiverged("replay diverged at decision " + next + ": thread " + want
