@@ -512,6 +512,17 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	int r = real_pthread_create(t, attr, trampoline, s);
 	if (r != 0) {
 		free(s);
+		if (shim_seeded) {
+			/* the announced thread never runs: the run forgets it (it ends at once, in the run's order) */
+			struct buf ts;
+			buf_init(&ts);
+			pb_int(&ts, 1, index);
+			pb_int(&ts, 20, shim_thread_index());
+			pb_varint(&ts, 21, 1);
+			pb_varint(&ts, 22, 1);
+			shim_send_message(6, &ts);
+			buf_free(&ts);
+		}
 		return r;
 	}
 	if (shim_seeded) {

@@ -275,7 +275,8 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
             return;
         }
         int parent = threadChannel >= 0 ? threadChannel : ts.getParentThreadId();
-        String refused = run.threadStart(process, ts.getThreadId(), parent);
+        String refused = ts.getFailed() ? run.threadNeverRan(process, ts.getThreadId())
+                : run.threadStart(process, ts.getThreadId(), parent);
         if (refused != null) {
             refuse(refused);
         }
