@@ -161,16 +161,33 @@ static char **exec_env(char *const envp[], bool exec)
 	return out;
 }
 
-static void exec_start(bool failed)
+/* Announces an exec (or that it failed); a seeded server may refuse one: its errno, else 0. */
+static int exec_start(bool failed)
 {
 	struct buf m;
 	buf_init(&m);
 	if (failed)
 		pb_varint(&m, 1, 1);
 	struct reply r;
-	if (simple_call(SC_EXEC_START, &m, &r) == 0)
+	int err = 0;
+	if (simple_call(SC_EXEC_START, &m, &r) == 0) {
+		if (r.err && shim_seeded && !failed) {
+			err = r.err;
+			shim_warn("exec refused: %s", r.message ? r.message : "by the seeded server");
+		}
 		reply_free(&r);
+	}
 	buf_free(&m);
+	return err;
+}
+
+/* A seeded run has no posix_spawn: said in one line, the call fails with ENOSYS. */
+static bool spawn_refused(void)
+{
+	if (!shim_seeded)
+		return false;
+	shim_warn("posix_spawn is not part of a seeded run yet (%s): fork and exec instead", shim_name);
+	return true;
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -179,7 +196,12 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	if (!shim_active)
 		return real_execve(path, argv, envp);
 	char **env = exec_env(envp, true);
-	exec_start(false);
+	int refused = exec_start(false);
+	if (refused) {
+		free(env);
+		errno = refused;
+		return -1;
+	}
 	int r = real_execve(path, argv, env);
 	int err = errno;
 	free(env);
@@ -201,7 +223,12 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 	if (!shim_active)
 		return real_execvpe(file, argv, envp);
 	char **env = exec_env(envp, true);
-	exec_start(false);
+	int refused = exec_start(false);
+	if (refused) {
+		free(env);
+		errno = refused;
+		return -1;
+	}
 	int r = real_execvpe(file, argv, env);
 	int err = errno;
 	free(env);
@@ -265,6 +292,8 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 				char *const[], char *const[]));
 	if (!shim_active)
 		return real_posix_spawn(pid, path, fa, attr, argv, envp);
+	if (spawn_refused())
+		return ENOSYS;
 	char **env = exec_env(envp, false);
 	int r = real_posix_spawn(pid, path, fa, attr, argv, env);
 	free(env);
@@ -278,6 +307,8 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 				 const posix_spawnattr_t *, char *const[], char *const[]));
 	if (!shim_active)
 		return real_posix_spawnp(pid, file, fa, attr, argv, envp);
+	if (spawn_refused())
+		return ENOSYS;
 	char **env = exec_env(envp, false);
 	int r = real_posix_spawnp(pid, file, fa, attr, argv, env);
 	free(env);

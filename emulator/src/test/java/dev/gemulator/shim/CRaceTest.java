@@ -55,7 +55,7 @@ class CRaceTest {
         gcc.addAll(List.of("-ldl", "-lpthread"));
         command(gcc);
         List<String> libdrm = List.of(command(List.of("pkg-config", "--cflags", "--libs", "libdrm")).trim().split("\\s+"));
-        for (String name : List.of("race_threads", "race_fork", "race_time", "race_corners")) {
+        for (String name : List.of("race_threads", "race_fork", "race_time", "race_corners", "race_exec")) {
             List<String> cc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
                     OUT.resolve(name).toString(), REPO.resolve("shim/tests/" + name + ".c").toString()));
             cc.addAll(libdrm);
@@ -295,5 +295,32 @@ class CRaceTest {
             assertEquals(1, out.split(java.util.regex.Pattern.quote(said), -1).length - 1, said + " once in:\n" + out);
         }
         assertTrue(out.contains("race_corners: done"), out);
+    }
+
+    /**
+     * exec in a seeded run: the process (and its forked child) goes on as
+     * itself in the new program, with the emulated files it kept; the same
+     * seed gives the same trace, which replays without the program.
+     */
+    @Test
+    void aProcessThatExecsKeepsItsIdentityAndItsFiles() {
+        RaceRunner r = runner("race_exec", "6.x", 1, 1, 1);
+        Set<String> hashes = new HashSet<>();
+        RaceRunner.Outcome o = null;
+        for (int i = 0; i < 2; i++) {
+            o = r.runOne(4, null);
+            assertNull(o.problem(), o.problem() + "\n" + o.output() + LOG.toString(StandardCharsets.UTF_8));
+            String out = o.output().get("A");
+            assertEquals(0, o.statuses().get("A"), out);
+            assertTrue(out.contains("race_exec: before: handle 1") && out.contains("the child after its exec: handle 2")
+                    && out.contains("race_exec: after the exec: handle 3"), out);
+            assertEquals(Set.of("A", "A_1"), threads(o));
+            hashes.add(o.traceHash());
+        }
+        assertEquals(1, hashes.size(), "one trace for seed 4: " + hashes);
+        RaceRunner.Outcome last = o;
+        var again = SeededReplay.rerun(last.trace());
+        assertNull(again.problem(), again.problem());
+        assertEquals(-1, Traces.firstDivergence(last.trace(), again.records()), () -> show(last.trace(), again.records()));
     }
 }

@@ -36,6 +36,8 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
     /** The process's exit was answered in its run (a close afterwards is no death); set by the run's thread. */
     private volatile boolean exited;
+    /** This main connection announced an exec that did not fail: its close is the exec, not a death. */
+    private volatile boolean execing;
     /** A thread channel's thread said ThreadExit. */
     private boolean threadEnded;
 
@@ -173,9 +175,9 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
             return;
         }
         var shim = h.getShim();
-        if (shim.getExec() || !shim.getParent().isEmpty()) {
-            refuse("a seeded run has no exec or posix_spawn yet: process " + h.getProcessName()
-                    + " started a program (announce processes with fork, or race them as separate commands)");
+        if (!shim.getParent().isEmpty()) {
+            refuse("a seeded run has no posix_spawn yet: process " + h.getProcessName()
+                    + " started a program (fork and exec, or race them as separate commands)");
             return;
         }
         var creds = new dev.gemulator.kernel.proc.Credentials(peer.pid(), peer.uid(),
@@ -185,8 +187,8 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
             attachThread(h, r, shim.getThread(), System.nanoTime() + 10_000_000_000L);
             return;
         }
-        String refused = shim.getForkToken() != 0
-                ? r.forked(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id))
+        String refused = shim.getExec() ? r.execed(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id))
+                : shim.getForkToken() != 0 ? r.forked(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id))
                 : r.join(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id));
         if (refused != null) {
             refuse(refused);
@@ -240,6 +242,10 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
             // on the run's thread, before the run can end: the flags are right when it has
             if (exit && result.getErrno() == 0) {
                 exited = true;
+            }
+            if (q.getCall().hasExecStart()) {
+                // its connection closes at the exec: that is no death (the new program continues the process)
+                execing = !q.getCall().getExecStart().getFailed() && result.getErrno() == 0;
             }
             pending.decrementAndGet();
             SeededRun.Passed passed = r.passed();
@@ -357,7 +363,7 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
     public void channelInactive(ChannelHandlerContext c) {
         server.remove(this);
         if (process != null && !observer && run != null) {
-            boolean normal = threadChannel >= 0 ? threadEnded : exited;
+            boolean normal = threadChannel >= 0 ? threadEnded : exited || execing;
             if (!normal) {
                 run.gone(process);
             }

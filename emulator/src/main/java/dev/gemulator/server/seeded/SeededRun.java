@@ -163,6 +163,8 @@ public final class SeededRun {
         /** How many threads each thread created so far (in its own order). */
         final Map<String, Integer> clones = new ConcurrentHashMap<>();
         volatile boolean connectionLost;
+        /** Its main thread announced an exec (ExecStart) whose new program has not said Hello yet. */
+        volatile boolean execing;
         // the rest belongs to the run's threads
         dev.gemulator.kernel.proc.Process process;
         final Set<String> live = new LinkedHashSet<>();
@@ -331,6 +333,19 @@ public final class SeededRun {
         return null;
     }
 
+    /**
+     * The new program of process {@code name} after its exec said Hello
+     * (the same process, its main thread's next event); null when taken.
+     */
+    public String execed(String name, ShimJoin join) {
+        Proc p = procs.get(name);
+        if (p == null || !p.execing) {
+            return "process " + name + " of the run (seed " + config.seed() + ") announced no exec";
+        }
+        mailbox(name).add(join);
+        return null;
+    }
+
     /** Whether {@code process} joined and thread {@code thread} of it was announced. */
     public boolean hasThread(String process, int thread) {
         Proc p = procs.get(process);
@@ -371,7 +386,7 @@ public final class SeededRun {
         if (!hasThread(process, thread)) {
             return "process " + process + " has no thread " + thread + " (announce it with ThreadStart first)";
         }
-        if (!channels.add(process + "/" + thread)) {
+        if (!channels.add(process + "/" + procs.get(process).names.get(thread))) {
             return "thread " + thread + " of " + process + " already has its channel";
         }
         return null;
@@ -396,7 +411,7 @@ public final class SeededRun {
         }
         String name;
         synchronized (p) {
-            if (p.names.containsKey(child)) {
+            if (p.names.containsKey(child) && !endedThreads.contains(p.names.get(child))) {
                 return "thread id " + child + " of " + process + " is in use";
             }
             name = parentName + ".t" + p.clones.merge(parentName, 1, Integer::sum);
@@ -620,6 +635,7 @@ public final class SeededRun {
                 case ShimJoin j -> {
                     record(name, "shim_join", shimJoinArgs(j, null), j.hello().toByteString());
                     var joined = dispatcher.shimHello(p.name, j.hello(), j.peer(), j.connection());
+                    p.execing = false;
                     if (joined.refusal() != null) {
                         log.println("gemulator: seeded run " + config.seed() + ": " + joined.refusal());
                     }
@@ -706,6 +722,7 @@ public final class SeededRun {
             case JOIN -> join(p, name, task, call.getJoin().getThreadId());
             case WAIT_CHILD -> waitChild(p, task, call.getWaitChild().getPid(), call.getWaitChild().getOptions());
             case SLEEP, POLL, POLL_FDS -> interruptibly(task, () -> execute(p, id, call));
+            case EXEC_START -> execStart(p, id, call);
             default -> execute(p, id, call);
         };
         if (call.hasFork() && r.getErrno() == 0) {
@@ -978,6 +995,24 @@ public final class SeededRun {
             return SyscallResult.newBuilder().setErrno(Errno.ENOTRECOVERABLE.number())
                     .setMessage("emulator bug (not the modelled kernel's): " + e).build();
         }
+    }
+
+    /**
+     * execve announced (or, failed, taken back). A seeded run has exec for a
+     * process with one live thread: the same process goes on in the new
+     * program, whose Hello is its main thread's next event. EAGAIN while
+     * other threads live (their end at the exec is not modelled here).
+     */
+    private SyscallResult execStart(Proc p, int id, Syscall call) {
+        boolean failed = call.getExecStart().getFailed();
+        if (!failed && (id != 0 || p.live.size() > 1)) {
+            return SyscallResult.newBuilder().setErrno(Errno.EAGAIN.number()).setMessage("exec in a seeded run needs a"
+                    + " process with one thread: " + p.name + " has " + p.live.size() + " live (join them first)")
+                    .build();
+        }
+        SyscallResult r = execute(p, id, call);
+        p.execing = !failed && r.getErrno() == 0;
+        return r;
     }
 
     /** pthread_join's wait: until the thread has ended. */
