@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
 void shim_set_thread_index(int index);
 int shim_next_thread_index(void);
 
@@ -181,13 +182,34 @@ static int exec_start(bool failed)
 	return err;
 }
 
-/* A seeded run has no posix_spawn: said in one line, the call fails with ENOSYS. */
-static bool spawn_refused(void)
+/*
+ * A seeded run: posix_spawn without file actions or attributes is a fork and
+ * an exec in the child, which is named like a forked child (A_k). An exec
+ * that fails ends the child with status 127 (as POSIX allows): waiting for
+ * the child's exec in user space would hold the run, which the child needs.
+ * With file actions or attributes it is refused in one line (ENOSYS).
+ */
+static int seeded_spawn(pid_t *pid, const char *file, bool search, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	if (!shim_seeded)
-		return false;
-	shim_warn("posix_spawn is not part of a seeded run yet (%s): fork and exec instead", shim_name);
-	return true;
+	if (fa || attr) {
+		shim_warn("posix_spawn with file actions or attributes is not part of a seeded run yet (%s): "
+			  "fork and exec instead", shim_name);
+		return ENOSYS;
+	}
+	pid_t child = fork();
+	if (child < 0)
+		return errno;
+	if (child == 0) {
+		if (search)
+			execvpe(file, argv, envp ? envp : environ);
+		else
+			execve(file, argv, envp ? envp : environ);
+		_exit(127);
+	}
+	if (pid)
+		*pid = child;
+	return 0;
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -210,7 +232,6 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	return r;
 }
 
-extern char **environ;
 
 EXPORT int execv(const char *path, char *const argv[])
 {
@@ -292,8 +313,8 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 				char *const[], char *const[]));
 	if (!shim_active)
 		return real_posix_spawn(pid, path, fa, attr, argv, envp);
-	if (spawn_refused())
-		return ENOSYS;
+	if (shim_seeded)
+		return seeded_spawn(pid, path, false, fa, attr, argv, envp);
 	char **env = exec_env(envp, false);
 	int r = real_posix_spawn(pid, path, fa, attr, argv, env);
 	free(env);
@@ -307,8 +328,8 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 				 const posix_spawnattr_t *, char *const[], char *const[]));
 	if (!shim_active)
 		return real_posix_spawnp(pid, file, fa, attr, argv, envp);
-	if (spawn_refused())
-		return ENOSYS;
+	if (shim_seeded)
+		return seeded_spawn(pid, file, true, fa, attr, argv, envp);
 	char **env = exec_env(envp, false);
 	int r = real_posix_spawnp(pid, file, fa, attr, argv, env);
 	free(env);

@@ -3,19 +3,24 @@
  * emulated files it opened without O_CLOEXEC; those with it are closed.
  * The program opens card0 twice (once close-on-exec) and makes a buffer;
  * its forked child execs itself and makes a buffer on the inherited drm
- * file; then the program execs itself and makes a third one. Handles are
- * the drm file's, shared by all: 1, 2, 3. Run it with
+ * file; a child made by posix_spawn does the same; one of a missing
+ * program ends with status 127; then the program execs itself and
+ * makes a fourth one. Handles are the drm file's, shared by all: 1 to 4.
+ * Run it with
  * `gemulator race -- race_exec`.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include <drm.h>
 #include <drm_mode.h>
@@ -72,6 +77,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "race_exec: the child failed (status %d)\n", status);
 		return 1;
 	}
+	pid_t spawned;
+	char *args[] = { self, "--child", a, NULL };
+	int e = posix_spawn(&spawned, self, NULL, NULL, args, environ);
+	if (e != 0 || waitpid(spawned, &status, 0) != spawned || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "race_exec: the spawned child failed (%s, status %d)\n", strerror(e), status);
+		return 1;
+	}
+	char *missing[] = { "/nonexistent/race_exec", NULL };
+	e = posix_spawn(&spawned, missing[0], NULL, NULL, missing, environ);
+	if (e == 0 && waitpid(spawned, &status, 0) == spawned && WIFEXITED(status))
+		printf("race_exec: posix_spawn of a missing program: exit status %d\n", WEXITSTATUS(status));
+	else
+		printf("race_exec: posix_spawn of a missing program: %s\n", strerror(e));
+	fflush(stdout);
 	execl(self, self, "--after", a, b, (char *)NULL);
 	perror("race_exec: exec");
 	return 1;

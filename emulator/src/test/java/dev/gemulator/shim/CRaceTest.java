@@ -299,8 +299,10 @@ class CRaceTest {
 
     /**
      * exec in a seeded run: the process (and its forked child) goes on as
-     * itself in the new program, with the emulated files it kept; the same
-     * seed gives the same trace, which replays without the program.
+     * itself in the new program, with the emulated files it kept; a
+     * posix_spawn child is a forked child that execs (one of a missing
+     * program exits 127); the same seed gives the same trace, which replays
+     * without the program.
      */
     @Test
     void aProcessThatExecsKeepsItsIdentityAndItsFiles() {
@@ -313,8 +315,11 @@ class CRaceTest {
             String out = o.output().get("A");
             assertEquals(0, o.statuses().get("A"), out);
             assertTrue(out.contains("race_exec: before: handle 1") && out.contains("the child after its exec: handle 2")
-                    && out.contains("race_exec: after the exec: handle 3"), out);
-            assertEquals(Set.of("A", "A_1"), threads(o));
+                    && out.contains("the child after its exec: handle 3")
+                    && out.contains("posix_spawn of a missing program: exit status 127")
+                    && out.contains("race_exec: after the exec: handle 4"), out);
+            assertEquals(Set.of("A", "A_1", "A_2", "A_3"), threads(o), "a posix_spawn child is named like a forked one");
+            assertEquals(List.of("exit-status A_3"), o.findingKeys().stream().map(k -> k.split(":")[0]).toList());
             hashes.add(o.traceHash());
         }
         assertEquals(1, hashes.size(), "one trace for seed 4: " + hashes);
