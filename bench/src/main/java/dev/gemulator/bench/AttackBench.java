@@ -1,5 +1,6 @@
 package dev.gemulator.bench;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.ClientMessage;
@@ -15,11 +16,10 @@ import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.ThreadStart;
 import dev.gemulator.proto.v1.Write;
-import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.Limits;
 import dev.gemulator.server.Simulation;
-import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.server.WireIoctl;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

@@ -5,7 +5,7 @@ import dev.gemulator.client.DmaBufFd;
 import dev.gemulator.client.DrmFd;
 import dev.gemulator.client.Gemulator;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.transport.GemulatorServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -4,11 +4,11 @@ import dev.gemulator.fuzz.WireFuzzer;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
+import dev.gemulator.kernel.Profile;
 import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.trace.Traces;
+import dev.gemulator.transport.GemulatorServer;
 import java.util.List;
-import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
 import java.util.Locale;
 
 /**

@@ -6,7 +6,7 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.lockstep.LockstepClient;
 import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.proto.v1.TraceHeader;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.transport.GemulatorServer;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

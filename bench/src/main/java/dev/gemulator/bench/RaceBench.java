@@ -2,9 +2,9 @@ package dev.gemulator.bench;
 
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
-import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.seeded.SeededRun;
-import dev.gemulator.server.seeded.SeededServer;
+import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.transport.SeededServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

@@ -1,6 +1,6 @@
 package dev.gemulator.bench;
 
-import dev.gemulator.lockstep.KillSoak;
+import dev.gemulator.cli.KillSoak;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,6 @@
 package dev.gemulator.bench;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
@@ -8,9 +9,8 @@ import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
-import dev.gemulator.server.GemulatorServer;
-import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.trace.Traces;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;

@@ -56,6 +56,12 @@ final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
     RaceConnection(EventLoopGroup group, String host, int port, String process, String token, boolean iterates) {
         this.process = process;
         RaceConnection self = this;
+        // Built before connecting: the server drops a connection that stays silent
+        // (5 s by default), and a JVM's first protobuf message can take seconds to
+        // initialise when the machine is loaded.
+        ClientMessage hello = ClientMessage.newBuilder().setHello(Hello.newBuilder()
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
+                .setToken(token == null ? "" : token).setIterates(iterates)).build();
         try {
             this.channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
@@ -76,9 +82,7 @@ final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
         } catch (RuntimeException e) {
             throw new Lost("cannot connect to " + host + ":" + port + ": " + e.getMessage());
         }
-        channel.writeAndFlush(ClientMessage.newBuilder().setHello(Hello.newBuilder()
-                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
-                .setToken(token == null ? "" : token).setIterates(iterates)).build());
+        channel.writeAndFlush(hello);
     }
 
     /** Frames in: one ServerMessage each. */

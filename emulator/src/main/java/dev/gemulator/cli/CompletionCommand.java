@@ -2,9 +2,10 @@ package dev.gemulator.cli;
 
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * {@code gemulator completion}: picocli's bash (and zsh) completion script
@@ -17,7 +18,7 @@ public final class CompletionCommand implements Callable<Integer> {
 
     /** The launcher's own commands (./gemulator), which the emulator's command line does not run. */
     static final String[][] LAUNCHER = {
-        {"test", "build everything and run the whole test suite (Maven verify)"},
+        {"test", "build everything and run the whole test suite (Maven verify; --quick: the tests not tagged slow)"},
         {"build", "build now (the launcher also builds by itself when a source changed)"},
     };
 
@@ -31,7 +32,11 @@ public final class CompletionCommand implements Callable<Integer> {
     static String script() {
         CommandLine cl = Main.commandLine();
         for (String[] c : LAUNCHER) {
-            cl.addSubcommand(c[0], CommandSpec.create().name(c[0]).mixinStandardHelpOptions(true));
+            CommandSpec spec = CommandSpec.create().name(c[0]).mixinStandardHelpOptions(true);
+            if (c[0].equals("test")) {
+                spec.addOption(OptionSpec.builder("--quick").description("the tests not tagged slow only").build());
+            }
+            cl.addSubcommand(c[0], spec);
         }
         cl.addSubcommand("bench", new CommandLine(CommandSpec.create().name("bench"))
                 .addSubcommand("sched", CommandSpec.create()).addSubcommand("server", CommandSpec.create())

@@ -1,7 +1,7 @@
 package dev.gemulator.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The gemulator command line. Every usage or environment error is one line
@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "gemulator", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "A deterministic emulator of a Linux vgem GPU device (GEM, PRIME, dma-buf, fences).",
-        footer = {"", "The launcher (./gemulator) also runs: test (the whole test suite), build, bench [sched|server|fuzz|churn|race].",
+        footer = {"", "The launcher (./gemulator) also runs: test (the whole test suite; test --quick: the tests not tagged slow), build, bench [sched|server|fuzz|churn|race].",
             "Shell completion: source <(./gemulator completion)."},
         subcommands = {RunCommand.class, ExploreCommand.class, RaceCommand.class, MergeCommand.class, ReplayCommand.class, TraceCommand.class, ServeCommand.class,
             ClientCommand.class, StatusCommand.class, dev.gemulator.load.LoadCommand.class, SoakCommand.class,

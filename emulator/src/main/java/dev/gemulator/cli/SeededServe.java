@@ -2,8 +2,8 @@ package dev.gemulator.cli;
 
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.seeded.SeededRun;
-import dev.gemulator.server.seeded.SeededServer;
 import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.transport.SeededServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

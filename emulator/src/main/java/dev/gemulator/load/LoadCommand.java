@@ -1,7 +1,7 @@
 package dev.gemulator.load;
 
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.transport.GemulatorServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

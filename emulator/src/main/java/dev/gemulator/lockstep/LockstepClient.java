@@ -1,16 +1,19 @@
 package dev.gemulator.lockstep;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.proto.v1.Request;
-import dev.gemulator.client.wire.WireClient;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One client process of a lockstep run: it walks the scenario and asks the
@@ -26,8 +29,8 @@ public final class LockstepClient {
     private final long maxDelayMillis;
     private final Random delays;
     private final Faults faults;
-    private final java.util.concurrent.atomic.AtomicLong asked = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicInteger threadIds = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicLong asked = new AtomicLong();
+    private final AtomicInteger threadIds = new AtomicInteger();
     private int iteration;
 
     /**
@@ -67,7 +70,7 @@ public final class LockstepClient {
     /** As above, with faults injected (see {@link Faults}). */
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
             long maxDelayMillis, long delaySeed, Faults faults) {
-        return run(host, port, token, script, process, out, maxDelayMillis, delaySeed, faults, java.time.Duration.ZERO,
+        return run(host, port, token, script, process, out, maxDelayMillis, delaySeed, faults, Duration.ZERO,
                 out);
     }
 
@@ -76,7 +79,7 @@ public final class LockstepClient {
      * {@code connectRetry}, saying so once on {@code notices}.
      */
     public static int run(String host, int port, String token, Script script, String process, PrintStream out,
-            long maxDelayMillis, long delaySeed, Faults faults, java.time.Duration connectRetry, PrintStream notices) {
+            long maxDelayMillis, long delaySeed, Faults faults, Duration connectRetry, PrintStream notices) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         WireClient connected;
         try {
@@ -126,7 +129,7 @@ public final class LockstepClient {
      * minute.
      */
     private static WireClient connect(EventLoopGroup group, String host, int port, String process, String token,
-            PrintStream out, java.time.Duration connectRetry, PrintStream notices) {
+            PrintStream out, Duration connectRetry, PrintStream notices) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         boolean said = false;
         while (true) {

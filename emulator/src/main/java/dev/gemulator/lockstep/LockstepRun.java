@@ -1,25 +1,35 @@
 package dev.gemulator.lockstep;
 
+import com.google.protobuf.ByteString;
 import dev.gemulator.Machine;
+import dev.gemulator.check.Report;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.trace.TraceRecorder;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.TreeSet;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -70,20 +80,20 @@ public final class LockstepRun implements Runner.Gate {
     private volatile TraceRecorder recorder;
     private volatile Machine machine;
     private volatile int iterations = 1;
-    private java.util.function.BiConsumer<Integer, Long> onAgain = (i, seed) -> { };
-    private final List<Iteration> results = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<String> findings = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<Join> joins = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private BiConsumer<Integer, Long> onAgain = (i, seed) -> { };
+    private final List<Iteration> results = new CopyOnWriteArrayList<>();
+    private final List<String> findings = new CopyOnWriteArrayList<>();
+    private final List<Join> joins = new CopyOnWriteArrayList<>();
     private long resetNanos;
     private int resets;
     private volatile int iteration;
     private volatile long seed;
     private volatile boolean stopRequested;
     private volatile List<TraceRecord> lastTrace = List.of();
-    private volatile com.google.protobuf.ByteString lastTraceBytes;
+    private volatile ByteString lastTraceBytes;
 
     /** What one iteration of the run did. */
-    public record Iteration(long seed, int exitStatus, String traceHash, List<dev.gemulator.check.Report> reports,
+    public record Iteration(long seed, int exitStatus, String traceHash, List<Report> reports,
             String failure) {
     }
 
@@ -97,7 +107,7 @@ public final class LockstepRun implements Runner.Gate {
     }
 
     private volatile long joinDeadline = Long.MAX_VALUE;
-    private volatile java.time.Duration joinTimeout;
+    private volatile Duration joinTimeout;
     private volatile String scenarioName = "the scenario";
     private volatile String gaveUp;
 
@@ -107,7 +117,7 @@ public final class LockstepRun implements Runner.Gate {
      * other process's still to come are "gone", no further iteration starts,
      * and {@link #gaveUp()} names the processes that never came.
      */
-    public void joinTimeout(java.time.Duration timeout, String scenario) {
+    public void joinTimeout(Duration timeout, String scenario) {
         this.joinTimeout = timeout;
         this.scenarioName = scenario;
     }
@@ -158,8 +168,8 @@ public final class LockstepRun implements Runner.Gate {
         if (joinTimeout != null) {
             joinDeadline = System.nanoTime() + joinTimeout.toNanos();
         }
-        PrintStream sink = new PrintStream(java.io.OutputStream.nullOutputStream(), false,
-                java.nio.charset.StandardCharsets.UTF_8);
+        PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false,
+                StandardCharsets.UTF_8);
         Thread.ofPlatform().name("gemulator-lockstep").daemon().start(() -> {
             try {
                 int exit = 0;
@@ -279,10 +289,10 @@ public final class LockstepRun implements Runner.Gate {
         return threadsPerProcess.getOrDefault(process, 0);
     }
 
-    private volatile java.util.function.BiConsumer<Iteration, List<TraceRecord>> onIteration = (it, trace) -> { };
+    private volatile BiConsumer<Iteration, List<TraceRecord>> onIteration = (it, trace) -> { };
 
     /** Told on the run's thread when an iteration ends, with its trace (metrics). */
-    public void onIteration(java.util.function.BiConsumer<Iteration, List<TraceRecord>> listener) {
+    public void onIteration(BiConsumer<Iteration, List<TraceRecord>> listener) {
         this.onIteration = listener;
     }
 
@@ -347,18 +357,18 @@ public final class LockstepRun implements Runner.Gate {
     }
 
     /** The same as a trace file's bytes, made once per iteration however often it is asked for. */
-    public com.google.protobuf.ByteString lastTraceBytes() {
-        com.google.protobuf.ByteString b = lastTraceBytes;
+    public ByteString lastTraceBytes() {
+        ByteString b = lastTraceBytes;
         if (b == null) {
             List<TraceRecord> trace = lastTrace;
             if (trace.isEmpty()) {
-                return com.google.protobuf.ByteString.EMPTY;
+                return ByteString.EMPTY;
             }
-            var out = com.google.protobuf.ByteString.newOutput();
+            var out = ByteString.newOutput();
             try {
                 TraceRecorder.write(trace, out);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
             b = out.toByteString();
             if (lastTrace == trace) {
@@ -391,7 +401,7 @@ public final class LockstepRun implements Runner.Gate {
     }
 
     /** Told when the next iteration begins (iteration index, seed): the server sends Again to every client. */
-    public void onAgain(java.util.function.BiConsumer<Integer, Long> listener) {
+    public void onAgain(BiConsumer<Integer, Long> listener) {
         this.onAgain = listener;
     }
 
@@ -521,7 +531,7 @@ public final class LockstepRun implements Runner.Gate {
                 }
                 long waited = (System.nanoTime() - since) / 1_000_000;
                 if (waited >= warnAt) {
-                    String secs = String.format(java.util.Locale.ROOT, "%.1f", waited / 1000.0);
+                    String secs = String.format(Locale.ROOT, "%.1f", waited / 1000.0);
                     log.println(joinTimeout != null && !everJoined.contains(s.proc())
                             ? "gemulator: waiting for process " + s.proc() + " to connect (" + secs + " s; giving up after "
                                     + joinTimeout.toSeconds() + " s)"

@@ -4,7 +4,7 @@ import dev.gemulator.check.Report;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.server.seeded.SeededRun;
-import dev.gemulator.server.seeded.SeededServer;
+import dev.gemulator.transport.SeededServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -340,7 +340,7 @@ public final class RaceRunner {
                 Thread.currentThread().interrupt();
                 throw new RaceError("interrupted");
             }
-            if (dev.gemulator.server.unix.UnixServer.available()) {
+            if (dev.gemulator.transport.Listener.unixAvailable()) {
                 try {
                     server.listenUnix(dir.resolve("gemulator.sock"));
                 } catch (InterruptedException e) {

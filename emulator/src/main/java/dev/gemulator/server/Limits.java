@@ -1,5 +1,7 @@
 package dev.gemulator.server;
 
+import java.util.regex.Pattern;
+
 /**
  * What one server lets its clients have: a limit on every quantity a client
  * controls, each answered the way the kernel answers running out of it (an
@@ -50,6 +52,8 @@ public record Limits(int maxClients, int maxFdsPerProcess, long deviceMemoryByte
     public static final int MAX_NAME_CHARS = 64;
     /** The largest frame before Hello (a Hello is a few hundred bytes). */
     public static final int HELLO_FRAME_BYTES = 4096;
+    /** What a process may be called (a Hello's name, a socketpair peer's). */
+    public static final Pattern PROCESS_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
     /** The most bytes of requests the simulation's inbox holds (one bigger request fits alone). */
     public static final long INBOX_BYTES = 64L << 20;
     /** The most debugfs text one answer carries (the rest is cut, and the answer says so). */

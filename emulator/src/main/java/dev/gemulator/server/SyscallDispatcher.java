@@ -323,7 +323,7 @@ public final class SyscallDispatcher {
             }
             case CHANNEL_OPEN -> {
                 String peer = call.getChannelOpen().getPeer();
-                yield ConnectionHandler.PROCESS_NAME.matcher(peer).matches() ? sys.channelOpen(t, peer)
+                yield Limits.PROCESS_NAME.matcher(peer).matches() ? sys.channelOpen(t, peer)
                         : SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "'" + abbreviate(peer)
                                 + "' is no process name");
             }

@@ -1,8 +1,8 @@
 package dev.gemulator.trace;
 
 import dev.gemulator.check.Report;
+import dev.gemulator.gemscript.RunRecorder;
 import dev.gemulator.kernel.Kernel;
-import dev.gemulator.kernel.KernelObserver;
 import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.Task;
@@ -14,7 +14,6 @@ import dev.gemulator.proto.v1.TraceLockWait;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceReport;
 import dev.gemulator.proto.v1.TraceStep;
-import dev.gemulator.sched.InterleavingScheduler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,7 +29,7 @@ import java.util.List;
  * every output line and report. Two runs of the same schedule give the same
  * records, so the SHA-256 of the encoded records identifies a run.
  */
-public final class TraceRecorder implements KernelObserver, InterleavingScheduler.DecisionListener {
+public final class TraceRecorder implements RunRecorder {
     private final Kernel kernel;
     private final List<TraceRecord> records = new ArrayList<>();
     private final TraceFile.Writer stream;

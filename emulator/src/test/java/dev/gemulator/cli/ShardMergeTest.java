@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (without timing): findings, counts, first seeds, replay commands and tables;
  * for dfs also the schedule numbers and the findings' trace files.
  */
+@Tag("slow")
 class ShardMergeTest {
     @TempDir
     Path dir;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * command line (which every local user reads in /proc/PID/cmdline); the
  * commands that connect take it the same way.
  */
+@Tag("slow")
 class TokenTest {
     @TempDir
     Path dir;

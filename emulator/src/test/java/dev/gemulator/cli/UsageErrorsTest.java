@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -21,6 +22,7 @@ import picocli.CommandLine;
  * that names what is wrong (no stack trace, no usage dump), with exit
  * status 2; and --help gives every command's description whole.
  */
+@Tag("slow")
 class UsageErrorsTest {
     @TempDir
     Path dir;

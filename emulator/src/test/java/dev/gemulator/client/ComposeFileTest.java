@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -27,6 +28,7 @@ import picocli.CommandLine;
  * exists and .dockerignore keeps build output out of the context. Docker's
  * engine is not needed.
  */
+@Tag("slow")
 class ComposeFileTest {
     private static Path repo(String rel) {
         return Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel);

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -36,6 +37,7 @@ import tools.jackson.databind.json.JsonMapper;
  * expanded), the shards merge into what one whole run prints. No cluster
  * and no Docker engine are needed.
  */
+@Tag("slow")
 class KubernetesJobTest {
     private static Path repo(String rel) {
         return Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel);

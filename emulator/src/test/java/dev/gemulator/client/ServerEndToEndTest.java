@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.transport.GemulatorServer;
 import java.io.OutputStream;
 import java.net.Socket;
 import org.junit.jupiter.api.AfterEach;

@@ -11,6 +11,7 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * reference harness's version 0 and to the vetting rules, the statements
  * cover every op, and arguments are live, stale and odd.
  */
+@Tag("slow")
 class SequentialScenariosTest {
     private static final int SEEDS = 40;
 

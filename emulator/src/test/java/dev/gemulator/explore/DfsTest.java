@@ -11,9 +11,11 @@ import dev.gemulator.trace.Traces;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Bounded systematic search: it runs out on small scenarios, finds the 2013 bugs, proves 6.x clean within the bound. */
+@Tag("slow")
 class DfsTest {
 
     private static Dfs.Result dfs(String name, Profile p, int preemptions) throws Exception {

@@ -11,6 +11,7 @@ import dev.gemulator.kernel.Profile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * profile within a bounded number of schedules, replay from their seed, and
  * are gone under Linux 6.x.
  */
+@Tag("slow")
 class HistoricalBugsTest {
     private static final int SCHEDULES = 600;
 

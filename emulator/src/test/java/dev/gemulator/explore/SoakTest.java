@@ -7,9 +7,11 @@ import dev.gemulator.kernel.Profile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The determinism soak: every scenario under every profile and strategy, each run twice. */
+@Tag("slow")
 class SoakTest {
     private static Path repo(String rel) {
         return Path.of(System.getProperty("gemulator.repo", "..")).resolve(rel);

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
  * one comes back as a result (an errno with a message, or success), none as
  * an exception, and the 6.x model reports no kernel bug.
  */
+@Tag("slow")
 class SyscallFuzzTest {
 
     @Test

@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.transport.GemulatorServer;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The seeded wire fuzzer against a free-running server (a smaller count than bench/'s). */
+@Tag("slow")
 class WireFuzzTest {
 
     @Test

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * schedule with reports is one of the spec's bugs; and each bug's own
  * scenario is classified as that bug.
  */
+@Tag("slow")
 class HuntTest {
     private static final int SCENARIOS = 60;
     private static final int SCHEDULES = 40;

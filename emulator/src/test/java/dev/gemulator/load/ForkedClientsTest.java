@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * says how many are done meanwhile, and reports what those that finished
  * well wrote, naming those that did not.
  */
+@Tag("slow")
 class ForkedClientsTest {
     @TempDir
     Path dir;

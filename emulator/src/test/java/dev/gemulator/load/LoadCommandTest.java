@@ -9,10 +9,12 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The load generator's command line: bad options and an unreachable server say why (exit 2); a short run writes its JSON. */
+@Tag("slow")
 class LoadCommandTest {
 
     private record Ran(int status, String out, String err) {

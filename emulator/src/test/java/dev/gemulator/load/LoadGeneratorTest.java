@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.transport.GemulatorServer;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * ends empty, and what the load generator counted is exactly what the
  * server's metrics counted, call by call and errno by errno.
  */
+@Tag("slow")
 class LoadGeneratorTest {
 
     @Test

@@ -5,14 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Request;
-import dev.gemulator.server.GemulatorServer;
-import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.trace.Traces;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.PrintStream;

@@ -7,9 +7,9 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
+import dev.gemulator.transport.GemulatorServer;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.PrintStream;
@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * for hash, whatever the timing; the 3.11 race hits the same use-after-free
  * at the same step for the same seed every time.
  */
+@Tag("slow")
 class LockstepProcessesTest {
 
     private static Path repo(String rel) {
@@ -312,7 +314,7 @@ class LockstepProcessesTest {
                     fuzzer.add(Thread.ofPlatform().start(() -> {
                         try {
                             fuzz.set(dev.gemulator.fuzz.WireFuzzer.run(new dev.gemulator.fuzz.WireFuzzer.Config("127.0.0.1",
-                                    port, null, 3, 20_000, 3, dev.gemulator.server.GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
+                                    port, null, 3, 20_000, 3, dev.gemulator.transport.GemulatorServer.DEFAULT_MAX_FRAME_BYTES,
                                     "F")));
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();

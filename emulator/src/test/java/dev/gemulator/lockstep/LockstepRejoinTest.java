@@ -3,8 +3,10 @@ package dev.gemulator.lockstep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.cli.KillSoak;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * run on a loaded machine, where JVMs start late, is made warm) (-Dgemulator.rejoin.iterations and -Dgemulator.rejoin.kills
  * change them); {@code ./gemulator bench rejoin} runs 1,000 with 20.
  */
+@Tag("slow")
 class LockstepRejoinTest {
     static final int ITERATIONS = Integer.getInteger("gemulator.rejoin.iterations", 250);
     static final int KILLS = Integer.getInteger("gemulator.rejoin.kills", 5);

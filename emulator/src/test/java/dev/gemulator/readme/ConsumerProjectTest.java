@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.transport.GemulatorServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * two JVMs (processes A and B), shares one buffer both ways through a passed
  * dma-buf fd.
  */
+@Tag("slow")
 class ConsumerProjectTest {
 
     /** Copies the example to target/ (a build of it never writes into the repository) and compiles it there. */

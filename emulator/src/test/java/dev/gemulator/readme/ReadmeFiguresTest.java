@@ -15,6 +15,7 @@ import dev.gemulator.proto.v1.TraceStep;
 import dev.gemulator.trace.Traces;
 import java.nio.file.Files;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * seed, that dfs with one preemption runs 1,002 schedules and finds
  * nothing under 6.x, and the steps of the shrunk run the picture draws.
  */
+@Tag("slow")
 class ReadmeFiguresTest {
     private static final String SCENARIO = "scenarios/export_vs_gem_close.gem";
 

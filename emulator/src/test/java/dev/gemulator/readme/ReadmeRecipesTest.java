@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * private repository of {@link LocalRepository}, offline. Whatever a recipe
  * leaves running in the background (a server) is stopped after it.
  */
+@Tag("slow")
 class ReadmeRecipesTest {
     private static Path sandbox;
 

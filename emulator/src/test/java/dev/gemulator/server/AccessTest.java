@@ -18,6 +18,7 @@ import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Read;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

@@ -17,6 +17,7 @@ import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.ServerMessage;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.transport.GemulatorServer;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

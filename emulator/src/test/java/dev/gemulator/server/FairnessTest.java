@@ -11,6 +11,7 @@ import dev.gemulator.proto.v1.DebugfsRequest;
 import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Syscall;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * client's calls take a bounded multiple of what they take on an idle
  * server (a ratio measured in the same run, never an absolute time).
  */
+@Tag("slow")
 class FairnessTest {
     private static final int FLOODERS = 3;
     private static final int CALLS = 300;

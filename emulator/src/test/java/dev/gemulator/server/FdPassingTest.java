@@ -17,10 +17,12 @@ import dev.gemulator.proto.v1.RecvFd;
 import dev.gemulator.proto.v1.SendFd;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * opened for the sender, when it asks to, under its own RLIMIT_NOFILE at
  * that time; what is in flight when the channel goes is dropped with it.
  */
+@Tag("slow")
 class FdPassingTest {
     private GemulatorServer server;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());

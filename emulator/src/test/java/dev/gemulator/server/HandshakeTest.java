@@ -10,6 +10,7 @@ import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -19,6 +20,7 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * big frames before Hello, and what partial frames held goes when they
  * close; wrong tokens are slowed per source.
  */
+@Tag("slow")
 class HandshakeTest {
     private GemulatorServer server;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());

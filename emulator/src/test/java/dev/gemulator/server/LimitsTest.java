@@ -18,6 +18,7 @@ import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.Write;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

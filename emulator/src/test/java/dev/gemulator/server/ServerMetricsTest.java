@@ -11,15 +11,18 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Prometheus text from the server's own loopback port, with what the requests did. */
+@Tag("slow")
 class ServerMetricsTest {
 
     @Test

@@ -10,6 +10,7 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that says why, every connection is refused with the reason, new ones are
  * refused, and the serve command exits with status 70.
  */
+@Tag("slow")
 class SimulationFailureTest {
     @TempDir
     Path dir;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.ServerMetrics;
 import dev.gemulator.server.Simulation;
+import dev.gemulator.transport.GemulatorServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (./gemulator test installs gcc, libdrm-dev, libdrm-tests and
  * intel-gpu-tools on Debian when they are missing).
  */
+@Tag("slow")
 class CProgramsTest {
     private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
     private static final Path OUT = REPO.resolve("emulator/target/c-tests");

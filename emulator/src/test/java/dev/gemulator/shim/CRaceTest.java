@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.Test;
  * nothing; clocks and sleeps are the run's virtual time. No assertion is
  * about real time.
  */
+@Tag("slow")
 class CRaceTest {
     private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
     private static final Path OUT = REPO.resolve("emulator/target/c-race");

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * DevTools' trace engine from the npm registry, which must bind every flow
  * at both ends and build slice trees two deep (a system call, its steps).
  */
+@Tag("slow")
 class PerfettoTest {
 
     @SuppressWarnings("unchecked")

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * without one, saying so. The screenshot stays in
  * {@code emulator/target/timeline-screenshot.png}.
  */
+@Tag("slow")
 class TimelineBrowserTest {
     private static final int WIDTH = 1600;
     private static final int HEIGHT = 900;

@@ -18,12 +18,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
 /** The HTML timeline of a run, read back as XML: what it draws, where, and that it needs nothing from outside. */
+@Tag("slow")
 class TimelineTest {
 
     static List<TraceRecord> race() throws Exception {

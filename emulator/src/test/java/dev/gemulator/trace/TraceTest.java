@@ -16,9 +16,11 @@ import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Traces: written, read back, replayed to the same bytes; different schedules differ. */
+@Tag("slow")
 class TraceTest {
 
     private static String text() throws Exception {

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -27,6 +28,7 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /** @GemulatorRace runs a method per seed, fails a seed with what it found and how to replay it, passes clean ones. */
+@Tag("slow")
 class GemulatorRaceExtensionTest {
 
     /** What one seed's invocation did: its display name and its failure message (null: passed). */

@@ -12,10 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code gemulator race} and {@code replay} as a user types them, with real programs. */
+@Tag("slow")
 class RaceCommandTest {
     /** What a command printed and returned. */
     private record Ran(int exit, String out, String err) {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.Test;
  * process's exit at the same point every time; virtual time is the same in
  * every run. No assertion is about real time.
  */
+@Tag("slow")
 class RaceProcessesTest {
     private static String java() {
         return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");

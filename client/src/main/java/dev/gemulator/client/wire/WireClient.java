@@ -1,34 +1,26 @@
 package dev.gemulator.client.wire;
 
+import dev.gemulator.client.ConnectionLostException;
 import dev.gemulator.proto.v1.ClientMessage;
+import dev.gemulator.proto.v1.DebugfsRequest;
 import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.RunStatus;
 import dev.gemulator.proto.v1.ServerMessage;
-import io.netty.bootstrap.Bootstrap;
+import dev.gemulator.proto.v1.StatusRequest;
+import dev.gemulator.proto.v1.ThreadExit;
+import dev.gemulator.proto.v1.ThreadStart;
+import dev.gemulator.proto.v1.TraceRequestMessage;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
-import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.ByteBufOutputStream;
-import io.netty.handler.codec.MessageToByteEncoder;
-import io.netty.handler.codec.MessageToMessageDecoder;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
-import java.util.function.Consumer;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * One client process's connection to a server, the wire protocol's client
@@ -36,11 +28,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * that any of the process's threads may send, each waiting for its own
  * reply (matched by request id), and the control questions of observers.
  * The library's {@link dev.gemulator.client.Gemulator} is built on it; the
- * emulator's command line and tests use it directly.
+ * emulator's command line and tests use it directly. Netty's parts are
+ * apart: {@link WireConnector} connects (the bootstrap), {@link WirePipeline}
+ * frames and encodes (the initializer), {@link WireHandler} takes what the
+ * server sends (the handler); this class is what the process asks.
  */
-public final class WireClient extends SimpleChannelInboundHandler<ServerMessage> implements AutoCloseable {
+public final class WireClient implements AutoCloseable {
     /** The server refused or closed the connection, or cannot be reached. */
-    public static final class ConnectionLost extends dev.gemulator.client.ConnectionLostException {
+    public static final class ConnectionLost extends ConnectionLostException {
         /**
          * A lost connection.
          *
@@ -51,16 +46,9 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         }
     }
 
+    private final WireHandler in = new WireHandler();
     private final Channel channel;
-    private final CompletableFuture<String> welcomed = new CompletableFuture<>();
-    private volatile int iterations = 1;
-    private volatile int joinIteration;
-    private volatile int welcomedDuring;
-    private final java.util.concurrent.BlockingQueue<Integer> again = new java.util.concurrent.LinkedBlockingQueue<>();
-    private final java.util.concurrent.BlockingQueue<ServerMessage> control = new java.util.concurrent.LinkedBlockingQueue<>();
-    private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong(1);
-    private volatile String lost;
 
     /**
      * Connects and says Hello as {@code process}, without waiting for a
@@ -109,110 +97,10 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      */
     public WireClient(EventLoopGroup group, String host, int port, String process, String token, boolean observer,
             Duration retryFor, Consumer<String> notice) {
-        this.channel = connect(group, host, port, retryFor, notice);
+        this.channel = WireConnector.connect(group, host, port, retryFor, notice, new WirePipeline(in));
         channel.writeAndFlush(ClientMessage.newBuilder().setHello(Hello.newBuilder()
                 .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
                 .setToken(token == null ? "" : token).setObserver(observer)).build());
-    }
-
-    private Channel connect(EventLoopGroup group, String host, int port, Duration retryFor, Consumer<String> notice) {
-        if (port < 1 || port > 65535) {
-            throw new ConnectionLost("cannot connect to " + host + ":" + port + ": a port is 1 to 65535");
-        }
-        WireClient self = this;
-        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast(new LengthFieldBasedFrameDecoder(64 << 20, 0, 4, 0, 4, true))
-                                .addLast(new LengthFieldPrepender(4))
-                                .addLast(new Decoder())
-                                .addLast(new Encoder())
-                                .addLast(self.new Inbound());
-                    }
-                });
-        long deadline = System.nanoTime() + retryFor.toNanos();
-        long pause = 50;
-        boolean told = false;
-        while (true) {
-            Throwable why;
-            try {
-                return b.connect(host, port).sync().channel();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ConnectionLost("interrupted while connecting to " + host + ":" + port);
-            } catch (Exception e) { // Netty rethrows the socket's checked exceptions without declaring them
-                why = e;
-            }
-            String reason = reason(why);
-            boolean refused = why instanceof java.net.ConnectException;
-            if (!refused || System.nanoTime() >= deadline) {
-                throw new ConnectionLost("cannot connect to " + host + ":" + port + ": " + reason
-                        + (refused && !retryFor.isZero() ? " (tried for " + retryFor.toSeconds() + " s)" : "")
-                        + (refused ? "; is a server running there (./gemulator serve)?" : ""));
-            }
-            if (!told) {
-                notice.accept("no server at " + host + ":" + port + " yet (" + reason + "); trying again for up to "
-                        + retryFor.toSeconds() + " s");
-                told = true;
-            }
-            try {
-                Thread.sleep(pause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ConnectionLost("interrupted while waiting for " + host + ":" + port);
-            }
-            pause = Math.min(500, pause * 2);
-        }
-    }
-
-    /** A socket error in a few words: "connection refused", "unknown host nosuchhost". */
-    private static String reason(Throwable e) {
-        if (e instanceof java.net.UnknownHostException) {
-            return "unknown host " + e.getMessage();
-        }
-        if (e instanceof java.net.ConnectException) {
-            String m = String.valueOf(e.getMessage());
-            int colon = m.indexOf(':');
-            return (colon > 0 ? m.substring(0, colon) : m).toLowerCase(java.util.Locale.ROOT);
-        }
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
-    }
-
-    /** Hands a connection's messages and events to this client (one per attempt to connect: not shared). */
-    private final class Inbound extends SimpleChannelInboundHandler<ServerMessage> {
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ServerMessage msg) {
-            WireClient.this.channelRead0(ctx, msg);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            WireClient.this.channelInactive(ctx);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            WireClient.this.exceptionCaught(ctx, cause);
-        }
-    }
-
-    /** Frames in: one ServerMessage each. */
-    private static final class Decoder extends MessageToMessageDecoder<io.netty.buffer.ByteBuf> {
-        @Override
-        protected void decode(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf frame, List<Object> out) throws IOException {
-            out.add(ServerMessage.parseFrom(new ByteBufInputStream(frame)));
-        }
-    }
-
-    /** Frames out: one ClientMessage each. */
-    private static final class Encoder extends MessageToByteEncoder<ClientMessage> {
-        @Override
-        protected void encode(ChannelHandlerContext ctx, ClientMessage msg, io.netty.buffer.ByteBuf out) throws IOException {
-            msg.writeTo(new ByteBufOutputStream(out));
-        }
     }
 
     /**
@@ -222,53 +110,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      * @throws ConnectionLost when it refused the Hello or went away
      */
     public String mode() {
-        return await(welcomed);
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, ServerMessage msg) {
-        switch (msg.getMessageCase()) {
-            case WELCOME -> {
-                iterations = Math.max(1, msg.getWelcome().getIterations());
-                joinIteration = msg.getWelcome().getJoinIteration();
-                welcomedDuring = msg.getWelcome().getIteration();
-                welcomed.complete(msg.getWelcome().getMode());
-            }
-            case AGAIN -> again.add(msg.getAgain().getIteration());
-            case STATUS -> control.add(msg);
-            case TRACE -> control.add(msg);
-            case DEBUGFS -> control.add(msg);
-            case REPLY -> {
-                CompletableFuture<Reply> f = pending.remove(msg.getReply().getRequestId());
-                if (f != null) {
-                    f.complete(msg.getReply());
-                }
-            }
-            case REFUSAL -> fail("refused: " + msg.getRefusal().getReason());
-            case MESSAGE_NOT_SET -> fail("an empty message from the server");
-        }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        fail("the server closed the connection");
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        fail("connection error: " + cause.getMessage());
-        ctx.close();
-    }
-
-    private void fail(String why) {
-        if (lost == null) {
-            lost = why;
-        }
-        again.add(-1);
-        ConnectionLost e = new ConnectionLost(lost);
-        welcomed.completeExceptionally(e);
-        pending.values().forEach(f -> f.completeExceptionally(e));
-        pending.clear();
+        return await(in.welcomed);
     }
 
     /**
@@ -278,7 +120,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      */
     public int iterations() {
         mode();
-        return iterations;
+        return in.iterations;
     }
 
     /**
@@ -290,7 +132,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      */
     public int joinIteration() {
         mode();
-        return joinIteration;
+        return in.joinIteration;
     }
 
     /**
@@ -300,7 +142,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      */
     public int welcomedDuring() {
         mode();
-        return welcomedDuring;
+        return in.welcomedDuring;
     }
 
     /**
@@ -310,7 +152,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      */
     public int awaitAgain() {
         try {
-            return again.take();
+            return in.again.take();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return -1;
@@ -325,7 +167,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      */
     public void threadStart(int threadId, String name) {
         mode();
-        channel.writeAndFlush(ClientMessage.newBuilder().setThreadStart(dev.gemulator.proto.v1.ThreadStart.newBuilder()
+        channel.writeAndFlush(ClientMessage.newBuilder().setThreadStart(ThreadStart.newBuilder()
                 .setThreadId(threadId).setName(name)).build());
     }
 
@@ -337,7 +179,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      */
     public void threadExit(int threadId, int iteration) {
         mode();
-        channel.writeAndFlush(ClientMessage.newBuilder().setThreadExit(dev.gemulator.proto.v1.ThreadExit.newBuilder()
+        channel.writeAndFlush(ClientMessage.newBuilder().setThreadExit(ThreadExit.newBuilder()
                 .setThreadId(threadId).setIteration(iteration)).build());
     }
 
@@ -346,8 +188,8 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      *
      * @return the run's status
      */
-    public synchronized dev.gemulator.proto.v1.RunStatus status() {
-        return control(ClientMessage.newBuilder().setStatus(dev.gemulator.proto.v1.StatusRequest.getDefaultInstance())
+    public synchronized RunStatus status() {
+        return control(ClientMessage.newBuilder().setStatus(StatusRequest.getDefaultInstance())
                 .build()).getStatus();
     }
 
@@ -357,7 +199,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      * @return clients, gem_names, bufinfo and the object counts, as text
      */
     public synchronized String debugfs() {
-        return control(ClientMessage.newBuilder().setDebugfs(dev.gemulator.proto.v1.DebugfsRequest.getDefaultInstance())
+        return control(ClientMessage.newBuilder().setDebugfs(DebugfsRequest.getDefaultInstance())
                 .build()).getDebugfs().getText();
     }
 
@@ -367,7 +209,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
      * @return length-delimited trace records, empty when none has finished
      */
     public synchronized byte[] fetchTrace() {
-        return control(ClientMessage.newBuilder().setFetchTrace(dev.gemulator.proto.v1.TraceRequestMessage
+        return control(ClientMessage.newBuilder().setFetchTrace(TraceRequestMessage
                 .getDefaultInstance()).build()).getTrace().getRecords().toByteArray();
     }
 
@@ -375,9 +217,9 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         mode();
         channel.writeAndFlush(question);
         try {
-            ServerMessage m = control.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+            ServerMessage m = in.control.poll(30, TimeUnit.SECONDS);
             if (m == null) {
-                throw new ConnectionLost(lost != null ? lost : "no answer from the server");
+                throw new ConnectionLost(in.lost != null ? in.lost : "no answer from the server");
             }
             return m;
         } catch (InterruptedException e) {
@@ -397,10 +239,10 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
         mode();
         long id = nextRequest.getAndIncrement();
         CompletableFuture<Reply> f = new CompletableFuture<>();
-        pending.put(id, f);
-        if (lost != null) {
-            pending.remove(id);
-            throw new ConnectionLost(lost);
+        in.pending.put(id, f);
+        if (in.lost != null) {
+            in.pending.remove(id);
+            throw new ConnectionLost(in.lost);
         }
         channel.writeAndFlush(ClientMessage.newBuilder().setRequest(request.setRequestId(id)).build());
         return await(f);

@@ -11,21 +11,23 @@ import dev.gemulator.proto.v1.ServerMessage;
 import dev.gemulator.proto.v1.Welcome;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.TooLongFrameException;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One connection to a seeded server: a process's (its main thread's, and
  * any thread's that multiplexes on it), or a per-thread channel of one of
  * its threads. Requests, thread starts and ends go to the run's mailboxes in
- * the order they arrive; the run's threads answer. Every field is touched on
- * the connection's event loop only.
+ * the order they arrive; the run's threads answer. The transport's seeded
+ * handler hands it the connection's messages once the shared handshake has
+ * checked the Hello (version, name, token); it calls {@code welcomed} when
+ * the Welcome goes out. Every field is touched on the connection's event
+ * loop only.
  */
-final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> {
-    private final SeededServer server;
-    private ChannelHandlerContext ctx;
+public final class SeededConnection {
+    private final SeededRuns server;
+    private final ChannelHandlerContext ctx;
+    private final Runnable welcomed;
+    private boolean helloSeen;
     private String process;
     private boolean observer;
     private boolean iterates;
@@ -41,26 +43,25 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
     /** A thread channel's thread said ThreadExit. */
     private boolean threadEnded;
 
-    SeededConnection(SeededServer server) {
+    /** The connection of {@code ctx} to {@code server}; {@code welcomed} runs when its Welcome goes out. */
+    public SeededConnection(SeededRuns server, ChannelHandlerContext ctx, Runnable welcomed) {
         this.server = server;
+        this.ctx = ctx;
+        this.welcomed = welcomed;
+        server.add(this);
     }
 
     static ServerMessage refusal(String reason) {
         return ServerMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build();
     }
 
-    private void refuse(String reason) {
+    /** Refuses the connection with {@code reason} and closes it. */
+    public void refuse(String reason) {
         ctx.writeAndFlush(refusal(reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
-    @Override
-    public void handlerAdded(ChannelHandlerContext c) {
-        this.ctx = c;
-        server.add(this);
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext c, ClientMessage msg) {
+    /** One message of the connection, in the order they came. */
+    public void read(ClientMessage msg) {
         switch (msg.getMessageCase()) {
             case HELLO -> hello(msg);
             case REQUEST -> {
@@ -108,25 +109,14 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
         return true;
     }
 
+    /** The Hello the handshake passed (its version, name and token are right). */
     private void hello(ClientMessage msg) {
         var h = msg.getHello();
-        String token = server.token();
-        if (process != null) {
+        if (helloSeen) {
             refuse("a second Hello");
             return;
         }
-        if (h.getVersion() != ProtocolVersion.PROTOCOL_VERSION_1) {
-            refuse("protocol version " + h.getVersionValue() + " is not supported (this server speaks 1)");
-            return;
-        }
-        if (!h.getProcessName().matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
-            refuse("bad process name '" + h.getProcessName() + "'");
-            return;
-        }
-        if (token != null && !token.equals(h.getToken())) {
-            refuse("wrong token");
-            return;
-        }
+        helloSeen = true;
         SeededRun r = server.current();
         if (h.hasShim()) {
             shimHello(h, r);
@@ -149,6 +139,7 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
         iterates = h.getIterates() && !h.getThreadChannel();
         threadChannel = h.getThreadChannel() ? h.getThreadId() : -1;
         run = r;
+        welcomed.run();
         ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
                 .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("seeded")
                 .setSeed(r == null ? 0 : r.seed())).build());
@@ -164,7 +155,7 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
      * part of a seeded run.
      */
     private void shimHello(dev.gemulator.proto.v1.Hello h, SeededRun r) {
-        var peer = ctx.channel().attr(dev.gemulator.server.unix.UnixServer.PEER).get();
+        var peer = ctx.channel().attr(dev.gemulator.server.unix.Peer.CREDENTIALS).get();
         var anchors = server.anchors();
         if (peer == null || anchors == null) {
             refuse("a program behind the C shim connects to the seeded server's Unix socket");
@@ -218,6 +209,7 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
         process = h.getProcessName();
         threadChannel = thread;
         run = r;
+        welcomed.run();
         ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
                 .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("seeded")
                 .setSeed(r.seed()).setShim(dev.gemulator.proto.v1.ShimWelcome.newBuilder()
@@ -359,25 +351,14 @@ final class SeededConnection extends SimpleChannelInboundHandler<ClientMessage> 
         });
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext c) {
+    /** The connection closed: a process that did not exit (or a thread that did not end) is gone from its run. */
+    public void inactive() {
         server.remove(this);
         if (process != null && !observer && run != null) {
             boolean normal = threadChannel >= 0 ? threadEnded : exited || execing;
             if (!normal) {
                 run.gone(process);
             }
-        }
-        c.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
-        String why = cause instanceof TooLongFrameException ? "frame too long: " + cause.getMessage()
-                : cause instanceof DecoderException ? "malformed message: " + cause.getMessage()
-                : "connection error: " + cause;
-        if (c.channel().isActive()) {
-            refuse(why);
         }
     }
 }

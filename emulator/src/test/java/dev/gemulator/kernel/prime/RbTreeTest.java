@@ -8,9 +8,11 @@ import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The PRIME cache's red-black tree keeps the red-black invariants and the kernel's equal-key order. */
+@Tag("slow")
 class RbTreeTest {
 
     @SuppressWarnings("unchecked")

@@ -12,8 +12,9 @@ import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.ServerMessage;
 import dev.gemulator.proto.v1.Syscall;
-import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.WireIoctl;
+import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.transport.Listener;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -87,11 +88,11 @@ class UnixTransportTest {
 
     @Test
     void theSocketServesTheSameProtocolAndKnowsWhoConnected() throws Exception {
-        assertTrue(UnixServer.available(), "epoll: " + UnixServer.unavailabilityCause());
+        assertTrue(Listener.unixAvailable(), "epoll: " + Listener.unixUnavailabilityCause());
         Path socket = dir.resolve("gemulator.sock");
         try (GemulatorServer server = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN,
                 GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 64)) {
-            UnixServer unix = server.listenUnix(socket);
+            Listener unix = server.listenUnix(socket);
             try (Client a = new Client(socket)) {
                 assertTrue(a.hello("A").hasWelcome());
                 ServerMessage open = a.call(Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0")));
@@ -99,7 +100,7 @@ class UnixTransportTest {
                 ServerMessage dumb = a.call(WireIoctl.syscall(3, new Ioctl.ModeCreateDumb(64, 64, 32, 0)));
                 assertEquals(java.util.List.of(1L, 256L, 16384L), dumb.getReply().getResult().getValuesList());
                 // the connection's process is real: SO_PEERCRED names this JVM
-                var peer = unix.connections().iterator().next().attr(UnixServer.PEER).get();
+                var peer = unix.connections().iterator().next().attr(Peer.CREDENTIALS).get();
                 assertEquals(ProcessHandle.current().pid(), peer.pid());
                 // one connection per process, whichever transport it comes on
                 var group = new MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
@@ -122,7 +123,7 @@ class UnixTransportTest {
         Path file = Files.writeString(dir.resolve("passed.txt"), "the same open file");
         try (GemulatorServer server = GemulatorServer.start("127.0.0.1", 0, Profile.MODERN,
                 GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null, 64)) {
-            UnixServer unix = server.listenUnix(socket);
+            Listener unix = server.listenUnix(socket);
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
             BlockingQueue<FileDescriptor> received = new ArrayBlockingQueue<>(1);
             try {

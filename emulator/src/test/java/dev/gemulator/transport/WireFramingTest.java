@@ -1,4 +1,4 @@
-package dev.gemulator.server;
+package dev.gemulator.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,8 @@ import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.server.Simulation;
+import dev.gemulator.transport.GemulatorServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -25,7 +27,7 @@ class WireFramingTest {
     }
 
     private EmbeddedChannel channel() {
-        return new EmbeddedChannel(new ServerInitializer(simulation, 1024, null));
+        return new EmbeddedChannel(GemulatorServer.pipeline(simulation, null, 1024, null));
     }
 
     private static byte[] frame(ClientMessage m) {

@@ -1,4 +1,4 @@
-package dev.gemulator.server;
+package dev.gemulator.transport;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,4 +1,4 @@
-package dev.gemulator.server;
+package dev.gemulator.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

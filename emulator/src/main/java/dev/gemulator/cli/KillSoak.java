@@ -1,11 +1,12 @@
-package dev.gemulator.lockstep;
+package dev.gemulator.cli;
 
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.server.GemulatorServer;
+import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.trace.Traces;
+import dev.gemulator.transport.GemulatorServer;
 import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.gemulator.server;
+package dev.gemulator.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
