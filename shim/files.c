@@ -166,22 +166,39 @@ void shim_fileref(int fd, struct fileref *ref)
 
 /*
  * A seeded run: an emulated file's descriptor number is the lowest free one
- * in a range of the thread's own (64 numbers from 256 + 64 * index, threads
- * 0 to 7), so that threads making files at the same time in user space get
- * the same numbers in every run. Beyond that, or under a low RLIMIT_NOFILE,
- * the lowest free number (which may differ from run to run).
+ * in a range of the thread's own, so that threads making files at the same
+ * time in user space get the same numbers in every run: 64 numbers from
+ * 256 + 64 * index for threads 0 to 7, then 16 numbers from 768 + 16 *
+ * (index - 8) for threads 8 to 23 (all below 1024, the usual RLIMIT_NOFILE).
+ * A thread without a range (beyond, or under a lower RLIMIT_NOFILE), or
+ * whose range is full, takes the lowest free number, which may differ from
+ * run to run: the shim says so, once per process.
  */
+static void no_range(int index, const char *why)
+{
+	static bool said;
+	if (said)
+		return;
+	said = true;
+	shim_warn("thread %d of %s %s: the numbers of the emulated files it opens may differ from run to run", index,
+		  shim_name, why);
+}
+
 static int thread_range(int fd, bool cloexec)
 {
 	int index = shim_thread_index();
-	long base = 256 + 64L * index;
+	long base = index < 8 ? 256 + 64L * index : 768 + 16L * (index - 8);
+	long size = index < 8 ? 64 : 16;
 	struct rlimit rl;
-	if (index > 7 || syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) != 0 || (long)rl.rlim_cur < base + 64 + 64)
+	if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) != 0 || (long)rl.rlim_cur < base + size || index > 23) {
+		no_range(index, "has no descriptor range of its own (threads 0 to 23, under RLIMIT_NOFILE 1024 or more)");
 		return fd;
+	}
 	int hi = (int)raw(SYS_fcntl, fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, base);
-	if (hi < 0 || hi >= base + 64) {
+	if (hi < 0 || hi >= base + size) {
 		if (hi >= 0)
 			raw_close(hi);
+		no_range(index, "has filled its descriptor range");
 		return fd;
 	}
 	raw_close(fd);

@@ -101,7 +101,25 @@ static int emulated_poll(struct pollfd *fds, nfds_t n, int timeout, int *which, 
 		goto out;
 	}
 	buf_free(&call);
-	if (wait != 0) {
+	if (wait != 0 && m > 0 && shim_seeded) {
+		/*
+		 * A seeded run: the wait is the run's (its virtual clock, the
+		 * emulated files); the real descriptors are looked at before and
+		 * after it, and whether one became ready meanwhile is real time's.
+		 */
+		static bool said;
+		if (!said) {
+			said = true;
+			shim_warn("poll of %s waits on emulated and real descriptors at once: the run's virtual clock "
+				  "covers the emulated ones only; whether a real one is ready after the wait may differ "
+				  "from run to run", shim_name);
+		}
+		if (shim_receive(id, &r) < 0) {
+			errno = EIO;
+			goto out;
+		}
+		ready_others = real_poll(others, (nfds_t)m, 0);
+	} else if (wait != 0) {
 		others[m].fd = shim_thread_fd();
 		others[m].events = POLLIN;
 		others[m].revents = 0;
@@ -187,6 +205,14 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout)
 	int paused;
 	if (k == 0 && virtual_pause(fds, n, timeout, &paused))
 		return paused;
+	if (k == 0 && shim_active && shim_seeded && timeout != 0) {
+		static bool said;
+		if (!said) {
+			said = true;
+			shim_warn("poll of %s on real descriptors only waits in real time, outside the run's virtual clock: "
+				  "what it finds may differ from run to run", shim_name);
+		}
+	}
 	if (k == 0)
 		return real_poll(fds, n, timeout);
 	int r = emulated_poll(fds, n, timeout, which, inos, k);

@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
 void shim_set_thread_index(int index);
 int shim_next_thread_index(void);
 
@@ -161,16 +162,54 @@ static char **exec_env(char *const envp[], bool exec)
 	return out;
 }
 
-static void exec_start(bool failed)
+/* Announces an exec (or that it failed); a seeded server may refuse one: its errno, else 0. */
+static int exec_start(bool failed)
 {
 	struct buf m;
 	buf_init(&m);
 	if (failed)
 		pb_varint(&m, 1, 1);
 	struct reply r;
-	if (simple_call(SC_EXEC_START, &m, &r) == 0)
+	int err = 0;
+	if (simple_call(SC_EXEC_START, &m, &r) == 0) {
+		if (r.err && shim_seeded && !failed) {
+			err = r.err;
+			shim_warn("exec refused: %s", r.message ? r.message : "by the seeded server");
+		}
 		reply_free(&r);
+	}
 	buf_free(&m);
+	return err;
+}
+
+/*
+ * A seeded run: posix_spawn without file actions or attributes is a fork and
+ * an exec in the child, which is named like a forked child (A_k). An exec
+ * that fails ends the child with status 127 (as POSIX allows): waiting for
+ * the child's exec in user space would hold the run, which the child needs.
+ * With file actions or attributes it is refused in one line (ENOSYS).
+ */
+static int seeded_spawn(pid_t *pid, const char *file, bool search, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (fa || attr) {
+		shim_warn("posix_spawn with file actions or attributes is not part of a seeded run yet (%s): "
+			  "fork and exec instead", shim_name);
+		return ENOSYS;
+	}
+	pid_t child = fork();
+	if (child < 0)
+		return errno;
+	if (child == 0) {
+		if (search)
+			execvpe(file, argv, envp ? envp : environ);
+		else
+			execve(file, argv, envp ? envp : environ);
+		_exit(127);
+	}
+	if (pid)
+		*pid = child;
+	return 0;
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -179,7 +218,12 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	if (!shim_active)
 		return real_execve(path, argv, envp);
 	char **env = exec_env(envp, true);
-	exec_start(false);
+	int refused = exec_start(false);
+	if (refused) {
+		free(env);
+		errno = refused;
+		return -1;
+	}
 	int r = real_execve(path, argv, env);
 	int err = errno;
 	free(env);
@@ -188,7 +232,6 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	return r;
 }
 
-extern char **environ;
 
 EXPORT int execv(const char *path, char *const argv[])
 {
@@ -201,7 +244,12 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 	if (!shim_active)
 		return real_execvpe(file, argv, envp);
 	char **env = exec_env(envp, true);
-	exec_start(false);
+	int refused = exec_start(false);
+	if (refused) {
+		free(env);
+		errno = refused;
+		return -1;
+	}
 	int r = real_execvpe(file, argv, env);
 	int err = errno;
 	free(env);
@@ -265,6 +313,8 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 				char *const[], char *const[]));
 	if (!shim_active)
 		return real_posix_spawn(pid, path, fa, attr, argv, envp);
+	if (shim_seeded)
+		return seeded_spawn(pid, path, false, fa, attr, argv, envp);
 	char **env = exec_env(envp, false);
 	int r = real_posix_spawn(pid, path, fa, attr, argv, env);
 	free(env);
@@ -278,6 +328,8 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 				 const posix_spawnattr_t *, char *const[], char *const[]));
 	if (!shim_active)
 		return real_posix_spawnp(pid, file, fa, attr, argv, envp);
+	if (shim_seeded)
+		return seeded_spawn(pid, file, true, fa, attr, argv, envp);
 	char **env = exec_env(envp, false);
 	int r = real_posix_spawnp(pid, file, fa, attr, argv, env);
 	free(env);
@@ -512,6 +564,17 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	int r = real_pthread_create(t, attr, trampoline, s);
 	if (r != 0) {
 		free(s);
+		if (shim_seeded) {
+			/* the announced thread never runs: the run forgets it (it ends at once, in the run's order) */
+			struct buf ts;
+			buf_init(&ts);
+			pb_int(&ts, 1, index);
+			pb_int(&ts, 20, shim_thread_index());
+			pb_varint(&ts, 21, 1);
+			pb_varint(&ts, 22, 1);
+			shim_send_message(6, &ts);
+			buf_free(&ts);
+		}
 		return r;
 	}
 	if (shim_seeded) {

@@ -170,6 +170,28 @@ static const char *reopened_node(const char *path)
 	return node;
 }
 
+/*
+ * A seeded run: a real file's descriptor is the real kernel's lowest free
+ * number, so when several threads open real files, which gets which number
+ * follows real time. Said once per process, when a second thread does.
+ */
+static void real_file_opened(int fd)
+{
+	static int first = -1;
+	static bool said;
+	int index = shim_thread_index();
+	shim_lock();
+	bool other = first >= 0 && first != index && !said;
+	if (first < 0)
+		first = index;
+	if (other)
+		said = true;
+	shim_unlock();
+	if (other)
+		shim_warn("threads %d and %d of %s open real files: their descriptor numbers (fd %d now) are the real "
+			  "kernel's, in real time's order, and may differ from run to run", first, index, shim_name, fd);
+}
+
 static int do_open(int dirfd, const char *path, int flags, mode_t mode)
 {
 	if (!shim_active || !path)
@@ -182,6 +204,8 @@ static int do_open(int dirfd, const char *path, int flags, mode_t mode)
 	char redirected[512];
 	const char *p = shim_redirect(path, redirected, sizeof redirected);
 	int fd = (int)raw(SYS_openat, dirfd, p, flags, mode);
+	if (fd >= 0 && shim_seeded)
+		real_file_opened(fd);
 	if (fd >= 0 && (p != path || dirfd != AT_FDCWD))
 		fd = shim_fresh_content(fd);
 	return fd;

@@ -8,7 +8,12 @@
  * run whatever the real pauses (--max-sleep-us: random real sleeps, made
  * with the raw system call so that they stay real) are.
  *
- * Usage: race_threads [--rounds N] [--max-sleep-us U]
+ * --threads N runs N threads (up to 32: a seeded run gives threads beyond the
+ * eighth descriptor ranges of their own too); --fail-first makes a first
+ * pthread_create that fails (a stack larger than the address space) after
+ * the shim announced it, which the run must forget.
+ *
+ * Usage: race_threads [--rounds N] [--max-sleep-us U] [--threads N] [--fail-first]
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -28,6 +33,8 @@
 static int fd;
 static int rounds = 10;
 static long max_sleep_us;
+static int threads = 2;
+static int fail_first;
 
 /* A real pause of up to max_sleep_us (the raw system call: the shim does not make it virtual). */
 static void pause_real(unsigned *seed)
@@ -66,29 +73,49 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--max-sleep-us") == 0 && i + 1 < argc)
 			max_sleep_us = atol(argv[++i]);
+		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+			threads = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--fail-first") == 0)
+			fail_first = 1;
 		else {
-			fprintf(stderr, "usage: race_threads [--rounds N] [--max-sleep-us U]\n");
+			fprintf(stderr, "usage: race_threads [--rounds N] [--max-sleep-us U] [--threads N] [--fail-first]\n");
 			return 2;
 		}
+	}
+	if (threads < 1 || threads > 32) {
+		fprintf(stderr, "race_threads: --threads takes 1 to 32\n");
+		return 2;
 	}
 	fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		perror("open /dev/dri/card0");
 		return 1;
 	}
-	pthread_t t[2];
-	for (int i = 0; i < 2; i++)
+	if (fail_first) {
+		pthread_attr_t big;
+		pthread_t never;
+		pthread_attr_init(&big);
+		/* more stack than a process's address space: the real pthread_create fails (EAGAIN or ENOMEM) */
+		if (pthread_attr_setstacksize(&big, (size_t)1 << 47) != 0
+		    || pthread_create(&never, &big, loop, (void *)(uintptr_t)99) == 0) {
+			fprintf(stderr, "race_threads: the oversized thread was made\n");
+			return 1;
+		}
+		pthread_attr_destroy(&big);
+	}
+	pthread_t t[32];
+	for (int i = 0; i < threads; i++)
 		if (pthread_create(&t[i], NULL, loop, (void *)(uintptr_t)(i + 1)) != 0) {
 			fprintf(stderr, "pthread_create failed\n");
 			return 1;
 		}
 	uintptr_t exported = 0;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < threads; i++) {
 		void *r;
 		pthread_join(t[i], &r);
 		exported += (uintptr_t)r;
 	}
 	close(fd);
-	printf("race_threads: %d rounds in 2 threads, %lu exports\n", rounds, (unsigned long)exported);
+	printf("race_threads: %d rounds in %d threads, %lu exports\n", rounds, threads, (unsigned long)exported);
 	return 0;
 }

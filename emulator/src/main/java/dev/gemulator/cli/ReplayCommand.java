@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -33,6 +34,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "TRACE")
     private Path trace;
+
+    @Option(names = "--profile", paramLabel = "P", description = "a seeded run's trace (race --trace): re-execute it "
+            + "under kernel profile P instead of its own, and name the first record where the kernel side differs")
+    private String profile;
 
     @Override
     public Integer call() {
@@ -60,7 +65,11 @@ public final class ReplayCommand implements Callable<Integer> {
         TraceHeader h = recorded.get(0).getHeader();
         if (dev.gemulator.server.seeded.SeededReplay.isSeeded(h)) {
             // a seeded run of real programs: the kernel side again from the recorded requests
-            return dev.gemulator.server.seeded.SeededReplay.replay(recorded, System.out, System.err);
+            return dev.gemulator.server.seeded.SeededReplay.replay(recorded, profile, System.out, System.err);
+        }
+        if (profile != null) {
+            throw new UserError("--profile replays a seeded run's trace (race --trace) under another profile; "
+                    + trace + " is a scenario's: run the scenario with --profile instead");
         }
         if (h.getFormatVersion() != Traces.FORMAT_VERSION) {
             throw new UserError(trace + " was written in trace format " + h.getFormatVersion() + " (" + h.getEmulatorVersion()

@@ -38,6 +38,8 @@ public final class SeededConnection {
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
     /** The process's exit was answered in its run (a close afterwards is no death); set by the run's thread. */
     private volatile boolean exited;
+    /** This main connection announced an exec that did not fail: its close is the exec, not a death. */
+    private volatile boolean execing;
     /** A thread channel's thread said ThreadExit. */
     private boolean threadEnded;
 
@@ -164,9 +166,9 @@ public final class SeededConnection {
             return;
         }
         var shim = h.getShim();
-        if (shim.getExec() || !shim.getParent().isEmpty()) {
-            refuse("a seeded run has no exec or posix_spawn yet: process " + h.getProcessName()
-                    + " started a program (announce processes with fork, or race them as separate commands)");
+        if (!shim.getParent().isEmpty()) {
+            refuse("a seeded run has no posix_spawn yet: process " + h.getProcessName()
+                    + " started a program (fork and exec, or race them as separate commands)");
             return;
         }
         var creds = new dev.gemulator.kernel.proc.Credentials(peer.pid(), peer.uid(),
@@ -176,8 +178,8 @@ public final class SeededConnection {
             attachThread(h, r, shim.getThread(), System.nanoTime() + 10_000_000_000L);
             return;
         }
-        String refused = shim.getForkToken() != 0
-                ? r.forked(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id))
+        String refused = shim.getExec() ? r.execed(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id))
+                : shim.getForkToken() != 0 ? r.forked(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id))
                 : r.join(h.getProcessName(), new SeededRun.ShimJoin(shim, creds, id));
         if (refused != null) {
             refuse(refused);
@@ -233,6 +235,10 @@ public final class SeededConnection {
             if (exit && result.getErrno() == 0) {
                 exited = true;
             }
+            if (q.getCall().hasExecStart()) {
+                // its connection closes at the exec: that is no death (the new program continues the process)
+                execing = !q.getCall().getExecStart().getFailed() && result.getErrno() == 0;
+            }
             pending.decrementAndGet();
             SeededRun.Passed passed = r.passed();
             if (passed.fds().isEmpty()) {
@@ -267,7 +273,8 @@ public final class SeededConnection {
             return;
         }
         int parent = threadChannel >= 0 ? threadChannel : ts.getParentThreadId();
-        String refused = run.threadStart(process, ts.getThreadId(), parent);
+        String refused = ts.getFailed() ? run.threadNeverRan(process, ts.getThreadId())
+                : run.threadStart(process, ts.getThreadId(), parent);
         if (refused != null) {
             refuse(refused);
         }
@@ -348,7 +355,7 @@ public final class SeededConnection {
     public void inactive() {
         server.remove(this);
         if (process != null && !observer && run != null) {
-            boolean normal = threadChannel >= 0 ? threadEnded : exited;
+            boolean normal = threadChannel >= 0 ? threadEnded : exited || execing;
             if (!normal) {
                 run.gone(process);
             }

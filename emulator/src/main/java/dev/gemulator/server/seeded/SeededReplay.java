@@ -1,6 +1,9 @@
 package dev.gemulator.server.seeded;
 
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
+import dev.gemulator.server.shim.TmpfsShmem;
+import dev.gemulator.proto.v1.ShimHello;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
@@ -46,39 +49,62 @@ public final class SeededReplay {
      * for a trace that is no seeded run's or names an unknown profile.
      */
     public static Outcome rerun(List<TraceRecord> recorded) {
+        return rerun(recorded, null);
+    }
+
+    /**
+     * As {@link #rerun(List)}, under {@code profileName} instead of the
+     * trace's own profile when not null (the new trace's header says so).
+     *
+     * <p>Programs behind the C shim replay too: their joins carry their
+     * Hello and credentials, a forked child's first event is its
+     * {@code shim_join}, and what the run learnt from the real machine (whether
+     * an anchor's last descriptor was gone, credentials) is answered from the
+     * trace's {@code host} requests. The descriptor numbers, inodes and pids
+     * in the calls are the ones the trace recorded (labels).
+     */
+    public static Outcome rerun(List<TraceRecord> recorded, String profileName) {
         TraceHeader h = recorded.get(0).getHeader();
         if (h.getFormatVersion() != Traces.FORMAT_VERSION) {
             throw new IllegalArgumentException("the trace was written in trace format " + h.getFormatVersion()
                     + "; this gemulator replays format " + Traces.FORMAT_VERSION + " only: record the run again");
         }
-        Profile profile = Profile.byName(h.getProfile());
+        String name = profileName != null ? profileName : h.getProfile();
+        Profile profile = Profile.byName(name);
         if (profile == null) {
-            throw new IllegalArgumentException("the trace's profile '" + h.getProfile() + "' is unknown here");
+            throw new IllegalArgumentException((profileName != null ? "profile '" : "the trace's profile '") + name
+                    + "' is unknown here (known: " + Profile.names() + ")");
         }
         List<String> processes = new ArrayList<>();
+        Map<String, SeededRun.ShimJoin> shims = new HashMap<>();
         int fdLimit = dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT;
         List<TraceRequest> events = new ArrayList<>();
-        for (TraceRecord r : recorded) {
-            if (!r.hasRequest()) {
-                continue;
-            }
-            TraceRequest q = r.getRequest();
-            if (q.getOp().equals("join") && q.getLine() == 0) {
-                processes.add(q.getThread());
-                for (String a : q.getArgsList()) {
-                    if (a.startsWith("fd_limit=")) {
-                        fdLimit = Integer.parseInt(a.substring(9));
-                    }
-                    if (a.equals("shim")) {
-                        return new Outcome(List.of(), "process " + q.getThread() + " is a C program behind the shim: its"
-                                + " files and descriptors are the real kernel's, which a replay without the program does"
-                                + " not have yet; run its seed again (race --seed " + h.getSeed() + " --trace OUT): the"
-                                + " same seed gives the same trace");
-                    }
+        List<TraceRequest> facts = new ArrayList<>();
+        try {
+            for (TraceRecord r : recorded) {
+                if (!r.hasRequest()) {
+                    continue;
                 }
-            } else {
-                events.add(q);
+                TraceRequest q = r.getRequest();
+                if (q.getOp().equals("join") && q.getLine() == 0) {
+                    processes.add(q.getThread());
+                    for (String a : q.getArgsList()) {
+                        if (a.startsWith("fd_limit=")) {
+                            fdLimit = Integer.parseInt(a.substring(9));
+                        }
+                    }
+                    if (q.getArgsList().contains("shim")) {
+                        shims.put(q.getThread(), new SeededRun.ShimJoin(ShimHello.parseFrom(q.getCall()),
+                                SeededRun.credentials(q.getArgsList()), 0));
+                    }
+                } else if (q.getOp().equals("host")) {
+                    facts.add(q);
+                } else {
+                    events.add(q);
+                }
             }
+        } catch (com.google.protobuf.InvalidProtocolBufferException | NumberFormatException e) {
+            return new Outcome(List.of(), "the trace holds a join that is no process's: " + e.getMessage());
         }
         if (processes.isEmpty()) {
             throw new IllegalArgumentException("the trace names no process of the run");
@@ -88,64 +114,75 @@ public final class SeededReplay {
                 TraceRecorder.decisions(recorded), 0, fdLimit);
         SeededRun run = new SeededRun(config,
                 new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8), true);
-        for (String p : processes) {
-            run.join(p);
-        }
-        Map<String, Integer> ids = new HashMap<>();
-        processes.forEach(p -> ids.put(p, 0));
+        TmpfsShmem pages = shims.isEmpty() ? null : TmpfsShmem.fresh();
         try {
+            run.replayHost(facts, pages);
             for (TraceRequest q : events) {
                 String thread = q.getThread();
-                String process = thread.contains(".") ? thread.substring(0, thread.indexOf('.')) : thread;
-                Integer id = ids.get(thread);
-                if (id == null) {
-                    return new Outcome(List.of(), "the trace's thread " + thread + " makes a call before it was created");
-                }
-                String refused = switch (q.getOp()) {
-                    case "clone" -> {
-                        int child = Integer.parseInt(q.getArgs(1).substring(3));
-                        ids.put(q.getArgs(0), child);
-                        yield run.threadStart(process, child, id);
-                    }
-                    case "thread_exit" -> run.threadExit(process, id);
-                    case "gone" -> {
-                        run.gone(process);
-                        yield null;
-                    }
-                    case "abort" -> {
-                        run.abortAt(thread, q.getArgsCount() > 0 ? q.getArgs(0) : "stopped");
-                        yield null;
-                    }
-                    default -> run.request(process, id, Syscall.parseFrom(q.getCall()), r -> { });
+                SeededRun.Event e = switch (q.getOp()) {
+                    case "clone" -> new SeededRun.Clone(q.getArgs(0), Integer.parseInt(q.getArgs(1).substring(3)));
+                    case "thread_exit" -> new SeededRun.End();
+                    case "gone" -> new SeededRun.Gone();
+                    case "abort" -> new SeededRun.Abort(q.getArgsCount() > 0 ? q.getArgs(0) : "stopped");
+                    case "shim_join" -> new SeededRun.ShimJoin(ShimHello.parseFrom(q.getCall()),
+                            SeededRun.credentials(q.getArgsList()), 0);
+                    default -> new SeededRun.Call(Syscall.parseFrom(q.getCall()),
+                            r -> run.passed().files().forEach(TmpfsShmem.TmpfsFile::passed));
                 };
-                if (refused != null) {
-                    return new Outcome(List.of(), "the trace's request " + q.getLine() + " of " + thread
-                            + " cannot be replayed: " + refused);
-                }
+                run.replayEvent(thread, e);
             }
         } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
-            run.abort("a bad request in the trace");
+            close(pages);
             return new Outcome(List.of(), "the trace holds a request that is no system call: " + e.getMessage());
+        }
+        for (String p : processes) {
+            String refused = shims.containsKey(p) ? run.join(p, shims.get(p)) : run.join(p);
+            if (refused != null) {
+                close(pages);
+                return new Outcome(List.of(), "process " + p + " of the trace cannot join: " + refused);
+            }
         }
         try {
             SeededRun.Result r = run.finished().get(10, TimeUnit.MINUTES);
             return new Outcome(r.trace(), null);
         } catch (ExecutionException e) {
-            return new Outcome(List.of(), "the replay failed: " + e.getCause());
+            List<TraceRecord> partial = run.partialTrace();
+            int at = Traces.firstDivergence(recorded, partial);
+            if (at >= 0 && at < partial.size()) {
+                return new Outcome(partial, null); // it went otherwise before it could not follow a decision
+            }
+            return new Outcome(List.of(), "the replay failed: " + (e.getCause() instanceof RuntimeException x
+                    && x.getCause() instanceof Strategy.ReplayDiverged d ? d.getMessage() : String.valueOf(e.getCause())));
         } catch (TimeoutException e) {
             run.abort("the replay did not end");
             return new Outcome(List.of(), "the replay did not end within 10 minutes: the trace ends before its run did");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome(List.of(), "interrupted");
+        } finally {
+            close(pages);
+        }
+    }
+
+    private static void close(TmpfsShmem pages) {
+        if (pages != null) {
+            pages.close();
         }
     }
 
     /** {@code replay TRACE} for a seeded run's trace: prints identical or the first divergence; exit 0, 1 or 2. */
     public static int replay(List<TraceRecord> recorded, PrintStream out, PrintStream err) {
+        return replay(recorded, null, out, err);
+    }
+
+    /**
+     * As above, under {@code profileName} when not null: the runs are compared
+     * after their headers (which name their profiles).
+     */
+    public static int replay(List<TraceRecord> recorded, String profileName, PrintStream out, PrintStream err) {
         Outcome o;
         try {
-            o = rerun(recorded);
+            o = rerun(recorded, profileName);
         } catch (IllegalArgumentException e) {
             err.println("gemulator: " + e.getMessage());
             return 2;
@@ -154,15 +191,21 @@ public final class SeededReplay {
             out.println("replay diverged: " + o.problem());
             return 1;
         }
-        int at = Traces.firstDivergence(recorded, o.records());
+        List<TraceRecord> actual = o.records();
+        if (profileName != null && !actual.isEmpty()) {
+            actual = new ArrayList<>(actual);
+            actual.set(0, recorded.get(0));
+        }
+        int at = Traces.firstDivergence(recorded, actual);
         if (at < 0) {
             out.println("replay identical: " + recorded.size() + " records, sha256 " + TraceRecorder.hash(o.records())
-                    + " (the kernel side of the seeded run, without its programs)");
+                    + " (the kernel side of the seeded run, without its programs"
+                    + (profileName != null ? ", under profile " + profileName : "") + ")");
             return 0;
         }
         out.println("replay diverged at record " + at + ":");
         out.println("  expected: " + (at < recorded.size() ? Traces.show(recorded.get(at)).strip() : "(end of trace)"));
-        out.println("  actual:   " + (at < o.records().size() ? Traces.show(o.records().get(at)).strip()
+        out.println("  actual:   " + (at < actual.size() ? Traces.show(actual.get(at)).strip()
                 : "(end of run)"));
         return 1;
     }

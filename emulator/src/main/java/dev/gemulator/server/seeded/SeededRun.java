@@ -163,6 +163,8 @@ public final class SeededRun {
         /** How many threads each thread created so far (in its own order). */
         final Map<String, Integer> clones = new ConcurrentHashMap<>();
         volatile boolean connectionLost;
+        /** Its main thread announced an exec (ExecStart) whose new program has not said Hello yet. */
+        volatile boolean execing;
         // the rest belongs to the run's threads
         dev.gemulator.kernel.proc.Process process;
         final Set<String> live = new LinkedHashSet<>();
@@ -219,6 +221,10 @@ public final class SeededRun {
     private dev.gemulator.server.shim.DeviceTree tree;
     /** What the reply being sent passes (set on the run's thread just before a reply). */
     private Passed passed = Passed.NONE;
+    /** A replay: the host facts the trace recorded, answered in order (null: a run of real programs). */
+    private ReplayedFacts replayed;
+    /** The thread whose event the run is taking now (its name), for the host facts it records. */
+    private String running;
 
     /** Programs behind the C shim: where their files anchor, where object pages go, their device tree. */
     void hostFiles(dev.gemulator.server.shim.Anchors a, dev.gemulator.server.shim.TmpfsShmem m,
@@ -291,7 +297,7 @@ public final class SeededRun {
 
     /** As {@link #join(String)}, for a program behind the C shim ({@code shim}: how it said Hello). */
     public synchronized String join(String name, ShimJoin shim) {
-        if (shim != null && anchors == null) {
+        if (shim != null && anchors == null && replayed == null) {
             return "this seeded server has no anchors socket for emulated files (it needs its Unix socket)";
         }
         if (procs.containsKey(name)) {
@@ -322,6 +328,19 @@ public final class SeededRun {
         Proc p = procs.get(name);
         if (p == null || p.forkToken == 0 || p.forkToken != join.hello().getForkToken()) {
             return "no forked child " + name + " with token " + join.hello().getForkToken() + " in this run";
+        }
+        mailbox(name).add(join);
+        return null;
+    }
+
+    /**
+     * The new program of process {@code name} after its exec said Hello
+     * (the same process, its main thread's next event); null when taken.
+     */
+    public String execed(String name, ShimJoin join) {
+        Proc p = procs.get(name);
+        if (p == null || !p.execing) {
+            return "process " + name + " of the run (seed " + config.seed() + ") announced no exec";
         }
         mailbox(name).add(join);
         return null;
@@ -367,7 +386,7 @@ public final class SeededRun {
         if (!hasThread(process, thread)) {
             return "process " + process + " has no thread " + thread + " (announce it with ThreadStart first)";
         }
-        if (!channels.add(process + "/" + thread)) {
+        if (!channels.add(process + "/" + procs.get(process).names.get(thread))) {
             return "thread " + thread + " of " + process + " already has its channel";
         }
         return null;
@@ -392,7 +411,7 @@ public final class SeededRun {
         }
         String name;
         synchronized (p) {
-            if (p.names.containsKey(child)) {
+            if (p.names.containsKey(child) && !endedThreads.contains(p.names.get(child))) {
                 return "thread id " + child + " of " + process + " is in use";
             }
             name = parentName + ".t" + p.clones.merge(parentName, 1, Integer::sum);
@@ -404,6 +423,15 @@ public final class SeededRun {
         }
         mailbox(parentName).add(new Clone(name, child));
         return null;
+    }
+
+    /**
+     * The parent's creation of announced thread {@code thread} failed (the
+     * real pthread_create): the thread never runs; it ends at its first turn,
+     * like a thread whose first event is its end. Null when taken, else why not.
+     */
+    public String threadNeverRan(String process, int thread) {
+        return threadExit(process, thread);
     }
 
     /** A thread ended (ThreadExit); null when taken, else why not. */
@@ -489,9 +517,15 @@ public final class SeededRun {
         machine = new Machine(config.profile());
         Kernel kernel = machine.kernel();
         dispatcher = new SyscallDispatcher(machine, config.fdLimit());
-        if (anchors != null) {
+        if (replayed != null) {
+            dispatcher.host().facts(replayed);
+            if (shmem != null && procs.values().stream().anyMatch(q -> q.shim != null)) {
+                dispatcher.host().shmem(shmem);
+            }
+        } else if (anchors != null) {
             dispatcher.host().anchors(anchors);
             dispatcher.host().tree(tree);
+            dispatcher.host().facts(new RecordedFacts(dev.gemulator.server.shim.HostFacts.real(() -> anchors)));
             if (procs.values().stream().anyMatch(q -> q.shim != null)) {
                 dispatcher.host().shmem(shmem);
             }
@@ -510,6 +544,7 @@ public final class SeededRun {
         List<InterleavingScheduler.ThreadSpec> specs = new ArrayList<>();
         for (String name : order) {
             Proc p = procs.get(name);
+            running = name;
             if (p.shim != null) {
                 var joined = dispatcher.shimHello(name, p.shim.hello(), p.shim.peer(), p.shim.connection());
                 if (joined.refusal() != null || !joined.process().name().equals(name)) {
@@ -523,8 +558,9 @@ public final class SeededRun {
             p.live.add(name);
             p.tasks.put(name, main);
             if (recorder != null) {
-                recorder.request(0, name, "join", p.shim != null ? List.of("fd_limit=" + config.fdLimit(), "shim")
-                        : List.of("fd_limit=" + config.fdLimit()), ByteString.EMPTY);
+                recorder.request(0, name, "join", p.shim != null ? shimJoinArgs(p.shim, "fd_limit=" + config.fdLimit())
+                        : List.of("fd_limit=" + config.fdLimit()), p.shim != null ? p.shim.hello().toByteString()
+                        : ByteString.EMPTY);
             }
             specs.add(new InterleavingScheduler.ThreadSpec(name, main, () -> threadBody(p, name, 0, main)));
         }
@@ -578,6 +614,7 @@ public final class SeededRun {
                 return;
             }
             Event e = take(box, name);
+            running = name;
             switch (e) {
                 case Abort a -> abortHere(name, a.why());
                 case End end -> {
@@ -596,7 +633,9 @@ public final class SeededRun {
                 }
                 case Clone c -> clone(p, name, task, c);
                 case ShimJoin j -> {
+                    record(name, "shim_join", shimJoinArgs(j, null), j.hello().toByteString());
                     var joined = dispatcher.shimHello(p.name, j.hello(), j.peer(), j.connection());
+                    p.execing = false;
                     if (joined.refusal() != null) {
                         log.println("gemulator: seeded run " + config.seed() + ": " + joined.refusal());
                     }
@@ -629,6 +668,9 @@ public final class SeededRun {
         Event e = box.poll();
         if (e != null) {
             return e;
+        }
+        if (replayed != null) {
+            return new Abort("the trace holds no further event of thread " + name);
         }
         long since = System.nanoTime();
         long warnAt = config.watchdogMillis();
@@ -680,6 +722,7 @@ public final class SeededRun {
             case JOIN -> join(p, name, task, call.getJoin().getThreadId());
             case WAIT_CHILD -> waitChild(p, task, call.getWaitChild().getPid(), call.getWaitChild().getOptions());
             case SLEEP, POLL, POLL_FDS -> interruptibly(task, () -> execute(p, id, call));
+            case EXEC_START -> execStart(p, id, call);
             default -> execute(p, id, call);
         };
         if (call.hasFork() && r.getErrno() == 0) {
@@ -696,6 +739,173 @@ public final class SeededRun {
         } finally {
             passed = Passed.NONE;
         }
+    }
+
+    /** The thread that asks the machine something: the kernel's current task, else the one taking its event. */
+    private String asker() {
+        Task t = machine.kernel().current();
+        return t != null ? t.name() : running;
+    }
+
+    /** What the trace holds so far (a replay that stopped at a decision it could not follow). */
+    List<TraceRecord> partialTrace() {
+        TraceRecorder r = recorder;
+        return r == null ? List.of() : List.copyOf(r.records());
+    }
+
+    /** How a shim process's join (its main connection's Hello) reads in the trace: its credentials, labelled. */
+    private List<String> shimJoinArgs(ShimJoin j, String first) {
+        List<String> args = new ArrayList<>();
+        if (first != null) {
+            args.add(first);
+            args.add("shim");
+        }
+        var c = j.peer();
+        args.addAll(List.of("pid=" + pidLabel(c.pid()), "uid=" + c.uid(), "gid=" + c.gid(),
+                "cap=" + (c.capSysAdmin() ? 1 : 0)));
+        return args;
+    }
+
+    /** The credentials a join's or a fact's arguments name ({@code pid=}, {@code uid=}, {@code gid=}, {@code cap=}). */
+    static dev.gemulator.kernel.proc.Credentials credentials(List<String> args) {
+        int pid = 0;
+        int uid = 0;
+        int gid = 0;
+        boolean cap = false;
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq < 0) {
+                continue;
+            }
+            String v = a.substring(eq + 1);
+            switch (a.substring(0, eq)) {
+                case "pid" -> pid = Integer.parseInt(v);
+                case "uid" -> uid = Integer.parseInt(v);
+                case "gid" -> gid = Integer.parseInt(v);
+                case "cap" -> cap = v.equals("1");
+                default -> {
+                }
+            }
+        }
+        return new dev.gemulator.kernel.proc.Credentials(pid, uid, gid, cap);
+    }
+
+    /**
+     * A run of real programs: the machine's answers about anchors and
+     * credentials, each recorded in the trace as a {@code host} request of
+     * the thread that asked (inodes and pids by their labels).
+     */
+    private final class RecordedFacts implements dev.gemulator.server.shim.HostFacts {
+        private final dev.gemulator.server.shim.HostFacts real;
+
+        RecordedFacts(dev.gemulator.server.shim.HostFacts real) {
+            this.real = real;
+        }
+
+        @Override
+        public boolean anchorLive(long ino) {
+            return fact("anchor_live", ino, real.anchorLive(ino));
+        }
+
+        @Override
+        public boolean closedLast(long ino) {
+            return fact("closed_last", ino, real.closedLast(ino));
+        }
+
+        @Override
+        public boolean goneAtExit(long ino) {
+            return fact("gone_at_exit", ino, real.goneAtExit(ino));
+        }
+
+        private boolean fact(String kind, long ino, boolean answer) {
+            record(asker(), "host", List.of(kind, "ino=" + label(ino), answer ? "yes" : "no"), ByteString.EMPTY);
+            return answer;
+        }
+
+        @Override
+        public dev.gemulator.kernel.proc.Credentials credentials(int pid, dev.gemulator.kernel.proc.Credentials fallback) {
+            var c = real.credentials(pid, fallback);
+            record(asker(), "host", credentialArgs(pid, c), ByteString.EMPTY);
+            return c;
+        }
+    }
+
+    private List<String> credentialArgs(int pid, dev.gemulator.kernel.proc.Credentials c) {
+        return List.of("credentials", "pid=" + pidLabel(pid), "uid=" + c.uid(), "gid=" + c.gid(),
+                "cap=" + (c.capSysAdmin() ? 1 : 0));
+    }
+
+    /**
+     * A replay: the answers the trace recorded, in its order. Each is
+     * recorded again; a question the trace did not ask there (the replay has
+     * diverged) gets the answer of a file still open and of the fallback
+     * credentials, and the comparison of the traces names the place.
+     */
+    final class ReplayedFacts implements dev.gemulator.server.shim.HostFacts {
+        private final java.util.ArrayDeque<dev.gemulator.proto.v1.TraceRequest> facts;
+
+        ReplayedFacts(List<dev.gemulator.proto.v1.TraceRequest> facts) {
+            this.facts = new java.util.ArrayDeque<>(facts);
+        }
+
+        private dev.gemulator.proto.v1.TraceRequest next(String kind, String key) {
+            var q = facts.peek();
+            if (q != null && q.getArgsCount() >= 2 && q.getArgs(0).equals(kind) && q.getArgs(1).equals(key)) {
+                return facts.poll();
+            }
+            return null;
+        }
+
+        @Override
+        public boolean anchorLive(long ino) {
+            return fact("anchor_live", ino, true);
+        }
+
+        @Override
+        public boolean closedLast(long ino) {
+            return fact("closed_last", ino, false);
+        }
+
+        @Override
+        public boolean goneAtExit(long ino) {
+            return fact("gone_at_exit", ino, false);
+        }
+
+        private boolean fact(String kind, long ino, boolean otherwise) {
+            String key = "ino=" + label(ino);
+            var q = next(kind, key);
+            boolean answer = q == null ? otherwise : q.getArgsCount() > 2 && q.getArgs(2).equals("yes");
+            record(asker(), "host", List.of(kind, key, answer ? "yes" : "no"), ByteString.EMPTY);
+            return answer;
+        }
+
+        @Override
+        public dev.gemulator.kernel.proc.Credentials credentials(int pid, dev.gemulator.kernel.proc.Credentials fallback) {
+            var q = next("credentials", "pid=" + pidLabel(pid));
+            var c = fallback;
+            if (q != null) {
+                var r = SeededRun.credentials(q.getArgsList());
+                c = new dev.gemulator.kernel.proc.Credentials(pid, r.uid(), r.gid(), r.capSysAdmin());
+            }
+            record(asker(), "host", credentialArgs(pid, c), ByteString.EMPTY);
+            return c;
+        }
+    }
+
+    /**
+     * A replay without the programs: host facts come from {@code facts} (the
+     * trace's {@code host} requests, in order), object pages go to
+     * {@code shmem} (null: the heap), and a thread whose events are used up
+     * stops the run. Before the first join.
+     */
+    void replayHost(List<dev.gemulator.proto.v1.TraceRequest> facts, dev.gemulator.server.shim.TmpfsShmem pages) {
+        this.replayed = new ReplayedFacts(facts);
+        this.shmem = pages;
+    }
+
+    /** A replay: thread {@code thread}'s next event, from the trace (before the run starts). */
+    void replayEvent(String thread, Event e) {
+        mailbox(thread).add(e);
     }
 
     /** Anchor inodes (the real kernel's numbers) as the trace shows them: 1, 2, ... in order of first use. */
@@ -785,6 +995,24 @@ public final class SeededRun {
             return SyscallResult.newBuilder().setErrno(Errno.ENOTRECOVERABLE.number())
                     .setMessage("emulator bug (not the modelled kernel's): " + e).build();
         }
+    }
+
+    /**
+     * execve announced (or, failed, taken back). A seeded run has exec for a
+     * process with one live thread: the same process goes on in the new
+     * program, whose Hello is its main thread's next event. EAGAIN while
+     * other threads live (their end at the exec is not modelled here).
+     */
+    private SyscallResult execStart(Proc p, int id, Syscall call) {
+        boolean failed = call.getExecStart().getFailed();
+        if (!failed && (id != 0 || p.live.size() > 1)) {
+            return SyscallResult.newBuilder().setErrno(Errno.EAGAIN.number()).setMessage("exec in a seeded run needs a"
+                    + " process with one thread: " + p.name + " has " + p.live.size() + " live (join them first)")
+                    .build();
+        }
+        SyscallResult r = execute(p, id, call);
+        p.execing = !failed && r.getErrno() == 0;
+        return r;
     }
 
     /** pthread_join's wait: until the thread has ended. */
@@ -884,6 +1112,7 @@ public final class SeededRun {
         Kernel kernel = machine.kernel();
         kernel.setCurrent(parentTask);
         kernel.point("kernel_clone", StepKind.SYSCALL_ENTER, null);
+        p.names.putIfAbsent(c.childId(), c.child());
         Task child = dispatcher.threadStart(p.name, c.childId(), c.child());
         p.live.add(c.child());
         p.tasks.put(c.child(), child);
@@ -935,7 +1164,7 @@ public final class SeededRun {
             scheduler.sleep(p.threadsGone, Clock.NEVER);
             kernel.setCurrent(task);
         }
-        if (p.process.host() != null) {
+        if (p.process.host() != null && replayed == null) {
             realExit(p.process.pid());
         }
         SyscallResult r = execute(p, id, Syscall.newBuilder().setExit(Exit.newBuilder().setStatus(status)).build());

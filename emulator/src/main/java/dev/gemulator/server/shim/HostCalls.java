@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -56,8 +55,13 @@ public final class HostCalls {
     private final Syscalls sys;
     private Anchors anchors;
     private TmpfsShmem shmem;
-    /** ino of an anchor -> the file whose descriptors are that anchor's, in ino order. */
-    private final TreeMap<Long, KFile> files = new TreeMap<>();
+    /**
+     * ino of an anchor -> the file whose descriptors are that anchor's, in
+     * the order they were bound (the same in a seeded run and its replay,
+     * whose inodes are the trace's labels).
+     */
+    private final Map<Long, KFile> files = new java.util.LinkedHashMap<>();
+    private HostFacts facts = HostFacts.real(() -> anchors);
     private final Map<Process, State> states = new HashMap<>();
     private final Map<Long, Process> forks = new HashMap<>();
     private long nextToken = 1;
@@ -89,6 +93,11 @@ public final class HostCalls {
 
     public Anchors anchors() {
         return anchors;
+    }
+
+    /** Where the answers about anchors and credentials come from (a seeded run records or replays them). */
+    public void facts(HostFacts f) {
+        this.facts = f;
     }
 
     /** The device tree programs see (its module entries go and come with the module). */
@@ -177,7 +186,7 @@ public final class HostCalls {
         if (unique.length() > 64) {
             return Joined.refused("process name " + unique + " is too long");
         }
-        Process p = sys.spawnHost(unique, readCredentials(peer.pid(), peer));
+        Process p = sys.spawnHost(unique, facts.credentials(peer.pid(), peer));
         State s = new State();
         s.connection = connection;
         states.put(p, s);
@@ -261,13 +270,13 @@ public final class HostCalls {
         sys.runDelayedFput();
     }
 
-    /** The bound files whose anchors are gone, unbound, in ino order. */
+    /** The bound files whose anchors are gone, unbound, in the order they were bound. */
     private List<KFile> goneFiles() {
         List<KFile> gone = new ArrayList<>();
         var it = files.entrySet().iterator();
         while (it.hasNext()) {
             var e = it.next();
-            if (anchors == null || anchors.gone(e.getKey())) {
+            if (facts.goneAtExit(e.getKey())) {
                 gone.add(e.getValue());
                 it.remove();
             }
@@ -311,7 +320,7 @@ public final class HostCalls {
                 state(p).execPending = !call.getExecStart().getFailed();
                 yield ok(SysResult.ok());
             }
-            case CREDENTIALS -> toProto(sys.setCredentials(t, readCredentials(p.pid(), p.host())));
+            case CREDENTIALS -> toProto(sys.setCredentials(t, facts.credentials(p.pid(), p.host())));
             case REAP -> reap(p, call.getReap().getPid());
             case FILE_INFO -> fileInfo(call.getFileInfo().getIno());
             case READ_FILE -> readFile(call.getReadFile().getPath());
@@ -365,8 +374,7 @@ public final class HostCalls {
     private void bindInstalled(Task t, Map<Integer, KFile> installed, Syscall call) {
         installed.forEach((fd, f) -> {
             FileRef nf = call.hasNewFile() ? call.getNewFile() : null;
-            if (nf != null && nf.getFd() == fd && anchors != null && anchors.known(nf.getIno())
-                    && !anchors.gone(nf.getIno())) {
+            if (nf != null && nf.getFd() == fd && facts.anchorLive(nf.getIno())) {
                 KFile old = files.put(nf.getIno(), f);
                 if (old != null) {
                     releaseDelayed(old);
@@ -390,7 +398,7 @@ public final class HostCalls {
     private SyscallResult close(Task t, Syscall call) {
         int fd = call.getClose().getFd();
         for (FileRef ref : call.getFilesList()) {
-            if (ref.getKind() == FileRef.Kind.EMULATED && anchors != null && anchors.gone(ref.getIno())) {
+            if (ref.getKind() == FileRef.Kind.EMULATED && facts.closedLast(ref.getIno())) {
                 KFile f = files.remove(ref.getIno());
                 if (f != null) {
                     return toProto(sys.closeHostFile(t, fd, f));
