@@ -15,6 +15,7 @@ import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.ThreadStart;
 import dev.gemulator.proto.v1.Write;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.Limits;
 import dev.gemulator.server.Simulation;
@@ -480,7 +481,7 @@ final class AttackBench {
     private static void lockstepAsks() throws Exception {
         String text = "A: open card0 -> $fd\nB: open card0 -> $g\nA: close $fd\nB: close $g\n";
         var script = dev.gemulator.gemscript.Parser.parse("asks.gem", text);
-        var o = new dev.gemulator.gemscript.Runner.RunOptions(0, "random", 3, 1000);
+        var o = new dev.gemulator.gemscript.Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
         var run = new dev.gemulator.lockstep.LockstepRun(600_000, System.err);
         run.start(script, dev.gemulator.trace.Traces.header("asks.gem", text, Profile.MODERN, o), Profile.MODERN, o,
                 new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false, java.nio.charset.StandardCharsets.UTF_8));

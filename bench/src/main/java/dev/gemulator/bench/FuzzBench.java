@@ -5,6 +5,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.lockstep.LockstepRun;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.util.List;
 import dev.gemulator.kernel.Profile;
@@ -77,7 +78,7 @@ public final class FuzzBench {
         String text = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("gemulator.repo", "."))
                 .resolve(rel));
         Script script = Parser.parse(rel, text);
-        Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(26, Strategy.Name.POS, 3, 1000);
         var header = Traces.header(rel, text, Profile.V3_11, o);
         try (InProcessLockstep l = InProcessLockstep.start(script, header, Profile.V3_11, o, 1_000_000, List.of("A", "B"))) {
             LockstepRun run = l.run;
@@ -92,7 +93,7 @@ public final class FuzzBench {
             int mismatches = 0;
             for (int i = 0; i + 1 < done.size(); i++) { // the last one was cut off by the abort
                 LockstepRun.Iteration it = done.get(i);
-                Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+                Runner.RunOptions io = new Runner.RunOptions(it.seed(), Strategy.Name.POS, 3, 1000);
                 String expected = Traces.run(script, header.toBuilder().setSeed(it.seed()).build(), Profile.V3_11, io)
                         .hash();
                 compared++;

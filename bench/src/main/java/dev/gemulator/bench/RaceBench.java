@@ -2,6 +2,7 @@ package dev.gemulator.bench;
 
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.server.seeded.SeededServer;
@@ -66,7 +67,7 @@ public final class RaceBench {
     }
 
     private static RaceRunner runner(List<List<String>> commands, String profile, long first, long last, int jobs) {
-        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), "pos", 3, 10_000, first,
+        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), Strategy.Name.POS, 3, 10_000, first,
                 last, jobs, 300_000, 60_000, QUIET));
     }
 
@@ -116,7 +117,7 @@ public final class RaceBench {
         double free = churnFree(cp, calls);
         System.out.printf(Locale.ROOT, "system calls/s, four client JVMs creating and closing buffers (%d calls each):%n", calls);
         System.out.printf(Locale.ROOT, "  free-running:    %8.0f calls/s%n", free);
-        for (String strategy : List.of("random", "pos", "pct")) {
+        for (Strategy.Name strategy : List.of(Strategy.Name.RANDOM, Strategy.Name.POS, Strategy.Name.PCT)) {
             double seeded = churnSeeded(cp, calls, strategy);
             System.out.printf(Locale.ROOT, "  seeded, %-7s %8.0f calls/s   seeded/free-running %.2f%n", strategy + ":", seeded,
                     seeded / free);
@@ -286,7 +287,7 @@ public final class RaceBench {
         }
     }
 
-    private static double churnSeeded(String cp, int calls, String strategy) throws Exception {
+    private static double churnSeeded(String cp, int calls, Strategy.Name strategy) throws Exception {
         Path start = Files.createTempFile("gemulator-churn-start-", ""); // there already: the run starts when all joined
         try (SeededServer server = SeededServer.start("127.0.0.1", 0, null, 64 << 20, 64, QUIET)) {
             SeededRun run = server.next(new SeededRun.Config(Profile.MODERN, 1, strategy, 3, 4L * calls * 12,

@@ -8,6 +8,7 @@ import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.trace.Traces;
@@ -169,7 +170,7 @@ public final class ServerBench {
         sb.append("}\n");
         String text = sb.toString();
         Script script = Parser.parse("lockstep.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
         List<String> names = new ArrayList<>();
         for (int p = 0; p < processes; p++) {
             names.add("P" + p);
@@ -187,7 +188,7 @@ public final class ServerBench {
         String text = "A: open card0 -> $fd\nA: send_fd $fd B -> $bfd\nA: create_dumb $fd 4 4 32 -> $h\n"
                 + "B: gem_close $bfd $h\nA: close $fd\nB: close $bfd\n";
         Script script = Parser.parse("reset.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(1, Strategy.Name.RANDOM, 3, 1000);
         try (InProcessLockstep l = InProcessLockstep.start(script, Traces.header("reset.gem", text, Profile.MODERN, o),
                 Profile.MODERN, o, count, List.of("A", "B"))) {
             double secs = l.await();

@@ -9,6 +9,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
 import java.io.IOException;
@@ -190,7 +191,7 @@ record DfsReport(String file, String profile, int preemptions, int schedules, bo
         if (p == null) {
             throw new UserError("unknown kernel profile in the shards: " + one.get("profile"));
         }
-        var header = Traces.header(file, text, p, new Runner.RunOptions(0, "random",
+        var header = Traces.header(file, text, p, new Runner.RunOptions(0, Strategy.Name.RANDOM,
                 (int) MergeCommand.integer(one, "pct_depth"), MergeCommand.integer(one, "pct_steps")));
         try {
             Files.createDirectories(out);

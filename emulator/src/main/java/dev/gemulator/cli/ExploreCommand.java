@@ -7,6 +7,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,6 +44,8 @@ public final class ExploreCommand implements Callable<Integer> {
                 + "two threads' next steps touch one object), or dfs (every schedule within --preemptions) "
                 + "(default: ${DEFAULT-VALUE})")
     private String strategy;
+
+    private Strategy.Name name;
 
     @Option(names = "--preemptions", defaultValue = "2", description = "dfs: the preemption bound (default: ${DEFAULT-VALUE})")
     private int preemptions;
@@ -96,11 +99,8 @@ public final class ExploreCommand implements Callable<Integer> {
         UserError.check(jobs >= 1, "--jobs wants at least 1, not " + jobs);
         UserError.check(foundStatus >= 0 && foundStatus <= 255, "--found-exit-status wants 0 to 255, not " + foundStatus);
         UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
-        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy) && !strategy.equals("dfs")) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ", dfs)");
-            return 2;
-        }
+        // dfs is no strategy of a run but a search of every schedule: name stays null
+        name = strategy.equals("dfs") ? null : UserError.strategy(strategy, List.of(), "dfs");
         Script script;
         try {
             script = Parser.parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
@@ -111,10 +111,10 @@ public final class ExploreCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        if (strategy.equals("dfs")) {
+        if (name == null) {
             return dfs(script, p);
         }
-        kernel.pctSteps(script, p, strategy);
+        kernel.pctSteps(script, p, name);
         UserError.check(shardText == null || !shrink, "--shrink does not go with --shard: shrink a finding after merge, "
                 + "with explore --shrink on a range that holds its first seed");
         Shard shard = shard();
@@ -123,7 +123,7 @@ public final class ExploreCommand implements Callable<Integer> {
         Explorer.Result result;
         try {
             result = Explorer.explore(script, new Explorer.Config(p,
-                    new Runner.RunOptions(first, strategy, kernel.pctDepth, kernel.pctSteps), first, count, jobs,
+                    new Runner.RunOptions(first, name, kernel.pctDepth, kernel.pctSteps), first, count, jobs,
                     checkDeterminism));
         } catch (Explorer.NondeterminismException e) {
             System.err.println("gemulator: NONDETERMINISM (an emulator bug): " + e.getMessage());
@@ -135,7 +135,7 @@ public final class ExploreCommand implements Callable<Integer> {
         for (Explorer.Finding f : result.findings()) {
             String table = null;
             if (tables && f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
-                Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, kernel.pctDepth, kernel.pctSteps);
+                Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), name, kernel.pctDepth, kernel.pctSteps);
                 var rec = dev.gemulator.trace.Traces.run(script, dev.gemulator.trace.Traces.header(file.toString(), text, p, o), p, o);
                 table = "== " + f.kind().label() + " in " + f.function() + " at seed " + f.firstSeed()
                         + " (profile " + kernel.profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)\n"
@@ -174,7 +174,7 @@ public final class ExploreCommand implements Callable<Integer> {
     private int dfs(Script script, Profile p) throws IOException {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         var header = dev.gemulator.trace.Traces.header(file.toString(), text, p,
-                new Runner.RunOptions(0, "random", kernel.pctDepth, kernel.pctSteps));
+                new Runner.RunOptions(0, Strategy.Name.RANDOM, kernel.pctDepth, kernel.pctSteps));
         Shard shard = shard();
         if (shard != null) {
             var parts = dev.gemulator.explore.Dfs.explorePart(script, p, header, preemptions, schedules, shard);
@@ -207,7 +207,7 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {
-        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, kernel.pctDepth, kernel.pctSteps);
+        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), name, kernel.pctDepth, kernel.pctSteps);
         var shrunk = dev.gemulator.explore.Shrinker.shrink(script, p, o, dev.gemulator.trace.Traces.header(
                 file.toString(), text, p, o), f.key());
         String base = file.getFileName().toString().replaceAll("\\.gem$", "");
@@ -242,7 +242,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private String replayCommand(long seed) {
         return "./gemulator run " + file + " --profile " + kernel.profile + " --strategy " + strategy
-                + (strategy.equals("pct") ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps
-                : strategy.equals("conflict") && kernel.pctDepth != 3 ? " --pct-depth " + kernel.pctDepth : "") + " --seed " + seed;
+                + (name == Strategy.Name.PCT ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps
+                : name == Strategy.Name.CONFLICT && kernel.pctDepth != 3 ? " --pct-depth " + kernel.pctDepth : "") + " --seed " + seed;
     }
 }

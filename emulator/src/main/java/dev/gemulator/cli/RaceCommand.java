@@ -4,6 +4,7 @@ import dev.gemulator.explore.FindingTable;
 import dev.gemulator.explore.Shrinker;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.trace.Timeline;
 import dev.gemulator.trace.TraceRecorder;
@@ -123,11 +124,7 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
-        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
-            return 2;
-        }
+        Strategy.Name strategyName = UserError.strategy(strategy, List.of());
         if (foundStatus < 0 || foundStatus > 255) {
             System.err.println("gemulator: --found-exit-status wants 0 to 255, not " + foundStatus);
             return 2;
@@ -188,10 +185,10 @@ public final class RaceCommand implements Callable<Integer> {
         long total = last - first + 1;
         long runFirst = shard == null ? first : shard.firstSeed(first, total);
         long runLast = shard == null ? last : runFirst + shard.size(total) - 1;
-        RaceRunner runner = new RaceRunner(new RaceRunner.Options(commands, procs, p, strategy, pctDepth, pctSteps,
+        RaceRunner runner = new RaceRunner(new RaceRunner.Options(commands, procs, p, strategyName, pctDepth, pctSteps,
                 runFirst, runLast, jobs, timeoutSeconds * 1000, watchdogMillis, System.err));
         try {
-            if (strategy.equals("pct") && pctSteps <= 0) {
+            if (strategyName == Strategy.Name.PCT && pctSteps <= 0) {
                 pctSteps = runner.measureSteps();
                 runner = new RaceRunner(runner.options().withPctSteps(pctSteps));
             }

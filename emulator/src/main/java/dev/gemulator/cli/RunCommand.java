@@ -6,6 +6,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
 import java.io.IOException;
@@ -59,11 +60,7 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
-            return 2;
-        }
+        Strategy.Name name = UserError.strategy(strategy, List.of());
         Script script;
         try {
             script = Parser.parse(file.toString(), text);
@@ -72,8 +69,8 @@ public final class RunCommand implements Callable<Integer> {
             return Runner.PARSE_ERROR;
         }
         java.io.OutputStream traceFile = traceOut == null ? null : UserError.create(traceOut, "--trace");
-        Runner.RunOptions options = new Runner.RunOptions(seed, strategy, kernel.pctDepth,
-                kernel.pctSteps(script, p, strategy));
+        Runner.RunOptions options = new Runner.RunOptions(seed, name, kernel.pctDepth,
+                kernel.pctSteps(script, p, name));
         PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
                 StandardCharsets.UTF_8);
         try {

@@ -1,6 +1,7 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.server.seeded.SeededServer;
 import dev.gemulator.trace.TraceRecorder;
@@ -24,7 +25,7 @@ import java.util.concurrent.ExecutionException;
 final class SeededServe {
     /** What serve was told. */
     record Settings(String bind, int port, Path socket, Profile profile, String token, int maxFrame, int maxClients,
-            int maxFds, long seed, String strategy, int pctDepth, long pctSteps, List<String> procs, int iterations,
+            int maxFds, long seed, Strategy.Name strategy, int pctDepth, long pctSteps, List<String> procs, int iterations,
             long watchdogMillis, Path traceOut) {
     }
 
@@ -51,10 +52,6 @@ final class SeededServe {
                 err.println("gemulator: --procs: bad process name '" + name + "'");
                 return 2;
             }
-        }
-        if (!s.strategy().matches("random|pct|pos")) {
-            err.println("gemulator: unknown strategy '" + s.strategy() + "' (known: random, pct, pos)");
-            return 2;
         }
         SeededServer server;
         try {

@@ -1,6 +1,7 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.GemulatorServer;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -240,6 +241,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--strategy", defaultValue = "random", description = "lockstep: random, pct, pos (default: ${DEFAULT-VALUE})")
     private String strategy;
 
+    private Strategy.Name strategyName;
+
     @Option(names = "--pct-depth", defaultValue = "3", description = "lockstep: PCT's depth (default: ${DEFAULT-VALUE})")
     private int pctDepth;
 
@@ -282,8 +285,7 @@ public final class ServeCommand implements Callable<Integer> {
         UserError.check(watchdogMillis >= 1, "--watchdog-ms wants at least 1, not " + watchdogMillis);
         UserError.check(joinTimeoutSeconds >= 1, "--join-timeout wants at least 1 second, not " + joinTimeoutSeconds);
         UserError.check(pctDepth >= 1, "--pct-depth wants at least 1, not " + pctDepth);
-        UserError.check(java.util.List.of("random", "pct", "pos").contains(strategy),
-                "unknown strategy '" + strategy + "' (known: random, pct, pos)");
+        strategyName = UserError.strategy(strategy, Strategy.SERVER_NAMES);
     }
 
     /** Starts listening, or says in one line why it cannot (a port in use, an address that is not this host's). */
@@ -340,7 +342,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
             // every system call of every client thread a task of the interleaving scheduler (server/seeded)
             return new SeededServe(new SeededServe.Settings(bind, port, socket, p, token, maxFrame, maxClients, maxFds, seed,
-                    strategy, pctDepth, pctSteps, procs, Math.max(1, iterations), watchdogMillis, traceOut),
+                    strategyName, pctDepth, pctSteps, procs, Math.max(1, iterations), watchdogMillis, traceOut),
                     System.out, System.err).serve();
         }
         java.io.OutputStream trace = traceOut == null ? null
@@ -422,8 +424,8 @@ public final class ServeCommand implements Callable<Integer> {
         if (traceOut != null) {
             UserError.create(traceOut, "--trace").close(); // told now, not after the run; written at its end
         }
-        long pctSteps = strategy.equals("pct") ? dev.gemulator.gemscript.Runner.measureSteps(script, p) : 0;
-        var options = new dev.gemulator.gemscript.Runner.RunOptions(seed, strategy, pctDepth, pctSteps);
+        long pctSteps = strategyName == Strategy.Name.PCT ? dev.gemulator.gemscript.Runner.measureSteps(script, p) : 0;
+        var options = new dev.gemulator.gemscript.Runner.RunOptions(seed, strategyName, pctDepth, pctSteps);
         var run = new dev.gemulator.lockstep.LockstepRun(watchdogMillis, System.err);
         run.joinTimeout(java.time.Duration.ofSeconds(joinTimeoutSeconds), lockstep.toString());
         var header = dev.gemulator.trace.Traces.header(lockstep.toString(), text, p, options);

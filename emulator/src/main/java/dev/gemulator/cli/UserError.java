@@ -1,5 +1,8 @@
 package dev.gemulator.cli;
 
+import dev.gemulator.sched.Strategy;
+import java.util.List;
+
 /**
  * A mistake in what the user asked for or a problem of the environment (a
  * file that cannot be written, a port in use, no server): the command line
@@ -33,6 +36,18 @@ final class UserError extends RuntimeException {
             throw new UserError("cannot write " + option + " " + path + ": permission denied");
         } catch (java.io.IOException e) {
             throw new UserError("cannot write " + option + " " + path + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The strategy written {@code text} among {@code known} (all when empty), {@code more} listed after them;
+     * else a usage error "unknown strategy 'X' (known: ...)".
+     */
+    static Strategy.Name strategy(String text, List<Strategy.Name> known, String... more) {
+        try {
+            return Strategy.Name.parse(text, known, more);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
     }
 

@@ -7,6 +7,7 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceDecision;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -163,7 +164,7 @@ public final class Dfs {
 
     /** The run options that replay {@code prefix} and preempt no more past it. */
     public static Runner.RunOptions options(int[] prefix) {
-        return new Runner.RunOptions(0, "random", 3, 1000, prefix);
+        return new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000, prefix);
     }
 
     /** The output lines a trace recorded, each ending in a newline. */

@@ -79,7 +79,7 @@ public final class Explorer {
     /** One schedule run twice with traces: the reports, after checking both traces are the same. */
     static List<Report> runTwiceAndCompare(Script script, Profile profile, Runner.RunOptions options) {
         dev.gemulator.proto.v1.TraceHeader h = dev.gemulator.proto.v1.TraceHeader.newBuilder()
-                .setProfile(profile.name()).setSeed(options.seed()).setStrategy(options.strategy()).build();
+                .setProfile(profile.name()).setSeed(options.seed()).setStrategy(options.strategy().label()).build();
         var first = dev.gemulator.trace.Traces.run(script, h, profile, options);
         var second = dev.gemulator.trace.Traces.run(script, h, profile, options);
         if (!first.hash().equals(second.hash())) {

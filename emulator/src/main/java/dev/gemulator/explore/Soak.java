@@ -4,6 +4,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,7 +32,7 @@ public final class Soak {
     }
 
     /** One self-checked run: a scenario under a profile, strategy and seed. */
-    public record Case(String path, String text, Script script, Profile profile, String strategy, long seed,
+    public record Case(String path, String text, Script script, Profile profile, Strategy.Name strategy, long seed,
             long pctSteps) {
         @Override
         public String toString() {
@@ -47,7 +48,7 @@ public final class Soak {
         }
     }
 
-    public static final List<String> STRATEGIES = List.of("random", "pct", "pos");
+    public static final List<Strategy.Name> STRATEGIES = List.of(Strategy.Name.RANDOM, Strategy.Name.PCT, Strategy.Name.POS);
 
     /** The .gem files under {@code dirs}, in path order. */
     public static List<Path> scenarios(List<Path> dirs) {
@@ -89,7 +90,7 @@ public final class Soak {
         for (Parsed p : sequential) {
             for (Profile profile : Profile.ALL) {
                 if (out.size() < runs) {
-                    out.add(new Case(p.path(), p.text(), p.script(), profile, "random", firstSeed, 0));
+                    out.add(new Case(p.path(), p.text(), p.script(), profile, Strategy.Name.RANDOM, firstSeed, 0));
                 }
             }
         }
@@ -102,8 +103,8 @@ public final class Soak {
             int c = i % combos;
             Parsed p = concurrent.get(c / (Profile.ALL.size() * STRATEGIES.size()));
             Profile profile = Profile.ALL.get(c / STRATEGIES.size() % Profile.ALL.size());
-            String strategy = STRATEGIES.get(c % STRATEGIES.size());
-            long pct = strategy.equals("pct")
+            Strategy.Name strategy = STRATEGIES.get(c % STRATEGIES.size());
+            long pct = strategy == Strategy.Name.PCT
                     ? steps.computeIfAbsent(p.path() + " " + profile.name(), k -> Runner.measureSteps(p.script(), profile))
                     : 0;
             out.add(new Case(p.path(), p.text(), p.script(), profile, strategy, firstSeed + i / combos, pct));
@@ -135,7 +136,7 @@ public final class Soak {
                     mismatches.add(c);
                 }
                 byProfile.merge(c.profile().name(), 1L, Long::sum);
-                byStrategy.merge(c.strategy(), 1L, Long::sum);
+                byStrategy.merge(c.strategy().label(), 1L, Long::sum);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

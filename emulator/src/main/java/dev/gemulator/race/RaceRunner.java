@@ -3,6 +3,7 @@ package dev.gemulator.race;
 import dev.gemulator.check.Report;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.server.seeded.SeededServer;
 import java.io.IOException;
@@ -42,7 +43,7 @@ public final class RaceRunner {
      * user space), after how long in user space a thread is named, and where
      * the runner's own messages go.
      */
-    public record Options(List<List<String>> commands, List<String> processes, Profile profile, String strategy,
+    public record Options(List<List<String>> commands, List<String> processes, Profile profile, Strategy.Name strategy,
             int pctDepth, long pctSteps, long firstSeed, long lastSeed, int jobs, long timeoutMillis,
             long watchdogMillis, PrintStream log) {
 
@@ -189,7 +190,7 @@ public final class RaceRunner {
     public long measureSteps() {
         try (Job job = new Job(this, 0)) {
             SeededRun.Config c = config(0, false);
-            c = new SeededRun.Config(c.profile(), 0, "random", c.pctDepth(), 1, c.processes(), 0, false,
+            c = new SeededRun.Config(c.profile(), 0, Strategy.Name.RANDOM, c.pctDepth(), 1, c.processes(), 0, false,
                     c.description(), null, c.watchdogMillis(), c.fdLimit());
             Outcome o = job.run(c);
             if (o.problem() != null && !o.problem().startsWith("timeout")) {

@@ -7,6 +7,7 @@ import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ public final class Traces {
     public static TraceHeader header(String path, String text, Profile profile, Runner.RunOptions o) {
         return TraceHeader.newBuilder().setEmulatorVersion(EMULATOR_VERSION).setScenarioPath(path)
                 .setScenarioSha256(ByteString.copyFrom(sha256(text))).setProfile(profile.name())
-                .setSeed(o.seed()).setStrategy(o.strategy()).setPctDepth(o.pctDepth()).setPctSteps(o.pctMaxSteps())
+                .setSeed(o.seed()).setStrategy(o.strategy().label()).setPctDepth(o.pctDepth()).setPctSteps(o.pctMaxSteps())
                 .setFormatVersion(FORMAT_VERSION).build();
     }
 
@@ -68,7 +69,7 @@ public final class Traces {
     /** The options a trace was recorded with, replaying its decisions. */
     public static Runner.RunOptions replayOptions(List<TraceRecord> records) {
         TraceHeader h = records.get(0).getHeader();
-        return new Runner.RunOptions(h.getSeed(), h.getStrategy(), h.getPctDepth(), h.getPctSteps(),
+        return new Runner.RunOptions(h.getSeed(), Strategy.Name.parse(h.getStrategy()), h.getPctDepth(), h.getPctSteps(),
                 TraceRecorder.decisions(records));
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -79,7 +80,7 @@ class CRaceTest {
     private static RaceRunner runner(String program, String profile, long first, long last, int jobs, String... args) {
         List<String> cmd = new ArrayList<>(List.of(OUT.resolve(program).toString()));
         cmd.addAll(List.of(args));
-        return new RaceRunner(new RaceRunner.Options(List.of(cmd), List.of(), Profile.byName(profile), "pos", 3, 10_000,
+        return new RaceRunner(new RaceRunner.Options(List.of(cmd), List.of(), Profile.byName(profile), Strategy.Name.POS, 3, 10_000,
                 first, last, jobs, 120_000, 10_000, new PrintStream(LOG, true, StandardCharsets.UTF_8)));
     }
 

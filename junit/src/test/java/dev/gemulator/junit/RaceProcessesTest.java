@@ -12,6 +12,7 @@ import dev.gemulator.junit.examples.ExportVsGemCloseTwoProcesses;
 import dev.gemulator.junit.examples.LoopsForFiveSeconds;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededReplay;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.trace.TraceRecorder;
@@ -52,7 +53,7 @@ class RaceProcessesTest {
     private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
 
     private static RaceRunner runner(List<List<String>> commands, String profile, long first, long last, int jobs) {
-        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), "pos", 3, 10_000, first,
+        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), Strategy.Name.POS, 3, 10_000, first,
                 last, jobs, 300_000, 10_000, new PrintStream(LOG, true, StandardCharsets.UTF_8)));
     }
 

@@ -17,6 +17,7 @@ import dev.gemulator.client.RaceTransport;
 import dev.gemulator.client.VirtualClock;
 import dev.gemulator.client.Errno;
 import dev.gemulator.kernel.vgem.VgemFence;
+import dev.gemulator.sched.Strategy;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.gemulator.junit.examples.ExportVsGemClose;
 import dev.gemulator.kernel.Profile;
@@ -43,7 +44,7 @@ class SeededServerTest {
     }
 
     private SeededRun next(long seed, String profile) {
-        return server.next(new SeededRun.Config(Profile.byName(profile), seed, "pos", 3, 10_000, List.of("A"), 0,
+        return server.next(new SeededRun.Config(Profile.byName(profile), seed, Strategy.Name.POS, 3, 10_000, List.of("A"), 0,
                 true, "SeededServerTest", null, 10_000, 1024));
     }
 

@@ -5,6 +5,7 @@ import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceRequest;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
 import java.io.OutputStream;
@@ -83,7 +84,7 @@ public final class SeededReplay {
         if (processes.isEmpty()) {
             throw new IllegalArgumentException("the trace names no process of the run");
         }
-        SeededRun.Config config = new SeededRun.Config(profile, h.getSeed(), h.getStrategy(), h.getPctDepth(),
+        SeededRun.Config config = new SeededRun.Config(profile, h.getSeed(), Strategy.Name.parse(h.getStrategy()), h.getPctDepth(),
                 h.getPctSteps(), processes, 0, true, h.getScenarioPath().substring(PATH_PREFIX.length()),
                 TraceRecorder.decisions(recorded), 0, fdLimit);
         SeededRun run = new SeededRun(config,

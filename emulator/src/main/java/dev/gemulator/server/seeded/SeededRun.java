@@ -76,7 +76,7 @@ public final class SeededRun {
      * user space a thread is named on the log, and every process's
      * RLIMIT_NOFILE.
      */
-    public record Config(Profile profile, long seed, String strategy, int pctDepth, long pctSteps,
+    public record Config(Profile profile, long seed, Strategy.Name strategy, int pctDepth, long pctSteps,
             List<String> processes, int processCount, boolean trace, String description, int[] replayDecisions,
             long watchdogMillis, int fdLimit) {
 
@@ -496,7 +496,7 @@ public final class SeededRun {
                 dispatcher.host().shmem(shmem);
             }
         }
-        Strategy strategy = Strategy.named(config.strategy(), config.pctDepth(), config.pctSteps());
+        Strategy strategy = config.strategy().create(config.pctDepth(), config.pctSteps());
         if (config.replayDecisions() != null) {
             strategy = new Strategy.Replay(config.replayDecisions(), new int[1], strategy, !strictReplay);
         }
@@ -555,7 +555,7 @@ public final class SeededRun {
     private TraceHeader header() {
         return TraceHeader.newBuilder().setEmulatorVersion(Traces.EMULATOR_VERSION)
                 .setScenarioPath(SeededReplay.PATH_PREFIX + config.description()).setProfile(config.profile().name())
-                .setSeed(config.seed()).setStrategy(config.strategy()).setPctDepth(config.pctDepth())
+                .setSeed(config.seed()).setStrategy(config.strategy().label()).setPctDepth(config.pctDepth())
                 .setPctSteps(config.pctSteps()).setFormatVersion(Traces.FORMAT_VERSION).build();
     }
 
