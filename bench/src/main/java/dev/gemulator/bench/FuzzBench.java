@@ -1,5 +1,6 @@
 package dev.gemulator.bench;
 
+import dev.gemulator.fuzz.Complaints;
 import dev.gemulator.fuzz.WireFuzzer;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
@@ -7,6 +8,8 @@ import dev.gemulator.gemscript.Script;
 import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.server.GemulatorServer;
@@ -39,7 +42,7 @@ public final class FuzzBench {
             }
         }
         long heapBefore = usedHeap();
-        try (dev.gemulator.fuzz.Complaints complaints = new dev.gemulator.fuzz.Complaints()) {
+        try (Complaints complaints = new Complaints()) {
             fuzz(frames, seed, connections, heapBefore);
             System.out.printf(Locale.ROOT, "%nlogged warnings and uncaught exceptions in this JVM (server included): %d%n",
                     complaints.seen().size());
@@ -75,7 +78,7 @@ public final class FuzzBench {
     /** The fuzz against a lockstep server while its clients run; the iterations must not notice. */
     private static void duringLockstep(long frames, long seed, int connections) throws Exception {
         String rel = "scenarios/export_vs_gem_close_2proc.gem";
-        String text = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("gemulator.repo", "."))
+        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "."))
                 .resolve(rel));
         Script script = Parser.parse(rel, text);
         Runner.RunOptions o = new Runner.RunOptions(26, Strategy.Name.POS, 3, 1000);

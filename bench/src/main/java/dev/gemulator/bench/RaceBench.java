@@ -1,11 +1,13 @@
 package dev.gemulator.bench;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.server.seeded.SeededServer;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -14,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import javax.tools.ToolProvider;
 
 /**
  * {@code ./gemulator bench race}: races of real programs (client JVMs).
@@ -32,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * {@code --jobs N} (cores).
  */
 public final class RaceBench {
-    private static final String UAF = "use-after-free drm_gem_prime_handle_to_fd";
+    private static final FindingKey UAF = new FindingKey(FindingKey.Kind.USE_AFTER_FREE, "drm_gem_prime_handle_to_fd");
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
 
     private RaceBench() {
@@ -47,7 +51,7 @@ public final class RaceBench {
         Path repo = Path.of(System.getProperty("gemulator.repo", "."));
         Path src = repo.resolve("junit/src/test/java/dev/gemulator/junit/examples");
         Path out = Files.createTempDirectory("gemulator-race-bench-");
-        var javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        var javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
             throw new IllegalStateException("bench race needs a JDK (javac) to compile the example programs");
         }
@@ -57,7 +61,7 @@ public final class RaceBench {
         if (javac.run(null, null, null, args.toArray(String[]::new)) != 0) {
             throw new IllegalStateException("the example programs in " + src + " do not compile");
         }
-        return out + java.io.File.pathSeparator + System.getProperty("java.class.path");
+        return out + File.pathSeparator + System.getProperty("java.class.path");
     }
 
     private static List<String> program(String cp, String main, String... args) {
@@ -214,7 +218,7 @@ public final class RaceBench {
             }
         } finally {
             try (var files = Files.walk(out)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
     }
@@ -224,7 +228,7 @@ public final class RaceBench {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
             return p.waitFor() == 0;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }

@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +40,7 @@ public final class SchedBench {
 
     /** The scenario with its par block run as plain sequential statements: one thread after the other. */
     private static Script flattened(Script s) {
-        List<Script.Node> out = new java.util.ArrayList<>();
+        List<Script.Node> out = new ArrayList<>();
         for (Script.Node n : s.nodes()) {
             if (n instanceof Script.Par p) {
                 for (Script.Thread t : p.threads()) {

@@ -4,6 +4,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
@@ -11,6 +12,7 @@ import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.client.wire.WireClient;
+import dev.gemulator.server.WireIoctl;
 import dev.gemulator.trace.Traces;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -20,6 +22,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -51,8 +54,8 @@ public final class ServerBench {
     private record Result(double opsPerSecond, Histogram latency) {
     }
 
-    private static final Syscall GET_CAP = dev.gemulator.server.WireIoctl.syscall(3,
-            new dev.gemulator.kernel.uapi.Ioctl.GetCap(5)).build();
+    private static final Syscall GET_CAP = WireIoctl.syscall(3,
+            new Ioctl.GetCap(5)).build();
 
     /** N connections, each looping one request at a time for {@code seconds}. */
     private static Result free(int port, int clients, double seconds, EventLoopGroup group) throws Exception {
@@ -109,7 +112,7 @@ public final class ServerBench {
     }
 
     /** The server's framing: a 4-byte length, then the frame. */
-    private static io.netty.channel.ChannelPipeline framed(Channel ch) {
+    private static ChannelPipeline framed(Channel ch) {
         return ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4, true))
                 .addLast(new LengthFieldPrepender(4));
     }

@@ -1,17 +1,25 @@
 package dev.gemulator.cli;
 
+import dev.gemulator.check.Report;
+import dev.gemulator.explore.Dfs;
 import dev.gemulator.explore.Explorer;
+import dev.gemulator.explore.FindingTable;
 import dev.gemulator.explore.Shard;
+import dev.gemulator.explore.Shrinker;
 import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.sched.Strategy;
+import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.trace.Traces;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -131,15 +139,15 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         String text = Files.readString(file, StandardCharsets.UTF_8);
         boolean tables = !shrink && (!json || shard != null);
-        List<ExploreReport.Item> items = new java.util.ArrayList<>();
+        List<ExploreReport.Item> items = new ArrayList<>();
         for (Explorer.Finding f : result.findings()) {
             String table = null;
-            if (tables && f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
+            if (tables && f.kind() != Report.Kind.EXPECTATION) {
                 Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), name, kernel.pctDepth, kernel.pctSteps);
-                var rec = dev.gemulator.trace.Traces.run(script, dev.gemulator.trace.Traces.header(file.toString(), text, p, o), p, o);
+                var rec = Traces.run(script, Traces.header(file.toString(), text, p, o), p, o);
                 table = "== " + f.kind().label() + " in " + f.function() + " at seed " + f.firstSeed()
                         + " (profile " + kernel.profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)\n"
-                        + dev.gemulator.explore.FindingTable.render(rec.records(), f.detail());
+                        + FindingTable.render(rec.records(), f.detail());
             }
             items.add(new ExploreReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(),
                     replayCommand(f.firstSeed()), table));
@@ -173,16 +181,16 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private int dfs(Script script, Profile p) throws IOException {
         String text = Files.readString(file, StandardCharsets.UTF_8);
-        var header = dev.gemulator.trace.Traces.header(file.toString(), text, p,
+        var header = Traces.header(file.toString(), text, p,
                 new Runner.RunOptions(0, Strategy.Name.RANDOM, kernel.pctDepth, kernel.pctSteps));
         Shard shard = shard();
         if (shard != null) {
-            var parts = dev.gemulator.explore.Dfs.explorePart(script, p, header, preemptions, schedules, shard);
+            var parts = Dfs.explorePart(script, p, header, preemptions, schedules, shard);
             if (json) {
                 System.out.println(DfsReport.json(file.toString(), text, kernel.profile, preemptions, schedules,
                         kernel.pctDepth, kernel.pctSteps, shard, parts));
             } else {
-                int n = parts.parts().stream().mapToInt(dev.gemulator.explore.Dfs.Part::schedules).sum();
+                int n = parts.parts().stream().mapToInt(Dfs.Part::schedules).sum();
                 long found = parts.parts().stream().mapToLong(x -> x.findings().size()).sum();
                 System.out.printf(Locale.ROOT, "explored %s: profile %s, dfs with at most %d preemptions, shard %s: %d of "
                         + "%d subtrees, %d schedules, %d findings in them (--json and merge for the whole search)%n", file,
@@ -191,13 +199,13 @@ public final class ExploreCommand implements Callable<Integer> {
             }
             return parts.parts().stream().allMatch(x -> x.findings().isEmpty()) ? 0 : foundStatus;
         }
-        var r = dev.gemulator.explore.Dfs.explore(script, p, header, preemptions, schedules);
-        List<DfsReport.Item> items = new java.util.ArrayList<>();
+        var r = Dfs.explore(script, p, header, preemptions, schedules);
+        List<DfsReport.Item> items = new ArrayList<>();
         for (Explorer.Finding f : r.findings()) {
             Path out = output(DfsReport.traceFile(outDir, file.toString(), f.kind().label(), f.function())
                     .getFileName().toString());
-            try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
-                dev.gemulator.trace.TraceRecorder.write(r.traces().get(f.key()), os);
+            try (var os = new BufferedOutputStream(Files.newOutputStream(out))) {
+                TraceRecorder.write(r.traces().get(f.key()), os);
             }
             items.add(new DfsReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(), out));
         }
@@ -208,12 +216,12 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f) throws IOException {
         Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), name, kernel.pctDepth, kernel.pctSteps);
-        var shrunk = dev.gemulator.explore.Shrinker.shrink(script, p, o, dev.gemulator.trace.Traces.header(
+        var shrunk = Shrinker.shrink(script, p, o, Traces.header(
                 file.toString(), text, p, o), f.key());
         String base = file.getFileName().toString().replaceAll("\\.gem$", "");
         Path out = output(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".min.trace");
-        try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
-            dev.gemulator.trace.TraceRecorder.write(shrunk.trace(), os);
+        try (var os = new BufferedOutputStream(Files.newOutputStream(out))) {
+            TraceRecorder.write(shrunk.trace(), os);
         }
         System.out.println();
         System.out.println("== " + f.kind().label() + " in " + f.function());
@@ -222,12 +230,11 @@ public final class ExploreCommand implements Callable<Integer> {
                 + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs() + " runs)");
         System.out.println("   replay: ./gemulator replay " + out + "    (original: " + replayCommand(f.firstSeed()) + ")");
         System.out.println("   picture: ./gemulator trace html --focus " + out + " > " + out.toString().replaceAll("\\.trace$", ".html"));
-        String detail = shrunk.trace().stream().filter(r -> r.hasReport()
-                && (r.getReport().getKind() + " " + r.getReport().getFunction()).equals(f.key()))
+        String detail = shrunk.trace().stream().filter(r -> r.hasReport() && f.key().matches(r.getReport()))
                 .map(r -> r.getReport().getDetail()).findFirst().orElse(f.detail());
         System.out.println("   in the shrunk run: " + detail);
         System.out.println();
-        System.out.print(dev.gemulator.explore.FindingTable.render(shrunk.trace(), detail));
+        System.out.print(FindingTable.render(shrunk.trace(), detail));
     }
 
     /** A file of {@link #outDir} (made if need be) that a finding's trace goes to. */

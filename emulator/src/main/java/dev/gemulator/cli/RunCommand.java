@@ -9,7 +9,9 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,10 +70,10 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return Runner.PARSE_ERROR;
         }
-        java.io.OutputStream traceFile = traceOut == null ? null : UserError.create(traceOut, "--trace");
+        OutputStream traceFile = traceOut == null ? null : UserError.create(traceOut, "--trace");
         Runner.RunOptions options = new Runner.RunOptions(seed, name, kernel.pctDepth,
                 kernel.pctSteps(script, p, name));
-        PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+        PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false,
                 StandardCharsets.UTF_8);
         try {
             if (traceOut == null) {
@@ -79,7 +81,7 @@ public final class RunCommand implements Callable<Integer> {
             }
             Traces.Recorded rec = Traces.run(script, Traces.header(file.toString(), text, p, options), p, options, out);
             out.flush();
-            try (var os = new java.io.BufferedOutputStream(traceFile)) {
+            try (var os = new BufferedOutputStream(traceFile)) {
                 TraceRecorder.write(rec.records(), os);
             }
             System.err.println("gemulator: trace of " + rec.records().size() + " records written to " + traceOut

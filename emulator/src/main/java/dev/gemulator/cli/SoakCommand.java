@@ -1,6 +1,8 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.explore.Soak;
+import dev.gemulator.kernel.Profile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +35,7 @@ public final class SoakCommand implements Callable<Integer> {
         UserError.check(jobs >= 0, "--jobs wants 0 (one per core) or more, not " + jobs);
         List<Path> from = dirs != null ? dirs : List.of(Path.of("scenarios"), Path.of("conformance"));
         for (Path d : from) {
-            if (!java.nio.file.Files.isDirectory(d)) {
+            if (!Files.isDirectory(d)) {
                 System.err.println("gemulator: no scenario directory " + d + " (run from the repository, or give --dir)");
                 return 2;
             }
@@ -44,7 +46,7 @@ public final class SoakCommand implements Callable<Integer> {
         Soak.Result r = Soak.run(cases, threads, Soak::traceHash);
         System.out.printf(Locale.ROOT, "soak: %d runs, each twice, over %d scenarios, %d profiles, %d strategies,"
                 + " seeds %d..%d: %d mismatches (%.0f runs/s on %d threads)%n", r.runs(),
-                cases.stream().map(Soak.Case::path).distinct().count(), dev.gemulator.kernel.Profile.ALL.size(),
+                cases.stream().map(Soak.Case::path).distinct().count(), Profile.ALL.size(),
                 Soak.STRATEGIES.size(), seed, cases.stream().mapToLong(Soak.Case::seed).max().orElse(seed),
                 r.mismatches().size(), r.runsPerSecond(), threads);
         System.out.println("  by profile: " + r.byProfile());

@@ -1,5 +1,6 @@
 package dev.gemulator.explore;
 
+import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -82,7 +84,7 @@ public final class Soak {
                 (script.hasPar() ? concurrent : sequential).add(new Parsed(f.toString(), text, script));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + f, e);
-            } catch (dev.gemulator.gemscript.ParseException e) {
+            } catch (ParseException e) {
                 // not a scenario this runner takes; the soak is about the ones it does
             }
         }
@@ -141,7 +143,7 @@ public final class Soak {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("soak interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("a soak run failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();

@@ -368,11 +368,11 @@ public final class Runner {
             }
         }
         print(line.toString());
-        if (thread != null && s.expect() == null) {
+        if (thread != null && !s.expect().stated()) {
             passed++;
             return;
         }
-        Errno expected = s.expect() == null || s.expect().equals("ok") ? Errno.OK : Errno.byName(s.expect());
+        Errno expected = s.expect().errno();
         if (r.errno() == expected) {
             passed++;
         } else {

@@ -1,11 +1,15 @@
 package dev.gemulator.server;
 
+import dev.gemulator.check.FindingKey;
+import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Refusal;
 import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.RunStatus;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.ServerMode;
 import dev.gemulator.proto.v1.Welcome;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -251,8 +255,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
         if (ctx.pipeline().get("hello-idle") != null) {
             ctx.pipeline().remove("hello-idle");
         }
-        Welcome.Builder welcome = Welcome.newBuilder().setVersion(ProtocolVersion.PROTOCOL_VERSION_1)
-                .setProcessName(process).setMode(lockstep != null ? "lockstep" : "free")
+        Welcome.Builder welcome = ServerModes.set(Welcome.newBuilder(), lockstep != null ? ServerMode.SERVER_MODE_LOCKSTEP
+                : ServerMode.SERVER_MODE_FREE).setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
                 .setIterations(lockstep != null ? lockstep.iterations() : 1);
         if (lockstep != null && !observer) {
             // the join iteration is decided, the Welcome written and the channel made to hear Again together
@@ -309,8 +313,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             if (ctx.pipeline().get("hello-idle") != null) {
                 ctx.pipeline().remove("hello-idle");
             }
-            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("free")
+            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(ServerModes.set(Welcome.newBuilder(), ServerMode.SERVER_MODE_FREE)
+                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
                     .setIterations(1).setShim(dev.gemulator.proto.v1.ShimWelcome.newBuilder()
                             .setAnchors(simulation.anchorsPath().toString())
                             .addAllFdFields(dev.gemulator.server.shim.HostCalls.fdFields())
@@ -493,7 +497,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
     private boolean status(ChannelHandlerContext ctx, long bytes) {
         if (lockstep != null) {
             inFlight(bytes);
-            var b = dev.gemulator.proto.v1.RunStatus.newBuilder().setMode("lockstep")
+            var b = ServerModes.set(RunStatus.newBuilder(), ServerMode.SERVER_MODE_LOCKSTEP)
                     .setIteration(lockstep.iteration()).setIterations(lockstep.iterations()).setSeed(lockstep.seed())
                     .addAllProcesses(lockstep.liveClients()).setFinishedIterations(lockstep.results().size())
                     .addAllFindings(lockstep.findings());
@@ -501,8 +505,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientMessage>
             return true;
         }
         boolean ok = session.status(names -> {
-            ServerMessage answer = ServerMessage.newBuilder().setStatus(dev.gemulator.proto.v1.RunStatus.newBuilder()
-                    .setMode("free").addAllProcesses(names).addAllFindings(simulation.findings())).build();
+            ServerMessage answer = ServerMessage.newBuilder().setStatus(ServerModes.set(RunStatus.newBuilder(), ServerMode.SERVER_MODE_FREE)
+                    .addAllProcesses(names).addAllFindings(simulation.findings().stream().map(FindingKey::toString).toList())).build();
             ctx.executor().execute(() -> replied(ctx, answer, bytes));
         });
         if (ok) {

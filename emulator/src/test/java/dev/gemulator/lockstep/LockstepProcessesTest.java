@@ -7,6 +7,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.ServerMode;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.GemulatorServer;
 import dev.gemulator.trace.TraceRecorder;
@@ -225,6 +226,7 @@ class LockstepProcessesTest {
         assertEquals(2, results.size());
         var status = statuses.get(0);
         assertEquals("lockstep", status.getMode());
+        assertEquals(ServerMode.SERVER_MODE_LOCKSTEP, status.getServerMode());
         assertEquals(2, status.getIterations());
         assertEquals(2, status.getFinishedIterations());
         assertEquals(68, status.getSeed());

@@ -3,6 +3,7 @@ package dev.gemulator.readme;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.explore.Dfs;
 import dev.gemulator.explore.Explorer;
 import dev.gemulator.explore.Shrinker;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.Test;
  * nothing under 6.x, and the steps of the shrunk run the picture draws.
  */
 class ReadmeFiguresTest {
+    private static final FindingKey UAF = new FindingKey(FindingKey.Kind.USE_AFTER_FREE, "drm_gem_prime_handle_to_fd");
+
     private static final String SCENARIO = "scenarios/export_vs_gem_close.gem";
 
     private static Script script() throws Exception {
@@ -65,12 +68,12 @@ class ReadmeFiguresTest {
         // ./gemulator explore ... --schedules 200 --shrink: the finding's first seed, shrunk
         Explorer.Result found = Explorer.explore(script(), new Explorer.Config(Profile.V3_11,
                 new Runner.RunOptions(1, Strategy.Name.POS, 3, 0), 1, 200, 2, false));
-        long seed = found.findings().stream().filter(f -> f.key().equals("use-after-free drm_gem_prime_handle_to_fd"))
+        long seed = found.findings().stream().filter(f -> f.key().equals(UAF))
                 .findFirst().orElseThrow().firstSeed();
         String text = Files.readString(LocalRepository.repo(SCENARIO));
         Runner.RunOptions o = new Runner.RunOptions(seed, Strategy.Name.POS, 3, 0);
         Shrinker.Outcome shrunk = Shrinker.shrink(script(), Profile.V3_11, o, Traces.header(SCENARIO, text, Profile.V3_11, o),
-                "use-after-free drm_gem_prime_handle_to_fd");
+                UAF);
         String readme = readme();
         assertTrue(readme.contains("drm_gem_prime_handle_to_fd.min.trace (" + shrunk.preemptions() + " preemptions)"),
                 shrunk.preemptions() + " preemptions");

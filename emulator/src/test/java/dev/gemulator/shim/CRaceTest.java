@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
 import dev.gemulator.sched.Strategy;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.Test;
 class CRaceTest {
     private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
     private static final Path OUT = REPO.resolve("emulator/target/c-race");
-    private static final String UAF = "use-after-free drm_gem_prime_handle_to_fd";
+    private static final FindingKey UAF = new FindingKey(FindingKey.Kind.USE_AFTER_FREE, "drm_gem_prime_handle_to_fd");
     private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
 
     @BeforeAll

@@ -10,6 +10,7 @@ import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.server.seeded.SeededServer;
 import dev.gemulator.trace.TraceRecorder;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.LongStream;
@@ -110,7 +112,7 @@ public final class GemulatorRaceExtension implements TestTemplateInvocationConte
     /** One seed: the run, the test's connection to it, the check afterwards. */
     static final class SeedRun implements ParameterResolver, InvocationInterceptor, BeforeEachCallback, AfterEachCallback {
         /** Runs of one server follow each other: a race test's seeds do not run at the same time. */
-        private static final java.util.concurrent.Semaphore ONE_AT_A_TIME = new java.util.concurrent.Semaphore(1);
+        private static final Semaphore ONE_AT_A_TIME = new Semaphore(1);
 
         private final SeededServer server;
         private final GemulatorRace race;
@@ -204,7 +206,7 @@ public final class GemulatorRaceExtension implements TestTemplateInvocationConte
             String replay;
             try {
                 Files.createDirectories(trace.getParent());
-                try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(trace))) {
+                try (var os = new BufferedOutputStream(Files.newOutputStream(trace))) {
                     TraceRecorder.write(r.trace(), os);
                 }
                 replay = "./gemulator replay " + trace;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.junit.examples.DiesMidway;
 import dev.gemulator.junit.examples.ExportVsGemCloseTwoProcesses;
 import dev.gemulator.junit.examples.LoopsForFiveSeconds;
@@ -93,7 +94,7 @@ class RaceProcessesTest {
     @Test
     void theV311RaceIsFoundWithin200SeedsWithPosAndNothingUnder6x() {
         RaceRunner.Result old = runner(twoJvms("--iterate"), "v3.11", 1, 200, 2).run();
-        assertTrue(old.findings().stream().anyMatch(f -> f.key().equals("use-after-free drm_gem_prime_handle_to_fd")),
+        assertTrue(old.findings().stream().anyMatch(f -> f.key().toString().equals("use-after-free drm_gem_prime_handle_to_fd")),
                 "3.11: " + old.findings());
         assertTrue(old.persistent(), "the programs ran their part once per seed: " + old.launches() + " launches");
         RaceRunner.Result modern = runner(twoJvms("--iterate"), "6.x", 1, 200, 2).run();
@@ -121,7 +122,7 @@ class RaceProcessesTest {
             assertNull(o.problem(), o.problem());
             assertEquals(9, o.statuses().get("A"), "A halted with status 9");
             assertEquals(0, o.statuses().get("B"));
-            assertEquals(List.of("exit-status A"), o.findingKeys(), "its death is no kernel finding: " + o.reports());
+            assertEquals(List.of(new FindingKey(FindingKey.Kind.EXIT_STATUS, "A")), o.findingKeys(), "its death is no kernel finding: " + o.reports());
             assertTrue(o.trace().stream().anyMatch(x -> x.hasRequest() && x.getRequest().getOp().equals("gone")
                     && x.getRequest().getThread().equals("A")), "the lost connection is A's exit");
             hashes.add(o.traceHash());

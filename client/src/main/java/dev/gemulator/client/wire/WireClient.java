@@ -6,6 +6,7 @@ import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.ServerMode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -52,7 +53,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     }
 
     private final Channel channel;
-    private final CompletableFuture<String> welcomed = new CompletableFuture<>();
+    private final CompletableFuture<ServerMode> welcomed = new CompletableFuture<>();
     private volatile int iterations = 1;
     private volatile int joinIteration;
     private volatile int welcomedDuring;
@@ -218,10 +219,10 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
     /**
      * Waits for the server's Welcome.
      *
-     * @return the server's mode: "free" or "lockstep"
+     * @return the server's mode: free-running or lockstep
      * @throws ConnectionLost when it refused the Hello or went away
      */
-    public String mode() {
+    public ServerMode mode() {
         return await(welcomed);
     }
 
@@ -232,7 +233,7 @@ public final class WireClient extends SimpleChannelInboundHandler<ServerMessage>
                 iterations = Math.max(1, msg.getWelcome().getIterations());
                 joinIteration = msg.getWelcome().getJoinIteration();
                 welcomedDuring = msg.getWelcome().getIteration();
-                welcomed.complete(msg.getWelcome().getMode());
+                welcomed.complete(msg.getWelcome().getServerMode());
             }
             case AGAIN -> again.add(msg.getAgain().getIteration());
             case STATUS -> control.add(msg);

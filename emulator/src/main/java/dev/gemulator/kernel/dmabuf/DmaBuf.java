@@ -7,10 +7,12 @@ import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.proc.FdTable;
 import dev.gemulator.kernel.proc.Vma;
+import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.kernel.uapi.IoctlTable;
 import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -65,7 +67,7 @@ public final class DmaBuf {
             return null;
         }
         DmaBuf buf = new DmaBuf(kernel, ops, priv, sizeBytes, flags, resv);
-        kernel.dmaBufs().add(buf);
+        kernel.dmaBufListAdd(buf);
         return buf;
     }
 
@@ -159,11 +161,6 @@ public final class DmaBuf {
         return (DmaBuf) f.privateData();
     }
 
-    /** Whether {@code file} is a dma-buf's file (is_dma_buf_file). */
-    public static boolean isDmaBufFile(KFile file) {
-        return file.ops() == FILE_OPS;
-    }
-
     @Override
     public String toString() {
         return "dma-buf#" + id;
@@ -185,7 +182,7 @@ public final class DmaBuf {
             if (buf.ownsResv) {
                 buf.resv.fini("dma_buf_release");
             }
-            buf.kernel.dmaBufs().remove(buf);
+            buf.kernel.dmaBufListDel(buf);
         }
 
         @Override
@@ -248,15 +245,15 @@ public final class DmaBuf {
      */
     public SysResult setName() {
         long arg = kernel.current().ioctlArg();
-        byte[] s = kernel.current().userMemory().readString(arg, dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN + 1);
+        byte[] s = kernel.current().userMemory().readString(arg, Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN + 1);
         if (s == null) {
             return SysResult.err(Errno.EFAULT, "DMA_BUF_SET_NAME: the name at 0x" + Long.toHexString(arg) + " is not readable");
         }
-        if (s.length >= dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN) {
+        if (s.length >= Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN) {
             return SysResult.err(Errno.EINVAL, "DMA_BUF_SET_NAME: the name is longer than "
-                    + (dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN - 1) + " bytes");
+                    + (Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN - 1) + " bytes");
         }
-        name = new String(s, java.nio.charset.StandardCharsets.UTF_8);
+        name = new String(s, StandardCharsets.UTF_8);
         return SysResult.ok();
     }
 

@@ -10,7 +10,9 @@ import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
+import dev.gemulator.kernel.dmabuf.SyncFile;
 import dev.gemulator.kernel.drm.DrmDevice;
+import dev.gemulator.kernel.drm.DrmFile;
 import dev.gemulator.kernel.drm.DrmFiles;
 import dev.gemulator.kernel.drm.DrmMinor;
 import dev.gemulator.kernel.gem.Gem;
@@ -24,6 +26,7 @@ import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.KFile;
 import dev.gemulator.kernel.vfs.NullFileOps;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -111,7 +114,7 @@ public final class Syscalls {
         List<KFile> round;
         while (!(round = task.takeTaskWork()).isEmpty()) {
             if (kernel.profile().taskWorkOrder() == Profile.TaskWorkOrder.NEWEST_FIRST) {
-                java.util.Collections.reverse(round);
+                Collections.reverse(round);
             }
             for (KFile f : round) {
                 f.release();
@@ -121,13 +124,13 @@ public final class Syscalls {
 
     /** The delayed-fput work item, run by a kernel worker before the next system call. */
     public void runDelayedFput() {
-        if (kernel.delayedFput().isEmpty()) {
+        if (!kernel.hasDelayedFput()) {
             return;
         }
         Task saved = kernel.current();
         kernel.setCurrent(kworker);
         KFile f;
-        while ((f = kernel.delayedFput().poll()) != null) {
+        while ((f = kernel.delayedFputTake()) != null) {
             f.release();
             runTaskWork(kworker);
         }
@@ -430,8 +433,8 @@ public final class Syscalls {
             return SysResult.err(Errno.EMFILE, "no free fd: the fd in flight is dropped");
         }
         Object what = f.privateData();
-        String kind = what instanceof DmaBuf ? "dmabuf" : what instanceof dev.gemulator.kernel.drm.DrmFile ? "drm"
-                : what instanceof dev.gemulator.kernel.dmabuf.SyncFile ? "sync_file"
+        String kind = what instanceof DmaBuf ? "dmabuf" : what instanceof DrmFile ? "drm"
+                : what instanceof SyncFile ? "sync_file"
                 : FdChannel.of(f) != null ? "socket" : "file";
         return new SysResult(Errno.OK, nfd, 0, 0, kind, null, "");
     }

@@ -1,5 +1,6 @@
 package dev.gemulator.server.seeded;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.TraceHeader;
@@ -124,7 +125,7 @@ public final class SeededReplay {
                             + " cannot be replayed: " + refused);
                 }
             }
-        } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
             run.abort("a bad request in the trace");
             return new Outcome(List.of(), "the trace holds a request that is no system call: " + e.getMessage());
         }
