@@ -2,6 +2,7 @@ package dev.gemulator.kernel.dmabuf;
 
 import dev.gemulator.kernel.Clock;
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
@@ -56,19 +57,17 @@ public final class DmaBuf {
      * dma_buf_export: a new dma-buf whose file holds the creator's single
      * reference, sharing the exporter's reservation object {@code resv}, or
      * with one of its own when that is null. It joins the global list
-     * bufinfo shows. Returns null after
-     * failing the call with ENOMEM (by fault injection at dma_buf_export).
+     * bufinfo shows. Errors: ENOMEM (by fault injection at dma_buf_export).
      */
-    public static DmaBuf export(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags,
+    public static KResult<DmaBuf> export(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags,
             DmaResv resv, String function) {
         kernel.point(function, StepKind.WRITE, null);
         if (kernel.shouldFail("dma_buf_export")) {
-            kernel.fail(Errno.ENOMEM, "allocating the dma-buf failed (injected)");
-            return null;
+            return KResult.err(Errno.ENOMEM, "allocating the dma-buf failed (injected)");
         }
         DmaBuf buf = new DmaBuf(kernel, ops, priv, sizeBytes, flags, resv);
         kernel.dmaBufListAdd(buf);
-        return buf;
+        return KResult.ok(buf);
     }
 
     /**
@@ -144,21 +143,19 @@ public final class DmaBuf {
     }
 
     /**
-     * dma_buf_get: the dma-buf behind {@code fd} with a new reference, or
-     * null after failing the call with EBADF (no such fd) or EINVAL (not a dma-buf).
+     * dma_buf_get: the dma-buf behind {@code fd} with a new reference.
+     * Errors: EBADF (no such fd), EINVAL (not a dma-buf).
      */
-    public static DmaBuf get(Kernel kernel, long fd, String function) {
+    public static KResult<DmaBuf> get(Kernel kernel, long fd, String function) {
         KFile f = kernel.current().process().files().fget(kernel, fd, function);
         if (f == null) {
-            kernel.fail(Errno.EBADF, "fd " + fd + " is not open");
-            return null;
+            return KResult.err(Errno.EBADF, "fd " + fd + " is not open");
         }
         if (f.ops() != FILE_OPS) {
             f.fput(function);
-            kernel.fail(Errno.EINVAL, "fd " + fd + " is a " + f.ops().name() + " file, not a dma-buf");
-            return null;
+            return KResult.err(Errno.EINVAL, "fd " + fd + " is a " + f.ops().name() + " file, not a dma-buf");
         }
-        return (DmaBuf) f.privateData();
+        return KResult.ok((DmaBuf) f.privateData());
     }
 
     @Override
