@@ -108,7 +108,12 @@ public final class ExploreCommand implements Callable<Integer> {
         UserError.check(foundStatus >= 0 && foundStatus <= 255, "--found-exit-status wants 0 to 255, not " + foundStatus);
         UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
         // dfs is no strategy of a run but a search of every schedule: name stays null
-        name = strategy.equals("dfs") ? null : UserError.strategy(strategy, List.of(), "dfs");
+        try {
+            name = strategy.equals("dfs") ? null : Strategy.Name.parse(strategy, List.of(), "dfs");
+        } catch (IllegalArgumentException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 2;
+        }
         Script script;
         try {
             script = Parser.parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));

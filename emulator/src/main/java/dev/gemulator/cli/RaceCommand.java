@@ -130,7 +130,13 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
-        Strategy.Name strategyName = UserError.strategy(strategy, List.of());
+        Strategy.Name strategyName;
+        try {
+            strategyName = Strategy.Name.parse(strategy, List.of());
+        } catch (IllegalArgumentException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 2;
+        }
         if (foundStatus < 0 || foundStatus > 255) {
             System.err.println("gemulator: --found-exit-status wants 0 to 255, not " + foundStatus);
             return 2;

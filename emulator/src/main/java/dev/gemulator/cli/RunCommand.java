@@ -62,7 +62,13 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        Strategy.Name name = UserError.strategy(strategy, List.of());
+        Strategy.Name name;
+        try {
+            name = Strategy.Name.parse(strategy, List.of());
+        } catch (IllegalArgumentException e) {
+            System.err.println("gemulator: " + e.getMessage());
+            return 2;
+        }
         Script script;
         try {
             script = Parser.parse(file.toString(), text);
