@@ -4,6 +4,7 @@ import dev.gemulator.check.Checkers;
 import dev.gemulator.check.LeakScan;
 import dev.gemulator.check.Report;
 import dev.gemulator.kernel.Kernel;
+import dev.gemulator.kernel.KernelObserver;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.drm.DrmDevice;
@@ -38,8 +39,8 @@ public final class Machine {
     }
 
     /** Adds an observer beside the checkers (a trace recorder). */
-    public void observe(dev.gemulator.kernel.KernelObserver observer) {
-        kernel.setObserver(dev.gemulator.kernel.KernelObserver.tee(kernel.observer(), observer));
+    public void observe(KernelObserver observer) {
+        kernel.setObserver(KernelObserver.tee(kernel.observer(), observer));
     }
 
     public Kernel kernel() {

@@ -1,9 +1,16 @@
 package dev.gemulator.bench;
 
 import dev.gemulator.client.wire.WireClient;
+import com.google.protobuf.ByteString;
+import dev.gemulator.cli.Main;
+import dev.gemulator.gemscript.Parser;
+import dev.gemulator.gemscript.Runner;
+import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.proto.v1.ClientMessage;
+import dev.gemulator.proto.v1.Close;
 import dev.gemulator.proto.v1.DebugfsRequest;
 import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.Mmap;
@@ -16,10 +23,12 @@ import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.ThreadStart;
 import dev.gemulator.proto.v1.Write;
+import dev.gemulator.sched.Strategy;
+import dev.gemulator.transport.GemulatorServer;
 import dev.gemulator.server.Limits;
 import dev.gemulator.server.Simulation;
 import dev.gemulator.server.WireIoctl;
-import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.trace.Traces;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -28,13 +37,22 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code ./gemulator bench attack [--seconds N]}: the attacks that once made
@@ -126,7 +144,7 @@ final class AttackBench {
             good(good, 300_000_000L); // warm up
             long[] idle = good(good, 1_000_000_000L);
             AtomicBoolean stop = new AtomicBoolean();
-            var result = new java.util.concurrent.CompletableFuture<String>();
+            var result = new CompletableFuture<String>();
             Thread t = Thread.ofPlatform().start(() -> {
                 try {
                     result.complete(attack.run(server, stop));
@@ -176,7 +194,7 @@ final class AttackBench {
 
     private static long heapAfterGc() {
         System.gc();
-        var mem = java.lang.management.ManagementFactory.getMemoryMXBean();
+        var mem = ManagementFactory.getMemoryMXBean();
         return mem.getHeapMemoryUsage().getUsed();
     }
 
@@ -194,7 +212,7 @@ final class AttackBench {
                 send(out, hello("T" + c, false, ""));
                 out.flush();
                 receive(in);
-                var refused = new java.util.concurrent.CompletableFuture<String>();
+                var refused = new CompletableFuture<String>();
                 Thread.ofPlatform().daemon().start(() -> {
                     try {
                         refused.complete(receive(in).getRefusal().getReason());
@@ -223,7 +241,7 @@ final class AttackBench {
         long heap0 = heapAfterGc();
         try (WireClient w = new WireClient(GROUP, "127.0.0.1", server.port(), "M", null)) {
             int fd = (int) call(w, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))).getValues(0);
-            var data = com.google.protobuf.ByteString.copyFrom(new byte[1 << 20]);
+            var data = ByteString.copyFrom(new byte[1 << 20]);
             long mib = 0;
             while (!stop.get()) {
                 int h = (int) call(w, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(1024, 256, 32, 0))).getValues(0);
@@ -247,7 +265,7 @@ final class AttackBench {
         long heap0 = heapAfterGc();
         try (WireClient w = new WireClient(GROUP, "127.0.0.1", server.port(), "S", null)) {
             int fd = (int) call(w, Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))).getValues(0);
-            var one = com.google.protobuf.ByteString.copyFrom(new byte[] {1});
+            var one = ByteString.copyFrom(new byte[] {1});
             int n = 0;
             for (; n < 3000 && !stop.get(); n++) {
                 SyscallResult c = call(w, WireIoctl.syscall(fd, new Ioctl.ModeCreateDumb(8192, 8192, 32, 0)));
@@ -280,7 +298,7 @@ final class AttackBench {
             send(out, hello("P", false, ""));
             out.flush();
             var write = ClientMessage.newBuilder().setRequest(Request.newBuilder().setCall(Syscall.newBuilder()
-                    .setClose(dev.gemulator.proto.v1.Close.newBuilder().setFd(99)))).build();
+                    .setClose(Close.newBuilder().setFd(99)))).build();
             Thread writer = Thread.ofPlatform().start(() -> {
                 try {
                     while (!stop.get()) {
@@ -304,7 +322,7 @@ final class AttackBench {
 
     /** 100,000 objects with flink names, made on the simulation thread through an in-process process. */
     private static void names(GemulatorServer server) throws Exception {
-        var made = new java.util.concurrent.CompletableFuture<Void>();
+        var made = new CompletableFuture<Void>();
         var sim = server.simulation();
         // the names are made on the simulation thread through an in-process process
         sim.runOnSimulationThread(() -> {
@@ -322,7 +340,7 @@ final class AttackBench {
 
     /** Three observers keep 64 debugfs questions each in flight on a device with 100,000 names. */
     private static String debugfsFlood(GemulatorServer server, AtomicBoolean stop) throws Exception {
-        java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong answered = new AtomicLong();
         List<Thread> floods = new ArrayList<>();
         List<Socket> sockets = new ArrayList<>();
         for (int f = 0; f < 3; f++) {
@@ -444,7 +462,7 @@ final class AttackBench {
             while (!stop.get() && ok < 150_000) {
                 SyscallResult r = call(w, WireIoctl.syscall(fd, new Ioctl.VgemFenceAttach(h, 0, 0)));
                 if (r.getErrno() != 0) {
-                    refusal = dev.gemulator.kernel.Errno.byNumber(r.getErrno()) + " (" + r.getMessage() + ")";
+                    refusal = Errno.byNumber(r.getErrno()) + " (" + r.getMessage() + ")";
                     break;
                 }
                 if (++ok == 1000) {
@@ -466,7 +484,7 @@ final class AttackBench {
             int refused = 0;
             for (int i = 0; i < 1020 && !stop.get(); i++) {
                 if (call(a, Syscall.newBuilder().setSendFd(SendFd.newBuilder().setFd(fd).setToProcess("Victim")))
-                        .getErrno() == dev.gemulator.kernel.Errno.ENOTCONN.number()) {
+                        .getErrno() == Errno.ENOTCONN.number()) {
                     refused++;
                 }
             }
@@ -479,11 +497,11 @@ final class AttackBench {
     /** A lockstep client asks for one statement again and again while it waits for its turn. */
     private static void lockstepAsks() throws Exception {
         String text = "A: open card0 -> $fd\nB: open card0 -> $g\nA: close $fd\nB: close $g\n";
-        var script = dev.gemulator.gemscript.Parser.parse("asks.gem", text);
-        var o = new dev.gemulator.gemscript.Runner.RunOptions(0, "random", 3, 1000);
-        var run = new dev.gemulator.lockstep.LockstepRun(600_000, System.err);
-        run.start(script, dev.gemulator.trace.Traces.header("asks.gem", text, Profile.MODERN, o), Profile.MODERN, o,
-                new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false, java.nio.charset.StandardCharsets.UTF_8));
+        var script = Parser.parse("asks.gem", text);
+        var o = new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
+        var run = new LockstepRun(600_000, System.err);
+        run.start(script, Traces.header("asks.gem", text, Profile.MODERN, o), Profile.MODERN, o,
+                new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
         try (GemulatorServer server = GemulatorServer.startLockstep("127.0.0.1", 0, run,
                 GemulatorServer.DEFAULT_MAX_FRAME_BYTES, null);
                 Socket s = new Socket("127.0.0.1", server.port())) {
@@ -501,7 +519,7 @@ final class AttackBench {
             send(out, first);
             out.flush();
             receive(in);
-            var again = new java.util.concurrent.CompletableFuture<String>();
+            var again = new CompletableFuture<String>();
             Thread flood = Thread.ofPlatform().start(() -> {
                 long n = 0;
                 try {
@@ -554,8 +572,8 @@ final class AttackBench {
             good.call(Request.newBuilder().setCall(Syscall.newBuilder().setOpen(Open.newBuilder().setNode("card0"))));
             long[] idle = good(good, 1_000_000_000L);
             AtomicBoolean stop = new AtomicBoolean();
-            java.util.concurrent.atomic.AtomicLong tried = new java.util.concurrent.atomic.AtomicLong();
-            java.util.concurrent.atomic.AtomicLong atOnce = new java.util.concurrent.atomic.AtomicLong();
+            AtomicLong tried = new AtomicLong();
+            AtomicLong atOnce = new AtomicLong();
             List<Thread> guessers = new ArrayList<>();
             for (int g = 0; g < 8; g++) {
                 int id = g;
@@ -590,28 +608,28 @@ final class AttackBench {
 
     /** A trace damaged in the middle. */
     private static void corruptTrace() throws Exception {
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("attack");
-        java.nio.file.Path gem = dir.resolve("t.gem");
-        java.nio.file.Files.writeString(gem, "A: open card0 -> $fd\nA: create_dumb $fd 64 64 32 -> $h\nA: close $fd\n");
-        java.nio.file.Path trace = dir.resolve("t.trace");
+        Path dir = Files.createTempDirectory("attack");
+        Path gem = dir.resolve("t.gem");
+        Files.writeString(gem, "A: open card0 -> $fd\nA: create_dumb $fd 64 64 32 -> $h\nA: close $fd\n");
+        Path trace = dir.resolve("t.trace");
         var saved = System.out;
         int cut;
         int bad;
         try {
-            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-            dev.gemulator.cli.Main.execute("run", gem.toString(), "--trace", trace.toString());
-            byte[] whole = java.nio.file.Files.readAllBytes(trace);
-            java.nio.file.Files.write(trace, Arrays.copyOf(whole, whole.length - 5));
-            cut = dev.gemulator.cli.Main.execute("trace", "show", trace.toString());
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            Main.execute("run", gem.toString(), "--trace", trace.toString());
+            byte[] whole = Files.readAllBytes(trace);
+            Files.write(trace, Arrays.copyOf(whole, whole.length - 5));
+            cut = Main.execute("trace", "show", trace.toString());
             byte[] damaged = whole.clone();
             damaged[whole.length / 2] ^= 0x10;
-            java.nio.file.Files.write(trace, damaged);
-            bad = dev.gemulator.cli.Main.execute("trace", "show", trace.toString());
+            Files.write(trace, damaged);
+            bad = Main.execute("trace", "show", trace.toString());
         } finally {
             System.setOut(saved);
         }
         System.out.printf(Locale.ROOT, "%-16s %s%n", "corrupt-trace", "trace show of a trace cut short: exit " + cut
                 + " (a cut); of one with a byte changed in the middle: exit " + bad + " (corruption)");
-        java.nio.file.Files.walk(dir).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        Files.walk(dir).sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
 }

@@ -1,5 +1,6 @@
 package dev.gemulator.bench;
 
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.check.Report;
 import dev.gemulator.explore.Guided;
 import dev.gemulator.gemscript.Parser;
@@ -41,7 +42,7 @@ public final class CoverageBench {
     }
 
     private static Runner.RunOptions options(Script s, Profile p, String strategy) {
-        return new Runner.RunOptions(0, strategy, 3, 800); // as bench sched
+        return new Runner.RunOptions(0, Strategy.Name.parse(strategy), 3, 800); // as bench sched
     }
 
     public static void main(String[] args) throws Exception {

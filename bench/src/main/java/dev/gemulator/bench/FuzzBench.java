@@ -1,13 +1,17 @@
 package dev.gemulator.bench;
 
+import dev.gemulator.fuzz.Complaints;
 import dev.gemulator.fuzz.WireFuzzer;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.lockstep.LockstepRun;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import dev.gemulator.transport.GemulatorServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -38,7 +42,7 @@ public final class FuzzBench {
             }
         }
         long heapBefore = usedHeap();
-        try (dev.gemulator.fuzz.Complaints complaints = new dev.gemulator.fuzz.Complaints()) {
+        try (Complaints complaints = new Complaints()) {
             fuzz(frames, seed, connections, heapBefore);
             System.out.printf(Locale.ROOT, "%nlogged warnings and uncaught exceptions in this JVM (server included): %d%n",
                     complaints.seen().size());
@@ -74,10 +78,10 @@ public final class FuzzBench {
     /** The fuzz against a lockstep server while its clients run; the iterations must not notice. */
     private static void duringLockstep(long frames, long seed, int connections) throws Exception {
         String rel = "scenarios/export_vs_gem_close_2proc.gem";
-        String text = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("gemulator.repo", "."))
+        String text = Files.readString(Path.of(System.getProperty("gemulator.repo", "."))
                 .resolve(rel));
         Script script = Parser.parse(rel, text);
-        Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(26, Strategy.Name.POS, 3, 1000);
         var header = Traces.header(rel, text, Profile.V3_11, o);
         try (InProcessLockstep l = InProcessLockstep.start(script, header, Profile.V3_11, o, 1_000_000, List.of("A", "B"))) {
             LockstepRun run = l.run;
@@ -92,7 +96,7 @@ public final class FuzzBench {
             int mismatches = 0;
             for (int i = 0; i + 1 < done.size(); i++) { // the last one was cut off by the abort
                 LockstepRun.Iteration it = done.get(i);
-                Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+                Runner.RunOptions io = new Runner.RunOptions(it.seed(), Strategy.Name.POS, 3, 1000);
                 String expected = Traces.run(script, header.toBuilder().setSeed(it.seed()).build(), Profile.V3_11, io)
                         .hash();
                 compared++;

@@ -1,10 +1,13 @@
 package dev.gemulator.bench;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.transport.GemulatorServer;
 import dev.gemulator.transport.SeededServer;
+import dev.gemulator.sched.Strategy;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -13,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import javax.tools.ToolProvider;
 
 /**
  * {@code ./gemulator bench race}: races of real programs (client JVMs).
@@ -31,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * {@code --jobs N} (cores).
  */
 public final class RaceBench {
-    private static final String UAF = "use-after-free drm_gem_prime_handle_to_fd";
+    private static final FindingKey UAF = new FindingKey(FindingKey.Kind.USE_AFTER_FREE, "drm_gem_prime_handle_to_fd");
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
 
     private RaceBench() {
@@ -46,7 +51,7 @@ public final class RaceBench {
         Path repo = Path.of(System.getProperty("gemulator.repo", "."));
         Path src = repo.resolve("junit/src/test/java/dev/gemulator/junit/examples");
         Path out = Files.createTempDirectory("gemulator-race-bench-");
-        var javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        var javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
             throw new IllegalStateException("bench race needs a JDK (javac) to compile the example programs");
         }
@@ -56,7 +61,7 @@ public final class RaceBench {
         if (javac.run(null, null, null, args.toArray(String[]::new)) != 0) {
             throw new IllegalStateException("the example programs in " + src + " do not compile");
         }
-        return out + java.io.File.pathSeparator + System.getProperty("java.class.path");
+        return out + File.pathSeparator + System.getProperty("java.class.path");
     }
 
     private static List<String> program(String cp, String main, String... args) {
@@ -66,7 +71,7 @@ public final class RaceBench {
     }
 
     private static RaceRunner runner(List<List<String>> commands, String profile, long first, long last, int jobs) {
-        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), "pos", 3, 10_000, first,
+        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), Strategy.Name.POS, 3, 10_000, first,
                 last, jobs, 300_000, 60_000, QUIET));
     }
 
@@ -116,7 +121,7 @@ public final class RaceBench {
         double free = churnFree(cp, calls);
         System.out.printf(Locale.ROOT, "system calls/s, four client JVMs creating and closing buffers (%d calls each):%n", calls);
         System.out.printf(Locale.ROOT, "  free-running:    %8.0f calls/s%n", free);
-        for (String strategy : List.of("random", "pos", "pct")) {
+        for (Strategy.Name strategy : List.of(Strategy.Name.RANDOM, Strategy.Name.POS, Strategy.Name.PCT)) {
             double seeded = churnSeeded(cp, calls, strategy);
             System.out.printf(Locale.ROOT, "  seeded, %-7s %8.0f calls/s   seeded/free-running %.2f%n", strategy + ":", seeded,
                     seeded / free);
@@ -213,7 +218,7 @@ public final class RaceBench {
             }
         } finally {
             try (var files = Files.walk(out)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
     }
@@ -223,7 +228,7 @@ public final class RaceBench {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
             return p.waitFor() == 0;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }
@@ -286,7 +291,7 @@ public final class RaceBench {
         }
     }
 
-    private static double churnSeeded(String cp, int calls, String strategy) throws Exception {
+    private static double churnSeeded(String cp, int calls, Strategy.Name strategy) throws Exception {
         Path start = Files.createTempFile("gemulator-churn-start-", ""); // there already: the run starts when all joined
         try (SeededServer server = SeededServer.start("127.0.0.1", 0, null, 64 << 20, 64, QUIET)) {
             SeededRun run = server.next(new SeededRun.Config(Profile.MODERN, 1, strategy, 3, 4L * calls * 12,

@@ -7,11 +7,13 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +40,7 @@ public final class SchedBench {
 
     /** The scenario with its par block run as plain sequential statements: one thread after the other. */
     private static Script flattened(Script s) {
-        List<Script.Node> out = new java.util.ArrayList<>();
+        List<Script.Node> out = new ArrayList<>();
         for (Script.Node n : s.nodes()) {
             if (n instanceof Script.Par p) {
                 for (Script.Thread t : p.threads()) {
@@ -51,7 +53,7 @@ public final class SchedBench {
         return new Script(s.path(), out);
     }
 
-    private static double[] rate(Script s, Profile p, String strategy, double seconds) {
+    private static double[] rate(Script s, Profile p, Strategy.Name strategy, double seconds) {
         long schedules = 0;
         long steps = 0;
         long end = System.nanoTime() + (long) (seconds * 1e9);
@@ -67,7 +69,7 @@ public final class SchedBench {
     }
 
     /** Schedules until the first schedule that shows the finding, for trials starting at different seeds. */
-    private static long[] schedulesToFind(Script s, Profile p, String strategy, Report.Kind kind, String function,
+    private static long[] schedulesToFind(Script s, Profile p, Strategy.Name strategy, Report.Kind kind, String function,
             int trials, int cap) {
         long[] counts = new long[trials];
         for (int t = 0; t < trials; t++) {
@@ -99,10 +101,10 @@ public final class SchedBench {
             }
         }
         Script race = scenario("export_vs_gem_close.gem");
-        rate(race, Profile.MODERN, "random", 1);
-        double[] flat = rate(flattened(race), Profile.MODERN, "random", seconds);
-        double[] random = rate(race, Profile.MODERN, "random", seconds);
-        double[] pos = rate(race, Profile.MODERN, "pos", seconds);
+        rate(race, Profile.MODERN, Strategy.Name.RANDOM, 1);
+        double[] flat = rate(flattened(race), Profile.MODERN, Strategy.Name.RANDOM, seconds);
+        double[] random = rate(race, Profile.MODERN, Strategy.Name.RANDOM, seconds);
+        double[] pos = rate(race, Profile.MODERN, Strategy.Name.POS, seconds);
         System.out.println("gemulator bench sched: export-vs-gem_close, 2 threads x 10 iterations, one core, JDK "
                 + System.getProperty("java.version"));
         System.out.println();
@@ -118,20 +120,20 @@ public final class SchedBench {
         System.out.printf(Locale.ROOT, f2, "bug", "strategy", "median", "p90", "max");
         Script sl = scenario("seed/s_l.gem");
         Script flink = scenario("v3.11/l_flink.gem");
-        List<String> strategies = List.of("random", "pct", "pos", "conflict");
-        for (String strategy : strategies) {
+        List<Strategy.Name> strategies = List.of(Strategy.Name.values());
+        for (Strategy.Name strategy : strategies) {
             long[] c = schedulesToFind(race, Profile.V3_11, strategy, Report.Kind.USE_AFTER_FREE,
                     "drm_gem_prime_handle_to_fd", trials, 3000);
             System.out.printf(Locale.ROOT, f2, "v3.11 export-vs-gem_close use-after-free", strategy, c[c.length / 2],
                     c[(int) Math.ceil(c.length * 0.9) - 1], c[c.length - 1]);
         }
-        for (String strategy : strategies) {
+        for (Strategy.Name strategy : strategies) {
             long[] c = schedulesToFind(sl, Profile.SEED, strategy, Report.Kind.WARN, "drm_prime_destroy_file_private",
                     trials, 3000);
             System.out.printf(Locale.ROOT, f2, "seed S-L1/S-L2 stale member", strategy, c[c.length / 2],
                     c[(int) Math.ceil(c.length * 0.9) - 1], c[c.length - 1]);
         }
-        for (String strategy : strategies) {
+        for (Strategy.Name strategy : strategies) {
             long[] c = schedulesToFind(flink, Profile.V3_11, strategy, Report.Kind.LEAK, "drm_gem_object_handle_free",
                     trials, 3000);
             System.out.printf(Locale.ROOT, f2, "v3.11 L-flink name leak", strategy, c[c.length / 2],

@@ -5,12 +5,15 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.Syscall;
-import dev.gemulator.trace.Traces;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.server.WireIoctl;
+import dev.gemulator.trace.Traces;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -19,6 +22,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -50,8 +54,8 @@ public final class ServerBench {
     private record Result(double opsPerSecond, Histogram latency) {
     }
 
-    private static final Syscall GET_CAP = dev.gemulator.server.WireIoctl.syscall(3,
-            new dev.gemulator.kernel.uapi.Ioctl.GetCap(5)).build();
+    private static final Syscall GET_CAP = WireIoctl.syscall(3,
+            new Ioctl.GetCap(5)).build();
 
     /** N connections, each looping one request at a time for {@code seconds}. */
     private static Result free(int port, int clients, double seconds, EventLoopGroup group) throws Exception {
@@ -108,7 +112,7 @@ public final class ServerBench {
     }
 
     /** The server's framing: a 4-byte length, then the frame. */
-    private static io.netty.channel.ChannelPipeline framed(Channel ch) {
+    private static ChannelPipeline framed(Channel ch) {
         return ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4, true))
                 .addLast(new LengthFieldPrepender(4));
     }
@@ -169,7 +173,7 @@ public final class ServerBench {
         sb.append("}\n");
         String text = sb.toString();
         Script script = Parser.parse("lockstep.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
         List<String> names = new ArrayList<>();
         for (int p = 0; p < processes; p++) {
             names.add("P" + p);
@@ -187,7 +191,7 @@ public final class ServerBench {
         String text = "A: open card0 -> $fd\nA: send_fd $fd B -> $bfd\nA: create_dumb $fd 4 4 32 -> $h\n"
                 + "B: gem_close $bfd $h\nA: close $fd\nB: close $bfd\n";
         Script script = Parser.parse("reset.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(1, Strategy.Name.RANDOM, 3, 1000);
         try (InProcessLockstep l = InProcessLockstep.start(script, Traces.header("reset.gem", text, Profile.MODERN, o),
                 Profile.MODERN, o, count, List.of("A", "B"))) {
             double secs = l.await();

@@ -4,6 +4,8 @@ import dev.gemulator.proto.v1.Open;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -32,7 +34,7 @@ public final class Gemulator implements AutoCloseable {
 
     private final Transport transport;
     /** The channel fd each receiving process opened for each sender ("B" -> "A" -> fd). */
-    private final java.util.Map<String, java.util.Map<String, Integer>> channels = new java.util.HashMap<>();
+    private final Map<String, Map<String, Integer>> channels = new HashMap<>();
 
     /**
      * A device reached through {@code transport}.
@@ -95,7 +97,7 @@ public final class Gemulator implements AutoCloseable {
     /** The channel {@code receiver} opened for {@code sender}, opened now if it has none. */
     int channel(ClientProcess receiver, String sender) {
         synchronized (channels) {
-            var mine = channels.computeIfAbsent(receiver.name(), r -> new java.util.HashMap<>());
+            var mine = channels.computeIfAbsent(receiver.name(), r -> new HashMap<>());
             Integer fd = mine.get(sender);
             if (fd == null) {
                 fd = receiver.openChannel(sender);

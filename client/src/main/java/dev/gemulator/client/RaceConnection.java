@@ -6,10 +6,15 @@ import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.ServerMode;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.ThreadExit;
 import dev.gemulator.proto.v1.ThreadStart;
+import dev.gemulator.proto.v1.Welcome;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -21,6 +26,8 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.MessageToByteEncoder;
 import io.netty.handler.codec.MessageToMessageDecoder;
+import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +54,7 @@ final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
 
     private final Channel channel;
     private final String process;
-    private final CompletableFuture<dev.gemulator.proto.v1.Welcome> welcomed = new CompletableFuture<>();
+    private final CompletableFuture<Welcome> welcomed = new CompletableFuture<>();
     private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final BlockingQueue<Long> again = new LinkedBlockingQueue<>();
     private final AtomicLong nextRequest = new AtomicLong(1);
@@ -86,26 +93,26 @@ final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
     }
 
     /** Frames in: one ServerMessage each. */
-    private static final class Decoder extends MessageToMessageDecoder<io.netty.buffer.ByteBuf> {
+    private static final class Decoder extends MessageToMessageDecoder<ByteBuf> {
         @Override
-        protected void decode(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf frame, java.util.List<Object> out)
-                throws java.io.IOException {
-            out.add(ServerMessage.parseFrom(new io.netty.buffer.ByteBufInputStream(frame)));
+        protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out)
+                throws IOException {
+            out.add(ServerMessage.parseFrom(new ByteBufInputStream(frame)));
         }
     }
 
     /** Frames out: one ClientMessage each. */
     private static final class Encoder extends MessageToByteEncoder<ClientMessage> {
         @Override
-        protected void encode(ChannelHandlerContext ctx, ClientMessage msg, io.netty.buffer.ByteBuf out)
-                throws java.io.IOException {
-            msg.writeTo(new io.netty.buffer.ByteBufOutputStream(out));
+        protected void encode(ChannelHandlerContext ctx, ClientMessage msg, ByteBuf out)
+                throws IOException {
+            msg.writeTo(new ByteBufOutputStream(out));
         }
     }
 
-    /** The server's mode: "seeded" or "free" (or "lockstep"), once welcomed. */
-    String mode() {
-        return await(welcomed).getMode();
+    /** The server's mode: seeded or free-running (or lockstep), once welcomed. */
+    ServerMode mode() {
+        return await(welcomed).getServerMode();
     }
 
     /** The seed of the first run this process joined (seeded servers). */
@@ -114,7 +121,7 @@ final class RaceConnection extends SimpleChannelInboundHandler<ServerMessage> {
     }
 
     boolean seeded() {
-        return mode().equals("seeded");
+        return mode() == ServerMode.SERVER_MODE_SEEDED;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.gemulator.client;
 import dev.gemulator.proto.v1.ClockGettime;
 import dev.gemulator.proto.v1.Sleep;
 import dev.gemulator.proto.v1.Syscall;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -99,15 +100,15 @@ public final class VirtualClock {
      *
      * @return a clock whose every reading is a clock_gettime
      */
-    public java.time.Clock asClock() {
-        return new java.time.Clock() {
+    public Clock asClock() {
+        return new Clock() {
             @Override
             public ZoneId getZone() {
                 return ZoneOffset.UTC;
             }
 
             @Override
-            public java.time.Clock withZone(ZoneId zone) {
+            public Clock withZone(ZoneId zone) {
                 throw new UnsupportedOperationException("the virtual clock is in UTC");
             }
 

@@ -5,12 +5,17 @@ import dev.gemulator.kernel.KernelObserver;
 import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.Task;
+import dev.gemulator.kernel.WaitQueue;
 import dev.gemulator.kernel.dmabuf.DmaFence;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -25,11 +30,11 @@ import java.util.stream.Collectors;
  */
 public final class Checkers implements KernelObserver {
     private final List<Report> reports = new ArrayList<>();
-    private final Set<String> seen = new java.util.HashSet<>();
+    private final Set<String> seen = new HashSet<>();
     private final LinkedHashSet<DmaFence> liveFences = new LinkedHashSet<>();
     private long steps;
     /** lockdep's dependency graph over lock classes (lock names): an edge A to B means B was taken holding A. */
-    private final java.util.Map<String, java.util.LinkedHashSet<String>> lockOrder = new java.util.LinkedHashMap<>();
+    private final Map<String, LinkedHashSet<String>> lockOrder = new LinkedHashMap<>();
 
     public List<Report> reports() {
         return Collections.unmodifiableList(reports);
@@ -109,20 +114,20 @@ public final class Checkers implements KernelObserver {
                 add(Report.Kind.LOCK_ORDER, "lock_acquire", task + " takes " + b + " while holding " + a
                         + ", but " + a + " was taken while holding " + b + " before: possible circular locking");
             }
-            lockOrder.computeIfAbsent(a, k -> new java.util.LinkedHashSet<>()).add(b);
+            lockOrder.computeIfAbsent(a, k -> new LinkedHashSet<>()).add(b);
         }
     }
 
     private boolean reaches(String from, String to) {
-        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(from));
-        Set<String> seenNodes = new java.util.HashSet<>();
+        ArrayDeque<String> todo = new ArrayDeque<>(List.of(from));
+        Set<String> seenNodes = new HashSet<>();
         while (!todo.isEmpty()) {
             String n = todo.poll();
             if (n.equals(to)) {
                 return true;
             }
             if (seenNodes.add(n)) {
-                todo.addAll(lockOrder.getOrDefault(n, new java.util.LinkedHashSet<>()));
+                todo.addAll(lockOrder.getOrDefault(n, new LinkedHashSet<>()));
             }
         }
         return false;
@@ -140,7 +145,7 @@ public final class Checkers implements KernelObserver {
         for (Lock l : task.held()) {
             held.append(held.length() == 0 ? "" : ", ").append(l);
         }
-        Object on = waitingFor instanceof dev.gemulator.kernel.WaitQueue q && q.owner() != null ? q.owner() : waitingFor;
+        Object on = waitingFor instanceof WaitQueue q && q.owner() != null ? q.owner() : waitingFor;
         String owner = on instanceof Lock l && l.owner() != null ? " held by " + l.owner() : "";
         add(Report.Kind.DEADLOCK, function, task + " blocked forever on " + on + owner
                 + (held.length() == 0 ? "" : "; it holds " + held));

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -82,6 +83,6 @@ public final class ClientCommand implements Callable<Integer> {
             return 2;
         }
         return LockstepClient.run(server.host, server.port, token, script, process, System.out,
-                maxDelayMillis, delaySeed, faults, java.time.Duration.ofSeconds(connectTimeout), System.err);
+                maxDelayMillis, delaySeed, faults, Duration.ofSeconds(connectTimeout), System.err);
     }
 }

@@ -4,19 +4,25 @@ import static dev.gemulator.trace.Json.quote;
 
 import dev.gemulator.explore.Dfs;
 import dev.gemulator.explore.Explorer;
+import dev.gemulator.explore.Shard;
 import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -68,7 +74,7 @@ record DfsReport(String file, String profile, int preemptions, int schedules, bo
 
     /** A dfs shard's JSON line: the run, then its parts (subtrees) with their findings and prefixes. */
     static String json(String file, String text, String profile, int preemptions, int maxSchedules, int pctDepth,
-            long pctSteps, dev.gemulator.explore.Shard shard, Dfs.Sharded sharded) {
+            long pctSteps, Shard shard, Dfs.Sharded sharded) {
         List<Dfs.Part> parts = sharded.parts();
         double seconds = sharded.seconds();
         StringBuilder sb = new StringBuilder();
@@ -124,8 +130,8 @@ record DfsReport(String file, String profile, int preemptions, int schedules, bo
             exhausted &= parts.containsKey(j);
         }
         long before = 0;
-        Map<String, Item> findings = new java.util.LinkedHashMap<>();
-        Map<String, long[]> prefixes = new java.util.LinkedHashMap<>();
+        Map<String, Item> findings = new LinkedHashMap<>();
+        Map<String, long[]> prefixes = new LinkedHashMap<>();
         List<Object[]> firsts = new ArrayList<>();
         for (Map<String, Object> p : parts.values()) {
             exhausted &= Boolean.TRUE.equals(p.get("exhausted"));
@@ -161,7 +167,7 @@ record DfsReport(String file, String profile, int preemptions, int schedules, bo
             exhausted = false;
         }
         List<Item> ordered = new ArrayList<>(findings.values());
-        ordered.sort(java.util.Comparator.comparingLong(Item::firstSchedule));
+        ordered.sort(Comparator.comparingLong(Item::firstSchedule));
         if (!ordered.isEmpty()) {
             writeTraces(one, prefixes, findings, out);
         }
@@ -190,7 +196,7 @@ record DfsReport(String file, String profile, int preemptions, int schedules, bo
         if (p == null) {
             throw new UserError("unknown kernel profile in the shards: " + one.get("profile"));
         }
-        var header = Traces.header(file, text, p, new Runner.RunOptions(0, "random",
+        var header = Traces.header(file, text, p, new Runner.RunOptions(0, Strategy.Name.RANDOM,
                 (int) MergeCommand.integer(one, "pct_depth"), MergeCommand.integer(one, "pct_steps")));
         try {
             Files.createDirectories(out);
@@ -198,10 +204,10 @@ record DfsReport(String file, String profile, int preemptions, int schedules, bo
             throw new UserError("cannot make --out " + out + ": " + e.getMessage());
         }
         for (var e : prefixes.entrySet()) {
-            int[] prefix = java.util.Arrays.stream(e.getValue()).mapToInt(v -> (int) v).toArray();
+            int[] prefix = Arrays.stream(e.getValue()).mapToInt(v -> (int) v).toArray();
             var run = Traces.run(script, header, p, Dfs.options(prefix));
             Path to = findings.get(e.getKey()).trace();
-            try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(to))) {
+            try (var os = new BufferedOutputStream(Files.newOutputStream(to))) {
                 TraceRecorder.write(run.records(), os);
             } catch (IOException x) {
                 throw new UserError("cannot write " + to + ": " + x.getMessage());

@@ -12,8 +12,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -217,10 +220,10 @@ public final class DiffTestCommand implements Callable<Integer> {
             return;
         }
         Files.createDirectories(record);
-        java.util.Set<Long> differing = new java.util.HashSet<>();
+        Set<Long> differing = new HashSet<>();
         r.findings().forEach(f -> f.cases().forEach(c -> differing.add(c.seed())));
-        List<Scenario> agreeing = new java.util.ArrayList<>();
-        List<Long> seeds = new java.util.ArrayList<>();
+        List<Scenario> agreeing = new ArrayList<>();
+        List<Long> seeds = new ArrayList<>();
         for (long s = seed; s < seed + r.scenarios(); s++) {
             if (!differing.contains(s)) {
                 agreeing.add(SequentialScenarios.generate(s, range(statements)[0], range(statements)[1]));

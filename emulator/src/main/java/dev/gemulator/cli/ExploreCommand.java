@@ -1,16 +1,25 @@
 package dev.gemulator.cli;
 
+import dev.gemulator.check.Report;
+import dev.gemulator.explore.Dfs;
 import dev.gemulator.explore.Explorer;
+import dev.gemulator.explore.FindingTable;
 import dev.gemulator.explore.Shard;
+import dev.gemulator.explore.Shrinker;
 import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
+import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.trace.Traces;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -43,6 +52,8 @@ public final class ExploreCommand implements Callable<Integer> {
                 + "whole system calls; --pct-depth sets its odds), or dfs (every schedule within --preemptions) "
                 + "(default: ${DEFAULT-VALUE})")
     private String strategy;
+
+    private Strategy.Name name;
 
     @Option(names = "--preemptions", defaultValue = "2", description = "dfs: the preemption bound (default: ${DEFAULT-VALUE})")
     private int preemptions;
@@ -102,9 +113,11 @@ public final class ExploreCommand implements Callable<Integer> {
         UserError.check(jobs >= 1, "--jobs wants at least 1, not " + jobs);
         UserError.check(foundStatus >= 0 && foundStatus <= 255, "--found-exit-status wants 0 to 255, not " + foundStatus);
         UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
-        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy) && !strategy.equals("dfs")) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ", dfs)");
+        // dfs is no strategy of a run but a search of every schedule: name stays null
+        try {
+            name = strategy.equals("dfs") ? null : Strategy.Name.parse(strategy, List.of(), "dfs");
+        } catch (IllegalArgumentException e) {
+            System.err.println("gemulator: " + e.getMessage());
             return 2;
         }
         Script script;
@@ -117,12 +130,12 @@ public final class ExploreCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        UserError.check(!guided || !strategy.equals("dfs"), "--guided does not go with --strategy dfs, which runs every "
+        UserError.check(!guided || name != null, "--guided does not go with --strategy dfs, which runs every "
                 + "schedule within --preemptions anyway");
-        if (strategy.equals("dfs")) {
+        if (name == null) {
             return dfs(script, p);
         }
-        kernel.pctSteps(script, p, strategy);
+        kernel.pctSteps(script, p, name);
         UserError.check(shardText == null || !shrink, "--shrink does not go with --shard: shrink a finding after merge, "
                 + "with explore --shrink on a range that holds its first seed");
         UserError.check(shardText == null || !guided, "--guided does not go with --shard: each schedule depends on the "
@@ -138,7 +151,7 @@ public final class ExploreCommand implements Callable<Integer> {
         Explorer.Result result;
         try {
             result = Explorer.explore(script, new Explorer.Config(p,
-                    new Runner.RunOptions(first, strategy, kernel.pctDepth, kernel.pctSteps), first, count, jobs,
+                    new Runner.RunOptions(first, name, kernel.pctDepth, kernel.pctSteps), first, count, jobs,
                     checkDeterminism));
         } catch (Explorer.NondeterminismException e) {
             System.err.println("gemulator: NONDETERMINISM (an emulator bug): " + e.getMessage());
@@ -146,15 +159,15 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         String text = Files.readString(file, StandardCharsets.UTF_8);
         boolean tables = !shrink && (!json || shard != null);
-        List<ExploreReport.Item> items = new java.util.ArrayList<>();
+        List<ExploreReport.Item> items = new ArrayList<>();
         for (Explorer.Finding f : result.findings()) {
             String table = null;
-            if (tables && f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
-                Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), strategy, kernel.pctDepth, kernel.pctSteps);
-                var rec = dev.gemulator.trace.Traces.run(script, dev.gemulator.trace.Traces.header(file.toString(), text, p, o), p, o);
+            if (tables && f.kind() != Report.Kind.EXPECTATION) {
+                Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), name, kernel.pctDepth, kernel.pctSteps);
+                var rec = Traces.run(script, Traces.header(file.toString(), text, p, o), p, o);
                 table = "== " + f.kind().label() + " in " + f.function() + " at seed " + f.firstSeed()
                         + " (profile " + kernel.profile + ", strategy " + strategy + "; --shrink for the fewest preemptions)\n"
-                        + dev.gemulator.explore.FindingTable.render(rec.records(), f.detail());
+                        + FindingTable.render(rec.records(), f.detail());
             }
             items.add(new ExploreReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(),
                     replayCommand(f.firstSeed()), table));
@@ -175,7 +188,7 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     private Runner.RunOptions options(long seed, int[] decisions) {
-        return new Runner.RunOptions(seed, strategy, kernel.pctDepth, kernel.pctSteps, decisions);
+        return new Runner.RunOptions(seed, name, kernel.pctDepth, kernel.pctSteps, decisions);
     }
 
     /**
@@ -248,16 +261,16 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private int dfs(Script script, Profile p) throws IOException {
         String text = Files.readString(file, StandardCharsets.UTF_8);
-        var header = dev.gemulator.trace.Traces.header(file.toString(), text, p,
-                new Runner.RunOptions(0, "random", kernel.pctDepth, kernel.pctSteps));
+        var header = Traces.header(file.toString(), text, p,
+                new Runner.RunOptions(0, Strategy.Name.RANDOM, kernel.pctDepth, kernel.pctSteps));
         Shard shard = shard();
         if (shard != null) {
-            var parts = dev.gemulator.explore.Dfs.explorePart(script, p, header, preemptions, schedules, shard);
+            var parts = Dfs.explorePart(script, p, header, preemptions, schedules, shard);
             if (json) {
                 System.out.println(DfsReport.json(file.toString(), text, kernel.profile, preemptions, schedules,
                         kernel.pctDepth, kernel.pctSteps, shard, parts));
             } else {
-                int n = parts.parts().stream().mapToInt(dev.gemulator.explore.Dfs.Part::schedules).sum();
+                int n = parts.parts().stream().mapToInt(Dfs.Part::schedules).sum();
                 long found = parts.parts().stream().mapToLong(x -> x.findings().size()).sum();
                 System.out.printf(Locale.ROOT, "explored %s: profile %s, dfs with at most %d preemptions, shard %s: %d of "
                         + "%d subtrees, %d schedules, %d findings in them (--json and merge for the whole search)%n", file,
@@ -266,13 +279,13 @@ public final class ExploreCommand implements Callable<Integer> {
             }
             return parts.parts().stream().allMatch(x -> x.findings().isEmpty()) ? 0 : foundStatus;
         }
-        var r = dev.gemulator.explore.Dfs.explore(script, p, header, preemptions, schedules);
-        List<DfsReport.Item> items = new java.util.ArrayList<>();
+        var r = Dfs.explore(script, p, header, preemptions, schedules);
+        List<DfsReport.Item> items = new ArrayList<>();
         for (Explorer.Finding f : r.findings()) {
             Path out = output(DfsReport.traceFile(outDir, file.toString(), f.kind().label(), f.function())
                     .getFileName().toString());
-            try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
-                dev.gemulator.trace.TraceRecorder.write(r.traces().get(f.key()), os);
+            try (var os = new BufferedOutputStream(Files.newOutputStream(out))) {
+                TraceRecorder.write(r.traces().get(f.key()), os);
             }
             items.add(new DfsReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(), out));
         }
@@ -283,12 +296,12 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f, Runner.RunOptions o, String original)
             throws IOException {
-        var shrunk = dev.gemulator.explore.Shrinker.shrink(script, p, o, dev.gemulator.trace.Traces.header(
+        var shrunk = Shrinker.shrink(script, p, o, Traces.header(
                 file.toString(), text, p, o), f.key());
         String base = file.getFileName().toString().replaceAll("\\.gem$", "");
         Path out = output(base + "." + f.kind().label() + "." + f.function().replace(' ', '_') + ".min.trace");
-        try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
-            dev.gemulator.trace.TraceRecorder.write(shrunk.trace(), os);
+        try (var os = new BufferedOutputStream(Files.newOutputStream(out))) {
+            TraceRecorder.write(shrunk.trace(), os);
         }
         System.out.println();
         System.out.println("== " + f.kind().label() + " in " + f.function());
@@ -297,12 +310,11 @@ public final class ExploreCommand implements Callable<Integer> {
                 + shrunk.preemptions() + " preemptions, " + shrunk.switches() + " switches (" + shrunk.runs() + " runs)");
         System.out.println("   replay: ./gemulator replay " + out + "    (original: " + original + ")");
         System.out.println("   picture: ./gemulator trace html --focus " + out + " > " + out.toString().replaceAll("\\.trace$", ".html"));
-        String detail = shrunk.trace().stream().filter(r -> r.hasReport()
-                && (r.getReport().getKind() + " " + r.getReport().getFunction()).equals(f.key()))
+        String detail = shrunk.trace().stream().filter(r -> r.hasReport() && f.key().matches(r.getReport()))
                 .map(r -> r.getReport().getDetail()).findFirst().orElse(f.detail());
         System.out.println("   in the shrunk run: " + detail);
         System.out.println();
-        System.out.print(dev.gemulator.explore.FindingTable.render(shrunk.trace(), detail));
+        System.out.print(FindingTable.render(shrunk.trace(), detail));
     }
 
     /** A file of {@link #outDir} (made if need be) that a finding's trace goes to. */
@@ -317,7 +329,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private String replayCommand(long seed) {
         return "./gemulator run " + file + " --profile " + kernel.profile + " --strategy " + strategy
-                + (strategy.equals("pct") ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps
-                : strategy.equals("conflict") && kernel.pctDepth != 3 ? " --pct-depth " + kernel.pctDepth : "") + " --seed " + seed;
+                + (name == Strategy.Name.PCT ? " --pct-depth " + kernel.pctDepth + " --pct-steps " + kernel.pctSteps
+                : name == Strategy.Name.CONFLICT && kernel.pctDepth != 3 ? " --pct-depth " + kernel.pctDepth : "") + " --seed " + seed;
     }
 }

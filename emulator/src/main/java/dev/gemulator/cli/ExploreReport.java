@@ -2,6 +2,7 @@ package dev.gemulator.cli;
 
 import static dev.gemulator.trace.Json.quote;
 
+import dev.gemulator.explore.Shard;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -74,7 +75,7 @@ record ExploreReport(String file, String profile, String strategy, int pctDepth,
      * One line of JSON: the unsharded form, or with {@code shard} the shard's
      * part (its seeds, its findings with their tables) for {@code merge}.
      */
-    String json(dev.gemulator.explore.Shard shard, long shardFirst, long shardSchedules) {
+    String json(Shard shard, long shardFirst, long shardSchedules) {
         StringBuilder sb = new StringBuilder("{");
         if (shard != null) {
             sb.append("\"gemulator\":\"explore-shard\",\"shard\":").append(shard.index()).append(",\"shards\":")

@@ -5,8 +5,9 @@ import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.lockstep.LockstepRun;
-import dev.gemulator.trace.Traces;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.trace.Traces;
 import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -121,7 +122,7 @@ public final class KillSoak {
         long t0 = System.nanoTime();
         String text = Files.readString(c.repo().resolve(SCENARIO));
         Script script = Parser.parse(SCENARIO, text);
-        Runner.RunOptions o = new Runner.RunOptions(26, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(26, Strategy.Name.POS, 3, 1000);
         LockstepRun run = new LockstepRun(60_000, System.err);
         run.start(script, Traces.header(SCENARIO, text, Profile.V3_11, o), Profile.V3_11, o, c.iterations(),
                 new PrintStream(java.io.OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
@@ -230,7 +231,7 @@ public final class KillSoak {
                 inWindows++;
                 continue;
             }
-            Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+            Runner.RunOptions io = new Runner.RunOptions(it.seed(), Strategy.Name.POS, 3, 1000);
             String undisturbed = Traces.run(s, Traces.header(SCENARIO, text, Profile.V3_11, io), Profile.V3_11, io).hash();
             compared++;
             if (undisturbed.equals(it.traceHash())) {

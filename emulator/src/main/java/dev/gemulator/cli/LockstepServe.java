@@ -6,6 +6,7 @@ import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.lockstep.LockstepRun;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.Limits;
 import dev.gemulator.server.ServerMetrics;
 import dev.gemulator.server.Simulation;
@@ -36,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 final class LockstepServe {
     /** What serve was told. */
     record Settings(Path scenario, String bind, int port, Profile profile, String token, int maxFrame, Limits limits,
-            long seed, String strategy, int pctDepth, int iterations, long watchdogMillis, long joinTimeoutSeconds,
+            long seed, Strategy.Name strategy, int pctDepth, int iterations, long watchdogMillis, long joinTimeoutSeconds,
             Path traceOut, int metricsPort, String metricsBind) {
     }
 
@@ -63,7 +64,7 @@ final class LockstepServe {
         if (s.traceOut() != null) {
             UserError.create(s.traceOut(), "--trace").close(); // told now, not after the run; written at its end
         }
-        long pctSteps = s.strategy().equals("pct") ? Runner.measureSteps(script, s.profile()) : 0;
+        long pctSteps = s.strategy() == Strategy.Name.PCT ? Runner.measureSteps(script, s.profile()) : 0;
         var options = new Runner.RunOptions(s.seed(), s.strategy(), s.pctDepth(), pctSteps);
         var run = new LockstepRun(s.watchdogMillis(), System.err);
         run.joinTimeout(Duration.ofSeconds(s.joinTimeoutSeconds()), s.scenario().toString());

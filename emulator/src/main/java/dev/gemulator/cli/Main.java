@@ -1,7 +1,13 @@
 package dev.gemulator.cli;
 
-import picocli.CommandLine.Command;
+import dev.gemulator.client.ConnectionLostException;
+import dev.gemulator.load.LoadCommand;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /**
  * The gemulator command line. Every usage or environment error is one line
@@ -15,7 +21,7 @@ import picocli.CommandLine;
         footer = {"", "The launcher (./gemulator) also runs: test (the whole test suite; test --quick: the tests not tagged slow), build, bench [sched|server|fuzz|churn|race].",
             "Shell completion: source <(./gemulator completion)."},
         subcommands = {RunCommand.class, ExploreCommand.class, RaceCommand.class, MergeCommand.class, ReplayCommand.class, TraceCommand.class, ServeCommand.class,
-            ClientCommand.class, StatusCommand.class, dev.gemulator.load.LoadCommand.class, SoakCommand.class,
+            ClientCommand.class, StatusCommand.class, LoadCommand.class, SoakCommand.class,
             HuntCommand.class, DiffTestCommand.class, DemoCommand.class, CompletionCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -48,8 +54,8 @@ public final class Main implements Runnable {
         CommandLine cl = e.getCommandLine();
         String name = cl.getCommandSpec().qualifiedName(" ");
         String message = e.getMessage();
-        java.util.List<String> suggestions = e instanceof CommandLine.UnmatchedArgumentException u
-                ? u.getSuggestions() : java.util.List.of();
+        List<String> suggestions = e instanceof CommandLine.UnmatchedArgumentException u
+                ? u.getSuggestions() : List.of();
         cl.getErr().println(name + ": " + message + (suggestions.isEmpty() ? "" : " (did you mean "
                 + String.join(" or ", suggestions.stream().limit(3).toList()) + "?)") + "; see " + name + " --help");
         cl.getErr().flush();
@@ -59,15 +65,15 @@ public final class Main implements Runnable {
     /** A command failed: the user's mistake or the environment's in one line; a bug of ours says so. */
     private static int failed(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         String name = cl.getCommandSpec().qualifiedName(" ");
-        java.io.PrintWriter err = cl.getErr();
+        PrintWriter err = cl.getErr();
         int status;
         if (e instanceof UserError u) {
             err.println(name + ": " + u.getMessage());
             status = u.status();
-        } else if (e instanceof dev.gemulator.client.ConnectionLostException c) {
+        } else if (e instanceof ConnectionLostException c) {
             err.println(name + ": " + c.getMessage());
             status = 2;
-        } else if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
+        } else if (e instanceof IOException || e instanceof UncheckedIOException) {
             err.println(name + ": " + e.getMessage());
             status = 2;
         } else {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -87,7 +88,7 @@ public final class MergeCommand implements Callable<Integer> {
         Map<Long, Map<String, Object>> byIndex = new TreeMap<>();
         for (Map<String, Object> s : shards) {
             for (String k : first.keySet()) {
-                if (!OWN.contains(k) && !java.util.Objects.equals(first.get(k), s.get(k))) {
+                if (!OWN.contains(k) && !Objects.equals(first.get(k), s.get(k))) {
                     throw new UserError("shard " + s.get("shard") + " is of another run than shard " + first.get("shard")
                             + ": " + k + " is " + Json.quote(String.valueOf(s.get(k))) + ", not "
                             + Json.quote(String.valueOf(first.get(k))));

@@ -1,21 +1,28 @@
 package dev.gemulator.cli;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.explore.FindingTable;
+import dev.gemulator.explore.Shard;
 import dev.gemulator.explore.Shrinker;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.trace.Timeline;
 import dev.gemulator.trace.TraceRecorder;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -123,9 +130,11 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: unknown kernel profile '" + profile + "' (known: " + Profile.names() + ")");
             return 2;
         }
-        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
+        Strategy.Name strategyName;
+        try {
+            strategyName = Strategy.Name.parse(strategy, List.of());
+        } catch (IllegalArgumentException e) {
+            System.err.println("gemulator: " + e.getMessage());
             return 2;
         }
         if (foundStatus < 0 || foundStatus > 255) {
@@ -155,7 +164,7 @@ public final class RaceCommand implements Callable<Integer> {
             first = seed;
             last = seed;
         } else {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(-?\\d+)\\.\\.(-?\\d+)|(\\d+)").matcher(seeds);
+            Matcher m = Pattern.compile("(-?\\d+)\\.\\.(-?\\d+)|(\\d+)").matcher(seeds);
             if (!m.matches() || (m.group(3) == null && Long.parseLong(m.group(2)) < Long.parseLong(m.group(1)))) {
                 System.err.println("gemulator: --seeds wants FIRST..LAST or a count, not '" + seeds + "'");
                 return 2;
@@ -167,7 +176,7 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: --trace records one run: give it a --seed");
             return 2;
         }
-        dev.gemulator.explore.Shard shard = null;
+        Shard shard = null;
         if (shardText != null) {
             if (seed != null) {
                 System.err.println("gemulator: --shard splits --seeds: it does not go with --seed");
@@ -179,7 +188,7 @@ public final class RaceCommand implements Callable<Integer> {
                 return 2;
             }
             try {
-                shard = dev.gemulator.explore.Shard.parse(shardText, System.getenv());
+                shard = Shard.parse(shardText, System.getenv());
             } catch (IllegalArgumentException e) {
                 System.err.println("gemulator: " + e.getMessage());
                 return 2;
@@ -188,10 +197,10 @@ public final class RaceCommand implements Callable<Integer> {
         long total = last - first + 1;
         long runFirst = shard == null ? first : shard.firstSeed(first, total);
         long runLast = shard == null ? last : runFirst + shard.size(total) - 1;
-        RaceRunner runner = new RaceRunner(new RaceRunner.Options(commands, procs, p, strategy, pctDepth, pctSteps,
+        RaceRunner runner = new RaceRunner(new RaceRunner.Options(commands, procs, p, strategyName, pctDepth, pctSteps,
                 runFirst, runLast, jobs, timeoutSeconds * 1000, watchdogMillis, System.err));
         try {
-            if (strategy.equals("pct") && pctSteps <= 0) {
+            if (strategyName == Strategy.Name.PCT && pctSteps <= 0) {
                 pctSteps = runner.measureSteps();
                 runner = new RaceRunner(runner.options().withPctSteps(pctSteps));
             }
@@ -202,8 +211,8 @@ public final class RaceCommand implements Callable<Integer> {
             boolean tables = !shrink && (!json || shard != null);
             List<RaceReport.Item> items = new ArrayList<>();
             for (RaceRunner.Finding f : result.findings()) {
-                boolean program = f.key().startsWith("exit-status ") || f.key().startsWith("timeout ");
-                Map<String, Long> statuses = new java.util.LinkedHashMap<>();
+                boolean program = !f.key().kind().isReport();
+                Map<String, Long> statuses = new LinkedHashMap<>();
                 f.first().statuses().forEach((k, v) -> statuses.put(k, (long) v));
                 items.add(new RaceReport.Item(f.kind(), f.function(), f.detail(), f.firstSeed(), f.seeds(), statuses,
                         f.first().output(), replayCommand(f.firstSeed(), commands),
@@ -218,7 +227,7 @@ public final class RaceCommand implements Callable<Integer> {
             }
             System.out.print(report.text(!noTiming));
             for (RaceRunner.Finding f : result.findings()) {
-                if (shrink && !f.key().startsWith("exit-status ") && !f.key().startsWith("timeout ")) {
+                if (shrink && f.key().kind().isReport()) {
                     shrinkOne(runner, f);
                 }
             }
@@ -241,14 +250,14 @@ public final class RaceCommand implements Callable<Integer> {
         if (o.problem() != null) {
             System.out.println("  " + o.problem());
         }
-        List<String> keys = o.findingKeys();
+        List<FindingKey> keys = o.findingKeys();
         System.out.println(keys.isEmpty() ? "findings: none" : "findings: " + keys.size());
-        for (String k : keys) {
+        for (FindingKey k : keys) {
             System.out.println("  " + k + ": " + o.detail(k));
         }
         printOutput(o, "  ");
         if (traceOut != null) {
-            try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(traceOut))) {
+            try (var os = new BufferedOutputStream(Files.newOutputStream(traceOut))) {
                 TraceRecorder.write(o.trace(), os);
             } catch (IOException e) {
                 System.err.println("gemulator: cannot write " + traceOut + ": " + e.getMessage());
@@ -323,7 +332,7 @@ public final class RaceCommand implements Callable<Integer> {
         String base = "race." + f.kind() + "." + f.function().replace(' ', '_');
         Path out = Path.of(base + ".min.trace");
         Path html = Path.of(base + ".min.html");
-        try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
+        try (var os = new BufferedOutputStream(Files.newOutputStream(out))) {
             TraceRecorder.write(shrunk.trace(), os);
             Timeline timeline = Timeline.of(shrunk.trace());
             Timeline.Window w = timeline.focus();
@@ -332,8 +341,7 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot write " + out + ": " + e.getMessage());
             return;
         }
-        String detail = shrunk.trace().stream().filter(r -> r.hasReport()
-                && (r.getReport().getKind() + " " + r.getReport().getFunction()).equals(f.key()))
+        String detail = shrunk.trace().stream().filter(r -> r.hasReport() && f.key().matches(r.getReport()))
                 .map(r -> r.getReport().getDetail()).findFirst().orElse(f.detail());
         System.out.println();
         System.out.println("== " + f.kind() + " in " + f.function());

@@ -2,6 +2,8 @@ package dev.gemulator.cli;
 
 import static dev.gemulator.trace.Json.quote;
 
+import dev.gemulator.explore.Shard;
+import dev.gemulator.race.RaceRunner;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -46,7 +48,7 @@ record RaceReport(List<List<String>> commands, String profile, String strategy, 
     String text(boolean timing) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "raced %s: profile %s, strategy %s%s, seeds %d..%d%n",
-                dev.gemulator.race.RaceRunner.shortCommandLine(commands), profile, strategy,
+                RaceRunner.shortCommandLine(commands), profile, strategy,
                 strategy.equals("pct") ? " (d=" + pctDepth + ", k=" + pctSteps + ")" : "", firstSeed, firstSeed + seeds - 1));
         if (timing) {
             b.append(String.format(Locale.ROOT, "seeds run: %d in %.2f s (%.2f seeds/s, %d jobs, %s)%n", seeds, seconds,
@@ -78,7 +80,7 @@ record RaceReport(List<List<String>> commands, String profile, String strategy, 
     }
 
     /** One line of JSON: the unsharded form, or with {@code shard} the shard's part with its tables, for merge. */
-    String json(dev.gemulator.explore.Shard shard, long shardFirst, long shardSeeds) {
+    String json(Shard shard, long shardFirst, long shardSeeds) {
         StringBuilder sb = new StringBuilder("{");
         if (shard != null) {
             sb.append("\"gemulator\":\"race-shard\",\"shard\":").append(shard.index()).append(",\"shards\":")

@@ -6,12 +6,15 @@ import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.server.seeded.SeededReplay;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -43,9 +46,9 @@ public final class ReplayCommand implements Callable<Integer> {
     public Integer call() {
         List<TraceRecord> recorded;
         TraceRecorder.ReadBack back;
-        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(trace))) {
             back = TraceRecorder.readCutOff(in);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new UserError("cannot read " + trace + ": no such file");
         } catch (IOException e) {
             throw new UserError("cannot read " + trace + ": " + e.getMessage());
@@ -63,9 +66,9 @@ public final class ReplayCommand implements Callable<Integer> {
                     + "stopped): trace show and trace html read it, replay needs a whole run");
         }
         TraceHeader h = recorded.get(0).getHeader();
-        if (dev.gemulator.server.seeded.SeededReplay.isSeeded(h)) {
+        if (SeededReplay.isSeeded(h)) {
             // a seeded run of real programs: the kernel side again from the recorded requests
-            return dev.gemulator.server.seeded.SeededReplay.replay(recorded, profile, System.out, System.err);
+            return SeededReplay.replay(recorded, profile, System.out, System.err);
         }
         if (profile != null) {
             throw new UserError("--profile replays a seeded run's trace (race --trace) under another profile; "
@@ -90,7 +93,7 @@ public final class ReplayCommand implements Callable<Integer> {
             text = Files.readString(Path.of(h.getScenarioPath()), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UserError("cannot read the traced scenario " + h.getScenarioPath() + " (replay from the directory "
-                    + "the run was recorded in): " + (e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    + "the run was recorded in): " + (e instanceof NoSuchFileException ? "no such file"
                             : e.getMessage()));
         }
         if (!Arrays.equals(Traces.sha256(text), h.getScenarioSha256().toByteArray())) {

@@ -6,9 +6,12 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,9 +62,11 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
             return 2;
         }
-        if (!dev.gemulator.sched.Strategy.NAMES.contains(strategy)) {
-            System.err.println("gemulator: unknown strategy '" + strategy + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
+        Strategy.Name name;
+        try {
+            name = Strategy.Name.parse(strategy, List.of());
+        } catch (IllegalArgumentException e) {
+            System.err.println("gemulator: " + e.getMessage());
             return 2;
         }
         Script script;
@@ -71,10 +76,10 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return Runner.PARSE_ERROR;
         }
-        java.io.OutputStream traceFile = traceOut == null ? null : UserError.create(traceOut, "--trace");
-        Runner.RunOptions options = new Runner.RunOptions(seed, strategy, kernel.pctDepth,
-                kernel.pctSteps(script, p, strategy));
-        PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+        OutputStream traceFile = traceOut == null ? null : UserError.create(traceOut, "--trace");
+        Runner.RunOptions options = new Runner.RunOptions(seed, name, kernel.pctDepth,
+                kernel.pctSteps(script, p, name));
+        PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false,
                 StandardCharsets.UTF_8);
         try {
             if (traceOut == null) {
@@ -82,7 +87,7 @@ public final class RunCommand implements Callable<Integer> {
             }
             Traces.Recorded rec = Traces.run(script, Traces.header(file.toString(), text, p, options), p, options, out);
             out.flush();
-            try (var os = new java.io.BufferedOutputStream(traceFile)) {
+            try (var os = new BufferedOutputStream(traceFile)) {
                 TraceRecorder.write(rec.records(), os);
             }
             System.err.println("gemulator: trace of " + rec.records().size() + " records written to " + traceOut

@@ -3,6 +3,7 @@ package dev.gemulator.cli;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import picocli.CommandLine.Option;
 
 /** The options that choose the kernel and tune PCT, shared by run and explore. */
@@ -35,8 +36,8 @@ final class ScheduleOptions {
     }
 
     /** PCT's k: as given, or measured with one random run of the scenario. */
-    long pctSteps(Script script, Profile p, String strategy) {
-        if (strategy.equals("pct") && pctSteps <= 0) {
+    long pctSteps(Script script, Profile p, Strategy.Name strategy) {
+        if (strategy == Strategy.Name.PCT && pctSteps <= 0) {
             pctSteps = Runner.measureSteps(script, p);
         }
         return pctSteps;

@@ -1,18 +1,23 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.transport.SeededServer;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code serve --seed S [--strategy X] [--procs A,B | N] [--iterations N]}:
@@ -24,7 +29,7 @@ import java.util.concurrent.ExecutionException;
 final class SeededServe {
     /** What serve was told. */
     record Settings(String bind, int port, Path socket, Profile profile, String token, int maxFrame, int maxClients,
-            int maxFds, long seed, String strategy, int pctDepth, long pctSteps, List<String> procs, int iterations,
+            int maxFds, long seed, Strategy.Name strategy, int pctDepth, long pctSteps, List<String> procs, int iterations,
             long watchdogMillis, Path traceOut) {
     }
 
@@ -51,11 +56,6 @@ final class SeededServe {
                 err.println("gemulator: --procs: bad process name '" + name + "'");
                 return 2;
             }
-        }
-        if (!dev.gemulator.sched.Strategy.NAMES.contains(s.strategy())) {
-            err.println("gemulator: unknown strategy '" + s.strategy() + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
-            return 2;
         }
         SeededServer server;
         try {
@@ -87,7 +87,7 @@ final class SeededServe {
                 r.abort("the server was stopped");
             }
             try {
-                done.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                done.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -114,7 +114,7 @@ final class SeededServe {
                 out.println("iteration " + i + " " + SeededRun.describe(r)
                         + (r.traceHash().isEmpty() ? "" : ", trace " + r.traceHash().substring(0, 16)));
                 out.flush();
-                java.util.Set<String> here = new java.util.TreeSet<>();
+                Set<String> here = new TreeSet<>();
                 r.reports().forEach(x -> here.add(x.kind().label() + " " + x.function()));
                 for (String k : here) {
                     findings.computeIfAbsent(k, x -> new long[] {r.seed(), 0})[1]++;
@@ -127,7 +127,7 @@ final class SeededServe {
         } finally {
             server.close();
             if (last != null && s.traceOut() != null && !last.trace().isEmpty()) {
-                try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(s.traceOut()))) {
+                try (var os = new BufferedOutputStream(Files.newOutputStream(s.traceOut()))) {
                     TraceRecorder.write(last.trace(), os);
                     err.println("gemulator: trace of seed " + last.seed() + " in " + s.traceOut() + ", sha256 "
                             + last.traceHash());

@@ -79,6 +79,8 @@ public final class ServeCommand implements Callable<Integer> {
             description = "lockstep and seeded: random, pct, pos, conflict (default: ${DEFAULT-VALUE})")
     private String strategy;
 
+    private Strategy.Name strategyName;
+
     @Option(names = "--pct-depth", defaultValue = "3", description = "lockstep: PCT's depth (default: ${DEFAULT-VALUE})")
     private int pctDepth;
 
@@ -124,8 +126,7 @@ public final class ServeCommand implements Callable<Integer> {
         UserError.check(watchdogMillis >= 1, "--watchdog-ms wants at least 1, not " + watchdogMillis);
         UserError.check(joinTimeoutSeconds >= 1, "--join-timeout wants at least 1 second, not " + joinTimeoutSeconds);
         UserError.check(pctDepth >= 1, "--pct-depth wants at least 1, not " + pctDepth);
-        UserError.check(Strategy.NAMES.contains(strategy),
-                "unknown strategy '" + strategy + "' (known: " + String.join(", ", Strategy.NAMES) + ")");
+        strategyName = UserError.strategy(strategy, Strategy.SERVER_NAMES);
     }
 
     /** Starts listening, or says in one line why it cannot (a port in use, an address that is not this host's). */
@@ -179,13 +180,13 @@ public final class ServeCommand implements Callable<Integer> {
         int maxFrame = limitOptions.maxFrame;
         if (lockstep != null) {
             return new LockstepServe(new LockstepServe.Settings(lockstep, bind, port, p, token, maxFrame, limits, seed,
-                    strategy, pctDepth, iterations, watchdogMillis, joinTimeoutSeconds, traceOut, metricsPort,
+                    strategyName, pctDepth, iterations, watchdogMillis, joinTimeoutSeconds, traceOut, metricsPort,
                     metricsBind)).serve();
         }
         if (spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
             // every system call of every client thread a task of the interleaving scheduler (server/seeded)
             return new SeededServe(new SeededServe.Settings(bind, port, socket, p, token, maxFrame,
-                    limitOptions.maxClients, limitOptions.maxFds, seed, strategy, pctDepth, pctSteps, procs,
+                    limitOptions.maxClients, limitOptions.maxFds, seed, strategyName, pctDepth, pctSteps, procs,
                     Math.max(1, iterations), watchdogMillis, traceOut), System.out, System.err).serve();
         }
         return new FreeServe(new FreeServe.Settings(bind, port, socket, shm, p, token, maxFrame, limitOptions.inbox,

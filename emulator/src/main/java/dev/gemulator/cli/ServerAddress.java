@@ -1,5 +1,6 @@
 package dev.gemulator.cli;
 
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,7 +18,7 @@ final class ServerAddress {
 
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "a file whose first line is the server's token (else $" + Tokens.ENVIRONMENT + ")")
-    java.nio.file.Path tokenFile;
+    Path tokenFile;
 
     /** Refused: see {@link Tokens#NOT_ON_THE_COMMAND_LINE}. */
     @Option(names = "--token", hidden = true)

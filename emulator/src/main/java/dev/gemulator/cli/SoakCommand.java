@@ -1,9 +1,14 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.explore.Soak;
+import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,31 +34,31 @@ public final class SoakCommand implements Callable<Integer> {
 
     @Option(names = "--strategy", split = ",", paramLabel = "S,S",
             description = "the strategies to cycle through (default: random, pct, pos; conflict too if named)")
-    private List<String> strategies = new java.util.ArrayList<>(Soak.STRATEGIES);
+    private List<String> strategies = Soak.STRATEGIES.stream().map(Strategy.Name::label).toList();
 
     @Override
     public Integer call() {
         UserError.check(runs >= 1, "--runs wants at least 1, not " + runs);
         UserError.check(jobs >= 0, "--jobs wants 0 (one per core) or more, not " + jobs);
+        Set<Strategy.Name> named = new LinkedHashSet<>();
         for (String st : strategies) {
-            UserError.check(dev.gemulator.sched.Strategy.NAMES.contains(st), "unknown strategy '" + st + "' (known: "
-                    + String.join(", ", dev.gemulator.sched.Strategy.NAMES) + ")");
+            named.add(UserError.strategy(st, List.of()));
         }
         List<Path> from = dirs != null ? dirs : List.of(Path.of("scenarios"), Path.of("conformance"));
         for (Path d : from) {
-            if (!java.nio.file.Files.isDirectory(d)) {
+            if (!Files.isDirectory(d)) {
                 System.err.println("gemulator: no scenario directory " + d + " (run from the repository, or give --dir)");
                 return 2;
             }
         }
         List<Path> files = Soak.scenarios(from);
-        List<String> chosen = List.copyOf(new java.util.LinkedHashSet<>(strategies));
+        List<Strategy.Name> chosen = List.copyOf(named);
         var cases = Soak.cases(files, runs, seed, chosen);
         int threads = jobs > 0 ? jobs : Runtime.getRuntime().availableProcessors();
         Soak.Result r = Soak.run(cases, threads, Soak::traceHash);
         System.out.printf(Locale.ROOT, "soak: %d runs, each twice, over %d scenarios, %d profiles, %d strategies,"
                 + " seeds %d..%d: %d mismatches (%.0f runs/s on %d threads)%n", r.runs(),
-                cases.stream().map(Soak.Case::path).distinct().count(), dev.gemulator.kernel.Profile.ALL.size(),
+                cases.stream().map(Soak.Case::path).distinct().count(), Profile.ALL.size(),
                 chosen.size(), seed, cases.stream().mapToLong(Soak.Case::seed).max().orElse(seed),
                 r.mismatches().size(), r.runsPerSecond(), threads);
         System.out.println("  by profile: " + r.byProfile());

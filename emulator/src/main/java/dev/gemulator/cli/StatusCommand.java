@@ -1,7 +1,9 @@
 package dev.gemulator.cli;
 
+import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.RunStatus;
 import dev.gemulator.client.wire.WireClient;
+import dev.gemulator.proto.v1.ServerMode;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -46,8 +48,8 @@ public final class StatusCommand implements Callable<Integer> {
                 return 0;
             }
             RunStatus s = wire.status();
-            System.out.println("mode " + s.getMode());
-            if (s.getMode().equals("lockstep")) {
+            System.out.println("mode " + ServerModes.word(s.getServerMode()));
+            if (s.getServerMode() == ServerMode.SERVER_MODE_LOCKSTEP) {
                 System.out.println("iteration " + s.getIteration() + " of " + s.getIterations() + " (seed " + s.getSeed()
                         + "), " + s.getFinishedIterations() + " finished");
             }

@@ -1,16 +1,23 @@
 package dev.gemulator.cli;
 
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.trace.Perfetto;
+import dev.gemulator.trace.Timeline;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -30,9 +37,9 @@ public final class TraceCommand implements Runnable {
 
     /** Reads a trace that may have been cut off; null (having said why) when it cannot be read. */
     static TraceRecorder.ReadBack read(Path trace) {
-        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(trace))) {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(trace))) {
             return TraceRecorder.readCutOff(in);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new UserError("cannot read " + trace + ": no such file");
         } catch (IOException e) {
             throw new UserError("cannot read " + trace + ": " + e.getMessage());
@@ -53,7 +60,7 @@ public final class TraceCommand implements Runnable {
             if (back.records().isEmpty() || !back.records().getFirst().hasHeader()) {
                 throw new UserError(trace + " is not a gemulator trace (it does not start with a trace header)");
             }
-            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+            PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false,
                     StandardCharsets.UTF_8);
             int status = write(back, out);
             out.flush();
@@ -95,7 +102,7 @@ public final class TraceCommand implements Runnable {
     static final class PerfettoJson extends TraceWriter {
         @Override
         int write(TraceRecorder.ReadBack back, PrintStream out) {
-            out.print(dev.gemulator.trace.Perfetto.json(back.records()));
+            out.print(Perfetto.json(back.records()));
             return 0;
         }
     }
@@ -115,8 +122,8 @@ public final class TraceCommand implements Runnable {
 
         @Override
         int write(TraceRecorder.ReadBack back, PrintStream out) {
-            dev.gemulator.trace.Timeline timeline = dev.gemulator.trace.Timeline.of(back.records());
-            dev.gemulator.trace.Timeline.Window window;
+            Timeline timeline = Timeline.of(back.records());
+            Timeline.Window window;
             try {
                 window = window(timeline);
             } catch (IllegalArgumentException e) {
@@ -133,13 +140,13 @@ public final class TraceCommand implements Runnable {
             return 0;
         }
 
-        private dev.gemulator.trace.Timeline.Window window(dev.gemulator.trace.Timeline timeline) {
+        private Timeline.Window window(Timeline timeline) {
             if (steps != null) {
-                java.util.regex.Matcher mt = java.util.regex.Pattern.compile("(\\d+)-(\\d+)").matcher(steps);
+                Matcher mt = Pattern.compile("(\\d+)-(\\d+)").matcher(steps);
                 if (!mt.matches()) {
                     throw new IllegalArgumentException("--steps wants FROM-TO, two step numbers: " + steps);
                 }
-                return new dev.gemulator.trace.Timeline.Window(Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2)));
+                return new Timeline.Window(Long.parseLong(mt.group(1)), Long.parseLong(mt.group(2)));
             }
             if (focus) {
                 var w = timeline.focus();
@@ -151,7 +158,7 @@ public final class TraceCommand implements Runnable {
             var w = timeline.defaultWindow();
             if (w.fromStep() > 1) {
                 System.err.println("gemulator: drawing steps " + w.fromStep() + "-" + w.toStep()
-                        + " only (at most " + dev.gemulator.trace.Timeline.MAX_STEPS + "); --steps FROM-TO for others");
+                        + " only (at most " + Timeline.MAX_STEPS + "); --steps FROM-TO for others");
             }
             return w;
         }

@@ -1,5 +1,14 @@
 package dev.gemulator.cli;
 
+import dev.gemulator.sched.Strategy;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
 /**
  * A mistake in what the user asked for or a problem of the environment (a
  * file that cannot be written, a port in use, no server): the command line
@@ -23,16 +32,28 @@ final class UserError extends RuntimeException {
     }
 
     /** Opens {@code path} for writing now, before any work, so that a bad path is told at once. */
-    static java.io.OutputStream create(java.nio.file.Path path, String option) {
+    static OutputStream create(Path path, String option) {
         try {
-            return java.nio.file.Files.newOutputStream(path);
-        } catch (java.nio.file.NoSuchFileException e) {
+            return Files.newOutputStream(path);
+        } catch (NoSuchFileException e) {
             throw new UserError("cannot write " + option + " " + path + ": no such directory "
                     + (path.toAbsolutePath().getParent() == null ? "" : path.toAbsolutePath().getParent()));
-        } catch (java.nio.file.AccessDeniedException e) {
+        } catch (AccessDeniedException e) {
             throw new UserError("cannot write " + option + " " + path + ": permission denied");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new UserError("cannot write " + option + " " + path + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The strategy written {@code text} among {@code known} (all when empty), {@code more} listed after them;
+     * else a usage error "unknown strategy 'X' (known: ...)".
+     */
+    static Strategy.Name strategy(String text, List<Strategy.Name> known, String... more) {
+        try {
+            return Strategy.Name.parse(text, known, more);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
     }
 

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -114,7 +115,7 @@ public final class DiffTest {
                     log.println("difftest: seed " + c.seed() + " differs at line " + d.line() + ": " + d.signature());
                 }
             }
-            log.printf(java.util.Locale.ROOT, "difftest: %d of %d scenarios, %d differ, %.0f s%n", out.size(),
+            log.printf(Locale.ROOT, "difftest: %d of %d scenarios, %d differ, %.0f s%n", out.size(),
                     config.scenarios(), differing, (System.nanoTime() - start) / 1e9);
         }
         return out;

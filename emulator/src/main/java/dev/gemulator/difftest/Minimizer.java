@@ -1,5 +1,6 @@
 package dev.gemulator.difftest;
 
+import dev.gemulator.gemscript.Flags;
 import dev.gemulator.gemscript.Op;
 import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
@@ -300,7 +301,7 @@ public final class Minimizer {
     private static long events(String text) {
         long v = 0;
         for (String name : text.split("\\|")) {
-            Long bit = dev.gemulator.gemscript.Flags.EVENTS.get(name);
+            Long bit = Flags.EVENTS.get(name);
             v |= bit != null ? bit : name.startsWith("0x") ? Long.parseLong(name.substring(2), 16) : Long.parseLong(name);
         }
         return v;

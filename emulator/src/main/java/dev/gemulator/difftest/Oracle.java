@@ -1,5 +1,6 @@
 package dev.gemulator.difftest;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -375,7 +376,7 @@ public final class Oracle {
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().put("ORACLE_QUIET_TCG", "1");
             pb.environment().put("ORACLE_TIMEOUT", Long.toString(TIMEOUT_SECONDS - 60));
-            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.redirectOutput(out.toFile());
             pb.redirectError(err.toFile());
             Process p = pb.start();

@@ -45,11 +45,6 @@ public record Scenario(List<String> comments, List<Line> lines) {
         return new Scenario(comments, l);
     }
 
-    /** The same statements under other comments. */
-    public Scenario withComments(List<String> newComments) {
-        return new Scenario(newComments, lines);
-    }
-
     /** Reads a version 0 scenario: leading comment lines, then statements (blank and comment lines between are dropped). */
     public static Scenario parse(String text) {
         List<String> comments = new ArrayList<>();

@@ -1,7 +1,9 @@
 package dev.gemulator.difftest;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -100,7 +102,7 @@ public final class SequentialScenarios {
         "-1 -1 -1", "3 1 12", "100 1 1", "0x8000 0x8000 16", "0x40000000 4 8", "1 0x100000001 8", "4096 4096 32"};
     private static final String[] PRIME_FLAGS = {"RDWR", "RDWR", "CLOEXEC|RDWR", "CLOEXEC|RDWR", "0", "CLOEXEC"};
     private static final String[] ODD_PRIME_FLAGS = {"1", "3", "0x80001", "-1", "0x800", "0x80002"};
-    private static final java.util.Set<String> ODD_PRIME_FLAGS_SET = java.util.Set.of(ODD_PRIME_FLAGS);
+    private static final Set<String> ODD_PRIME_FLAGS_SET = Set.of(ODD_PRIME_FLAGS);
     private static final String[] SYNC_FLAGS = {"START|READ", "START|WRITE", "START|RW", "END|READ", "END|WRITE",
         "END|RW", "READ", "RW"};
     private static final String[] ODD_SYNC_FLAGS = {"START", "END", "0", "8", "7", "-1", "0x10", "0xc"};
@@ -448,7 +450,7 @@ public final class SequentialScenarios {
             lifetimes |= f == 0;
             auth |= f == 3;
             for (String op : FOCUS[f]) {
-                weights[java.util.Arrays.asList(OPS).indexOf(op)] *= 4;
+                weights[Arrays.asList(OPS).indexOf(op)] *= 4;
             }
         }
     }
@@ -460,7 +462,7 @@ public final class SequentialScenarios {
             open(p);
             return;
         }
-        int w = random.nextInt(java.util.Arrays.stream(weights).sum());
+        int w = random.nextInt(Arrays.stream(weights).sum());
         int i = 0;
         while (w >= weights[i]) {
             w -= weights[i++];

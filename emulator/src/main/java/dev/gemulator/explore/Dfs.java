@@ -1,5 +1,6 @@
 package dev.gemulator.explore;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.check.Report;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
@@ -7,6 +8,7 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceDecision;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,7 +29,7 @@ import java.util.Map;
 public final class Dfs {
 
     /** What the search found: findings keyed by kind and function, each with the trace of its first schedule. */
-    public record Result(List<Explorer.Finding> findings, Map<String, List<TraceRecord>> traces, int schedules,
+    public record Result(List<Explorer.Finding> findings, Map<FindingKey, List<TraceRecord>> traces, int schedules,
             boolean exhausted, double seconds) {
     }
 
@@ -58,13 +60,13 @@ public final class Dfs {
 
     /** Gathers the distinct findings of schedules shown in order, each with its first schedule's trace and prefix. */
     private static final class Gather {
-        final Map<String, Explorer.Finding> findings = new LinkedHashMap<>();
-        final Map<String, List<TraceRecord>> traces = new LinkedHashMap<>();
-        final Map<String, int[]> prefixes = new LinkedHashMap<>();
+        final Map<FindingKey, Explorer.Finding> findings = new LinkedHashMap<>();
+        final Map<FindingKey, List<TraceRecord>> traces = new LinkedHashMap<>();
+        final Map<FindingKey, int[]> prefixes = new LinkedHashMap<>();
 
         void add(int schedule, Traces.Recorded run, int[] prefix) {
             if (run.failedLine() > 0) {
-                String key = "expectation line " + run.failedLine();
+                FindingKey key = new FindingKey(FindingKey.Kind.EXPECTATION, "line " + run.failedLine());
                 Explorer.Finding f = findings.get(key);
                 if (f == null) {
                     findings.put(key, new Explorer.Finding(Report.Kind.EXPECTATION, "line " + run.failedLine(),
@@ -75,9 +77,9 @@ public final class Dfs {
                             f.schedules() + 1));
                 }
             }
-            List<String> seenHere = new ArrayList<>();
+            List<FindingKey> seenHere = new ArrayList<>();
             for (Report r : reports(run.records())) {
-                String key = r.kind().label() + " " + r.function();
+                FindingKey key = FindingKey.of(r);
                 if (seenHere.contains(key)) {
                     continue; // a schedule counts once per finding
                 }
@@ -93,7 +95,7 @@ public final class Dfs {
             }
         }
 
-        private void keep(String key, Traces.Recorded run, int[] prefix) {
+        private void keep(FindingKey key, Traces.Recorded run, int[] prefix) {
             if (prefix == null) {
                 traces.put(key, run.records());
             } else {
@@ -110,7 +112,7 @@ public final class Dfs {
      * prefix that runs each finding's first schedule again.
      */
     public record Part(int subtree, int schedules, boolean exhausted, List<Explorer.Finding> findings,
-            Map<String, int[]> prefixes) {
+            Map<FindingKey, int[]> prefixes) {
     }
 
     /** A shard's parts, and how many branches the first schedule has (the parts of all shards). */
@@ -163,7 +165,7 @@ public final class Dfs {
 
     /** The run options that replay {@code prefix} and preempt no more past it. */
     public static Runner.RunOptions options(int[] prefix) {
-        return new Runner.RunOptions(0, "random", 3, 1000, prefix);
+        return new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000, prefix);
     }
 
     /** The output lines a trace recorded, each ending in a newline. */

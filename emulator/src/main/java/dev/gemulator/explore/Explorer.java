@@ -1,10 +1,13 @@
 package dev.gemulator.explore;
 
 import dev.gemulator.Machine;
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.check.Report;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.trace.Traces;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -43,8 +46,8 @@ public final class Explorer {
 
     /** A distinct finding. */
     public record Finding(Report.Kind kind, String function, String detail, long firstSeed, int schedules) {
-        public String key() {
-            return kind.label() + " " + function;
+        public FindingKey key() {
+            return new FindingKey(FindingKey.Kind.of(kind), function);
         }
     }
 
@@ -78,12 +81,12 @@ public final class Explorer {
 
     /** One schedule run twice with traces: the reports, after checking both traces are the same. */
     static List<Report> runTwiceAndCompare(Script script, Profile profile, Runner.RunOptions options) {
-        dev.gemulator.proto.v1.TraceHeader h = dev.gemulator.proto.v1.TraceHeader.newBuilder()
-                .setProfile(profile.name()).setSeed(options.seed()).setStrategy(options.strategy()).build();
-        var first = dev.gemulator.trace.Traces.run(script, h, profile, options);
-        var second = dev.gemulator.trace.Traces.run(script, h, profile, options);
+        TraceHeader h = TraceHeader.newBuilder()
+                .setProfile(profile.name()).setSeed(options.seed()).setStrategy(options.strategy().label()).build();
+        var first = Traces.run(script, h, profile, options);
+        var second = Traces.run(script, h, profile, options);
         if (!first.hash().equals(second.hash())) {
-            int at = dev.gemulator.trace.Traces.firstDivergence(first.records(), second.records());
+            int at = Traces.firstDivergence(first.records(), second.records());
             throw new NondeterminismException("seed " + options.seed() + ": two runs differ at trace record " + at);
         }
         return runOne(script, profile, options);
@@ -117,12 +120,12 @@ public final class Explorer {
         } finally {
             pool.shutdownNow();
         }
-        Map<String, Finding> findings = new TreeMap<>();
+        Map<FindingKey, Finding> findings = new TreeMap<>();
         for (int i = 0; i < outcomes.size(); i++) {
             long seed = config.firstSeed() + i;
-            List<String> seenHere = new ArrayList<>();
+            List<FindingKey> seenHere = new ArrayList<>();
             for (Report r : outcomes.get(i)) {
-                String key = r.kind().label() + " " + r.function();
+                FindingKey key = FindingKey.of(r);
                 if (seenHere.contains(key)) {
                     continue;
                 }

@@ -3,9 +3,11 @@ package dev.gemulator.explore;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceStep;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -51,11 +53,11 @@ public final class FindingTable {
      * The same, with one column per task for which {@code column} holds
      * (every client thread of a race) and a row in the table.
      */
-    public static String render(List<TraceRecord> records, String detail, java.util.function.Predicate<String> column) {
+    public static String render(List<TraceRecord> records, String detail, Predicate<String> column) {
         return render(records, detail, column, true);
     }
 
-    private static String render(List<TraceRecord> records, String detail, java.util.function.Predicate<String> column,
+    private static String render(List<TraceRecord> records, String detail, Predicate<String> column,
             boolean dropEmpty) {
         Set<String> objects = objectsIn(detail);
         long reportStep = Long.MAX_VALUE;
@@ -172,7 +174,7 @@ public final class FindingTable {
 
     private static String[] row(int columns, int col, String step, String cell) {
         String[] row = new String[columns + 1];
-        java.util.Arrays.fill(row, "");
+        Arrays.fill(row, "");
         row[0] = step;
         row[col + 1] = cell;
         return row;

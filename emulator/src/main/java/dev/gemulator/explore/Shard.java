@@ -1,5 +1,6 @@
 package dev.gemulator.explore;
 
+import java.math.BigInteger;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -71,8 +72,8 @@ public record Shard(int index, int count) {
 
     private long offset(int i, long total) {
         return Math.multiplyHigh(total, i) == 0 && total * i >= 0 ? total * i / count
-                : java.math.BigInteger.valueOf(total).multiply(java.math.BigInteger.valueOf(i))
-                        .divide(java.math.BigInteger.valueOf(count)).longValueExact();
+                : BigInteger.valueOf(total).multiply(BigInteger.valueOf(i))
+                        .divide(BigInteger.valueOf(count)).longValueExact();
     }
 
     @Override

@@ -1,11 +1,13 @@
 package dev.gemulator.explore;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.trace.Traces;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -38,11 +40,11 @@ public final class Shrinker {
     }
 
     private final Rerun rerun;
-    private final String findingKey;
+    private final FindingKey findingKey;
     private final int maxRuns;
     private int runs;
 
-    private Shrinker(Rerun rerun, String findingKey, int maxRuns) {
+    private Shrinker(Rerun rerun, FindingKey findingKey, int maxRuns) {
         this.rerun = rerun;
         this.findingKey = findingKey;
         this.maxRuns = maxRuns;
@@ -50,7 +52,7 @@ public final class Shrinker {
 
     /** Shrinks the schedule of {@code original} (seed and strategy) that shows the finding {@code kind function}. */
     public static Outcome shrink(Script script, Profile profile, Runner.RunOptions original, TraceHeader header,
-            String findingKey) {
+            FindingKey findingKey) {
         Rerun rerun = decisions -> {
             Runner.RunOptions o = decisions == null ? original : new Runner.RunOptions(original.seed(),
                     original.strategy(), original.pctDepth(), original.pctMaxSteps(), decisions);
@@ -68,7 +70,7 @@ public final class Shrinker {
      * programs') that shows the finding {@code kind function}: every
      * candidate schedule is run again with {@code rerun}.
      */
-    public static Outcome shrink(Rerun rerun, String findingKey) {
+    public static Outcome shrink(Rerun rerun, FindingKey findingKey) {
         return shrink(rerun, findingKey, Integer.MAX_VALUE);
     }
 
@@ -76,15 +78,15 @@ public final class Shrinker {
      * As above, trying at most about {@code maxRuns} schedules (runs of real
      * programs are slow): the fewest preemptions found by then.
      */
-    public static Outcome shrink(Rerun rerun, String findingKey, int maxRuns) {
+    public static Outcome shrink(Rerun rerun, FindingKey findingKey, int maxRuns) {
         return new Shrinker(rerun, findingKey, maxRuns).run();
     }
 
-    /** Whether a run's trace shows the finding {@code kind function} (or, for "expectation ...", a failed one). */
-    public static boolean shows(List<TraceRecord> records, String findingKey) {
-        return records.stream().anyMatch(x -> x.hasReport()
-                && (x.getReport().getKind() + " " + x.getReport().getFunction()).equals(findingKey)
-                || x.hasLine() && findingKey.startsWith("expectation ") && x.getLine().getText().startsWith("expectations: ")
+    /** Whether a run's trace shows the finding (a report of its kind and function, or for an expectation, a failed one). */
+    public static boolean shows(List<TraceRecord> records, FindingKey findingKey) {
+        return records.stream().anyMatch(x -> x.hasReport() && findingKey.matches(x.getReport())
+                || x.hasLine() && findingKey.kind() == FindingKey.Kind.EXPECTATION
+                        && x.getLine().getText().startsWith("expectations: ")
                         && !x.getLine().getText().endsWith(" 0 failed"));
     }
 
@@ -155,7 +157,7 @@ public final class Shrinker {
     /** The indexes (below {@code limit}) of the decisions of a run that preempted a thread. */
     private static List<Integer> preemptionIndexes(Run run, int limit) {
         List<TraceRecord> decisions = run.records().stream().filter(TraceRecord::hasDecision).toList();
-        List<Integer> out = new java.util.ArrayList<>();
+        List<Integer> out = new ArrayList<>();
         for (int i = 0; i < Math.min(limit, decisions.size()); i++) {
             var dec = decisions.get(i).getDecision();
             if (dec.getRunning() >= 0 && dec.getThread() != dec.getRunning()

@@ -1,9 +1,11 @@
 package dev.gemulator.explore;
 
+import dev.gemulator.gemscript.ParseException;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -31,7 +34,7 @@ public final class Soak {
     }
 
     /** One self-checked run: a scenario under a profile, strategy and seed. */
-    public record Case(String path, String text, Script script, Profile profile, String strategy, long seed,
+    public record Case(String path, String text, Script script, Profile profile, Strategy.Name strategy, long seed,
             long pctSteps) {
         @Override
         public String toString() {
@@ -47,7 +50,7 @@ public final class Soak {
         }
     }
 
-    public static final List<String> STRATEGIES = List.of("random", "pct", "pos");
+    public static final List<Strategy.Name> STRATEGIES = List.of(Strategy.Name.RANDOM, Strategy.Name.PCT, Strategy.Name.POS);
 
     /** The .gem files under {@code dirs}, in path order. */
     public static List<Path> scenarios(List<Path> dirs) {
@@ -74,7 +77,7 @@ public final class Soak {
     }
 
     /** The same with these strategies instead of {@link #STRATEGIES}. */
-    public static List<Case> cases(List<Path> files, int runs, long firstSeed, List<String> strategies) {
+    public static List<Case> cases(List<Path> files, int runs, long firstSeed, List<Strategy.Name> strategies) {
         record Parsed(String path, String text, Script script) {
         }
         List<Parsed> sequential = new ArrayList<>();
@@ -86,7 +89,7 @@ public final class Soak {
                 (script.hasPar() ? concurrent : sequential).add(new Parsed(f.toString(), text, script));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + f, e);
-            } catch (dev.gemulator.gemscript.ParseException e) {
+            } catch (ParseException e) {
                 // not a scenario this runner takes; the soak is about the ones it does
             }
         }
@@ -94,7 +97,7 @@ public final class Soak {
         for (Parsed p : sequential) {
             for (Profile profile : Profile.ALL) {
                 if (out.size() < runs) {
-                    out.add(new Case(p.path(), p.text(), p.script(), profile, "random", firstSeed, 0));
+                    out.add(new Case(p.path(), p.text(), p.script(), profile, Strategy.Name.RANDOM, firstSeed, 0));
                 }
             }
         }
@@ -107,8 +110,8 @@ public final class Soak {
             int c = i % combos;
             Parsed p = concurrent.get(c / (Profile.ALL.size() * strategies.size()));
             Profile profile = Profile.ALL.get(c / strategies.size() % Profile.ALL.size());
-            String strategy = strategies.get(c % strategies.size());
-            long pct = strategy.equals("pct")
+            Strategy.Name strategy = strategies.get(c % strategies.size());
+            long pct = strategy == Strategy.Name.PCT
                     ? steps.computeIfAbsent(p.path() + " " + profile.name(), k -> Runner.measureSteps(p.script(), profile))
                     : 0;
             out.add(new Case(p.path(), p.text(), p.script(), profile, strategy, firstSeed + i / combos, pct));
@@ -140,12 +143,12 @@ public final class Soak {
                     mismatches.add(c);
                 }
                 byProfile.merge(c.profile().name(), 1L, Long::sum);
-                byStrategy.merge(c.strategy(), 1L, Long::sum);
+                byStrategy.merge(c.strategy().label(), 1L, Long::sum);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("soak interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("a soak run failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();

@@ -1,6 +1,5 @@
 package dev.gemulator.gemscript;
 
-import dev.gemulator.kernel.Errno;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -252,13 +251,13 @@ public final class Parser {
                 throw error(lineNo, arrowCol, "'->' must be followed by $variables");
             }
         }
-        String expect = null;
+        Script.Expect expect = Script.Expect.NONE;
         if (ti < toks.size() && toks.get(ti).text.startsWith("!")) {
             String name = toks.get(ti).text.substring(1);
-            if (!name.equals("ok") && Errno.byName(name) == null) {
+            expect = Script.Expect.named(name);
+            if (expect == null) {
                 throw error(lineNo, toks.get(ti).column, "unknown errno name '" + name + "'");
             }
-            expect = name;
             ti++;
         }
         if (ti < toks.size()) {

@@ -48,19 +48,19 @@ public final class Runner {
 
     /**
      * How the threads of {@code par} blocks are interleaved: the seed, the
-     * strategy ("random", "pct", "pos", "conflict") and, to replay a recorded schedule,
+     * strategy and, to replay a recorded schedule,
      * its decisions.
      */
-    public record RunOptions(long seed, String strategy, int pctDepth, long pctMaxSteps, int[] replayDecisions) {
-        public static final RunOptions DEFAULT = new RunOptions(0, "random", 3, 10_000);
+    public record RunOptions(long seed, Strategy.Name strategy, int pctDepth, long pctMaxSteps, int[] replayDecisions) {
+        public static final RunOptions DEFAULT = new RunOptions(0, Strategy.Name.RANDOM, 3, 10_000);
 
-        public RunOptions(long seed, String strategy, int pctDepth, long pctMaxSteps) {
+        public RunOptions(long seed, Strategy.Name strategy, int pctDepth, long pctMaxSteps) {
             this(seed, strategy, pctDepth, pctMaxSteps, null);
         }
 
         /** The strategy of a par block; with recorded decisions, a replay of them. */
         Strategy newStrategy(int[] replayCursor) {
-            Strategy s = Strategy.named(strategy, pctDepth, pctMaxSteps);
+            Strategy s = strategy.create(pctDepth, pctMaxSteps);
             return replayDecisions == null ? s : new Strategy.Replay(replayDecisions, replayCursor, s);
         }
     }
@@ -161,7 +161,7 @@ public final class Runner {
     public static long measureSteps(Script script, Profile profile) {
         Runner r = new Runner(new Machine(profile),
                 new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8),
-                new RunOptions(0, "random", 1, 1));
+                new RunOptions(0, Strategy.Name.RANDOM, 1, 1));
         r.run(script);
         return Math.max(1, r.longestParSteps());
     }

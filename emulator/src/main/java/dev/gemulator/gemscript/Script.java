@@ -1,5 +1,6 @@
 package dev.gemulator.gemscript;
 
+import dev.gemulator.kernel.Errno;
 import java.util.List;
 
 /** A parsed gemscript file: its top-level nodes, in file order. */
@@ -47,11 +48,32 @@ public record Script(String path, List<Node> nodes) {
     }
 
     /**
-     * {@code PROC: OP ARG... [-> $VAR...] [!ERRNO]}. {@code expect} is null
-     * when no suffix was written, "ok" for {@code !ok}, else an errno name.
+     * {@code PROC: OP ARG... [-> $VAR...] [!ERRNO]}; {@code expect} is what
+     * the suffix says (never null: {@link Expect#NONE} when none was written).
      */
-    public record Stmt(int line, String proc, Op op, List<Arg> args, List<String> results, String expect)
+    public record Stmt(int line, String proc, Op op, List<Arg> args, List<String> results, Expect expect)
             implements Node {
+    }
+
+    /**
+     * A statement's stated outcome, read when the script is parsed: none
+     * written (the statement must succeed, except in a par thread, where any
+     * outcome passes), {@code !ok}, or {@code !ERRNO}.
+     */
+    public record Expect(boolean stated, Errno errno) {
+        /** No suffix. */
+        public static final Expect NONE = new Expect(false, Errno.OK);
+        /** {@code !ok}. */
+        public static final Expect OK = new Expect(true, Errno.OK);
+
+        /** {@code !NAME}: "ok" or an errno name; null when NAME is neither. */
+        public static Expect named(String name) {
+            if (name.equals("ok")) {
+                return OK;
+            }
+            Errno e = Errno.byName(name);
+            return e == null ? null : new Expect(true, e);
+        }
     }
 
     /** {@code repeat N { ... }}. */

@@ -133,11 +133,11 @@ final class Statements {
             }
         }
         out.print(line.toString());
-        if (thread != null && s.expect() == null) {
+        if (thread != null && !s.expect().stated()) {
             tally.pass();
             return;
         }
-        Errno expected = s.expect() == null || s.expect().equals("ok") ? Errno.OK : Errno.byName(s.expect());
+        Errno expected = s.expect().errno();
         tally.check(s, expected, r.errno());
     }
 

@@ -8,6 +8,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -177,20 +178,20 @@ public final class Hunt {
         int[] split = split(budget);
         List<Hit> hits = new ArrayList<>();
         long runs = 0;
-        String[] strategies = {"pos", "random"};
+        Strategy.Name[] strategies = {Strategy.Name.POS, Strategy.Name.RANDOM};
         for (int s = 0; s < 2; s++) {
             for (long seed = 1; seed <= split[s]; seed++) {
                 Runner.RunOptions o = new Runner.RunOptions(seed, strategies[s], 3, 1000);
                 Schedule run = schedule(script, t.profile(), o);
                 runs++;
                 if (!run.reports().isEmpty()) {
-                    hits.add(new Hit(t.scenario(), t.profile().name(), strategies[s], seed, run.reports(),
+                    hits.add(new Hit(t.scenario(), t.profile().name(), strategies[s].label(), seed, run.reports(),
                             Classifier.classify(t.profile(), run.reports(), run.output())));
                 }
             }
         }
         if (split[2] > 0) {
-            Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
+            Runner.RunOptions o = new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
             var header = Traces.header(script.path(), "", t.profile(), o);
             long[] count = new long[1];
             Dfs.search(script, t.profile(), header, DFS_PREEMPTIONS, split[2], (schedule, run) -> {

@@ -103,18 +103,4 @@ public final class Clock {
         }
         nowNanos = targetNanos;
     }
-
-    /** Fires the next pending timer, moving time to its deadline. Returns false if there is none. */
-    public boolean fireNext() {
-        Timer t = head();
-        if (t == null) {
-            return false;
-        }
-        advanceTo(Math.max(nowNanos, t.deadlineNanos));
-        return true;
-    }
-
-    public int pendingTimers() {
-        return timers.size() - cancelled;
-    }
 }

@@ -11,6 +11,8 @@ import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedSet;
+import java.util.TreeMap;
 
 /**
  * The emulated machine: its devices, its processes, virtual time, and the
@@ -35,7 +37,7 @@ public final class Kernel {
     private final LinkedHashSet<DmaBuf> dmaBufs = new LinkedHashSet<>();
     private final List<Process> processes = new ArrayList<>();
     private final Map<IdKind, int[]> ids = new EnumMap<>(IdKind.class);
-    private final Map<String, Integer> faults = new java.util.TreeMap<>();
+    private final Map<String, Integer> faults = new TreeMap<>();
     private Idr.Budget idrBudget = new Idr.Budget(Long.MAX_VALUE);
 
     public Kernel(Profile profile, Scheduler scheduler, KernelObserver observer) {
@@ -171,14 +173,34 @@ public final class Kernel {
         this.idrBudget = new Idr.Budget(slots);
     }
 
-    /** The delayed-fput list: final puts from timer context or after a task's exit. */
-    public ArrayDeque<KFile> delayedFput() {
-        return delayedFput;
+    /** Queues a final put from timer context or after a task's exit on the delayed-fput list. */
+    public void delayedFputAdd(KFile file) {
+        delayedFput.add(file);
     }
 
-    /** Every live dma-buf, oldest first (dma-buf core's db_list, what bufinfo shows). */
-    public LinkedHashSet<DmaBuf> dmaBufs() {
-        return dmaBufs;
+    /** Whether the delayed-fput list holds a file. */
+    public boolean hasDelayedFput() {
+        return !delayedFput.isEmpty();
+    }
+
+    /** Takes the oldest file of the delayed-fput list, or null when it is empty. */
+    public KFile delayedFputTake() {
+        return delayedFput.poll();
+    }
+
+    /** Every live dma-buf, oldest first (dma-buf core's db_list, what bufinfo shows), read-only. */
+    public SequencedSet<DmaBuf> dmaBufs() {
+        return Collections.unmodifiableSequencedSet(dmaBufs);
+    }
+
+    /** __dma_buf_list_add: a new dma-buf joins db_list. */
+    public void dmaBufListAdd(DmaBuf buf) {
+        dmaBufs.add(buf);
+    }
+
+    /** __dma_buf_list_del: a released dma-buf leaves db_list. */
+    public void dmaBufListDel(DmaBuf buf) {
+        dmaBufs.remove(buf);
     }
 
     public void addDevice(DrmDevice device) {

@@ -50,7 +50,7 @@ public abstract sealed class Lock permits Mutex, SpinLock {
         }
         owner = me;
         if (me != null) {
-            me.held().add(this);
+            me.lockTaken(this);
             kernel.observer().lockAcquired(me, this);
         }
     }
@@ -66,7 +66,7 @@ public abstract sealed class Lock permits Mutex, SpinLock {
             kernel.observer().lockMisuse(function, this,
                     "unlock of " + name + ", which " + owner + " holds, by " + me);
         }
-        owner.held().remove(this);
+        owner.lockReleased(this);
         owner = null;
         waiters.wakeUpAll();
     }

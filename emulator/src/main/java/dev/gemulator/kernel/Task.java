@@ -1,9 +1,11 @@
 package dev.gemulator.kernel;
 
 import dev.gemulator.kernel.proc.Process;
+import dev.gemulator.kernel.uapi.UserMemory;
 import dev.gemulator.kernel.vfs.KFile;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -22,7 +24,7 @@ public final class Task {
     private boolean hung;
     private String errorMessage = "";
     private Errno lastError = Errno.OK;
-    private dev.gemulator.kernel.uapi.UserMemory userMemory = dev.gemulator.kernel.uapi.UserMemory.NONE;
+    private UserMemory userMemory = UserMemory.NONE;
     private long ioctlArg;
 
     public Task(Process process, String name) {
@@ -38,9 +40,19 @@ public final class Task {
         return name;
     }
 
-    /** The locks this task holds, in the order it took them. */
+    /** The locks this task holds, in the order it took them (read-only). */
     public List<Lock> held() {
-        return held;
+        return Collections.unmodifiableList(held);
+    }
+
+    /** {@code lock} was taken by this task. */
+    void lockTaken(Lock lock) {
+        held.add(lock);
+    }
+
+    /** {@code lock}, held by this task, was released. */
+    void lockReleased(Lock lock) {
+        held.remove(lock);
     }
 
     /**
@@ -103,11 +115,11 @@ public final class Task {
     }
 
     /** The user memory copy_from_user and copy_to_user reach during the current system call. */
-    public dev.gemulator.kernel.uapi.UserMemory userMemory() {
+    public UserMemory userMemory() {
         return userMemory;
     }
 
-    public void setUserMemory(dev.gemulator.kernel.uapi.UserMemory userMemory) {
+    public void setUserMemory(UserMemory userMemory) {
         this.userMemory = userMemory;
     }
 

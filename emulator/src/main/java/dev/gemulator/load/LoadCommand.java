@@ -1,9 +1,12 @@
 package dev.gemulator.load;
 
+import dev.gemulator.client.ConnectionLostException;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.transport.GemulatorServer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -99,7 +102,7 @@ public final class LoadCommand implements Callable<Integer> {
         if (tokenFile != null) {
             try {
                 token = Files.readAllLines(tokenFile).stream().findFirst().orElse("").strip();
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new ParameterException(spec.commandLine(), "cannot read the token file " + tokenFile + ": "
                         + e.getMessage());
             }
@@ -121,12 +124,12 @@ public final class LoadCommand implements Callable<Integer> {
             try {
                 r = fork ? forked(targetHost, target) : LoadGenerator.run(new LoadGenerator.Config(targetHost, target,
                         token, processes, threads, seed, rate, seconds, firstProcess, childOut == null,
-                        java.time.Duration.ofSeconds(Math.max(0, connectTimeout))),
+                        Duration.ofSeconds(Math.max(0, connectTimeout))),
                         childOut == null && System.console() != null);
-            } catch (dev.gemulator.client.ConnectionLostException e) {
+            } catch (ConnectionLostException e) {
                 System.err.println("gemulator load: " + e.getMessage());
                 return 2;
-            } catch (IllegalStateException | java.io.IOException e) {
+            } catch (IllegalStateException | IOException e) {
                 System.err.println("gemulator load: cannot load " + targetHost + ":" + target + ": " + e.getMessage());
                 return 2;
             }

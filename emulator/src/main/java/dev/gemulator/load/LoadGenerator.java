@@ -5,13 +5,24 @@ import dev.gemulator.client.DmaBufFd;
 import dev.gemulator.client.DrmException;
 import dev.gemulator.client.DrmFd;
 import dev.gemulator.client.Gemulator;
+import dev.gemulator.client.wire.WireClient;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -37,12 +48,12 @@ import org.HdrHistogram.Histogram;
 public final class LoadGenerator {
     /** What to run. */
     public record Config(String host, int port, String token, int processes, int threads, long seed, double rate,
-            double seconds, int firstProcess, boolean leakCheck, java.time.Duration connectRetry) {
+            double seconds, int firstProcess, boolean leakCheck, Duration connectRetry) {
         /** As a forked client or the command line has it, connecting at once. */
         public Config(String host, int port, String token, int processes, int threads, long seed, double rate,
                 double seconds, int firstProcess, boolean leakCheck) {
             this(host, port, token, processes, threads, seed, rate, seconds, firstProcess, leakCheck,
-                    java.time.Duration.ZERO);
+                    Duration.ZERO);
         }
 
         /** Processes L0 .. L(n-1), and the leak check at the end. */
@@ -75,8 +86,12 @@ public final class LoadGenerator {
     }
 
     /** The steps of the mix, weighted by how often they come. */
-    private static final String[] MIX = {"create", "create", "create", "export", "import", "flink", "open", "close",
-        "close", "fd_close", "send_fd"};
+    /** The steps of the mix: each one system call (or a few) on what the thread holds. */
+    private enum Step { CREATE, EXPORT, IMPORT, FLINK, OPEN, CLOSE, FD_CLOSE, SEND_FD }
+
+    /** The mix, drawn uniformly: creates three times as often as most, closes twice. */
+    private static final Step[] MIX = {Step.CREATE, Step.CREATE, Step.CREATE, Step.EXPORT, Step.IMPORT, Step.FLINK,
+        Step.OPEN, Step.CLOSE, Step.CLOSE, Step.FD_CLOSE, Step.SEND_FD};
 
     private LoadGenerator() {
     }
@@ -178,7 +193,7 @@ public final class LoadGenerator {
         }
 
         /** Makes one call named {@code op} (the server's name), counting it; null when it failed. */
-        synchronized <T> T call(String op, java.util.function.Supplier<T> body) {
+        synchronized <T> T call(String op, Supplier<T> body) {
             long t = System.nanoTime();
             try {
                 return body.get();
@@ -218,8 +233,8 @@ public final class LoadGenerator {
     static String[] leakCheck(String host, int port, String token) throws InterruptedException {
         String after = "";
         boolean empty = false;
-        var group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
-        try (var observer = new dev.gemulator.client.wire.WireClient(group, host, port, "load", token, true)) {
+        var group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (var observer = new WireClient(group, host, port, "load", token, true)) {
             long deadline = System.nanoTime() + 5_000_000_000L;
             do {
                 String text = observer.debugfs();
@@ -241,16 +256,16 @@ public final class LoadGenerator {
         out.add("ops " + r.ops());
         out.add("seconds " + r.seconds());
         r.latency().forEach((op, h) -> {
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+            ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
             int n = h.encodeIntoCompressedByteBuffer(buf);
-            out.add("latency " + op + " " + java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n)));
+            out.add("latency " + op + " " + Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n)));
         });
         r.errors().forEach((k, v) -> out.add("error " + v + " " + k));
         return out;
     }
 
     /** Adds the results written by {@link #toLines} into one. */
-    static Result merge(List<List<String>> parts, boolean deviceEmpty, String deviceAfter) throws java.util.zip.DataFormatException {
+    static Result merge(List<List<String>> parts, boolean deviceEmpty, String deviceAfter) throws DataFormatException {
         Map<String, Histogram> latency = new TreeMap<>();
         Map<String, Long> errors = new TreeMap<>();
         long ops = 0;
@@ -262,7 +277,7 @@ public final class LoadGenerator {
                     case "ops" -> ops += Long.parseLong(f[1]);
                     case "seconds" -> seconds = Math.max(seconds, Double.parseDouble(f[1]));
                     case "latency" -> latency.computeIfAbsent(f[1], k -> new Histogram(3)).add(Histogram
-                            .decodeFromCompressedByteBuffer(java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder()
+                            .decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder()
                                     .decode(f[2])), 0));
                     case "error" -> errors.merge(f[2], Long.parseLong(f[1]), Long::sum);
                     default -> throw new IllegalArgumentException("not a line of a load result: " + l);
@@ -284,33 +299,33 @@ public final class LoadGenerator {
                 next += (long) interval;
                 long wait = next - System.nanoTime();
                 if (wait > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    LockSupport.parkNanos(wait);
                 }
             }
-            String step = MIX[rnd.nextInt(MIX.length)];
+            Step step = MIX[rnd.nextInt(MIX.length)];
             switch (step) {
-                case "export" -> {
+                case EXPORT -> {
                     if (!handles.isEmpty()) {
                         int h = handles.get(rnd.nextInt(handles.size()));
                         add(dmabufs, n.call("prime_handle_to_fd", () -> fd.primeHandleToFd(h, DrmFd.RDWR)));
                         continue;
                     }
                 }
-                case "import" -> {
+                case IMPORT -> {
                     if (!dmabufs.isEmpty()) {
                         DmaBufFd d = dmabufs.get(rnd.nextInt(dmabufs.size()));
                         add(handles, n.call("prime_fd_to_handle", () -> fd.primeFdToHandle(d)));
                         continue;
                     }
                 }
-                case "flink" -> {
+                case FLINK -> {
                     if (!handles.isEmpty()) {
                         int h = handles.get(rnd.nextInt(handles.size()));
                         add(names, n.call("gem_flink", () -> fd.flink(h)));
                         continue;
                     }
                 }
-                case "open" -> {
+                case OPEN -> {
                     if (!names.isEmpty()) {
                         int name = names.remove(rnd.nextInt(names.size()));
                         DrmFd.Opened o = n.call("gem_open", () -> fd.gemOpen(name));
@@ -318,26 +333,26 @@ public final class LoadGenerator {
                         continue;
                     }
                 }
-                case "close" -> {
+                case CLOSE -> {
                     if (!handles.isEmpty()) {
                         int h = handles.remove(rnd.nextInt(handles.size()));
                         n.run("gem_close", () -> fd.gemClose(h));
                         continue;
                     }
                 }
-                case "fd_close" -> {
+                case FD_CLOSE -> {
                     if (!dmabufs.isEmpty()) {
                         DmaBufFd d = dmabufs.remove(rnd.nextInt(dmabufs.size()));
                         n.run("close", d::close);
                         continue;
                     }
                 }
-                case "send_fd" -> {
+                case SEND_FD -> {
                     if (!dmabufs.isEmpty()) {
                         DmaBufFd d = dmabufs.get(rnd.nextInt(dmabufs.size()));
                         // the peer accepted fds from this process at set-up: the fd waits in its channel
                         DmaBufFd passed = n.call("send_fd", () -> proc.sendFd(d, peer.name())) == null ? null
-                                : n.call("recv_fd", () -> peer.receiveDmaBuf(java.time.Duration.ZERO));
+                                : n.call("recv_fd", () -> peer.receiveDmaBuf(Duration.ZERO));
                         if (passed != null) {
                             Integer h = n.call("prime_fd_to_handle", () -> peerFd.primeFdToHandle(passed));
                             if (h != null) {
@@ -348,10 +363,10 @@ public final class LoadGenerator {
                         continue;
                     }
                 }
-                default -> {
+                case CREATE -> {
                 }
             }
-            // "create", and every step that had nothing to work on yet
+            // CREATE, and every step that had nothing to work on yet
             DrmFd.Dumb bo = n.call("create_dumb", () -> fd.createDumb(1 + rnd.nextInt(256), 1 + rnd.nextInt(256), 32));
             add(handles, bo == null ? null : bo.handle());
         }
@@ -375,7 +390,7 @@ public final class LoadGenerator {
     }
 
     /** The report: totals, then per op its calls, failures and latency percentiles, then the failures by errno. */
-    public static void report(Result r, java.io.PrintStream out) {
+    public static void report(Result r, PrintStream out) {
         out.printf(Locale.ROOT, "gemulator load: %,d system calls in %.1f s = %.0f calls/s, %,d failed%n", r.ops(),
                 r.seconds(), r.ops() / r.seconds(), r.errorCount());
         out.println("op                        calls     failed      p50 us      p90 us      p99 us      max us");

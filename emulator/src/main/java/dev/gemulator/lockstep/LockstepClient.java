@@ -2,7 +2,9 @@ package dev.gemulator.lockstep;
 
 import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.gemscript.Script;
+import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.Request;
+import dev.gemulator.proto.v1.ServerMode;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -90,8 +92,8 @@ public final class LockstepClient {
             return 2;
         }
         try (WireClient wire = connected) {
-            if (!wire.mode().equals("lockstep")) {
-                out.println("gemulator: the server is not running a lockstep scenario (mode " + wire.mode() + ")");
+            if (wire.mode() != ServerMode.SERVER_MODE_LOCKSTEP) {
+                out.println("gemulator: the server is not running a lockstep scenario (mode " + ServerModes.word(wire.mode()) + ")");
                 return 2;
             }
             LockstepClient client = new LockstepClient(wire, process, out, maxDelayMillis, delaySeed, faults);

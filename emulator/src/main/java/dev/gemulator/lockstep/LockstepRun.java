@@ -3,6 +3,7 @@ package dev.gemulator.lockstep;
 import com.google.protobuf.ByteString;
 import dev.gemulator.Machine;
 import dev.gemulator.check.Report;
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
@@ -189,7 +190,7 @@ public final class LockstepRun implements Runner.Gate {
                     Iteration it = new Iteration(seed, exit, TraceRecorder.hash(recorder.records()),
                             machine.checkers().reports(), runner.firstFailure());
                     results.add(it);
-                    it.reports().forEach(r -> findings.add(r.kind().label() + " " + r.function()));
+                    it.reports().forEach(r -> findings.add(FindingKey.of(r).toString()));
                     lastTrace = List.copyOf(recorder.records());
                     lastTraceBytes = null;
                     onIteration.accept(it, lastTrace);

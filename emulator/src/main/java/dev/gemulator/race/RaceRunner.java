@@ -1,12 +1,16 @@
 package dev.gemulator.race;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.check.Report;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.transport.SeededServer;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +46,7 @@ public final class RaceRunner {
      * user space), after how long in user space a thread is named, and where
      * the runner's own messages go.
      */
-    public record Options(List<List<String>> commands, List<String> processes, Profile profile, String strategy,
+    public record Options(List<List<String>> commands, List<String> processes, Profile profile, Strategy.Name strategy,
             int pctDepth, long pctSteps, long firstSeed, long lastSeed, int jobs, long timeoutMillis,
             long watchdogMillis, PrintStream log) {
 
@@ -81,11 +85,11 @@ public final class RaceRunner {
     public record Outcome(long seed, List<Report> reports, Map<String, Integer> statuses, Map<String, String> output,
             String problem, List<TraceRecord> trace, String traceHash, long steps) {
 
-        /** The keys of this seed's findings: "kind function" of each report, and "exit-status P" of a failed program. */
-        public List<String> findingKeys() {
-            List<String> keys = new ArrayList<>();
+        /** The keys of this seed's findings: each report's, a failed program's (exit-status P), a timeout's. */
+        public List<FindingKey> findingKeys() {
+            List<FindingKey> keys = new ArrayList<>();
             for (Report r : reports) {
-                String k = r.kind().label() + " " + r.function();
+                FindingKey k = FindingKey.of(r);
                 if (!keys.contains(k)) {
                     keys.add(k);
                 }
@@ -93,24 +97,24 @@ public final class RaceRunner {
             if (problem == null) {
                 statuses.forEach((p, s) -> {
                     if (s != 0) {
-                        keys.add("exit-status " + p);
+                        keys.add(new FindingKey(FindingKey.Kind.EXIT_STATUS, p));
                     }
                 });
             } else if (problem.startsWith("timeout")) {
-                keys.add("timeout run");
+                keys.add(new FindingKey(FindingKey.Kind.TIMEOUT, "run"));
             }
             return keys;
         }
 
         /** What the finding {@code key} says in this seed. */
-        public String detail(String key) {
+        public String detail(FindingKey key) {
             for (Report r : reports) {
-                if ((r.kind().label() + " " + r.function()).equals(key)) {
+                if (key.matches(r)) {
                     return r.detail();
                 }
             }
-            if (key.startsWith("exit-status ")) {
-                String p = key.substring(12);
+            if (key.kind() == FindingKey.Kind.EXIT_STATUS) {
+                String p = key.subject();
                 return "process " + p + " exited with status " + statuses.get(p);
             }
             return problem == null ? "" : problem;
@@ -118,13 +122,15 @@ public final class RaceRunner {
     }
 
     /** A distinct finding: its key, what its first seed said, how many seeds showed it. */
-    public record Finding(String key, String detail, long firstSeed, long seeds, Outcome first) {
+    public record Finding(FindingKey key, String detail, long firstSeed, long seeds, Outcome first) {
+        /** The kind as the reports write it ("use-after-free", "exit-status"). */
         public String kind() {
-            return key.substring(0, key.indexOf(' '));
+            return key.kind().label();
         }
 
+        /** The kernel function (or process, or "run") it is about. */
         public String function() {
-            return key.substring(key.indexOf(' ') + 1);
+            return key.subject();
         }
     }
 
@@ -189,7 +195,7 @@ public final class RaceRunner {
     public long measureSteps() {
         try (Job job = new Job(this, 0)) {
             SeededRun.Config c = config(0, false);
-            c = new SeededRun.Config(c.profile(), 0, "random", c.pctDepth(), 1, c.processes(), 0, false,
+            c = new SeededRun.Config(c.profile(), 0, Strategy.Name.RANDOM, c.pctDepth(), 1, c.processes(), 0, false,
                     c.description(), null, c.watchdogMillis(), c.fdLimit());
             Outcome o = job.run(c);
             if (o.problem() != null && !o.problem().startsWith("timeout")) {
@@ -205,15 +211,15 @@ public final class RaceRunner {
     }
 
     /**
-     * Runs seeds in order until one shows the finding {@code stopKey} ("kind
-     * function"): seeds past it are not started, the ones before it all run,
+     * Runs seeds in order until one shows the finding {@code stopKey}:
+     * seeds past it are not started, the ones before it all run,
      * so the finding's first seed is the same as a full run's.
      */
-    public Result runUntil(String stopKey) {
+    public Result runUntil(FindingKey stopKey) {
         return run(stopKey);
     }
 
-    private Result run(String stopKey) {
+    private Result run(FindingKey stopKey) {
         long start = System.nanoTime();
         long n = options.seeds();
         List<Outcome> outcomes = new ArrayList<>(Collections.nCopies((int) n, null));
@@ -261,14 +267,14 @@ public final class RaceRunner {
             next.set(Long.MAX_VALUE);
             pool.shutdownNow();
         }
-        Map<String, Finding> findings = new TreeMap<>();
+        Map<FindingKey, Finding> findings = new TreeMap<>();
         long ran = 0;
         for (Outcome o : outcomes) {
             if (o == null || o.seed() > stopAt.get()) {
                 continue; // not run, or past the stop
             }
             ran++;
-            for (String key : o.findingKeys()) {
+            for (FindingKey key : o.findingKeys()) {
                 Finding f = findings.get(key);
                 findings.put(key, f == null ? new Finding(key, o.detail(key), o.seed(), 1, o)
                         : new Finding(key, f.detail(), f.firstSeed(), f.seeds() + 1, f.first()));
@@ -450,7 +456,7 @@ public final class RaceRunner {
                 String name = options.processOf(i);
                 Path out = dir.resolve(name + ".out");
                 ProcessBuilder pb = new ProcessBuilder(options.commands().get(i)).redirectErrorStream(true)
-                        .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                        .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
                 Map<String, String> env = pb.environment();
                 env.put("GEMULATOR_SERVER", "127.0.0.1:" + server.port());
                 env.put("GEMULATOR_PROCESS", name);
@@ -527,7 +533,7 @@ public final class RaceRunner {
             String text;
             try {
                 text = Files.readString(p.output(), StandardCharsets.UTF_8);
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 return "";
             }
             String marker = "gemulator-race: seed " + seed + "\n";

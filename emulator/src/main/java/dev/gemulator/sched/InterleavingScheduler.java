@@ -4,6 +4,7 @@ import dev.gemulator.kernel.Clock;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.Scheduler;
+import dev.gemulator.kernel.SleepInterrupted;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.WaitQueue;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Semaphore;
+import java.util.function.Predicate;
 
 /**
  * Runs several user threads under a seeded strategy. Each thread is a Java
@@ -69,7 +71,7 @@ public final class InterleavingScheduler implements Scheduler {
     private Throwable failure;
     private DecisionListener listener;
     private Thread.Builder.OfVirtual builder;
-    private java.util.function.Predicate<Task> interruptible;
+    private Predicate<Task> interruptible;
 
     public InterleavingScheduler(Kernel kernel, Strategy strategy, Random random) {
         this.kernel = kernel;
@@ -98,7 +100,7 @@ public final class InterleavingScheduler implements Scheduler {
      * being reported as a deadlock. The same predicate says which sleeps a
      * {@link #signal} ends. Call before {@link #run}.
      */
-    public InterleavingScheduler interruptEndlessSleeps(java.util.function.Predicate<Task> sleepsMayBreak) {
+    public InterleavingScheduler interruptEndlessSleeps(Predicate<Task> sleepsMayBreak) {
         this.interruptible = sleepsMayBreak;
         return this;
     }
@@ -410,7 +412,7 @@ public final class InterleavingScheduler implements Scheduler {
             me.state = KThread.State.RUNNABLE;
             me.sleepingOn = null;
             me.deadlineNanos = Clock.NEVER;
-            throw new dev.gemulator.kernel.SleepInterrupted(me.name() + ": its process is exiting");
+            throw new SleepInterrupted(me.name() + ": its process is exiting");
         }
         KThread next = chooseNext();
         if (next == null) {
@@ -426,7 +428,7 @@ public final class InterleavingScheduler implements Scheduler {
         me.deadlineNanos = Clock.NEVER;
         if (me.interrupted) {
             me.interrupted = false;
-            throw new dev.gemulator.kernel.SleepInterrupted(me.name() + (me.signalPending
+            throw new SleepInterrupted(me.name() + (me.signalPending
                     ? ": its process is exiting" : " would sleep on " + queue + " forever: nothing can wake it"));
         }
         return !me.timedOut;

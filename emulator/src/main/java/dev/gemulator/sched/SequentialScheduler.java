@@ -3,6 +3,7 @@ package dev.gemulator.sched;
 import dev.gemulator.kernel.Clock;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Scheduler;
+import dev.gemulator.kernel.SleepInterrupted;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.WaitQueue;
@@ -71,7 +72,7 @@ public final class SequentialScheduler implements Scheduler {
         }
         Task t = kernel.current();
         if (interruptEndlessSleeps && t != null && t.held().isEmpty()) {
-            throw new dev.gemulator.kernel.SleepInterrupted(t + " would sleep on " + queue + " forever: nothing can wake it");
+            throw new SleepInterrupted(t + " would sleep on " + queue + " forever: nothing can wake it");
         }
         kernel.observer().hung(t, "schedule", queue);
         if (t != null) {

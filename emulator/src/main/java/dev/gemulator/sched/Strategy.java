@@ -1,6 +1,7 @@
 package dev.gemulator.sched;
 
 import dev.gemulator.kernel.StepKind;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -11,8 +12,80 @@ import java.util.Random;
  */
 public interface Strategy {
 
-    /** The strategies a run can be asked for by name. */
-    List<String> NAMES = List.of("random", "pct", "pos", "conflict");
+    /**
+     * The strategies a run can be asked for, by the name the command line, the
+     * trace header and the reports use. Parsed once where the name comes in
+     * (an option, an annotation); everything after holds the constant.
+     */
+    enum Name {
+        RANDOM("random"),
+        PCT("pct"),
+        POS("pos"),
+        CONFLICT("conflict");
+
+        private final String label;
+
+        Name(String label) {
+            this.label = label;
+        }
+
+        /** The name as it is written: "random", "pct", "pos", "conflict". */
+        public String label() {
+            return label;
+        }
+
+        @Override
+        public String toString() {
+            return label;
+        }
+
+        /** The strategy of this name; PCT and conflict with their depth and PCT with k, the number of steps of a run. */
+        public Strategy create(int pctDepth, long pctMaxSteps) {
+            return switch (this) {
+                case RANDOM -> new RandomWalk();
+                case PCT -> new Pct(pctDepth, pctMaxSteps);
+                case POS -> new Pos();
+                case CONFLICT -> new Conflict(pctDepth);
+            };
+        }
+
+        /** The strategy written {@code text}, or null when none is. */
+        public static Name byLabel(String text) {
+            for (Name n : values()) {
+                if (n.label.equals(text)) {
+                    return n;
+                }
+            }
+            return null;
+        }
+
+        /**
+         * The strategy written {@code text} among {@code known} (every one when
+         * empty). Throws IllegalArgumentException with the one-line message
+         * "unknown strategy 'X' (known: a, b, ...)", {@code more} named last
+         * among the choices (explore's dfs).
+         */
+        public static Name parse(String text, List<Name> known, String... more) {
+            List<Name> choices = known.isEmpty() ? List.of(values()) : known;
+            Name n = byLabel(text);
+            if (n == null || !choices.contains(n)) {
+                List<String> names = new ArrayList<>();
+                choices.forEach(c -> names.add(c.label));
+                names.addAll(List.of(more));
+                throw new IllegalArgumentException("unknown strategy '" + text + "' (known: " + String.join(", ", names)
+                        + ")");
+            }
+            return n;
+        }
+
+        /** {@link #parse(String, List, String...)} among all of them. */
+        public static Name parse(String text) {
+            return parse(text, List.of());
+        }
+    }
+
+    /** The strategies the seeded server, lockstep and {@code @GemulatorRace} runs take. */
+    List<Name> SERVER_NAMES = List.of(Name.RANDOM, Name.PCT, Name.POS, Name.CONFLICT);
 
     /** Called once before the run with its threads. */
     default void start(List<KThread> threads, Random random) {
@@ -20,21 +93,6 @@ public interface Strategy {
 
     /** A thread was added while the run goes on ({@code all} includes it, last). */
     default void added(KThread thread, List<KThread> all, Random random) {
-    }
-
-    /**
-     * The strategy of this name ("random", "pct", "pos", "conflict"); PCT and conflict with their depth
-     * and its k, the number of steps of a run.
-     */
-    static Strategy named(String name, int pctDepth, long pctMaxSteps) {
-        return switch (name) {
-            case "random" -> new RandomWalk();
-            case "pct" -> new Pct(pctDepth, pctMaxSteps);
-            case "pos" -> new Pos();
-            case "conflict" -> new Conflict(pctDepth);
-            default -> throw new IllegalArgumentException("unknown strategy '" + name + "' (known: "
-                    + String.join(", ", NAMES) + ")");
-        };
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.gemulator.server;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.gemulator.check.Report;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.drm.DrmDevice;
 import dev.gemulator.kernel.drm.DrmFile;
@@ -44,8 +45,8 @@ public final class ServerMetrics implements AutoCloseable {
      * series at all.
      */
     public ServerMetrics() {
-        for (dev.gemulator.check.Report.Kind k : dev.gemulator.check.Report.Kind.values()) {
-            if (k != dev.gemulator.check.Report.Kind.EXPECTATION) {
+        for (Report.Kind k : Report.Kind.values()) {
+            if (k != Report.Kind.EXPECTATION) {
                 reportCounter(k.label());
             }
         }

@@ -1,10 +1,45 @@
 package dev.gemulator.server;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
 import dev.gemulator.Machine;
+import dev.gemulator.check.FindingKey;
+import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.kernel.drm.DrmDebugfs;
+import dev.gemulator.kernel.proc.Credentials;
+import dev.gemulator.kernel.uapi.IoctlCmd;
+import dev.gemulator.kernel.uapi.IoctlTable;
+import dev.gemulator.proto.v1.ShimHello;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.sched.TaskHungException;
+import dev.gemulator.server.shim.Anchors;
+import dev.gemulator.server.shim.DeviceTree;
+import dev.gemulator.server.shim.HostCalls;
+import dev.gemulator.server.shim.TmpfsShmem;
+import dev.gemulator.trace.TraceRecorder;
+import dev.gemulator.trace.Traces;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -44,9 +79,9 @@ public final class Simulation implements AutoCloseable {
      * pass to the caller just before it, with SCM_RIGHTS; {@code passed}
      * runs once they are written.
      */
-    public record Answer(SyscallResult result, java.util.List<Integer> fds, Runnable passed) {
+    public record Answer(SyscallResult result, List<Integer> fds, Runnable passed) {
         static Answer of(SyscallResult r) {
-            return new Answer(r, java.util.List.of(), () -> { });
+            return new Answer(r, List.of(), () -> { });
         }
     }
 
@@ -164,7 +199,7 @@ public final class Simulation implements AutoCloseable {
         }
 
         /** Answers with the names of the live processes; false when the inbox is full. */
-        public boolean status(Consumer<java.util.List<String>> answer) {
+        public boolean status(Consumer<List<String>> answer) {
             return offer(Work.run(() -> answer.accept(machine.kernel().processes().stream()
                     .map(dev.gemulator.kernel.proc.Process::name).toList())));
         }
@@ -227,7 +262,7 @@ public final class Simulation implements AutoCloseable {
     }
 
     private static final Work STOP = Work.control(Kind.STOP, "", 0, "");
-    private final java.util.List<Parked> parked = new java.util.ArrayList<>();
+    private final List<Parked> parked = new ArrayList<>();
     private final long startNanos = System.nanoTime();
     private long lastTickNanos = startNanos;
     private long wakesSeen;
@@ -239,20 +274,20 @@ public final class Simulation implements AutoCloseable {
     private volatile long executed;
     private final Limits limits;
     private volatile ServerMetrics metrics;
-    private final java.io.PrintStream log;
-    private final dev.gemulator.trace.TraceRecorder recorder;
-    private final java.io.OutputStream traceStream;
+    private final PrintStream log;
+    private final TraceRecorder recorder;
+    private final OutputStream traceStream;
     private int reported;
     /** "kind function" of every report, and "emulator-bug op" of every distinct bug, each once. */
-    private final java.util.Set<String> findings = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final java.util.List<String> findingsInOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Set<FindingKey> findings = ConcurrentHashMap.newKeySet();
+    private final List<FindingKey> findingsInOrder = new CopyOnWriteArrayList<>();
     private final SyscallDispatcher dispatcher;
     private final FairInbox<Work> inbox;
     private final Session internal;
-    private final java.util.Map<String, Session> sessions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final Thread thread;
-    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waitingForRoom =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Runnable> waitingForRoom =
+            new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
     /** Freed when the thread fails, so that ending the trace has memory to work with. */
     private byte[] reserve = new byte[1 << 20];
@@ -268,12 +303,12 @@ public final class Simulation implements AutoCloseable {
      * report, and ends when the simulation closes. Reports also go to
      * {@code log} as they happen.
      */
-    public Simulation(Profile profile, int inboxCapacity, java.io.OutputStream trace, java.io.PrintStream log) {
+    public Simulation(Profile profile, int inboxCapacity, OutputStream trace, PrintStream log) {
         this(profile, inboxCapacity, trace, log, Limits.DEFAULT);
     }
 
     /** As above, with the server's {@code limits} applied to the device and its processes. */
-    public Simulation(Profile profile, int inboxCapacity, java.io.OutputStream trace, java.io.PrintStream log,
+    public Simulation(Profile profile, int inboxCapacity, OutputStream trace, PrintStream log,
             Limits limits) {
         this.machine = new Machine(profile);
         this.limits = limits;
@@ -288,10 +323,10 @@ public final class Simulation implements AutoCloseable {
         });
         this.log = log;
         if (trace != null) {
-            recorder = new dev.gemulator.trace.TraceRecorder(machine.kernel(), dev.gemulator.proto.v1.TraceHeader
-                    .newBuilder().setEmulatorVersion(dev.gemulator.trace.Traces.EMULATOR_VERSION)
+            recorder = new TraceRecorder(machine.kernel(), TraceHeader
+                    .newBuilder().setEmulatorVersion(Traces.EMULATOR_VERSION)
                     .setScenarioPath("(free-running server)").setProfile(profile.name()).setStrategy("arrival")
-                    .setFormatVersion(dev.gemulator.trace.Traces.FORMAT_VERSION)
+                    .setFormatVersion(Traces.FORMAT_VERSION)
                     .build(), trace);
             machine.observe(recorder);
             traceStream = trace;
@@ -337,14 +372,14 @@ public final class Simulation implements AutoCloseable {
         this.metrics = metrics;
         // the device gauges are copied on this thread when scraped, not after every request
         metrics.beforeScrape(() -> {
-            var copied = new java.util.concurrent.CompletableFuture<Void>();
+            var copied = new CompletableFuture<Void>();
             if (internal.offer(Work.run(() -> {
                 metrics.devices(machine.kernel());
                 copied.complete(null);
             }))) {
                 try {
-                    copied.get(1, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    copied.get(1, TimeUnit.SECONDS);
+                } catch (ExecutionException | TimeoutException e) {
                     // busy: the scrape shows the values copied last time
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -424,16 +459,16 @@ public final class Simulation implements AutoCloseable {
         return System.nanoTime() - startNanos;
     }
 
-    private volatile java.nio.file.Path anchors;
-    private volatile java.nio.file.Path tree;
+    private volatile Path anchors;
+    private volatile Path tree;
 
     /**
      * Programs behind the C shim: their emulated files' anchors listen at
      * {@code anchorsListener}, object pages go to {@code shmem}'s files, the
      * device tree they see is {@code tree}.
      */
-    public void hostFiles(dev.gemulator.server.shim.Anchors anchorsListener, dev.gemulator.server.shim.TmpfsShmem shmem,
-            dev.gemulator.server.shim.DeviceTree tree) {
+    public void hostFiles(Anchors anchorsListener, TmpfsShmem shmem,
+            DeviceTree tree) {
         this.anchors = anchorsListener.path();
         this.tree = tree.root();
         onThread(() -> {
@@ -444,12 +479,12 @@ public final class Simulation implements AutoCloseable {
     }
 
     /** The device tree programs behind the shim see, or null before {@link #hostFiles}. */
-    public java.nio.file.Path treePath() {
+    public Path treePath() {
         return tree;
     }
 
     /** Where anchors connect, or null before {@link #hostFiles}. */
-    public java.nio.file.Path anchorsPath() {
+    public Path anchorsPath() {
         return anchors;
     }
 
@@ -462,8 +497,8 @@ public final class Simulation implements AutoCloseable {
      * A connection of a program behind the C shim says who it is; {@code answer}
      * gets (on the simulation thread) the process and thread it is, or why not.
      */
-    public void shimHello(String name, dev.gemulator.proto.v1.ShimHello hello, dev.gemulator.kernel.proc.Credentials peer,
-            long connection, Consumer<dev.gemulator.server.shim.HostCalls.Joined> answer) {
+    public void shimHello(String name, ShimHello hello, Credentials peer,
+            long connection, Consumer<HostCalls.Joined> answer) {
         onThread(() -> {
             var joined = dispatcher.shimHello(name, hello, peer, connection);
             newReports();
@@ -473,7 +508,7 @@ public final class Simulation implements AutoCloseable {
 
     /** The debugfs views, cut at {@link Limits#MAX_DEBUGFS_BYTES}. */
     private String debugfsText() {
-        String text = dev.gemulator.kernel.drm.DrmDebugfs.all(machine.kernel());
+        String text = DrmDebugfs.all(machine.kernel());
         if (text.length() <= Limits.MAX_DEBUGFS_BYTES) {
             return text;
         }
@@ -509,13 +544,13 @@ public final class Simulation implements AutoCloseable {
                     } else {
                         run(w, t0);
                     }
-                } catch (java.util.concurrent.RejectedExecutionException e) {
+                } catch (RejectedExecutionException e) {
                     // the answer's connection has gone with its event loop (the server is closing): nobody to tell
                 } catch (RuntimeException e) { // a bug of ours outside a call (an answer, a control item): not fatal
                     log.println("gemulator: EMULATOR BUG on the simulation thread:");
                     e.printStackTrace(log);
                     log.flush();
-                    finding("emulator-bug " + w.kind().name().toLowerCase(java.util.Locale.ROOT));
+                    finding(new FindingKey(FindingKey.Kind.EMULATOR_BUG, w.kind().name().toLowerCase(Locale.ROOT)));
                 }
                 lookAgain();
                 inbox.done(taken.queue(), System.nanoTime() - t0);
@@ -625,7 +660,7 @@ public final class Simulation implements AutoCloseable {
             boolean woken = wakes != wakesSeen;
             wakesSeen = wakes;
             long now = clockNanos();
-            for (Parked p : java.util.List.copyOf(parked)) {
+            for (Parked p : List.copyOf(parked)) {
                 boolean due = now >= p.deadlineNanos();
                 if (!due && (!woken || p.work().call().hasSleep())) {
                     continue;
@@ -646,7 +681,7 @@ public final class Simulation implements AutoCloseable {
     }
 
     private void cancelParked(Work c) {
-        for (Parked p : java.util.List.copyOf(parked)) {
+        for (Parked p : List.copyOf(parked)) {
             Work w = p.work();
             if (w.process().equals(c.process()) && w.thread() == c.thread() && w.requestId() == c.requestId()) {
                 parked.remove(p);
@@ -692,12 +727,12 @@ public final class Simulation implements AutoCloseable {
             recorder.line(executed + " " + who + " " + op + " " + outcome(r));
         }
         newReports();
-        java.util.List<Integer> fds = dispatcher.host().takePassed();
+        List<Integer> fds = dispatcher.host().takePassed();
         if (fds.isEmpty()) {
             return Answer.of(r);
         }
         var files = dispatcher.host().takePassedFiles();
-        return new Answer(r, fds, () -> files.forEach(dev.gemulator.server.shim.TmpfsShmem.TmpfsFile::passed));
+        return new Answer(r, fds, () -> files.forEach(TmpfsShmem.TmpfsFile::passed));
     }
 
     /**
@@ -735,20 +770,20 @@ public final class Simulation implements AutoCloseable {
     private SyscallResult executeSafely(Work w, Syscall call) {
         try {
             return dispatcher.execute(w.process(), w.thread(), call);
-        } catch (dev.gemulator.sched.TaskHungException e) {
-            return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EDEADLK.number())
+        } catch (TaskHungException e) {
+            return SyscallResult.newBuilder().setErrno(Errno.EDEADLK.number())
                     .setMessage("the kernel deadlocked: " + e.getMessage()).build();
         } catch (RuntimeException e) {
             log.println("gemulator: EMULATOR BUG while running " + w.process() + " " + call.getCallCase() + ":");
             e.printStackTrace(log);
             log.flush();
-            finding("emulator-bug " + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT));
-            return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.ENOTRECOVERABLE.number())
+            finding(new FindingKey(FindingKey.Kind.EMULATOR_BUG, call.getCallCase().name().toLowerCase(Locale.ROOT)));
+            return SyscallResult.newBuilder().setErrno(Errno.ENOTRECOVERABLE.number())
                     .setMessage("emulator bug (not the modelled kernel's): " + e).build();
         }
     }
 
-    private void finding(String f) {
+    private void finding(FindingKey f) {
         if (findings.add(f)) {
             findingsInOrder.add(f);
         }
@@ -759,9 +794,9 @@ public final class Simulation implements AutoCloseable {
         var reports = machine.checkers().reports();
         while (reported < reports.size()) {
             var r = reports.get(reported++);
-            log.println("gemulator: " + dev.gemulator.trace.Traces.escape(r.toString()));
+            log.println("gemulator: " + Traces.escape(r.toString()));
             log.flush();
-            finding(r.kind().label() + " " + r.function());
+            finding(FindingKey.of(r));
             if (metrics != null) {
                 metrics.report(r.kind().label());
             }
@@ -771,9 +806,9 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
-    /** "kind function" of every distinct report so far (and "emulator-bug op" of every distinct bug of ours). */
-    public java.util.List<String> findings() {
-        return findingsInOrder;
+    /** The key of every distinct report so far (and of every distinct bug of ours, emulator-bug OP), in order. */
+    public List<FindingKey> findings() {
+        return Collections.unmodifiableList(findingsInOrder);
     }
 
     private void endTrace(int exitStatus, String why) {
@@ -784,7 +819,7 @@ public final class Simulation implements AutoCloseable {
             recorder.end(exitStatus);
             try {
                 traceStream.close();
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 log.println("gemulator: cannot close the trace: " + e.getMessage());
             }
         }
@@ -798,28 +833,28 @@ public final class Simulation implements AutoCloseable {
     /** The call's op for traces and metrics: the ioctl's short name ("create_dumb"), else the system call's. */
     static String opName(Syscall call) {
         if (call.hasIoctl()) {
-            var row = dev.gemulator.kernel.uapi.IoctlTable.byCmd(call.getIoctl().getRequest());
+            var row = IoctlTable.byCmd(call.getIoctl().getRequest());
             return row != null ? row.shortName() : "ioctl";
         }
-        return call.getCallCase().name().toLowerCase(java.util.Locale.ROOT);
+        return call.getCallCase().name().toLowerCase(Locale.ROOT);
     }
 
-    private static java.util.List<String> arguments(Syscall call) {
-        java.util.List<String> args = new java.util.ArrayList<>();
+    private static List<String> arguments(Syscall call) {
+        List<String> args = new ArrayList<>();
         if (call.hasIoctl()) {
             var io = call.getIoctl();
             args.add("fd=" + io.getFd());
-            args.add("request=" + dev.gemulator.kernel.uapi.IoctlCmd.hex(io.getRequest()));
+            args.add("request=" + IoctlCmd.hex(io.getRequest()));
             for (var m : io.getMemoryList()) {
                 if (m.getAddress() == io.getArg()) {
-                    args.add("arg=hex:" + java.util.HexFormat.of().formatHex(m.getData().toByteArray()));
+                    args.add("arg=hex:" + HexFormat.of().formatHex(m.getData().toByteArray()));
                 }
             }
             return args;
         }
         for (var e : call.getAllFields().entrySet()) {
-            if (e.getValue() instanceof com.google.protobuf.Message m) {
-                m.getAllFields().forEach((f, v) -> args.add(f.getName() + "=" + (v instanceof com.google.protobuf.ByteString b
+            if (e.getValue() instanceof Message m) {
+                m.getAllFields().forEach((f, v) -> args.add(f.getName() + "=" + (v instanceof ByteString b
                         ? b.size() + " bytes" : v instanceof String s ? abbreviate(s) : v)));
             }
         }
@@ -832,7 +867,7 @@ public final class Simulation implements AutoCloseable {
 
     /** OK for 0, ENOENT for 2; a number the model has no name for as "errno-N". */
     private static String errnoName(int number) {
-        var e = dev.gemulator.kernel.Errno.byNumber(number);
+        var e = Errno.byNumber(number);
         return e == null ? "errno-" + number : e.name();
     }
 

@@ -2,15 +2,25 @@ package dev.gemulator.server;
 
 import com.google.protobuf.ByteString;
 import dev.gemulator.Machine;
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KObject;
+import dev.gemulator.kernel.KernelObserver;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
+import dev.gemulator.kernel.dmabuf.DmaFence;
+import dev.gemulator.kernel.proc.Credentials;
 import dev.gemulator.kernel.proc.Process;
 import dev.gemulator.kernel.proc.Syscalls;
 import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.vfs.KFile;
+import dev.gemulator.proto.v1.ShimHello;
+import dev.gemulator.proto.v1.Sleep;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.server.shim.HostCalls;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -35,7 +45,7 @@ public final class SyscallDispatcher {
     private final Limits limits;
     private final LiveCounts live = new LiveCounts();
     private int threadCount;
-    private final dev.gemulator.server.shim.HostCalls host;
+    private final HostCalls host;
 
     public SyscallDispatcher(Machine machine) {
         this(machine, dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
@@ -53,12 +63,12 @@ public final class SyscallDispatcher {
         this.fdLimit = fdLimit;
         this.limits = limits;
         machine.observe(live);
-        this.host = new dev.gemulator.server.shim.HostCalls(machine);
+        this.host = new HostCalls(machine);
         host.adopter(p -> processes.put(p.name(), p));
     }
 
     /** The calls of programs behind the C shim (host processes). */
-    public dev.gemulator.server.shim.HostCalls host() {
+    public HostCalls host() {
         return host;
     }
 
@@ -79,8 +89,8 @@ public final class SyscallDispatcher {
      * {@link dev.gemulator.server.shim.HostCalls#hello}); a thread joining
      * gets its task.
      */
-    public dev.gemulator.server.shim.HostCalls.Joined shimHello(String name, dev.gemulator.proto.v1.ShimHello hello,
-            dev.gemulator.kernel.proc.Credentials peer, long connection) {
+    public HostCalls.Joined shimHello(String name, ShimHello hello,
+            Credentials peer, long connection) {
         var joined = host.hello(name, hello, peer, connection, this::live, p -> processes.put(p.name(), p));
         if (joined.refusal() == null && joined.thread() > 0) {
             task(joined.process(), joined.thread(), joined.process().name() + ".t" + joined.thread());
@@ -91,32 +101,27 @@ public final class SyscallDispatcher {
     private final int fdLimit;
 
     /** Counts the machine's live files and fences (as the kernel's allocators would know them). */
-    static final class LiveCounts implements dev.gemulator.kernel.KernelObserver {
+    static final class LiveCounts implements KernelObserver {
         private long files;
         private long fences;
 
         @Override
-        public void created(dev.gemulator.kernel.KObject object) {
-            if (object instanceof dev.gemulator.kernel.vfs.KFile) {
+        public void created(KObject object) {
+            if (object instanceof KFile) {
                 files++;
-            } else if (object instanceof dev.gemulator.kernel.dmabuf.DmaFence) {
+            } else if (object instanceof DmaFence) {
                 fences++;
             }
         }
 
         @Override
-        public void freed(String function, dev.gemulator.kernel.KObject object) {
-            if (object instanceof dev.gemulator.kernel.vfs.KFile) {
+        public void freed(String function, KObject object) {
+            if (object instanceof KFile) {
                 files--;
-            } else if (object instanceof dev.gemulator.kernel.dmabuf.DmaFence) {
+            } else if (object instanceof DmaFence) {
                 fences--;
             }
         }
-    }
-
-    /** Live files of the machine. */
-    public long liveFiles() {
-        return live.files;
     }
 
     /** Live fences of the machine. */
@@ -276,7 +281,7 @@ public final class SyscallDispatcher {
         Process h = processes.get(processName);
         if (h != null && h.host() != null) {
             if (h.exited()) {
-                return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.ESRCH.number())
+                return SyscallResult.newBuilder().setErrno(Errno.ESRCH.number())
                         .setMessage("process " + processName + " has exited").build();
             }
             Task t = task(h, thread, h.name() + ".t" + thread);
@@ -299,7 +304,7 @@ public final class SyscallDispatcher {
     }
 
     private SyscallResult tooManyThreads(Process p) {
-        return SyscallResult.newBuilder().setErrno(dev.gemulator.kernel.Errno.EAGAIN.number())
+        return SyscallResult.newBuilder().setErrno(Errno.EAGAIN.number())
                 .setMessage("process " + p.name() + " " + noMoreThreads(threads.getOrDefault(p, Map.of()))).build();
     }
 
@@ -317,14 +322,14 @@ public final class SyscallDispatcher {
                 // SCM_RIGHTS needs a peer at the other end of a socket: a channel the receiver opened for us
                 Process to = processes.get(call.getSendFd().getToProcess());
                 yield to == null || to.exited()
-                        ? SysResult.err(dev.gemulator.kernel.Errno.ESRCH, "no live process '"
+                        ? SysResult.err(Errno.ESRCH, "no live process '"
                                 + abbreviate(call.getSendFd().getToProcess()) + "' to send fd to")
                         : sys.sendFdOn(t, call.getSendFd().getFd(), to);
             }
             case CHANNEL_OPEN -> {
                 String peer = call.getChannelOpen().getPeer();
                 yield Limits.PROCESS_NAME.matcher(peer).matches() ? sys.channelOpen(t, peer)
-                        : SysResult.err(dev.gemulator.kernel.Errno.EINVAL, "'" + abbreviate(peer)
+                        : SysResult.err(Errno.EINVAL, "'" + abbreviate(peer)
                                 + "' is no process name");
             }
             case RECV_FD -> call.getRecvFd().hasFd() ? sys.recvFd(t, call.getRecvFd().getFd()) : sys.recvFdAny(t);
@@ -343,7 +348,7 @@ public final class SyscallDispatcher {
             case DROP_ROOT -> sys.dropRoot(t);
             case SLEEP -> sleep(t, call.getSleep());
             case CLOCK_GETTIME -> sys.clockGettime(t, call.getClockGettime().getClock());
-            case JOIN, WAIT_CHILD -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, opName(call)
+            case JOIN, WAIT_CHILD -> SysResult.err(Errno.ENOSYS, opName(call)
                     + " needs a seeded server (serve --seed): it waits for another thread or process of the run");
             case IOCTL -> {
                 var io = call.getIoctl();
@@ -365,15 +370,15 @@ public final class SyscallDispatcher {
                 yield sys.poll(t, fds, events, pf.getTimeoutMs());
             }
             case FORK, FORK_DONE, EXEC_START, CREDENTIALS, REAP, FILE_INFO, READ_FILE, MODULE ->
-                    SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "only a program behind the C shim makes "
-                            + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT));
-            case CALL_NOT_SET -> SysResult.err(dev.gemulator.kernel.Errno.ENOSYS, "empty system call");
+                    SysResult.err(Errno.ENOSYS, "only a program behind the C shim makes "
+                            + call.getCallCase().name().toLowerCase(Locale.ROOT));
+            case CALL_NOT_SET -> SysResult.err(Errno.ENOSYS, "empty system call");
         };
         return r instanceof SyscallResult answered ? answered : toProto((SysResult) r);
     }
 
     /** nanosleep: milliseconds plus nanoseconds, EINVAL when either is negative or the sum overflows. */
-    private SysResult sleep(Task t, dev.gemulator.proto.v1.Sleep s) {
+    private SysResult sleep(Task t, Sleep s) {
         long ms = s.getMilliseconds();
         long ns = s.getNanoseconds();
         if (ms < 0 || ns < 0) {
@@ -384,7 +389,7 @@ public final class SyscallDispatcher {
     }
 
     private static String opName(Syscall call) {
-        return call.getCallCase().name().toLowerCase(java.util.Locale.ROOT);
+        return call.getCallCase().name().toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -400,23 +405,23 @@ public final class SyscallDispatcher {
         boolean makesFence = request == Ioctl.VgemFenceAttach.CMD || request == Ioctl.DmaBufExportSyncFile.CMD
                 || request == Ioctl.DmaBufImportSyncFile.CMD;
         if (makesFile && live.files >= limits.maxFiles()) {
-            return SysResult.err(dev.gemulator.kernel.Errno.ENFILE, "the machine has its maximum of "
+            return SysResult.err(Errno.ENFILE, "the machine has its maximum of "
                     + limits.maxFiles() + " open files");
         }
         if (makesFence && live.fences >= limits.maxFences()) {
-            return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "the machine has its maximum of "
+            return SysResult.err(Errno.ENOMEM, "the machine has its maximum of "
                     + limits.maxFences() + " fences");
         }
         switch (call.getCallCase()) {
             case OPEN, CHANNEL_OPEN -> {
                 if (live.files >= limits.maxFiles()) {
-                    return SysResult.err(dev.gemulator.kernel.Errno.ENFILE, "the machine has its maximum of "
+                    return SysResult.err(Errno.ENFILE, "the machine has its maximum of "
                             + limits.maxFiles() + " open files");
                 }
             }
             case MMAP -> {
                 if (p.mappings().size() >= limits.maxMapsPerProcess()) {
-                    return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "process " + p.name()
+                    return SysResult.err(Errno.ENOMEM, "process " + p.name()
                             + " has its maximum of " + limits.maxMapsPerProcess() + " mappings");
                 }
                 long maps = 0;
@@ -424,7 +429,7 @@ public final class SyscallDispatcher {
                     maps += q.mappings().size();
                 }
                 if (maps >= limits.maxMaps()) {
-                    return SysResult.err(dev.gemulator.kernel.Errno.ENOMEM, "the machine has its maximum of "
+                    return SysResult.err(Errno.ENOMEM, "the machine has its maximum of "
                             + limits.maxMaps() + " mappings");
                 }
             }

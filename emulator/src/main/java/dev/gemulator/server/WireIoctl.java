@@ -2,8 +2,10 @@ package dev.gemulator.server;
 
 import com.google.protobuf.ByteString;
 import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.proc.Syscalls;
 import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.kernel.uapi.IoctlCmd;
+import dev.gemulator.kernel.uapi.IoctlTable;
 import dev.gemulator.kernel.uapi.KData;
 import dev.gemulator.kernel.uapi.UserBuffers;
 import dev.gemulator.proto.v1.Memory;
@@ -22,7 +24,7 @@ public final class WireIoctl {
     }
 
     /** Where a Java caller's argument struct lies in the memory it sends. */
-    public static final long ARG_ADDRESS = dev.gemulator.kernel.proc.Syscalls.IOCTL_ARG_ADDRESS;
+    public static final long ARG_ADDRESS = Syscalls.IOCTL_ARG_ADDRESS;
 
     /** The request for {@code ioctl} on {@code fd}: its number and struct, and the buffers its pointers point at. */
     public static Syscall.Builder syscall(int fd, Ioctl ioctl) {
@@ -75,7 +77,7 @@ public final class WireIoctl {
 
     /** The request's struct as sent (before the call), or null for a request without a known struct. */
     private static Ioctl decode(dev.gemulator.proto.v1.Ioctl call) {
-        dev.gemulator.kernel.uapi.IoctlTable.Row<?> row = dev.gemulator.kernel.uapi.IoctlTable.byCmd(call.getRequest());
+        IoctlTable.Row<?> row = IoctlTable.byCmd(call.getRequest());
         if (row == null) {
             return null;
         }

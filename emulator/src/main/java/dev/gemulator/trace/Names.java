@@ -1,8 +1,10 @@
 package dev.gemulator.trace;
 
+import dev.gemulator.client.Errno;
 import dev.gemulator.gemscript.Flags;
 import dev.gemulator.trace.TimelineModel.Step;
 import dev.gemulator.trace.TimelineModel.Syscall;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,7 +75,7 @@ final class Names {
     Names(TimelineModel m) {
         Map<String, List<Step>> byTask = new HashMap<>();
         for (Step s : m.steps) {
-            byTask.computeIfAbsent(s.task(), t -> new java.util.ArrayList<>()).add(s);
+            byTask.computeIfAbsent(s.task(), t -> new ArrayList<>()).add(s);
         }
         for (Syscall c : m.syscalls) {
             learn(c, byTask.getOrDefault(c.task, List.of()), c.last(m.lastStep()));
@@ -250,7 +252,7 @@ final class Names {
     static String result(String op, String result) {
         String r = result.startsWith("err ") ? result.substring(4) : result;
         if (r.matches("E[A-Z0-9]+")) {
-            dev.gemulator.client.Errno e = dev.gemulator.client.Errno.byName(r);
+            Errno e = Errno.byName(r);
             return e == null ? r : r + " (" + e.description().toLowerCase(Locale.ROOT) + ")";
         }
         if (!r.startsWith("ok")) {

@@ -8,11 +8,14 @@ import dev.gemulator.trace.TimelineModel.Switch;
 import dev.gemulator.trace.TimelineModel.Syscall;
 import dev.gemulator.proto.v1.TraceRecord;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A trace as one self-contained HTML page (no script, no network) with an
@@ -298,7 +301,7 @@ public final class Timeline {
         private final Map<String, Integer> objectRow = new LinkedHashMap<>();
         private final Map<String, List<Step>> objectSteps = new LinkedHashMap<>();
         private final List<Report> shownReports;
-        private final java.util.Set<Long> reportedSteps = new java.util.HashSet<>();
+        private final Set<Long> reportedSteps = new HashSet<>();
         private final int reportRows;
         private int objectsTop;
         private int height;
@@ -324,9 +327,9 @@ public final class Timeline {
                 }
             }
             // at most MAX_OBJECTS lifelines: those a report names first, then the busiest, in order of first use
-            java.util.Set<String> reported = new java.util.HashSet<>();
+            Set<String> reported = new HashSet<>();
             shownReports.forEach(r -> all.keySet().stream().filter(o -> r.detail().contains(o)).forEach(reported::add));
-            List<String> chosen = all.keySet().stream().sorted(java.util.Comparator
+            List<String> chosen = all.keySet().stream().sorted(Comparator
                     .<String>comparingInt(o -> reported.contains(o) ? 0 : 1).thenComparing(o -> -all.get(o).size()))
                     .limit(MAX_OBJECTS).toList();
             all.forEach((o, steps) -> {
@@ -345,7 +348,7 @@ public final class Timeline {
 
         /** The threads with anything in the window, in order of first appearance. */
         private List<String> shownTasks() {
-            java.util.Set<String> busy = new java.util.HashSet<>();
+            Set<String> busy = new HashSet<>();
             m.steps.stream().filter(s -> w.contains(s.index())).forEach(s -> busy.add(s.task()));
             m.syscalls.stream().filter(c -> c.enter.index() <= w.toStep() && c.last(m.lastStep()) >= w.fromStep())
                     .forEach(c -> busy.add(c.task));
@@ -362,7 +365,7 @@ public final class Timeline {
             int y = AXIS_H + reportRows * REPORT_ROW_H + 6;
             Map<String, List<Held>> heldInWindow = new HashMap<>();
             m.held.stream().filter(h -> h.to() >= w.fromStep() && h.from() <= w.toStep())
-                    .sorted(java.util.Comparator.comparingLong(Held::from))
+                    .sorted(Comparator.comparingLong(Held::from))
                     .forEach(h -> heldInWindow.computeIfAbsent(h.task(), k -> new ArrayList<>()).add(h));
             Map<String, List<Syscall>> callsInWindow = new HashMap<>();
             m.syscalls.stream().filter(c -> c.enter.index() <= w.toStep() && c.last(m.lastStep()) >= w.fromStep())

@@ -1,14 +1,17 @@
 package dev.gemulator.trace;
 
 import dev.gemulator.proto.v1.TraceHeader;
+import dev.gemulator.proto.v1.TraceLockWait;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceRequest;
 import dev.gemulator.proto.v1.TraceStep;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a timeline draws, read from a trace in one pass: the steps and the
@@ -20,7 +23,7 @@ final class TimelineModel {
     TraceHeader header;
     boolean ended;
     final List<Step> steps = new ArrayList<>();
-    final java.util.Set<String> tasks = new java.util.LinkedHashSet<>();
+    final Set<String> tasks = new LinkedHashSet<>();
     final List<Syscall> syscalls = new ArrayList<>();
     final List<Held> held = new ArrayList<>();
     final List<Switch> switches = new ArrayList<>();
@@ -248,7 +251,7 @@ final class TimelineModel {
      * A LOCK step that must wait turns its hold into a wait; when the task
      * gets the lock, the wait ends and the hold starts with its next step.
      */
-    private static void lockWait(TimelineModel m, dev.gemulator.proto.v1.TraceLockWait lw,
+    private static void lockWait(TimelineModel m, TraceLockWait lw,
             Map<String, Map<String, LockState>> holding, Map<String, Map<String, LockState>> waiting) {
         String task = lw.getTask().isEmpty() ? "<timer>" : lw.getTask();
         Map<String, LockState> held = holding.computeIfAbsent(task, k -> new LinkedHashMap<>());

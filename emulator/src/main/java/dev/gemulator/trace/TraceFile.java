@@ -1,10 +1,13 @@
 package dev.gemulator.trace;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.gemulator.proto.v1.TraceRecord;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -143,7 +146,7 @@ public final class TraceFile {
         if (head.length == MAGIC.length && Arrays.equals(head, MAGIC)) {
             return readBlocks(in);
         }
-        return readFirstFormat(new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(head), in));
+        return readFirstFormat(new SequenceInputStream(new ByteArrayInputStream(head), in));
     }
 
     /** Reads a trace that must be whole: {@link DamagedException} when it is cut short or damaged. */
@@ -201,7 +204,7 @@ public final class TraceFile {
     /** The records of one block, or null when its bytes are not whole records. */
     private static List<TraceRecord> parse(byte[] payload) {
         List<TraceRecord> out = new ArrayList<>();
-        var in = new java.io.ByteArrayInputStream(payload);
+        var in = new ByteArrayInputStream(payload);
         try {
             TraceRecord r;
             while ((r = TraceRecord.parseDelimitedFrom(in)) != null) {
@@ -220,7 +223,7 @@ public final class TraceFile {
             TraceRecord r;
             try {
                 r = TraceRecord.parseDelimitedFrom(in);
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            } catch (InvalidProtocolBufferException e) {
                 return new Contents(out, true, null);
             }
             if (r == null) {

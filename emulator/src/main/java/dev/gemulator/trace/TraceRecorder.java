@@ -1,7 +1,9 @@
 package dev.gemulator.trace;
 
+import com.google.protobuf.ByteString;
 import dev.gemulator.check.Report;
 import dev.gemulator.gemscript.RunRecorder;
+import dev.gemulator.kernel.KObject;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.StepKind;
@@ -13,15 +15,22 @@ import dev.gemulator.proto.v1.TraceLine;
 import dev.gemulator.proto.v1.TraceLockWait;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceReport;
+import dev.gemulator.proto.v1.TraceRequest;
 import dev.gemulator.proto.v1.TraceStep;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * Records a run as trace records: every step of kernel code (who, where,
@@ -35,10 +44,10 @@ public final class TraceRecorder implements RunRecorder {
     private final TraceFile.Writer stream;
     private final MessageDigest digest;
     private long steps;
-    private final java.util.Map<Lock, String> lockNames = new java.util.WeakHashMap<>(); // identity: Lock has no equals
-    private final java.util.Map<String, Integer> instances = new java.util.HashMap<>();
+    private final Map<Lock, String> lockNames = new WeakHashMap<>(); // identity: Lock has no equals
+    private final Map<String, Integer> instances = new HashMap<>();
     /** Which task waits for which lock, until it gets it (only looked up, never walked). */
-    private final java.util.Set<Waiter> waiting = new java.util.HashSet<>();
+    private final Set<Waiter> waiting = new HashSet<>();
 
     private record Waiter(Lock lock, Task task) {
     }
@@ -61,7 +70,7 @@ public final class TraceRecorder implements RunRecorder {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the trace", e);
+            throw new UncheckedIOException("cannot write the trace", e);
         }
         add(TraceRecord.newBuilder().setHeader(header).build());
     }
@@ -76,7 +85,7 @@ public final class TraceRecorder implements RunRecorder {
         try {
             stream.add(bytes);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the trace", e);
+            throw new UncheckedIOException("cannot write the trace", e);
         }
     }
 
@@ -86,7 +95,7 @@ public final class TraceRecorder implements RunRecorder {
             try {
                 stream.flush();
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException("cannot write the trace", e);
+                throw new UncheckedIOException("cannot write the trace", e);
             }
         }
     }
@@ -110,7 +119,7 @@ public final class TraceRecorder implements RunRecorder {
                 .setFunction(function)
                 .setKind(kind.name())
                 .setSubject(subject == null ? "" : subject instanceof Lock l ? lockName(l) : subject.toString());
-        if (subject instanceof dev.gemulator.kernel.KObject o && (kind == StepKind.GET || kind == StepKind.PUT)) {
+        if (subject instanceof KObject o && (kind == StepKind.GET || kind == StepKind.PUT)) {
             b.setRefcount(o.refcount());
         }
         add(TraceRecord.newBuilder().setStep(b).build());
@@ -157,13 +166,13 @@ public final class TraceRecorder implements RunRecorder {
     }
 
     public void request(int line, String thread, String op, List<String> args) {
-        add(TraceRecord.newBuilder().setRequest(dev.gemulator.proto.v1.TraceRequest.newBuilder()
+        add(TraceRecord.newBuilder().setRequest(TraceRequest.newBuilder()
                 .setLine(line).setThread(thread).setOp(op).addAllArgs(args)).build());
     }
 
     /** A system call of a real program's thread (seeded runs), with the call's bytes so that replay can send it again. */
-    public void request(int line, String thread, String op, List<String> args, com.google.protobuf.ByteString call) {
-        add(TraceRecord.newBuilder().setRequest(dev.gemulator.proto.v1.TraceRequest.newBuilder()
+    public void request(int line, String thread, String op, List<String> args, ByteString call) {
+        add(TraceRecord.newBuilder().setRequest(TraceRequest.newBuilder()
                 .setLine(line).setThread(thread).setOp(op).addAllArgs(args).setCall(call)).build());
     }
 

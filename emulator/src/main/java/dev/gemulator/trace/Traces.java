@@ -7,12 +7,15 @@ import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.proto.v1.TraceStep;
+import dev.gemulator.sched.Strategy;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
+import java.util.Locale;
 
 /** Running a scenario with a trace, and what a trace says about how to run it again. */
 public final class Traces {
@@ -44,7 +47,7 @@ public final class Traces {
     public static TraceHeader header(String path, String text, Profile profile, Runner.RunOptions o) {
         return TraceHeader.newBuilder().setEmulatorVersion(EMULATOR_VERSION).setScenarioPath(path)
                 .setScenarioSha256(ByteString.copyFrom(sha256(text))).setProfile(profile.name())
-                .setSeed(o.seed()).setStrategy(o.strategy()).setPctDepth(o.pctDepth()).setPctSteps(o.pctMaxSteps())
+                .setSeed(o.seed()).setStrategy(o.strategy().label()).setPctDepth(o.pctDepth()).setPctSteps(o.pctMaxSteps())
                 .setFormatVersion(FORMAT_VERSION).build();
     }
 
@@ -68,7 +71,7 @@ public final class Traces {
     /** The options a trace was recorded with, replaying its decisions. */
     public static Runner.RunOptions replayOptions(List<TraceRecord> records) {
         TraceHeader h = records.get(0).getHeader();
-        return new Runner.RunOptions(h.getSeed(), h.getStrategy(), h.getPctDepth(), h.getPctSteps(),
+        return new Runner.RunOptions(h.getSeed(), Strategy.Name.parse(h.getStrategy()), h.getPctDepth(), h.getPctSteps(),
                 TraceRecorder.decisions(records));
     }
 
@@ -84,7 +87,7 @@ public final class Traces {
     }
 
     /** " (refcount 2->3)" for a GET or PUT step, else nothing. */
-    private static String refcount(dev.gemulator.proto.v1.TraceStep s) {
+    private static String refcount(TraceStep s) {
         boolean get = s.getKind().equals("GET");
         if (!s.hasRefcount() || !get && !s.getKind().equals("PUT")) {
             return "";
@@ -106,7 +109,7 @@ public final class Traces {
                 yield "# " + escape(h.getEmulatorVersion()) + " " + escape(h.getScenarioPath()) + " profile "
                         + escape(h.getProfile()) + " strategy " + escape(h.getStrategy()) + " seed " + h.getSeed();
             }
-            case STEP -> String.format(java.util.Locale.ROOT, "%12.3f us %6d  %-12s %-12s %s%s%s",
+            case STEP -> String.format(Locale.ROOT, "%12.3f us %6d  %-12s %-12s %s%s%s",
                     r.getStep().getTimeNs() / 1000.0, r.getStep().getIndex(),
                     r.getStep().getTask().isEmpty() ? "<timer>" : escape(r.getStep().getTask()),
                     escape(r.getStep().getKind()), escape(r.getStep().getFunction()),
@@ -152,7 +155,7 @@ public final class Traces {
                 int cp = Character.toCodePoint(c, s.charAt(i + 1));
                 int type = Character.getType(cp);
                 if (type == Character.FORMAT || type == Character.PRIVATE_USE || type == Character.UNASSIGNED) {
-                    b.append(String.format(java.util.Locale.ROOT, "\\U%08x", cp));
+                    b.append(String.format(Locale.ROOT, "\\U%08x", cp));
                 } else {
                     b.append(c).append(s.charAt(i + 1));
                 }
@@ -160,8 +163,8 @@ public final class Traces {
             } else if (c == '\\') {
                 b.append("\\\\");
             } else if (needsEscape(c)) {
-                b.append(c < 0x100 ? String.format(java.util.Locale.ROOT, "\\x%02x", (int) c)
-                        : String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+                b.append(c < 0x100 ? String.format(Locale.ROOT, "\\x%02x", (int) c)
+                        : String.format(Locale.ROOT, "\\u%04x", (int) c));
             } else {
                 b.append(c);
             }

@@ -1,5 +1,6 @@
 package dev.gemulator.transport;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.proc.Credentials;
 import dev.gemulator.proto.v1.ClientMessage;
@@ -10,6 +11,7 @@ import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.RunStatus;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.ServerMode;
 import dev.gemulator.proto.v1.ShimWelcome;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.TraceBytes;
@@ -131,7 +133,7 @@ final class FreeRunningHandler extends QueuedHandler {
         session = simulation.session(name, observer);
         open(ctx, maxFrameBytes, bytes -> admit(ctx, bytes));
         ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("free")
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setServerMode(ServerMode.SERVER_MODE_FREE).setMode("free")
                 .setIterations(1)).build());
     }
 
@@ -171,7 +173,7 @@ final class FreeRunningHandler extends QueuedHandler {
             }
             open(ctx, maxFrameBytes, bytes -> admit(ctx, bytes));
             ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("free")
+                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setServerMode(ServerMode.SERVER_MODE_FREE).setMode("free")
                     .setIterations(1).setShim(ShimWelcome.newBuilder()
                             .setAnchors(simulation.anchorsPath().toString())
                             .addAllFdFields(HostCalls.fdFields())
@@ -221,8 +223,8 @@ final class FreeRunningHandler extends QueuedHandler {
             case THREAD_START -> session.threadStart(m.getThreadStart().getThreadId(), m.getThreadStart().getName());
             case THREAD_EXIT -> session.threadExit(m.getThreadExit().getThreadId());
             case STATUS -> answered(session.status(names -> {
-                ServerMessage answer = ServerMessage.newBuilder().setStatus(RunStatus.newBuilder().setMode("free")
-                        .addAllProcesses(names).addAllFindings(simulation.findings())).build();
+                ServerMessage answer = ServerMessage.newBuilder().setStatus(RunStatus.newBuilder().setServerMode(ServerMode.SERVER_MODE_FREE).setMode("free")
+                        .addAllProcesses(names).addAllFindings(simulation.findings().stream().map(FindingKey::toString).toList())).build();
                 ctx.executor().execute(() -> replied(ctx, answer, bytes));
             }), bytes);
             case DEBUGFS -> answered(session.debugfs(text -> {

@@ -9,6 +9,7 @@ import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.RunStatus;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.ServerMode;
 import dev.gemulator.proto.v1.ThreadStart;
 import dev.gemulator.proto.v1.TraceBytes;
 import dev.gemulator.proto.v1.Welcome;
@@ -100,7 +101,7 @@ final class LockstepHandler extends QueuedHandler {
         // a lockstep client's messages name statements: they are small
         open(ctx, Math.min(LOCKSTEP_FRAME_BYTES, maxFrameBytes), bytes -> true);
         Welcome.Builder welcome = Welcome.newBuilder().setVersion(ProtocolVersion.PROTOCOL_VERSION_1)
-                .setProcessName(process).setMode("lockstep").setIterations(run.iterations());
+                .setProcessName(process).setServerMode(ServerMode.SERVER_MODE_LOCKSTEP).setMode("lockstep").setIterations(run.iterations());
         if (observer) {
             ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(welcome).build());
             return;
@@ -154,7 +155,7 @@ final class LockstepHandler extends QueuedHandler {
     protected boolean start(ChannelHandlerContext ctx, ClientMessage m, long bytes) {
         inFlight(bytes);
         switch (m.getMessageCase()) {
-            case STATUS -> replied(ctx, ServerMessage.newBuilder().setStatus(RunStatus.newBuilder().setMode("lockstep")
+            case STATUS -> replied(ctx, ServerMessage.newBuilder().setStatus(RunStatus.newBuilder().setServerMode(ServerMode.SERVER_MODE_LOCKSTEP).setMode("lockstep")
                     .setIteration(run.iteration()).setIterations(run.iterations()).setSeed(run.seed())
                     .addAllProcesses(run.liveClients()).setFinishedIterations(run.results().size())
                     .addAllFindings(run.findings())).build(), bytes);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.proto.v1.ServerMode;
 import java.io.OutputStream;
 import java.net.Socket;
 import org.junit.jupiter.api.AfterEach;
@@ -164,6 +165,7 @@ class ServerEndToEndTest {
             b.process("B").open("card0");
             var status = observer.status();
             assertEquals("free", status.getMode());
+        assertEquals(ServerMode.SERVER_MODE_FREE, status.getServerMode());
             assertEquals(java.util.List.of("A", "B"), status.getProcessesList().stream().sorted().toList());
             assertEquals(0, observer.fetchTrace().length, "no lockstep trace in free-running mode");
         } finally {

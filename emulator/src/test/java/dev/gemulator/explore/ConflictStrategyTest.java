@@ -9,6 +9,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class ConflictStrategyTest {
     }
 
     private static Explorer.Result explore(Script s, Profile p, int schedules, boolean twice) {
-        return Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, "conflict", 3, 0), 1, schedules, 2,
+        return Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, Strategy.Name.CONFLICT, 3, 0), 1, schedules, 2,
                 twice));
     }
 

@@ -7,6 +7,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ class DfsTest {
         Path file = Path.of(System.getProperty("gemulator.repo", ".."), "scenarios", name);
         String text = Files.readString(file);
         Script s = Parser.parse(file.toString(), text);
-        return Dfs.explore(s, p, Traces.header(name, text, p, new Runner.RunOptions(0, "random", 3, 1000)),
+        return Dfs.explore(s, p, Traces.header(name, text, p, new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000)),
                 preemptions, 50_000);
     }
 

@@ -30,38 +30,38 @@ class GuidedExploreTest {
 
     private static Guided.Result explore(Script s, Profile p, String strategy, long seed, int schedules, int jobs,
             boolean guided) {
-        return Guided.explore(s, new Guided.Config(p, new Runner.RunOptions(seed, strategy, 3, 800), seed, schedules, jobs,
+        return Guided.explore(s, new Guided.Config(p, new Runner.RunOptions(seed, Strategy.Name.parse(strategy), 3, 800), seed, schedules, jobs,
                 guided));
     }
 
     @Test
     void pairsTellTheOrderOfRacingStepsApartAndASeedGivesTheSameOnesTwice() throws Exception {
         Script flink = scenario("v3.11/l_flink.gem");
-        Guided.Outcome a = Guided.runOne(flink, Profile.V3_11, new Runner.RunOptions(5, "random", 3, 800));
-        Guided.Outcome again = Guided.runOne(flink, Profile.V3_11, new Runner.RunOptions(5, "random", 3, 800));
+        Guided.Outcome a = Guided.runOne(flink, Profile.V3_11, new Runner.RunOptions(5, Strategy.Name.RANDOM, 3, 800));
+        Guided.Outcome again = Guided.runOne(flink, Profile.V3_11, new Runner.RunOptions(5, Strategy.Name.RANDOM, 3, 800));
         assertArrayEquals(a.pairs(), again.pairs());
         assertArrayEquals(a.decisions(), again.decisions());
         assertTrue(a.pairs().length > 0, "two threads on one file and object order some steps");
         // the same scenario with its threads in the other order at every decision orders other pairs
         int[] flipped = Arrays.copyOf(Arrays.stream(a.decisions()).map(d -> 1 - d).toArray(), a.decisions().length + 1);
         flipped[a.decisions().length] = Strategy.Replay.STRATEGY;
-        Guided.Outcome b = Guided.runOne(flink, Profile.V3_11, new Runner.RunOptions(5, "random", 3, 800, flipped));
+        Guided.Outcome b = Guided.runOne(flink, Profile.V3_11, new Runner.RunOptions(5, Strategy.Name.RANDOM, 3, 800, flipped));
         assertNotEquals(Coverage.fingerprint(a.pairs()), Coverage.fingerprint(b.pairs()));
     }
 
     @Test
     void aMutatedScheduleFollowsItsPrefixThenItsStrategyAndAWrongThreadHandsOverInsteadOfFailing() throws Exception {
         Script race = scenario("export_vs_gem_close.gem");
-        Guided.Outcome whole = Guided.runOne(race, Profile.V3_11, new Runner.RunOptions(9, "pos", 3, 800));
+        Guided.Outcome whole = Guided.runOne(race, Profile.V3_11, new Runner.RunOptions(9, Strategy.Name.POS, 3, 800));
         int[] d = whole.decisions();
         assertTrue(d.length > 20);
         int[] prefix = Arrays.copyOf(d, 11);
         prefix[10] = Strategy.Replay.STRATEGY;
-        Guided.Outcome mutant = Guided.runOne(race, Profile.V3_11, new Runner.RunOptions(77, "pos", 3, 800, prefix));
+        Guided.Outcome mutant = Guided.runOne(race, Profile.V3_11, new Runner.RunOptions(77, Strategy.Name.POS, 3, 800, prefix));
         assertArrayEquals(Arrays.copyOf(d, 10), Arrays.copyOf(mutant.decisions(), 10), "the prefix is followed");
         assertTrue(mutant.decisions().length > 10, "then the strategy goes on deciding");
         int[] wrong = {0, 7, Strategy.Replay.STRATEGY};
-        Guided.Outcome handedOver = Guided.runOne(race, Profile.V3_11, new Runner.RunOptions(77, "pos", 3, 800, wrong));
+        Guided.Outcome handedOver = Guided.runOne(race, Profile.V3_11, new Runner.RunOptions(77, Strategy.Name.POS, 3, 800, wrong));
         assertEquals(0, handedOver.decisions()[0]);
         assertTrue(handedOver.decisions().length > 10, "thread 7 does not exist: the strategy took over there");
     }

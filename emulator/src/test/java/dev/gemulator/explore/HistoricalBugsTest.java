@@ -8,6 +8,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,7 +30,7 @@ class HistoricalBugsTest {
     }
 
     private static Explorer.Result explore(Script s, Profile p, String strategy) {
-        return Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, strategy, 3, 1000), 1, SCHEDULES, 2));
+        return Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, Strategy.Name.parse(strategy), 3, 1000), 1, SCHEDULES, 2));
     }
 
     private static void reproducesOnlyUnder(Profile profile, String file, Report.Kind kind, String function) throws Exception {
@@ -47,7 +48,7 @@ class HistoricalBugsTest {
                     .findFirst().orElseThrow();
             System.out.println(file + " under " + profile.name() + ": " + f.key() + " first at seed " + f.firstSeed()
                     + ", in " + f.schedules() + " of " + SCHEDULES + " schedules");
-            Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), "pos", 3, 1000);
+            Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), Strategy.Name.POS, 3, 1000);
             List<Report> replay = Explorer.runOne(s, profile, o);
             assertTrue(replay.stream().anyMatch(r -> r.kind() == kind && r.function().equals(function)),
                     "seed " + f.firstSeed() + " replays the finding");

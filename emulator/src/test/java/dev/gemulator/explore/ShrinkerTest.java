@@ -7,6 +7,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,10 +22,10 @@ class ShrinkerTest {
         String text = Files.readString(file);
         Script s = Parser.parse(file.toString(), text);
         Explorer.Result r = Explorer.explore(s, new Explorer.Config(Profile.V3_11,
-                new Runner.RunOptions(1, "pos", 3, 1000), 1, 100, 2));
+                new Runner.RunOptions(1, Strategy.Name.POS, 3, 1000), 1, 100, 2));
         Explorer.Finding f = r.findings().stream().filter(x -> x.function().equals("drm_gem_object_free")).findFirst()
                 .orElseThrow();
-        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(f.firstSeed(), Strategy.Name.POS, 3, 1000);
         Shrinker.Outcome out = Shrinker.shrink(s, Profile.V3_11, o, Traces.header(file.toString(), text, Profile.V3_11, o),
                 f.key());
         assertEquals(1, out.preemptions(), "lookup, then the whole GEM_CLOSE, then the rest of the export");

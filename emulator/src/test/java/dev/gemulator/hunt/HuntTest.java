@@ -8,6 +8,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ class HuntTest {
             Script s = Parser.parse(file.toString(), Files.readString(file));
             boolean found = false;
             for (long seed = 1; seed <= 600 && !found; seed++) {
-                Hunt.Schedule run = Hunt.schedule(s, bug.profile(), new Runner.RunOptions(seed, "pos", 3, 1000));
+                Hunt.Schedule run = Hunt.schedule(s, bug.profile(), new Runner.RunOptions(seed, Strategy.Name.POS, 3, 1000));
                 found = !run.reports().isEmpty()
                         && Classifier.classify(bug.profile(), run.reports(), run.output()) == bug;
             }

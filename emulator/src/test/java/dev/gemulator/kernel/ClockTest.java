@@ -26,7 +26,6 @@ class ClockTest {
             }
         }
         assertFalse(c.cancel(timers.get(1)), "cancelled once");
-        assertEquals(33_334, c.pendingTimers());
         assertEquals(1_000, c.nextDeadlineNanos());
         c.advanceTo(2_000);
         assertEquals(33_334, fired.size());
@@ -36,8 +35,6 @@ class ClockTest {
             assertTrue(a % 7 < b % 7 || (a % 7 == b % 7 && a < b), "deadline order, then arming order: " + a + " " + b);
         }
         assertTrue(fired.stream().allMatch(i -> i % 3 == 0), "no cancelled timer fired");
-        assertEquals(0, c.pendingTimers());
         assertEquals(Clock.NEVER, c.nextDeadlineNanos());
-        assertFalse(c.fireNext());
     }
 }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -119,7 +120,7 @@ class ProfileTest {
 
     private static String traceHash(Profile p, String text) throws Exception {
         Script s = Parser.parse("flip.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(1, Strategy.Name.RANDOM, 3, 1000);
         return Traces.run(s, Traces.header("flip.gem", text, p, o), p, o).hash();
     }
 

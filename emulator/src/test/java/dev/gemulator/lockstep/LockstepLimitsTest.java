@@ -11,8 +11,9 @@ import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.Request;
-import dev.gemulator.trace.Traces;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.trace.Traces;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.PrintStream;
@@ -33,7 +34,7 @@ class LockstepLimitsTest {
 
     private static LockstepRun start(String text, int iterations) throws Exception {
         Script script = Parser.parse("l.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
         LockstepRun run = new LockstepRun(60_000, System.err);
         run.start(script, Traces.header("l.gem", text, Profile.MODERN, o), Profile.MODERN, o, iterations,
                 new PrintStream(java.io.OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));

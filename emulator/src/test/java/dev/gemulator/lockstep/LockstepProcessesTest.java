@@ -7,9 +7,11 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.proto.v1.ServerMode;
+import dev.gemulator.sched.Strategy;
+import dev.gemulator.transport.GemulatorServer;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
-import dev.gemulator.transport.GemulatorServer;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.PrintStream;
@@ -136,7 +138,7 @@ class LockstepProcessesTest {
 
     @Test
     void fourClientProcessesWithRandomDelaysGiveTheInProcessTraceAndTheKernelsOutput() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(0, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
         String expected = inProcessHash("conformance/processes.gem", Profile.MODERN, o);
         for (long delays = 1; delays <= 2; delays++) {
             String[] r = lockstep("conformance/processes.gem", Profile.MODERN, o, List.of("A", "B", "C", "D"), delays);
@@ -147,7 +149,7 @@ class LockstepProcessesTest {
 
     @Test
     void theRaceOfTwoThreadsOfARealProcessHitsTheSameUseAfterFreeEveryTime() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(11, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(11, Strategy.Name.POS, 3, 1000);
         String expected = inProcessHash("scenarios/export_vs_gem_close.gem", Profile.V3_11, o);
         for (long delays = 1; delays <= 2; delays++) {
             String[] r = lockstep("scenarios/export_vs_gem_close.gem", Profile.V3_11, o, List.of("A"), delays);
@@ -159,7 +161,7 @@ class LockstepProcessesTest {
 
     @Test
     void twoRealProcessesRacingOnOneDrmFileHitTheUseAfterFreeAtTheSameStep() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(68, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(68, Strategy.Name.POS, 3, 1000);
         String expected = inProcessHash("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o);
         for (long delays = 1; delays <= 2; delays++) {
             String[] r = lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o, List.of("A", "B"), delays);
@@ -170,7 +172,7 @@ class LockstepProcessesTest {
 
     @Test
     void aClientKilledMidRunBecomesItsProcessExitAtTheSamePointEveryTime() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(5, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(5, Strategy.Name.RANDOM, 3, 1000);
         String first = null;
         for (long delays = 1; delays <= 2; delays++) {
             String[] r = lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.MODERN, o, List.of("A", "B"), delays,
@@ -188,7 +190,7 @@ class LockstepProcessesTest {
 
     @Test
     void iterationsWithTheSameClientProcessesExploreSeedAfterSeedLikeTheInProcessRuns() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(63, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(63, Strategy.Name.POS, 3, 1000);
         List<LockstepRun.Iteration> results = new java.util.ArrayList<>();
         lockstep("scenarios/export_vs_gem_close_2proc.gem", Profile.V3_11, o, List.of("A", "B"), 3, "", -1, 8, results,
                 port -> { });
@@ -196,7 +198,7 @@ class LockstepProcessesTest {
         String text = Files.readString(repo("scenarios/export_vs_gem_close_2proc.gem"));
         Script s = Parser.parse("scenarios/export_vs_gem_close_2proc.gem", text);
         for (LockstepRun.Iteration it : results) {
-            Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+            Runner.RunOptions io = new Runner.RunOptions(it.seed(), Strategy.Name.POS, 3, 1000);
             String expected = Traces.run(s, Traces.header("scenarios/export_vs_gem_close_2proc.gem", text, Profile.V3_11, o)
                     .toBuilder().setSeed(it.seed()).build(), Profile.V3_11, io).hash();
             assertEquals(expected, it.traceHash(), "iteration with seed " + it.seed());
@@ -207,7 +209,7 @@ class LockstepProcessesTest {
 
     @Test
     void anObserverAsksTheRunsStatusAndFetchesTheLastIterationsTrace() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(67, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(67, Strategy.Name.POS, 3, 1000);
         List<LockstepRun.Iteration> results = new ArrayList<>();
         List<dev.gemulator.proto.v1.RunStatus> statuses = new ArrayList<>();
         List<byte[]> traces = new ArrayList<>();
@@ -226,6 +228,7 @@ class LockstepProcessesTest {
         assertEquals(2, results.size());
         var status = statuses.get(0);
         assertEquals("lockstep", status.getMode());
+        assertEquals(ServerMode.SERVER_MODE_LOCKSTEP, status.getServerMode());
         assertEquals(2, status.getIterations());
         assertEquals(2, status.getFinishedIterations());
         assertEquals(68, status.getSeed());
@@ -238,7 +241,7 @@ class LockstepProcessesTest {
 
     @Test
     void aClientThreadThatEndsEarlyLeavesItsStatementsUndoneAndItsProcessGoesOn() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(7, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(7, Strategy.Name.RANDOM, 3, 1000);
         String first = null;
         for (long delays = 1; delays <= 2; delays++) {
             String[] r = lockstep("scenarios/export_vs_gem_close.gem", Profile.MODERN, o, List.of("A"), delays, "", -1, 1,
@@ -300,7 +303,7 @@ class LockstepProcessesTest {
 
     @Test
     void aBarrageOfBadInputOnTheSameServerChangesNothingInTheLockstepRun() throws Exception {
-        Runner.RunOptions o = new Runner.RunOptions(63, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(63, Strategy.Name.POS, 3, 1000);
         String rel = "scenarios/export_vs_gem_close_2proc.gem";
         String text = Files.readString(repo(rel));
         Script s = Parser.parse(rel, text);
@@ -327,7 +330,7 @@ class LockstepProcessesTest {
         assertTrue(fuzz.get().frames() >= 20_000);
         assertEquals(8, results.size());
         for (LockstepRun.Iteration it : results) {
-            Runner.RunOptions io = new Runner.RunOptions(it.seed(), "pos", 3, 1000);
+            Runner.RunOptions io = new Runner.RunOptions(it.seed(), Strategy.Name.POS, 3, 1000);
             String expected = Traces.run(s, Traces.header(rel, text, Profile.V3_11, o).toBuilder().setSeed(it.seed())
                     .build(), Profile.V3_11, io).hash();
             assertEquals(expected, it.traceHash(), "iteration with seed " + it.seed() + " as if nothing else came");

@@ -7,6 +7,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,7 +22,7 @@ class LockstepRunTest {
     @Test
     void theWatchdogNamesAClientThreadThatStaysInUserSpaceAndAbortEndsTheRunWithAWholeTrace() throws Exception {
         Script script = Parser.parse("w.gem", SCENARIO);
-        Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(1, Strategy.Name.RANDOM, 3, 1000);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         LockstepRun run = new LockstepRun(200, new PrintStream(log, true, StandardCharsets.UTF_8));
@@ -47,7 +48,7 @@ class LockstepRunTest {
     @Test
     void aClientAskingForTheWrongStatementIsToldItIsOutOfStepAndItsProcessIsGone() throws Exception {
         Script script = Parser.parse("w.gem", SCENARIO);
-        Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(1, Strategy.Name.RANDOM, 3, 1000);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         LockstepRun run = new LockstepRun(60_000, System.err);
         run.start(script, Traces.header("w.gem", SCENARIO, Profile.MODERN, o), Profile.MODERN, o, 1,
@@ -65,7 +66,7 @@ class LockstepRunTest {
     void aRunWhoseProcessNeverConnectsGivesUpAndNamesIt() throws Exception {
         String scenario = "A: open card0 -> $fa\nB: open card0 -> $fb\nC: open card0 -> $fc\n";
         Script script = Parser.parse("j.gem", scenario);
-        Runner.RunOptions o = new Runner.RunOptions(1, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(1, Strategy.Name.RANDOM, 3, 1000);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         LockstepRun run = new LockstepRun(60_000, System.err);
         run.joinTimeout(java.time.Duration.ofSeconds(1), "j.gem");

@@ -3,6 +3,7 @@ package dev.gemulator.readme;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.explore.Dfs;
 import dev.gemulator.explore.Explorer;
 import dev.gemulator.explore.Shrinker;
@@ -12,6 +13,7 @@ import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.proto.v1.TraceStep;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.Traces;
 import java.nio.file.Files;
 import java.util.List;
@@ -27,6 +29,8 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("slow")
 class ReadmeFiguresTest {
+    private static final FindingKey UAF = new FindingKey(FindingKey.Kind.USE_AFTER_FREE, "drm_gem_prime_handle_to_fd");
+
     private static final String SCENARIO = "scenarios/export_vs_gem_close.gem";
 
     private static Script script() throws Exception {
@@ -41,7 +45,7 @@ class ReadmeFiguresTest {
     void twoThousandPosSchedulesUnder311FindTheUseAfterFreeAsTheReadmeSays() throws Exception {
         // ./gemulator explore scenarios/export_vs_gem_close.gem --profile v3.11 --strategy pos --schedules 2000
         Explorer.Result r = Explorer.explore(script(), new Explorer.Config(Profile.V3_11,
-                new Runner.RunOptions(1, "pos", 3, 0), 1, 2000, 2, false));
+                new Runner.RunOptions(1, Strategy.Name.POS, 3, 0), 1, 2000, 2, false));
         Explorer.Finding uaf = r.findings().stream().filter(f -> f.kind().label().equals("use-after-free")
                 && f.function().equals("drm_gem_prime_handle_to_fd")).findFirst().orElseThrow();
         String said = "use-after-free in drm_gem_prime_handle_to_fd (" + uaf.schedules() + " of 2000 schedules, first at seed "
@@ -53,7 +57,7 @@ class ReadmeFiguresTest {
     void dfsWithOnePreemptionRunsEverySchedule() throws Exception {
         // ./gemulator explore ... --profile 6.x --strategy dfs --preemptions 1 --schedules 100000
         String text = Files.readString(LocalRepository.repo(SCENARIO));
-        var header = Traces.header(SCENARIO, text, Profile.MODERN, new Runner.RunOptions(0, "random", 3, 0));
+        var header = Traces.header(SCENARIO, text, Profile.MODERN, new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 0));
         Dfs.Result r = Dfs.explore(script(), Profile.MODERN, header, 1, 100_000);
         assertTrue(r.exhausted());
         assertEquals(List.of(), r.findings());
@@ -65,13 +69,13 @@ class ReadmeFiguresTest {
     void theShrunkRunHasTheStepsTheWalkThroughNames() throws Exception {
         // ./gemulator explore ... --schedules 200 --shrink: the finding's first seed, shrunk
         Explorer.Result found = Explorer.explore(script(), new Explorer.Config(Profile.V3_11,
-                new Runner.RunOptions(1, "pos", 3, 0), 1, 200, 2, false));
-        long seed = found.findings().stream().filter(f -> f.key().equals("use-after-free drm_gem_prime_handle_to_fd"))
+                new Runner.RunOptions(1, Strategy.Name.POS, 3, 0), 1, 200, 2, false));
+        long seed = found.findings().stream().filter(f -> f.key().equals(UAF))
                 .findFirst().orElseThrow().firstSeed();
         String text = Files.readString(LocalRepository.repo(SCENARIO));
-        Runner.RunOptions o = new Runner.RunOptions(seed, "pos", 3, 0);
+        Runner.RunOptions o = new Runner.RunOptions(seed, Strategy.Name.POS, 3, 0);
         Shrinker.Outcome shrunk = Shrinker.shrink(script(), Profile.V3_11, o, Traces.header(SCENARIO, text, Profile.V3_11, o),
-                "use-after-free drm_gem_prime_handle_to_fd");
+                UAF);
         String readme = readme();
         assertTrue(readme.contains("drm_gem_prime_handle_to_fd.min.trace (" + shrunk.preemptions() + " preemptions)"),
                 shrunk.preemptions() + " preemptions");

@@ -32,7 +32,7 @@ class InterleavingSchedulerTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Machine m = new Machine();
         new Runner(m, new PrintStream(bytes, true, StandardCharsets.UTF_8),
-                new Runner.RunOptions(seed, strategy, 3, 2_000)).run(Parser.parse("t.gem", text));
+                new Runner.RunOptions(seed, Strategy.Name.parse(strategy), 3, 2_000)).run(Parser.parse("t.gem", text));
         reports.addAll(m.checkers().reports());
         return bytes.toString(StandardCharsets.UTF_8);
     }

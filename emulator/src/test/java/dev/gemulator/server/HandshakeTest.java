@@ -11,6 +11,7 @@ import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.ServerMessage;
 import dev.gemulator.transport.GemulatorServer;
+import dev.gemulator.proto.v1.ServerMode;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -90,7 +91,7 @@ class HandshakeTest {
         }
         while (true) { // the server counts the closed connections out a moment after it closed them
             try (WireClient good = new WireClient(group, "127.0.0.1", server.port(), "Good", null)) {
-                assertEquals("free", good.mode());
+                assertEquals(ServerMode.SERVER_MODE_FREE, good.mode());
                 break;
             } catch (WireClient.ConnectionLost e) {
                 assertTrue(System.nanoTime() < deadline, "the good client gets in: " + e.getMessage());
@@ -172,7 +173,7 @@ class HandshakeTest {
     void wrongTokensFromOneSourceWaitLongerEachTimeUntilTheyAreRefusedAtOnce() throws Exception {
         serve(Limits.DEFAULT.withHelloTimeouts(1000, 1000), "sesame");
         try (WireClient good = new WireClient(group, "127.0.0.1", server.port(), "Good", "sesame")) {
-            assertEquals("free", good.mode(), "a source that never failed waits for nothing");
+            assertEquals(ServerMode.SERVER_MODE_FREE, good.mode(), "a source that never failed waits for nothing");
         }
         // penalties 100, 200, 400, 800 ms; the fifth failure makes the next turn 1.6 s away, past the timeout
         for (int i = 0; i < 5; i++) {

@@ -306,7 +306,7 @@ class CProgramsTest {
             assertEquals(2, r.oks(), r.output());
             String findings = "";
             for (int i = 0; i < 100 && !findings.contains("refcount-underflow"); i++) {
-                findings = String.join(", ", s.simulation.findings());
+                findings = s.simulation.findings().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", "));
                 Thread.sleep(50);
             }
             assertTrue(findings.contains("refcount-underflow"), "the seed profile's S-6 underflow: " + findings);

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
 import dev.gemulator.server.seeded.SeededReplay;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
 import java.io.ByteArrayOutputStream;
@@ -42,7 +44,7 @@ import org.junit.jupiter.api.Test;
 class CRaceTest {
     private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
     private static final Path OUT = REPO.resolve("emulator/target/c-race");
-    private static final String UAF = "use-after-free drm_gem_prime_handle_to_fd";
+    private static final FindingKey UAF = new FindingKey(FindingKey.Kind.USE_AFTER_FREE, "drm_gem_prime_handle_to_fd");
     private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
 
     @BeforeAll
@@ -83,7 +85,7 @@ class CRaceTest {
     private static RaceRunner runner(String program, String profile, long first, long last, int jobs, String... args) {
         List<String> cmd = new ArrayList<>(List.of(OUT.resolve(program).toString()));
         cmd.addAll(List.of(args));
-        return new RaceRunner(new RaceRunner.Options(List.of(cmd), List.of(), Profile.byName(profile), "pos", 3, 10_000,
+        return new RaceRunner(new RaceRunner.Options(List.of(cmd), List.of(), Profile.byName(profile), Strategy.Name.POS, 3, 10_000,
                 first, last, jobs, 120_000, 10_000, new PrintStream(LOG, true, StandardCharsets.UTF_8)));
     }
 
@@ -321,7 +323,7 @@ class CRaceTest {
                     && out.contains("posix_spawn of a missing program: exit status 127")
                     && out.contains("race_exec: after the exec: handle 4"), out);
             assertEquals(Set.of("A", "A_1", "A_2", "A_3"), threads(o), "a posix_spawn child is named like a forked one");
-            assertEquals(List.of("exit-status A_3"), o.findingKeys().stream().map(k -> k.split(":")[0]).toList());
+            assertEquals(List.of(new FindingKey(FindingKey.Kind.EXIT_STATUS, "A_3")), o.findingKeys());
             hashes.add(o.traceHash());
         }
         assertEquals(1, hashes.size(), "one trace for seed 4: " + hashes);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gemulator.explore.Shrinker;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -129,7 +130,7 @@ class PerfettoTest {
 
     @Test
     void aSequentialScenarioIsStillASequenceInTime() throws Exception {
-        List<TraceRecord> records = TimelineTest.run("conformance/prime.gem", Profile.MODERN, new dev.gemulator.gemscript.Runner.RunOptions(0, "random", 3, 1000));
+        List<TraceRecord> records = TimelineTest.run("conformance/prime.gem", Profile.MODERN, new dev.gemulator.gemscript.Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000));
         List<Map<String, Object>> events = events(Perfetto.json(records));
         double first = events.stream().filter(e -> "X".equals(e.get("ph"))).mapToDouble(e -> num(e.get("ts"))).min()
                 .orElseThrow();
@@ -166,7 +167,7 @@ class PerfettoTest {
         long handOffs = events(Perfetto.json(race)).stream().filter(e -> "s".equals(e.get("ph"))).count();
         java.nio.file.Files.writeString(dir.resolve("race.json"), Perfetto.json(race));
         java.nio.file.Files.writeString(dir.resolve("prime.json"),
-                Perfetto.json(TimelineTest.run("conformance/prime.gem", Profile.MODERN, new dev.gemulator.gemscript.Runner.RunOptions(0, "random", 3, 1000))));
+                Perfetto.json(TimelineTest.run("conformance/prime.gem", Profile.MODERN, new dev.gemulator.gemscript.Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000))));
         Map<String, Object> r = asMap(run(dir, "node", "check.mjs", "race.json"));
         assertEquals(handOffs, num(r.get("flows")), r.toString());
         assertEquals(handOffs, num(r.get("boundAtBothEnds")), "every flow bound to a slice at both ends: " + r);

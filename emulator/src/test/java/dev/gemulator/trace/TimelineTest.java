@@ -11,6 +11,7 @@ import dev.gemulator.gemscript.Parser;
 import dev.gemulator.gemscript.Runner;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ import org.w3c.dom.NodeList;
 class TimelineTest {
 
     static List<TraceRecord> race() throws Exception {
-        return run("scenarios/export_vs_gem_close.gem", Profile.V3_11, new Runner.RunOptions(11, "pos", 3, 1000));
+        return run("scenarios/export_vs_gem_close.gem", Profile.V3_11, new Runner.RunOptions(11, Strategy.Name.POS, 3, 1000));
     }
 
     /** The records of one run of a scenario of the repository. */
@@ -142,7 +143,7 @@ class TimelineTest {
 
     @Test
     void aSequentialTraceAdvancesInVirtualTimeStepByStep() throws Exception {
-        List<TraceRecord> records = run("conformance/prime.gem", Profile.MODERN, new Runner.RunOptions(0, "random", 3, 1000));
+        List<TraceRecord> records = run("conformance/prime.gem", Profile.MODERN, new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000));
         List<Long> times = records.stream().filter(TraceRecord::hasStep).filter(r -> !r.getStep().getTask().isEmpty())
                 .map(r -> r.getStep().getTimeNs()).toList();
         for (int i = 1; i < times.size(); i++) {
@@ -264,7 +265,7 @@ class TimelineTest {
     @Test
     void aSelfDeadlockShowsTheLockHeldAndWaitedForByTheSameThreadForever() throws Exception {
         List<TraceRecord> records = run("scenarios/seed/typo_deadlock.gem", Profile.SEED,
-                new Runner.RunOptions(1, "pos", 3, 1000));
+                new Runner.RunOptions(1, Strategy.Name.POS, 3, 1000));
         TimelineModel m = TimelineModel.read(records);
         TimelineModel.Held wait = m.held.stream().filter(h -> h.waiting() && !h.ended()).findFirst().orElseThrow();
         assertEquals(wait.task(), wait.holder(), "it waits for a lock it holds: " + wait);
@@ -277,7 +278,7 @@ class TimelineTest {
     @Test
     void theLocksOfTwoFilesHaveTwoNamesInTheTrace() throws Exception {
         List<TraceRecord> records = run("conformance/processes.gem", Profile.MODERN,
-                new Runner.RunOptions(0, "random", 3, 1000));
+                new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000));
         List<String> tableLocks = records.stream().filter(r -> r.hasStep() && r.getStep().getKind().equals("SPIN_LOCK")
                 && r.getStep().getSubject().startsWith("file->table_lock")).map(r -> r.getStep().getSubject()).distinct()
                 .toList();

@@ -11,6 +11,7 @@ import dev.gemulator.gemscript.Runner;
 import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.sched.Strategy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ class TraceTest {
     void aTraceReadsBackAndItsReplayIsRecordForRecordTheSame() throws Exception {
         String text = text();
         Script s = Parser.parse("export_vs_gem_close.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(11, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(11, Strategy.Name.POS, 3, 1000);
         Traces.Recorded rec = Traces.run(s, Traces.header("export_vs_gem_close.gem", text, Profile.V3_11, o), Profile.V3_11, o);
         assertEquals(3, rec.exitStatus(), "seed 11 hits the 3.11 use-after-free");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -50,8 +51,8 @@ class TraceTest {
     void anotherSeedGivesAnotherTraceAndTheDivergenceIsNamed() throws Exception {
         String text = text();
         Script s = Parser.parse("e.gem", text);
-        Runner.RunOptions a = new Runner.RunOptions(1, "random", 3, 1000);
-        Runner.RunOptions b = new Runner.RunOptions(2, "random", 3, 1000);
+        Runner.RunOptions a = new Runner.RunOptions(1, Strategy.Name.RANDOM, 3, 1000);
+        Runner.RunOptions b = new Runner.RunOptions(2, Strategy.Name.RANDOM, 3, 1000);
         var ra = Traces.run(s, Traces.header("e.gem", text, Profile.MODERN, a), Profile.MODERN, a);
         var rb = Traces.run(s, Traces.header("e.gem", text, Profile.MODERN, a), Profile.MODERN, b);
         assertNotEquals(ra.hash(), rb.hash());
@@ -64,7 +65,7 @@ class TraceTest {
         Script s = Parser.parse("e.gem", text());
         for (Profile p : Profile.ALL) {
             for (String strategy : List.of("random", "pct", "pos")) {
-                Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, strategy, 3, 800), 1, 20, 2, true));
+                Explorer.explore(s, new Explorer.Config(p, new Runner.RunOptions(1, Strategy.Name.parse(strategy), 3, 800), 1, 20, 2, true));
             }
         }
     }
@@ -105,7 +106,7 @@ class TraceTest {
     void aByteChangedAnywhereInATraceIsCorruptionNeverACut() throws Exception {
         String text = text();
         Script s = Parser.parse("export_vs_gem_close.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(31, "pos", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(31, Strategy.Name.POS, 3, 1000);
         var rec = Traces.run(s, Traces.header("export_vs_gem_close.gem", text, Profile.V3_11, o), Profile.V3_11, o);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         TraceRecorder.write(rec.records(), bytes);
@@ -127,7 +128,7 @@ class TraceTest {
     void aTraceInTheFirstFormatWithoutChecksumsStillReads() throws Exception {
         String text = text();
         Script s = Parser.parse("e.gem", text);
-        Runner.RunOptions o = new Runner.RunOptions(3, "random", 3, 1000);
+        Runner.RunOptions o = new Runner.RunOptions(3, Strategy.Name.RANDOM, 3, 1000);
         var rec = Traces.run(s, Traces.header("e.gem", text, Profile.MODERN, o), Profile.MODERN, o);
         ByteArrayOutputStream old = new ByteArrayOutputStream();
         for (TraceRecord r : rec.records()) {

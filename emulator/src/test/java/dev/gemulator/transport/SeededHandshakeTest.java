@@ -3,6 +3,7 @@ package dev.gemulator.transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.Hello;
@@ -32,7 +33,7 @@ class SeededHandshakeTest {
 
     private void serve(Limits limits) throws Exception {
         server = SeededServer.start("127.0.0.1", 0, "sesame", 1 << 20, 64, System.err, limits);
-        server.next(new SeededRun.Config(Profile.MODERN, 1, "pos", 3, 10_000, List.of("A"), 0, false,
+        server.next(new SeededRun.Config(Profile.MODERN, 1, Strategy.Name.POS, 3, 10_000, List.of("A"), 0, false,
                 "SeededHandshakeTest", null, 10_000, 1024));
     }
 

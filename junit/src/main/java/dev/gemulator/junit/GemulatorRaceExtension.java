@@ -6,9 +6,11 @@ import dev.gemulator.client.Gemulator;
 import dev.gemulator.client.RaceTransport;
 import dev.gemulator.client.VirtualClock;
 import dev.gemulator.kernel.Profile;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.transport.SeededServer;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.LongStream;
@@ -78,9 +81,11 @@ public final class GemulatorRaceExtension implements TestTemplateInvocationConte
             throw new IllegalArgumentException("@GemulatorRace on " + m.getName() + ": unknown kernel profile '"
                     + race.profile() + "' (known: " + Profile.names() + ")");
         }
-        if (!List.of("random", "pct", "pos").contains(race.strategy())) {
-            throw new IllegalArgumentException("@GemulatorRace on " + m.getName() + ": unknown strategy '"
-                    + race.strategy() + "' (known: random, pct, pos)");
+        Strategy.Name strategy;
+        try {
+            strategy = Strategy.Name.parse(race.strategy(), Strategy.SERVER_NAMES);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("@GemulatorRace on " + m.getName() + ": " + e.getMessage());
         }
         if (race.seeds() < 1) {
             throw new IllegalArgumentException("@GemulatorRace on " + m.getName() + ": seeds must be at least 1");
@@ -88,7 +93,7 @@ public final class GemulatorRaceExtension implements TestTemplateInvocationConte
         Server server = context.getRoot().getStore(NS).computeIfAbsent(Server.class, k -> new Server(), Server.class);
         String where = m.getDeclaringClass().getSimpleName() + "." + m.getName();
         return LongStream.range(race.firstSeed(), race.firstSeed() + race.seeds())
-                .mapToObj(seed -> new Invocation(new SeedRun(server.server, race, profile, seed, where)));
+                .mapToObj(seed -> new Invocation(new SeedRun(server.server, race, profile, strategy, seed, where)));
     }
 
     /** One seed's invocation: its name and the extension that runs it. */
@@ -107,21 +112,23 @@ public final class GemulatorRaceExtension implements TestTemplateInvocationConte
     /** One seed: the run, the test's connection to it, the check afterwards. */
     static final class SeedRun implements ParameterResolver, InvocationInterceptor, BeforeEachCallback, AfterEachCallback {
         /** Runs of one server follow each other: a race test's seeds do not run at the same time. */
-        private static final java.util.concurrent.Semaphore ONE_AT_A_TIME = new java.util.concurrent.Semaphore(1);
+        private static final Semaphore ONE_AT_A_TIME = new Semaphore(1);
 
         private final SeededServer server;
         private final GemulatorRace race;
         private final Profile profile;
+        private final Strategy.Name strategy;
         final long seed;
         private final String where;
         private SeededRun run;
         private Gemulator gemulator;
         private boolean holding;
 
-        SeedRun(SeededServer server, GemulatorRace race, Profile profile, long seed, String where) {
+        SeedRun(SeededServer server, GemulatorRace race, Profile profile, Strategy.Name strategy, long seed, String where) {
             this.server = server;
             this.race = race;
             this.profile = profile;
+            this.strategy = strategy;
             this.seed = seed;
             this.where = where;
         }
@@ -130,7 +137,7 @@ public final class GemulatorRaceExtension implements TestTemplateInvocationConte
         public void beforeEach(ExtensionContext context) throws InterruptedException {
             ONE_AT_A_TIME.acquire();
             holding = true;
-            run = server.next(new SeededRun.Config(profile, seed, race.strategy(), race.pctDepth(), race.pctSteps(),
+            run = server.next(new SeededRun.Config(profile, seed, strategy, race.pctDepth(), race.pctSteps(),
                     List.of(race.process()), 0, true, "@GemulatorRace " + where, null, 10_000,
                     dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT));
             gemulator = new Gemulator(new RaceTransport("127.0.0.1", server.port(), null, false));
@@ -199,7 +206,7 @@ public final class GemulatorRaceExtension implements TestTemplateInvocationConte
             String replay;
             try {
                 Files.createDirectories(trace.getParent());
-                try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(trace))) {
+                try (var os = new BufferedOutputStream(Files.newOutputStream(trace))) {
                     TraceRecorder.write(r.trace(), os);
                 }
                 replay = "./gemulator replay " + trace;

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.check.FindingKey;
 import dev.gemulator.junit.examples.DiesMidway;
 import dev.gemulator.junit.examples.ExportVsGemCloseTwoProcesses;
 import dev.gemulator.junit.examples.LoopsForFiveSeconds;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.race.RaceRunner;
+import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededReplay;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.trace.TraceRecorder;
@@ -54,7 +56,7 @@ class RaceProcessesTest {
     private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
 
     private static RaceRunner runner(List<List<String>> commands, String profile, long first, long last, int jobs) {
-        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), "pos", 3, 10_000, first,
+        return new RaceRunner(new RaceRunner.Options(commands, List.of(), Profile.byName(profile), Strategy.Name.POS, 3, 10_000, first,
                 last, jobs, 300_000, 10_000, new PrintStream(LOG, true, StandardCharsets.UTF_8)));
     }
 
@@ -94,7 +96,7 @@ class RaceProcessesTest {
     @Test
     void theV311RaceIsFoundWithin200SeedsWithPosAndNothingUnder6x() {
         RaceRunner.Result old = runner(twoJvms("--iterate"), "v3.11", 1, 200, 2).run();
-        assertTrue(old.findings().stream().anyMatch(f -> f.key().equals("use-after-free drm_gem_prime_handle_to_fd")),
+        assertTrue(old.findings().stream().anyMatch(f -> f.key().toString().equals("use-after-free drm_gem_prime_handle_to_fd")),
                 "3.11: " + old.findings());
         assertTrue(old.persistent(), "the programs ran their part once per seed: " + old.launches() + " launches");
         RaceRunner.Result modern = runner(twoJvms("--iterate"), "6.x", 1, 200, 2).run();
@@ -122,7 +124,7 @@ class RaceProcessesTest {
             assertNull(o.problem(), o.problem());
             assertEquals(9, o.statuses().get("A"), "A halted with status 9");
             assertEquals(0, o.statuses().get("B"));
-            assertEquals(List.of("exit-status A"), o.findingKeys(), "its death is no kernel finding: " + o.reports());
+            assertEquals(List.of(new FindingKey(FindingKey.Kind.EXIT_STATUS, "A")), o.findingKeys(), "its death is no kernel finding: " + o.reports());
             assertTrue(o.trace().stream().anyMatch(x -> x.hasRequest() && x.getRequest().getOp().equals("gone")
                     && x.getRequest().getThread().equals("A")), "the lost connection is A's exit");
             hashes.add(o.traceHash());

@@ -16,14 +16,15 @@ import dev.gemulator.client.Gemulator;
 import dev.gemulator.client.Race;
 import dev.gemulator.client.RaceTransport;
 import dev.gemulator.client.VirtualClock;
+import dev.gemulator.kernel.vgem.VgemFence;
+import dev.gemulator.sched.Strategy;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.gemulator.junit.examples.ExportVsGemClose;
 import dev.gemulator.kernel.Profile;
-import dev.gemulator.kernel.vgem.VgemFence;
 import dev.gemulator.server.seeded.SeededRun;
 import dev.gemulator.transport.SeededServer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,7 +44,7 @@ class SeededServerTest {
     }
 
     private SeededRun next(long seed, String profile) {
-        return server.next(new SeededRun.Config(Profile.byName(profile), seed, "pos", 3, 10_000, List.of("A"), 0,
+        return server.next(new SeededRun.Config(Profile.byName(profile), seed, Strategy.Name.POS, 3, 10_000, List.of("A"), 0,
                 true, "SeededServerTest", null, 10_000, 1024));
     }
 

@@ -13,6 +13,8 @@ import dev.gemulator.proto.v1.StatusRequest;
 import dev.gemulator.proto.v1.ThreadExit;
 import dev.gemulator.proto.v1.ThreadStart;
 import dev.gemulator.proto.v1.TraceRequestMessage;
+import dev.gemulator.proto.v1.ServerMode;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
@@ -106,10 +108,10 @@ public final class WireClient implements AutoCloseable {
     /**
      * Waits for the server's Welcome.
      *
-     * @return the server's mode: "free" or "lockstep"
+     * @return the server's mode: free-running or lockstep
      * @throws ConnectionLost when it refused the Hello or went away
      */
-    public String mode() {
+    public ServerMode mode() {
         return await(in.welcomed);
     }
 

@@ -1,5 +1,6 @@
 package dev.gemulator.client.wire;
 
+import dev.gemulator.proto.v1.ServerMode;
 import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.ServerMessage;
 import io.netty.channel.ChannelHandler;
@@ -21,7 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 @ChannelHandler.Sharable
 final class WireHandler extends SimpleChannelInboundHandler<ServerMessage> {
-    final CompletableFuture<String> welcomed = new CompletableFuture<>();
+    final CompletableFuture<ServerMode> welcomed = new CompletableFuture<>();
     volatile int iterations = 1;
     volatile int joinIteration;
     volatile int welcomedDuring;
@@ -38,7 +39,7 @@ final class WireHandler extends SimpleChannelInboundHandler<ServerMessage> {
                 iterations = Math.max(1, msg.getWelcome().getIterations());
                 joinIteration = msg.getWelcome().getJoinIteration();
                 welcomedDuring = msg.getWelcome().getIteration();
-                welcomed.complete(msg.getWelcome().getMode());
+                welcomed.complete(msg.getWelcome().getServerMode());
             }
             case AGAIN -> again.add(msg.getAgain().getIteration());
             case STATUS, TRACE, DEBUGFS -> control.add(msg);

@@ -2,15 +2,18 @@ package dev.gemulator.kernel.dmabuf;
 
 import dev.gemulator.kernel.Clock;
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.proc.FdTable;
 import dev.gemulator.kernel.proc.Vma;
+import dev.gemulator.kernel.uapi.Ioctl;
 import dev.gemulator.kernel.uapi.IoctlTable;
 import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -54,19 +57,17 @@ public final class DmaBuf {
      * dma_buf_export: a new dma-buf whose file holds the creator's single
      * reference, sharing the exporter's reservation object {@code resv}, or
      * with one of its own when that is null. It joins the global list
-     * bufinfo shows. Returns null after
-     * failing the call with ENOMEM (by fault injection at dma_buf_export).
+     * bufinfo shows. Errors: ENOMEM (by fault injection at dma_buf_export).
      */
-    public static DmaBuf export(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags,
+    public static KResult<DmaBuf> export(Kernel kernel, DmaBufOps ops, Object priv, long sizeBytes, int flags,
             DmaResv resv, String function) {
         kernel.point(function, StepKind.WRITE, null);
         if (kernel.shouldFail("dma_buf_export")) {
-            kernel.fail(Errno.ENOMEM, "allocating the dma-buf failed (injected)");
-            return null;
+            return KResult.err(Errno.ENOMEM, "allocating the dma-buf failed (injected)");
         }
         DmaBuf buf = new DmaBuf(kernel, ops, priv, sizeBytes, flags, resv);
-        kernel.dmaBufs().add(buf);
-        return buf;
+        kernel.dmaBufListAdd(buf);
+        return KResult.ok(buf);
     }
 
     /**
@@ -142,26 +143,19 @@ public final class DmaBuf {
     }
 
     /**
-     * dma_buf_get: the dma-buf behind {@code fd} with a new reference, or
-     * null after failing the call with EBADF (no such fd) or EINVAL (not a dma-buf).
+     * dma_buf_get: the dma-buf behind {@code fd} with a new reference.
+     * Errors: EBADF (no such fd), EINVAL (not a dma-buf).
      */
-    public static DmaBuf get(Kernel kernel, long fd, String function) {
+    public static KResult<DmaBuf> get(Kernel kernel, long fd, String function) {
         KFile f = kernel.current().process().files().fget(kernel, fd, function);
         if (f == null) {
-            kernel.fail(Errno.EBADF, "fd " + fd + " is not open");
-            return null;
+            return KResult.err(Errno.EBADF, "fd " + fd + " is not open");
         }
         if (f.ops() != FILE_OPS) {
             f.fput(function);
-            kernel.fail(Errno.EINVAL, "fd " + fd + " is a " + f.ops().name() + " file, not a dma-buf");
-            return null;
+            return KResult.err(Errno.EINVAL, "fd " + fd + " is a " + f.ops().name() + " file, not a dma-buf");
         }
-        return (DmaBuf) f.privateData();
-    }
-
-    /** Whether {@code file} is a dma-buf's file (is_dma_buf_file). */
-    public static boolean isDmaBufFile(KFile file) {
-        return file.ops() == FILE_OPS;
+        return KResult.ok((DmaBuf) f.privateData());
     }
 
     @Override
@@ -185,7 +179,7 @@ public final class DmaBuf {
             if (buf.ownsResv) {
                 buf.resv.fini("dma_buf_release");
             }
-            buf.kernel.dmaBufs().remove(buf);
+            buf.kernel.dmaBufListDel(buf);
         }
 
         @Override
@@ -248,15 +242,15 @@ public final class DmaBuf {
      */
     public SysResult setName() {
         long arg = kernel.current().ioctlArg();
-        byte[] s = kernel.current().userMemory().readString(arg, dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN + 1);
+        byte[] s = kernel.current().userMemory().readString(arg, Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN + 1);
         if (s == null) {
             return SysResult.err(Errno.EFAULT, "DMA_BUF_SET_NAME: the name at 0x" + Long.toHexString(arg) + " is not readable");
         }
-        if (s.length >= dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN) {
+        if (s.length >= Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN) {
             return SysResult.err(Errno.EINVAL, "DMA_BUF_SET_NAME: the name is longer than "
-                    + (dev.gemulator.kernel.uapi.Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN - 1) + " bytes");
+                    + (Ioctl.DmaBufSetName.DMA_BUF_NAME_LEN - 1) + " bytes");
         }
-        name = new String(s, java.nio.charset.StandardCharsets.UTF_8);
+        name = new String(s, StandardCharsets.UTF_8);
         return SysResult.ok();
     }
 

@@ -3,8 +3,14 @@ package dev.gemulator.kernel.dmabuf;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.SysResult;
+import dev.gemulator.kernel.proc.FdTable;
+import dev.gemulator.kernel.uapi.Ioctl;
+import dev.gemulator.kernel.uapi.IoctlTable;
+import dev.gemulator.kernel.uapi.KData;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * struct sync_file: a file that stands for one fence (sync_file.c). It owns
@@ -99,10 +105,10 @@ public final class SyncFile {
      * still pending, named as asked. Errors: EMFILE; EINVAL for non-zero
      * flags or pad; ENOENT when fd2 is not a sync_file.
      */
-    public SysResult mergeIoctl(dev.gemulator.kernel.uapi.Ioctl.SyncMerge data) {
+    public SysResult mergeIoctl(Ioctl.SyncMerge data) {
         String fn = "sync_file_ioctl_merge";
         Kernel k = file.kernel();
-        dev.gemulator.kernel.proc.FdTable files = k.current().process().files();
+        FdTable files = k.current().process().files();
         int fd = files.reserve();
         if (fd < 0) {
             return SysResult.err(Errno.EMFILE, "no free fd for the merged sync_file");
@@ -116,8 +122,8 @@ public final class SyncFile {
             files.unreserve(fd);
             return SysResult.err(Errno.ENOENT, "fd " + data.fd2() + " is not a sync_file");
         }
-        java.util.List<DmaFence> pending = new java.util.ArrayList<>();
-        for (DmaFence f : java.util.List.of(fence, other)) {
+        List<DmaFence> pending = new ArrayList<>();
+        for (DmaFence f : List.of(fence, other)) {
             for (DmaFence member : f.unwrap()) {
                 if (!member.isSignaled() && !pending.contains(member)) {
                     pending.add(member);
@@ -150,12 +156,12 @@ public final class SyncFile {
      * address given (driver and timeline name, status, signal time). Errors:
      * EINVAL for non-zero flags or pad or too small an array; EFAULT.
      */
-    public SysResult fileInfoIoctl(dev.gemulator.kernel.uapi.Ioctl.SyncFileInfo info,
-            dev.gemulator.kernel.uapi.KData d) {
+    public SysResult fileInfoIoctl(Ioctl.SyncFileInfo info,
+            KData d) {
         if (info.flags() != 0 || info.pad() != 0) {
             return SysResult.err(Errno.EINVAL, "SYNC_IOC_FILE_INFO flags and pad must be 0");
         }
-        java.util.List<DmaFence> fences = fence.unwrap();
+        List<DmaFence> fences = fence.unwrap();
         int status;
         if (info.numFences() == 0) {
             status = status(fence);
@@ -165,8 +171,8 @@ public final class SyncFile {
                         + " fences, the sync_file has " + fences.size());
             }
             status = 1;
-            int size = dev.gemulator.kernel.uapi.Ioctl.SyncFileInfo.FENCE_INFO_BYTES;
-            dev.gemulator.kernel.uapi.KData infos = new dev.gemulator.kernel.uapi.KData(fences.size() * size);
+            int size = Ioctl.SyncFileInfo.FENCE_INFO_BYTES;
+            KData infos = new KData(fences.size() * size);
             for (int i = 0; i < fences.size(); i++) {
                 DmaFence f = fences.get(i);
                 infos.putString(i * size, 32, timelineName(f)).putString(i * size + 32, 32, driverName(f))
@@ -185,7 +191,7 @@ public final class SyncFile {
     static final FileOps OPS = new FileOps() {
         @Override
         public SysResult ioctl(KFile f, int cmd, long arg) {
-            return dev.gemulator.kernel.uapi.IoctlTable.fileIoctl(f.kernel(), dev.gemulator.kernel.uapi.IoctlTable.Owner.SYNC_FILE,
+            return IoctlTable.fileIoctl(f.kernel(), IoctlTable.Owner.SYNC_FILE,
                     f.privateData(), "sync_file", cmd, arg);
         }
 

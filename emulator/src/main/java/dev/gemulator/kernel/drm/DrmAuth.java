@@ -1,7 +1,6 @@
 package dev.gemulator.kernel.drm;
 
 import dev.gemulator.kernel.Errno;
-import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
 
@@ -107,42 +106,40 @@ public final class DrmAuth {
     /** drm_setmaster_ioctl. */
     public static SysResult setMasterIoctl(DrmFile file) {
         DrmDevice dev = file.dev();
-        Kernel k = dev.kernel();
         dev.masterMutex().lock("drm_setmaster_ioctl");
-        Errno ret = Errno.OK;
+        SysResult ret = SysResult.ok();
         if (!masterCheckPerm(file)) {
-            ret = k.fail(Errno.EACCES, "SET_MASTER needs CAP_SYS_ADMIN unless the opener of a former master asks");
+            ret = SysResult.err(Errno.EACCES, "SET_MASTER needs CAP_SYS_ADMIN unless the opener of a former master asks");
         } else if (isCurrentMaster(file)) {
-            ret = Errno.OK;
+            ret = SysResult.ok();
         } else if (dev.master() != null) {
-            ret = k.fail(Errno.EBUSY, "another file is the master");
+            ret = SysResult.err(Errno.EBUSY, "another file is the master");
         } else if (file.master() == null) {
-            ret = k.fail(Errno.EINVAL, "this file has no master");
+            ret = SysResult.err(Errno.EINVAL, "this file has no master");
         } else if (!file.isMaster()) {
             newSetMaster(dev, file);
         } else {
             setMaster(dev, file);
         }
         dev.masterMutex().unlock("drm_setmaster_ioctl");
-        return ret.isOk() ? SysResult.ok() : SysResult.err(ret, k.current().errorMessage());
+        return ret;
     }
 
     /** drm_dropmaster_ioctl. */
     public static SysResult dropMasterIoctl(DrmFile file) {
         DrmDevice dev = file.dev();
-        Kernel k = dev.kernel();
         dev.masterMutex().lock("drm_dropmaster_ioctl");
-        Errno ret;
+        SysResult ret;
         if (!masterCheckPerm(file)) {
-            ret = k.fail(Errno.EACCES, "DROP_MASTER needs CAP_SYS_ADMIN unless the opener of a former master asks");
+            ret = SysResult.err(Errno.EACCES, "DROP_MASTER needs CAP_SYS_ADMIN unless the opener of a former master asks");
         } else if (!isCurrentMaster(file) || dev.master() == null) {
-            ret = k.fail(Errno.EINVAL, "this file is not the current master");
+            ret = SysResult.err(Errno.EINVAL, "this file is not the current master");
         } else {
             dropMaster(dev);
-            ret = Errno.OK;
+            ret = SysResult.ok();
         }
         dev.masterMutex().unlock("drm_dropmaster_ioctl");
-        return ret.isOk() ? SysResult.ok() : SysResult.err(ret, k.current().errorMessage());
+        return ret;
     }
 
     /** drm_master_open: the first primary open without a master becomes master. */

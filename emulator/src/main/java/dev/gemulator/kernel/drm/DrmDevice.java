@@ -8,8 +8,11 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.kernel.SpinLock;
 import dev.gemulator.kernel.gem.GemObject;
 import dev.gemulator.kernel.gem.LiveObjects;
+import dev.gemulator.kernel.gem.ShmemMount;
 import dev.gemulator.kernel.gem.VmaOffsetManager;
+import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.SequencedSet;
 
 /**
  * struct drm_device: one GPU (a vgem instance) with its primary and render
@@ -36,7 +39,7 @@ public final class DrmDevice {
     private int fenceIdLimit = Integer.MAX_VALUE - 1;
     private final LiveObjects liveObjects = new LiveObjects();
     private DrmMaster master;
-    private dev.gemulator.kernel.gem.ShmemMount shmemMount;
+    private ShmemMount shmemMount;
 
     public DrmDevice(Kernel kernel, int index, DrmDriver driver) {
         this.kernel = kernel;
@@ -110,9 +113,19 @@ public final class DrmDevice {
         return vmaOffsetManager;
     }
 
-    /** dev->filelist: the open drm files, oldest first. */
-    public LinkedHashSet<DrmFile> files() {
-        return files;
+    /** dev->filelist: the open drm files, oldest first (read-only). */
+    public SequencedSet<DrmFile> files() {
+        return Collections.unmodifiableSequencedSet(files);
+    }
+
+    /** list_add_tail(&file->lhead, &dev->filelist): an opened file joins the list. */
+    public void filelistAdd(DrmFile file) {
+        files.add(file);
+    }
+
+    /** list_del(&file->lhead): a closed file leaves the list. */
+    public void filelistDel(DrmFile file) {
+        files.remove(file);
     }
 
     /** The device's live GEM objects. */
@@ -167,12 +180,12 @@ public final class DrmDevice {
     }
 
     /** Where the objects' shmem files are made; null: on the heap. */
-    public dev.gemulator.kernel.gem.ShmemMount shmemMount() {
+    public ShmemMount shmemMount() {
         return shmemMount;
     }
 
     /** Puts the objects made from now on in files of {@code mount} (a server whose programs map them). */
-    public void setShmemMount(dev.gemulator.kernel.gem.ShmemMount mount) {
+    public void setShmemMount(ShmemMount mount) {
         this.shmemMount = mount;
     }
 

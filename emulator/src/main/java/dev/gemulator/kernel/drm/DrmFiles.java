@@ -37,7 +37,7 @@ public final class DrmFiles {
         }
         KFile filp = new KFile(k, OPS, minor.path(), true, true, file);
         file.setFilp(filp);
-        dev.files().add(file);
+        dev.filelistAdd(file);
         return filp;
     }
 
@@ -49,7 +49,7 @@ public final class DrmFiles {
     /** drm_file_free. */
     static void release(DrmFile file) {
         DrmDevice dev = file.dev();
-        dev.files().remove(file);
+        dev.filelistDel(file);
         Gem.gemRelease(file);
         if (file.isPrimaryClient()) {
             DrmAuth.masterRelease(file);

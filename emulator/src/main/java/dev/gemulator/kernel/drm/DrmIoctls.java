@@ -9,6 +9,8 @@ import dev.gemulator.kernel.uapi.IoctlTable;
 import dev.gemulator.kernel.uapi.KData;
 import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.uapi.UserMemory;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * drm_ioctl.c: the dispatcher of DRM ioctls, the permission check and the
@@ -141,12 +143,12 @@ public final class DrmIoctls {
 
     /** drm_copy_field: the length field at {@code off}, the pointer at off + 8. */
     private static Errno copyField(Kernel k, KData v, int off, String value) {
-        byte[] b = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = value.getBytes(StandardCharsets.UTF_8);
         long given = v.u64(off);
         int len = (int) Math.min(b.length, given < 0 ? Long.MAX_VALUE : given);
         v.putU64(off, b.length);
         long buf = v.u64(off + 8);
-        if (len > 0 && buf != 0 && !k.current().userMemory().write(buf, java.util.Arrays.copyOf(b, len))) {
+        if (len > 0 && buf != 0 && !k.current().userMemory().write(buf, Arrays.copyOf(b, len))) {
             return Errno.EFAULT;
         }
         return Errno.OK;
@@ -159,7 +161,7 @@ public final class DrmIoctls {
      */
     public static SysResult getUnique(DrmFile file, Ioctl.GetUnique u, KData d) {
         String unique = file.master() == null ? "" : file.master().unique();
-        byte[] b = unique.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = unique.getBytes(StandardCharsets.UTF_8);
         if (Long.compareUnsigned(u.uniqueLen(), b.length) >= 0 && b.length > 0
                 && !file.dev().kernel().current().userMemory().write(u.unique(), b)) {
             return SysResult.err(Errno.EFAULT, "DRM_IOCTL_GET_UNIQUE: the buffer is not writable");

@@ -2,6 +2,7 @@ package dev.gemulator.kernel.gem;
 
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Idr;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.Profile;
@@ -37,10 +38,10 @@ public final class Gem {
     /**
      * drm_gem_object_init + drm_gem_create_mmap_offset for a shmem object of
      * {@code sizeBytes} (already page aligned). The caller owns the only
-     * reference. Returns null after failing the call with ENOSPC when no fake
-     * offset range fits (a 0-page object never fits).
+     * reference. Errors: ENOSPC when no fake offset range fits (a 0-page
+     * object never fits).
      */
-    public static GemObject objectCreate(DrmDevice dev, long sizeBytes) {
+    public static KResult<GemObject> objectCreate(DrmDevice dev, long sizeBytes) {
         Kernel k = dev.kernel();
         k.point("drm_gem_object_init", StepKind.WRITE, null);
         GemObject obj = new GemObject(dev, sizeBytes);
@@ -48,10 +49,9 @@ public final class Gem {
         k.observer().created(obj);
         if (!dev.vmaOffsetManager().add(obj, sizeBytes >>> 12)) {
             objectPut(obj, "drm_gem_create_mmap_offset");
-            k.fail(Errno.ENOSPC, "no fake mmap offset range for an object of " + sizeBytes + " bytes");
-            return null;
+            return KResult.err(Errno.ENOSPC, "no fake mmap offset range for an object of " + sizeBytes + " bytes");
         }
-        return obj;
+        return KResult.ok(obj);
     }
 
     /**
@@ -59,13 +59,13 @@ public final class Gem {
      * dma-buf; it shares the dma-buf's reservation object and owns the
      * attachment's dma-buf reference, which the caller has taken.
      */
-    public static GemObject objectCreateImported(DrmDevice dev, DmaBuf buf) {
-        GemObject obj = objectCreate(dev, Uapi.pageAlign(buf.size()));
-        if (obj != null) {
-            obj.setImportBuf(buf);
-            obj.setResv(buf.resv());
+    public static KResult<GemObject> objectCreateImported(DrmDevice dev, DmaBuf buf) {
+        KResult<GemObject> created = objectCreate(dev, Uapi.pageAlign(buf.size()));
+        if (!created.isErr()) {
+            created.value().setImportBuf(buf);
+            created.value().setResv(buf.resv());
         }
-        return obj;
+        return created;
     }
 
     /** drm_gem_object_put: the last reference frees the object. */
@@ -116,9 +116,9 @@ public final class Gem {
     /**
      * drm_gem_handle_create_tail: called with object_name_lock held, which it
      * drops. The first handle of an object takes the handles' object
-     * reference. Returns the new handle, or a negative errno.
+     * reference. Returns the new handle. Errors: the allocation's ENOMEM, ENOSPC.
      */
-    public static int handleCreateTail(DrmFile file, GemObject obj) {
+    public static KResult<Integer> handleCreateTail(DrmFile file, GemObject obj) {
         if (file.dev().kernel().profile().handlePublication() == Profile.HandlePublication.WITH_COUNT) {
             return handleCreateTailSeed(file, obj);
         }
@@ -134,18 +134,19 @@ public final class Gem {
         }
         obj.setHandleCount(obj.handleCount() + 1);
         file.tableLock().lock(fn);
-        int handle = allocHandle(file, null);
+        KResult<Integer> allocated = allocHandle(file, null);
         file.tableLock().unlock(fn);
         nameLock.unlock(fn);
-        if (handle < 0) {
+        if (allocated.isErr()) {
             handlePutUnlocked(obj);
-            return handle;
+            return allocated;
         }
+        int handle = allocated.value();
         obj.vmaAllow(file);
         file.tableLock().lock(fn);
         file.objectIdr().replace(handle, obj);
         file.tableLock().unlock(fn);
-        return handle;
+        return KResult.ok(handle);
     }
 
     /**
@@ -154,25 +155,26 @@ public final class Gem {
      * while object_name_lock is held; then object_name_lock is dropped
      * (PP-H: the handle is visible from here on).
      */
-    private static int handleCreateTailSeed(DrmFile file, GemObject obj) {
+    private static KResult<Integer> handleCreateTailSeed(DrmFile file, GemObject obj) {
         String fn = "drm_gem_handle_create_tail";
         Kernel k = file.dev().kernel();
         Lock nameLock = file.dev().objectNameLock();
         k.warnOn(!nameLock.heldByCurrent(), fn, "object_name_lock not held");
         file.tableLock().lock(fn);
-        int handle = allocHandle(file, obj);
+        KResult<Integer> allocated = allocHandle(file, obj);
         obj.get(fn);
         k.point(fn, StepKind.WRITE, obj);
         obj.use(fn, "handle_count++");
         obj.setHandleCount(obj.handleCount() + 1);
         file.tableLock().unlock(fn);
         nameLock.unlock(fn);
-        if (handle < 0) {
+        if (allocated.isErr()) {
             handlePutUnlocked(obj);
-            return handle;
+            return allocated;
         }
+        int handle = allocated.value();
         obj.vmaAllow(file);
-        return handle;
+        return KResult.ok(handle);
     }
 
     /**
@@ -181,22 +183,20 @@ public final class Gem {
      * (by fault injection at drm_gem_handle_create), ENOSPC when the table
      * is full.
      */
-    private static int allocHandle(DrmFile file, GemObject obj) {
+    private static KResult<Integer> allocHandle(DrmFile file, GemObject obj) {
         Kernel k = file.dev().kernel();
         if (k.shouldFail("drm_gem_handle_create")) {
-            k.fail(Errno.ENOMEM, "allocating a handle failed (injected)");
-            return -Errno.ENOMEM.number();
+            return KResult.err(Errno.ENOMEM, "allocating a handle failed (injected)");
         }
         int handle = file.objectIdr().alloc(obj);
         if (handle < 0) {
-            k.fail(Errno.ENOSPC, "the file's handle table is full");
-            return -Errno.ENOSPC.number();
+            return KResult.err(Errno.ENOSPC, "the file's handle table is full");
         }
-        return handle;
+        return KResult.ok(handle);
     }
 
     /** drm_gem_handle_create: takes object_name_lock and creates a handle. */
-    public static int handleCreate(DrmFile file, GemObject obj) {
+    public static KResult<Integer> handleCreate(DrmFile file, GemObject obj) {
         if (file.dev().kernel().profile().handlePublication() == Profile.HandlePublication.BEFORE_COUNT) {
             return handleCreateV311(file, obj);
         }
@@ -210,21 +210,22 @@ public final class Gem {
      * reference. A GEM_CLOSE of the new id between the two finds a handle
      * count of 0 and drops nothing (L-create-window).
      */
-    private static int handleCreateV311(DrmFile file, GemObject obj) {
+    private static KResult<Integer> handleCreateV311(DrmFile file, GemObject obj) {
         String fn = "drm_gem_handle_create";
         Kernel k = file.dev().kernel();
         file.tableLock().lock(fn);
-        int handle = allocHandle(file, obj);
+        KResult<Integer> allocated = allocHandle(file, obj);
         file.tableLock().unlock(fn);
-        if (handle < 0) {
-            return handle;
+        if (allocated.isErr()) {
+            return allocated;
         }
+        int handle = allocated.value();
         obj.get(fn);
         k.point(fn, StepKind.WRITE, obj);
         obj.use(fn, "atomic_inc(handle_count)");
         obj.setHandleCount(obj.handleCount() + 1);
         obj.vmaAllow(file);
-        return handle;
+        return KResult.ok(handle);
     }
 
     /**
@@ -423,19 +424,19 @@ public final class Gem {
         if (obj.handleCount() == 0) {
             result = SysResult.err(Errno.ENOENT, "the object's last handle is being closed");
         } else {
+            KResult<Integer> allocated = null;
             if (obj.name() == 0) {
                 k.point(fn, StepKind.WRITE, obj);
-                int name = allocName(dev, obj);
-                if (name > 0) {
-                    obj.setName(name);
+                allocated = allocName(dev, obj);
+                if (!allocated.isErr()) {
+                    obj.setName(allocated.value());
                     if (k.profile().nameRef() == Profile.NameRef.OWNS_OBJECT_REF) {
                         obj.get(fn);
                     }
                 }
             }
-            result = obj.name() == 0
-                    ? SysResult.err(k.current().lastError(), k.current().errorMessage())
-                    : SysResult.ok(obj.name());
+            // a name of 0 here means this call's allocation failed
+            result = obj.name() == 0 ? allocated.sysErr() : SysResult.ok(obj.name());
         }
         dev.objectNameLock().unlock(fn);
         objectPut(obj, fn);
@@ -457,11 +458,13 @@ public final class Gem {
         if (obj.name() == 0) {
             k.point(fn, StepKind.WRITE, obj);
             obj.use(fn, "obj->name = idr_alloc()");
-            int ret = allocName(dev, obj);
+            KResult<Integer> allocated = allocName(dev, obj);
+            // the bug: idr_alloc's negative errno is stored as the name
+            int ret = allocated.isErr() ? -allocated.errno().number() : allocated.value();
             obj.setName(ret);
             dev.objectNameLock().unlock(fn);
-            if (ret < 0) {
-                result = SysResult.err(Errno.byNumber(-ret), k.current().errorMessage());
+            if (allocated.isErr()) {
+                result = allocated.sysErr();
             } else {
                 obj.get(fn);
                 result = SysResult.ok(Integer.toUnsignedLong(ret));
@@ -478,21 +481,19 @@ public final class Gem {
 
     /**
      * idr_alloc into the device's name table (object_name_lock is held): the
-     * lowest free name, or a negative errno after failing the call: ENOMEM by
-     * fault injection at drm_gem_flink_ioctl, ENOSPC when the table is full.
+     * lowest free name. Errors: ENOMEM by fault injection at
+     * drm_gem_flink_ioctl, ENOSPC when the table is full.
      */
-    private static int allocName(DrmDevice dev, GemObject obj) {
+    private static KResult<Integer> allocName(DrmDevice dev, GemObject obj) {
         Kernel k = dev.kernel();
         if (k.shouldFail("drm_gem_flink_ioctl")) {
-            k.fail(Errno.ENOMEM, "allocating a flink name failed (injected)");
-            return -Errno.ENOMEM.number();
+            return KResult.err(Errno.ENOMEM, "allocating a flink name failed (injected)");
         }
         int name = dev.objectNameIdr().alloc(obj);
         if (name < 0) {
-            k.fail(Errno.ENOSPC, "the device's name table is full");
-            return -Errno.ENOSPC.number();
+            return KResult.err(Errno.ENOSPC, "the device's name table is full");
         }
-        return name;
+        return KResult.ok(name);
     }
 
     /**
@@ -514,18 +515,19 @@ public final class Gem {
             return SysResult.err(Errno.ENOENT, "no object has flink name " + Integer.toUnsignedString(name));
         }
         obj.get(fn);
-        int handle;
+        KResult<Integer> created;
         if (k.profile().gemOpen() == Profile.GemOpen.ATOMIC) {
-            handle = handleCreateTail(file, obj);
+            created = handleCreateTail(file, obj);
         } else {
             dev.objectNameLock().unlock(fn);
-            handle = handleCreate(file, obj);
+            created = handleCreate(file, obj);
         }
         SysResult result;
-        if (handle < 0) {
+        if (created.isErr()) {
             objectPut(obj, fn);
-            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+            return created.sysErr();
         }
+        int handle = created.value();
         if (k.profile().gemOpenSize() != Profile.GemOpenSize.UNDER_REF) {
             objectPut(obj, fn);
         }

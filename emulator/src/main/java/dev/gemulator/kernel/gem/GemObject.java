@@ -7,6 +7,7 @@ import dev.gemulator.kernel.dmabuf.DmaResv;
 import dev.gemulator.kernel.drm.DrmDevice;
 import dev.gemulator.kernel.drm.DrmFile;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -128,11 +129,6 @@ public final class GemObject extends KObject {
         this.resv = resv;
     }
 
-    /** The reservation object if it was ever used, else null. */
-    DmaResv resvIfAny() {
-        return resv;
-    }
-
     // --- vma node ---
 
     public long vmaStartPage() {
@@ -223,7 +219,7 @@ public final class GemObject extends KObject {
     public void readBytes(long offset, byte[] dst) {
         use("shmem_fault", "read");
         if (pages == null) {
-            java.util.Arrays.fill(dst, (byte) 0);
+            Arrays.fill(dst, (byte) 0);
             return;
         }
         pages.read(offset, dst, 0, dst.length);

@@ -1,5 +1,6 @@
 package dev.gemulator.kernel.gem;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -91,7 +92,7 @@ final class Pages implements ShmemFile {
             int n = Math.min(length - done, PAGE - inPage);
             byte[] p = page(at / PAGE, false);
             if (p == null) {
-                java.util.Arrays.fill(dst, dstOffset + done, dstOffset + done + n, (byte) 0);
+                Arrays.fill(dst, dstOffset + done, dstOffset + done + n, (byte) 0);
             } else {
                 System.arraycopy(p, inPage, dst, dstOffset + done, n);
             }

@@ -109,8 +109,4 @@ public final class VmaOffsetManager {
         }
         return o;
     }
-
-    public int allocatedNodes() {
-        return nodes.size();
-    }
 }

@@ -1,6 +1,7 @@
 package dev.gemulator.kernel.prime;
 
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Mutex;
 import dev.gemulator.kernel.Profile;
@@ -89,20 +90,19 @@ public final class Prime {
 
     /**
      * drm_prime_add_buf_handle: a new member owning a dma-buf reference.
-     * Returns false when the member's allocation fails (ENOMEM, by fault
-     * injection at this function).
+     * Errors: ENOMEM when the member's allocation fails (by fault injection
+     * at this function).
      */
-    static boolean addBufHandle(DrmFile file, DmaBuf buf, int handle) {
+    static KResult<Void> addBufHandle(DrmFile file, DmaBuf buf, int handle) {
         String fn = "drm_prime_add_buf_handle";
         Kernel k = file.dev().kernel();
         k.point(fn, StepKind.WRITE, buf);
         if (k.shouldFail(fn)) {
-            k.fail(Errno.ENOMEM, "allocating a PRIME cache member failed (injected)");
-            return false;
+            return KResult.err(Errno.ENOMEM, "allocating a PRIME cache member failed (injected)");
         }
         buf.get(fn);
         file.prime().add(buf, handle);
-        return true;
+        return KResult.ok(null);
     }
 
     /** drm_prime_lookup_buf_by_handle: the dma-buf cached for a handle, or null. */
@@ -249,20 +249,23 @@ public final class Prime {
             primeLock.unlock(fn);
             return SysResult.ok(fd);
         }
-        buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(), "drm_gem_prime_export");
-        if (buf == null) {
+        KResult<DmaBuf> exported = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(),
+                "drm_gem_prime_export");
+        if (exported.isErr()) {
             // out
             Gem.objectPut(obj, fn);
             primeLock.unlock(fn);
-            return SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+            return exported.sysErr();
         }
+        buf = exported.value();
         k.point(fn, StepKind.WRITE, obj);
         obj.setDmaBuf(buf);
-        if (!addBufHandle(file, buf, handle)) {
+        KResult<Void> added = addBufHandle(file, buf, handle);
+        if (added.isErr()) {
             // out: drops the reference that now belongs to the dma-buf
             Gem.objectPut(obj, fn);
             primeLock.unlock(fn);
-            return SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+            return added.sysErr();
         }
         int fd = DmaBuf.fd(k, buf, fn);
         primeLock.unlock(fn);
@@ -301,20 +304,22 @@ public final class Prime {
             dev.objectNameLock().unlock(fn);
             return haveObj(k, obj, buf, fn);
         }
-        buf = exportAndRegisterObjectSeed(dev, obj, flags);
+        KResult<DmaBuf> registered = exportAndRegisterObjectSeed(dev, obj, flags);
         dev.objectNameLock().unlock(fn);
-        if (buf == null) {
+        if (registered.isErr()) {
             // out
             Gem.objectPut(obj, fn);
-            return SysResult.err(k.current().lastError(), k.current().errorMessage());
+            return registered.sysErr();
         }
+        buf = registered.value();
         Mutex primeLock = file.prime().lock();
         primeLock.lock(fn);
-        if (!addBufHandle(file, buf, handle)) {
+        KResult<Void> added = addBufHandle(file, buf, handle);
+        if (added.isErr()) {
             // the merged code returns here with the prime lock still held
             buf.put(fn);
             Gem.objectPut(obj, fn);
-            return SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+            return added.sysErr();
         }
         int fd = DmaBuf.fd(k, buf, fn);
         if (fd < 0) {
@@ -345,22 +350,22 @@ public final class Prime {
      * dma-buf's (no reference of its own is taken); the link takes a dma-buf
      * reference.
      */
-    private static DmaBuf exportAndRegisterObjectSeed(DrmDevice dev, GemObject obj, int flags) {
+    private static KResult<DmaBuf> exportAndRegisterObjectSeed(DrmDevice dev, GemObject obj, int flags) {
         String fn = "export_and_register_object";
         Kernel k = dev.kernel();
         if (obj.handleCount() == 0) {
-            k.fail(Errno.ENOENT, "the object's last handle was closed");
-            return null;
+            return KResult.err(Errno.ENOENT, "the object's last handle was closed");
         }
-        DmaBuf buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(),
-                "drm_gem_prime_export");
-        if (buf == null) {
-            return null;
+        KResult<DmaBuf> exported = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC,
+                obj.resv(), "drm_gem_prime_export");
+        if (exported.isErr()) {
+            return exported;
         }
+        DmaBuf buf = exported.value();
         k.point(fn, StepKind.WRITE, obj);
         obj.setDmaBuf(buf);
         buf.get(fn);
-        return buf;
+        return KResult.ok(buf);
     }
 
     /**
@@ -383,6 +388,7 @@ public final class Prime {
             return SysResult.err(Errno.ENOENT, "handle " + Integer.toUnsignedString(handle) + " does not exist in this file");
         }
         SysResult result;
+        KResult<DmaBuf> registered = null;
         DmaBuf buf = lookupBufByHandle(file, handle);
         if (buf != null) {
             buf.get(fn);
@@ -397,15 +403,17 @@ public final class Prime {
                 buf = obj.dmaBuf();
                 buf.get(fn);
             } else {
-                buf = exportAndRegisterObject(dev, obj, flags);
+                registered = exportAndRegisterObject(dev, obj, flags);
+                buf = registered.isErr() ? null : registered.value();
             }
+            KResult<Void> added = buf == null ? null : addBufHandle(file, buf, handle);
             if (buf == null) {
                 dev.objectNameLock().unlock(fn);
-                result = SysResult.err(k.current().lastError(), k.current().errorMessage());
-            } else if (!addBufHandle(file, buf, handle)) {
+                result = registered.sysErr();
+            } else if (added.isErr()) {
                 dev.objectNameLock().unlock(fn);
                 buf.put(fn);
-                result = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+                result = added.sysErr();
             } else {
                 dev.objectNameLock().unlock(fn);
                 result = installFd(k, buf, fn);
@@ -430,25 +438,26 @@ public final class Prime {
      * export_and_register_object: exports the object (the dma-buf takes its
      * own object reference) and sets the link, which owns a dma-buf
      * reference. Called with object_name_lock held. Returns the dma-buf with
-     * the caller's reference, or null after failing the call: ENOENT when the
-     * object has no handle left, the export's ENOMEM.
+     * the caller's reference. Errors: ENOENT when the object has no handle
+     * left, the export's ENOMEM.
      */
-    static DmaBuf exportAndRegisterObject(DrmDevice dev, GemObject obj, int flags) {
+    static KResult<DmaBuf> exportAndRegisterObject(DrmDevice dev, GemObject obj, int flags) {
         String fn = "export_and_register_object";
         Kernel k = dev.kernel();
         if (obj.handleCount() == 0) {
-            k.fail(Errno.ENOENT, "the object's last handle was closed");
-            return null;
+            return KResult.err(Errno.ENOENT, "the object's last handle was closed");
         }
-        DmaBuf buf = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags, obj.resv(), "drm_gem_prime_export");
-        if (buf == null) {
-            return null;
+        KResult<DmaBuf> exported = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags, obj.resv(),
+                "drm_gem_prime_export");
+        if (exported.isErr()) {
+            return exported;
         }
+        DmaBuf buf = exported.value();
         obj.get("drm_gem_dmabuf_export");
         k.point(fn, StepKind.WRITE, obj);
         obj.setDmaBuf(buf);
         buf.get(fn);
-        return buf;
+        return KResult.ok(buf);
     }
 
     // --- FD_TO_HANDLE ---
@@ -476,10 +485,11 @@ public final class Prime {
         String fn = "drm_gem_prime_fd_to_handle";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
-        DmaBuf buf = DmaBuf.get(k, fd, fn);
-        if (buf == null) {
-            return SysResult.err(k.current().lastError(), k.current().errorMessage());
+        KResult<DmaBuf> got = DmaBuf.get(k, fd, fn);
+        if (got.isErr()) {
+            return got.sysErr();
         }
+        DmaBuf buf = got.value();
         Mutex primeLock = file.prime().lock();
         primeLock.lock(fn);
         long cached = lookupBufHandle(file, buf);
@@ -489,23 +499,26 @@ public final class Prime {
             primeLock.unlock(fn);
             return SysResult.ok(cached);
         }
-        GemObject obj = gemPrimeImportV311(dev, buf);
-        if (obj == null) {
-            SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
+        KResult<GemObject> imported = gemPrimeImportV311(dev, buf);
+        if (imported.isErr()) {
+            SysResult err = imported.sysErr();
             buf.put(fn);
             primeLock.unlock(fn);
             return err;
         }
-        int handle = Gem.handleCreate(file, obj);
+        GemObject obj = imported.value();
+        KResult<Integer> created = Gem.handleCreate(file, obj);
         Gem.objectPut(obj, fn);
-        if (handle < 0) {
-            SysResult err = SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+        if (created.isErr()) {
+            SysResult err = created.sysErr();
             buf.put(fn);
             primeLock.unlock(fn);
             return err;
         }
-        if (!addBufHandle(file, buf, handle)) {
-            SysResult err = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+        int handle = created.value();
+        KResult<Void> added = addBufHandle(file, buf, handle);
+        if (added.isErr()) {
+            SysResult err = added.sysErr();
             // fail: the handle's count and reference go, the handle stays published
             Gem.handleUnreferenceV311(obj);
             buf.put(fn);
@@ -520,24 +533,25 @@ public final class Prime {
      * drm_gem_prime_import as of 3.11: a self-import takes an object
      * reference and drops the caller's dma-buf reference at once; a foreign
      * import attaches and wraps the dma-buf in a new object that keeps the
-     * caller's reference. Returns null after failing the call (the caller
-     * still holds its reference then).
+     * caller's reference. Errors: ENOMEM (by fault injection at
+     * dma_buf_attach), the object's creation's; the caller still holds its
+     * reference then.
      */
-    private static GemObject gemPrimeImportV311(DrmDevice dev, DmaBuf buf) {
+    private static KResult<GemObject> gemPrimeImportV311(DrmDevice dev, DmaBuf buf) {
         String fn = "drm_gem_prime_import";
         if (buf.ops() == GEM_PRIME_OPS) {
             GemObject obj = (GemObject) buf.priv();
             if (obj.dev() == dev) {
                 obj.get(fn);
                 buf.put(fn);
-                return obj;
+                return KResult.ok(obj);
             }
         }
         Kernel k = dev.kernel();
         k.point("dma_buf_attach", StepKind.WRITE, buf);
         if (k.shouldFail("dma_buf_attach")) {
-            k.fail(Errno.ENOMEM, "attaching to " + buf + " (exported by " + buf.exporter() + ") failed (injected)");
-            return null;
+            return KResult.err(Errno.ENOMEM, "attaching to " + buf + " (exported by " + buf.exporter()
+                    + ") failed (injected)");
         }
         return Gem.objectCreateImported(dev, buf);
     }
@@ -555,10 +569,11 @@ public final class Prime {
         String fn = "drm_gem_prime_fd_to_handle";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
-        DmaBuf buf = DmaBuf.get(k, fd, fn);
-        if (buf == null) {
-            return SysResult.err(k.current().lastError(), k.current().errorMessage());
+        KResult<DmaBuf> got = DmaBuf.get(k, fd, fn);
+        if (got.isErr()) {
+            return got.sysErr();
         }
+        DmaBuf buf = got.value();
         Mutex primeLock = file.prime().lock();
         primeLock.lock(fn);
         long cached = lookupBufHandle(file, buf);
@@ -569,26 +584,29 @@ public final class Prime {
             return SysResult.ok(cached);
         }
         dev.objectNameLock().lock(fn);
-        GemObject obj = gemPrimeImport(dev, buf);
-        if (obj == null) {
-            SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
+        KResult<GemObject> imported = gemPrimeImport(dev, buf);
+        if (imported.isErr()) {
+            SysResult err = imported.sysErr();
             outUnlock(dev, fn);
             buf.put(fn);
             primeLock.unlock(fn);
             return err;
         }
+        GemObject obj = imported.value();
         relink(k, obj, buf, fn);
-        int handle = Gem.handleCreateTail(file, obj);
+        KResult<Integer> created = Gem.handleCreateTail(file, obj);
         Gem.objectPut(obj, fn);
-        if (handle < 0) {
+        if (created.isErr()) {
             // out_put
-            SysResult err = SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+            SysResult err = created.sysErr();
             buf.put(fn);
             primeLock.unlock(fn);
             return err;
         }
-        if (!addBufHandle(file, buf, handle)) {
-            SysResult err = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+        int handle = created.value();
+        KResult<Void> added = addBufHandle(file, buf, handle);
+        if (added.isErr()) {
+            SysResult err = added.sysErr();
             // fail
             Gem.handleDelete(file, handle);
             outUnlock(dev, fn);
@@ -625,10 +643,11 @@ public final class Prime {
         String fn = "drm_gem_prime_fd_to_handle";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
-        DmaBuf buf = DmaBuf.get(k, fd, fn);
-        if (buf == null) {
-            return SysResult.err(k.current().lastError(), k.current().errorMessage());
+        KResult<DmaBuf> got = DmaBuf.get(k, fd, fn);
+        if (got.isErr()) {
+            return got.sysErr();
         }
+        DmaBuf buf = got.value();
         Mutex primeLock = file.prime().lock();
         primeLock.lock(fn);
         long cached = lookupBufHandle(file, buf);
@@ -639,29 +658,31 @@ public final class Prime {
             return SysResult.ok(cached);
         }
         dev.objectNameLock().lock(fn);
-        GemObject obj = gemPrimeImport(dev, buf);
-        if (obj == null) {
+        KResult<GemObject> imported = gemPrimeImport(dev, buf);
+        if (imported.isErr()) {
             // out_unlock, out_put
-            SysResult err = SysResult.err(k.current().lastError(), k.current().errorMessage());
+            SysResult err = imported.sysErr();
             dev.objectNameLock().unlock(fn);
             primeLock.unlock(fn);
             buf.put(fn);
             return err;
         }
+        GemObject obj = imported.value();
         relink(k, obj, buf, fn);
-        int handle = Gem.handleCreateTail(file, obj);
+        KResult<Integer> created = Gem.handleCreateTail(file, obj);
         Gem.objectPut(obj, fn);
-        if (handle < 0) {
+        if (created.isErr()) {
             // out_put
             primeLock.unlock(fn);
             buf.put(fn);
-            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+            return created.sysErr();
         }
-        boolean added = addBufHandle(file, buf, handle);
+        int handle = created.value();
+        KResult<Void> added = addBufHandle(file, buf, handle);
         primeLock.unlock(fn);
-        if (!added) {
+        if (added.isErr()) {
             // fail
-            SysResult err = SysResult.err(Errno.ENOMEM, k.current().errorMessage());
+            SysResult err = added.sysErr();
             Gem.handleDelete(file, handle);
             buf.put(fn);
             return err;
@@ -690,30 +711,30 @@ public final class Prime {
      * drm_gem_prime_import_dev: a dma-buf this device exported is its own
      * object again, with a new reference. Any other dma-buf is attached and
      * mapped, and wrapped in a new object that keeps the attachment (a
-     * reference on the dma-buf) until it is freed. Returns null after
-     * failing the call when the attachment fails (ENOMEM by fault injection
-     * at dma_buf_attach).
+     * reference on the dma-buf) until it is freed. Errors: ENOMEM when the
+     * attachment fails (by fault injection at dma_buf_attach), the object's
+     * creation's.
      */
-    static GemObject gemPrimeImport(DrmDevice dev, DmaBuf buf) {
+    static KResult<GemObject> gemPrimeImport(DrmDevice dev, DmaBuf buf) {
         String fn = "drm_gem_prime_import_dev";
         if (buf.ops() == GEM_PRIME_OPS) {
             GemObject obj = (GemObject) buf.priv();
             if (obj.dev() == dev) {
                 obj.get(fn);
-                return obj;
+                return KResult.ok(obj);
             }
         }
         Kernel k = dev.kernel();
         k.point("dma_buf_attach", StepKind.WRITE, buf);
         if (k.shouldFail("dma_buf_attach")) {
-            k.fail(Errno.ENOMEM, "attaching to " + buf + " (exported by " + buf.exporter() + ") failed (injected)");
-            return null;
+            return KResult.err(Errno.ENOMEM, "attaching to " + buf + " (exported by " + buf.exporter()
+                    + ") failed (injected)");
         }
         buf.get(fn);
-        GemObject obj = Gem.objectCreateImported(dev, buf);
-        if (obj == null) {
+        KResult<GemObject> created = Gem.objectCreateImported(dev, buf);
+        if (created.isErr()) {
             buf.put(fn);
         }
-        return obj;
+        return created;
     }
 }

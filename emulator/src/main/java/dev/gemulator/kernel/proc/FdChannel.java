@@ -1,5 +1,6 @@
 package dev.gemulator.kernel.proc;
 
+import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
 import java.util.ArrayDeque;
@@ -106,7 +107,7 @@ public final class FdChannel {
         /** A socket cannot seek: ESPIPE. */
         @Override
         public long llseek(KFile file, long offset, int whence) {
-            return -dev.gemulator.kernel.Errno.ESPIPE.number();
+            return -Errno.ESPIPE.number();
         }
     }
 }

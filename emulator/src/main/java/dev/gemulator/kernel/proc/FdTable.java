@@ -3,7 +3,12 @@ package dev.gemulator.kernel.proc;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.vfs.KFile;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * struct files_struct: a process's descriptors. New descriptors take the
@@ -25,20 +30,19 @@ public final class FdTable {
     private Object[] fds = new Object[16];
     private boolean[] cloexec = new boolean[16];
     private int limit;
-    private int open;
     private final boolean host;
     /**
      * Host tables: what each call under way lent, offered and reserved, by
      * the thread that runs it (several threads of one process are inside
      * calls at once in a seeded run; never iterated).
      */
-    private final java.util.Map<Thread, HostCall> calls = new java.util.HashMap<>();
+    private final Map<Thread, HostCall> calls = new HashMap<>();
 
     /** One call of a host process: its offered descriptor, what it lent, what it reserved. */
     private static final class HostCall {
         int offered = -1;
-        final java.util.List<Integer> lent = new java.util.ArrayList<>(2);
-        final java.util.List<Integer> reserved = new java.util.ArrayList<>(1);
+        final List<Integer> lent = new ArrayList<>(2);
+        final List<Integer> reserved = new ArrayList<>(1);
     }
 
     private HostCall hostCall() {
@@ -100,7 +104,6 @@ public final class FdTable {
             c.reserved.add(fd);
             fds[fd] = RESERVED;
             cloexec[fd] = false;
-            open++;
             return fd;
         }
         for (int fd = Math.max(0, start); fd < limit; fd++) {
@@ -110,7 +113,6 @@ public final class FdTable {
             if (fds[fd] == null) {
                 fds[fd] = RESERVED;
                 cloexec[fd] = false;
-                open++;
                 return fd;
             }
         }
@@ -151,7 +153,6 @@ public final class FdTable {
             return;
         }
         fds[fd] = file;
-        open++;
         hostCall().lent.add(fd);
     }
 
@@ -160,24 +161,21 @@ public final class FdTable {
      * files the call installed (fd to file, each holding the reference the
      * installation took), which the caller hands to the real descriptors.
      */
-    public java.util.Map<Integer, KFile> endCall() {
+    public Map<Integer, KFile> endCall() {
         HostCall c = calls.remove(Thread.currentThread());
-        java.util.Map<Integer, KFile> installed = new java.util.TreeMap<>();
+        Map<Integer, KFile> installed = new TreeMap<>();
         if (c == null) {
             return installed;
         }
         for (int fd : c.lent) {
             fds[fd] = null;
-            open--;
         }
         for (int fd : c.reserved) {
             if (fd < fds.length && fds[fd] instanceof KFile f) {
                 installed.put(fd, f);
                 fds[fd] = null;
-                open--;
             } else if (fds[fd] == RESERVED) {
                 fds[fd] = null;
-                open--;
             }
         }
         return installed;
@@ -197,7 +195,6 @@ public final class FdTable {
             throw new IllegalStateException("fd " + fd + " was not reserved");
         }
         fds[fd] = null;
-        open--;
     }
 
     /**
@@ -237,7 +234,6 @@ public final class FdTable {
         if (f != null) {
             fds[(int) fd] = null;
             cloexec[(int) fd] = false;
-            open--;
         }
         return f;
     }
@@ -256,9 +252,6 @@ public final class FdTable {
         }
         fds[fd] = file;
         cloexec[fd] = closeOnExec;
-        if (old == null) {
-            open++;
-        }
         return (KFile) old;
     }
 
@@ -282,10 +275,6 @@ public final class FdTable {
             }
         }
         return 0;
-    }
-
-    public int openCount() {
-        return open;
     }
 
     /** "files(A)": the table of process A, as steps and reports name it. */

@@ -3,6 +3,7 @@ package dev.gemulator.kernel.proc;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Task;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +101,9 @@ public final class Process {
         tasks.remove(t);
     }
 
+    /** The process's tasks, main task first (read-only). */
     public List<Task> tasks() {
-        return tasks;
+        return Collections.unmodifiableList(tasks);
     }
 
     /** capable(CAP_SYS_ADMIN): uid 0 for an emulated process, the real capability for a host one. */

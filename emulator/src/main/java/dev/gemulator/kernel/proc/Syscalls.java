@@ -2,6 +2,7 @@ package dev.gemulator.kernel.proc;
 
 import dev.gemulator.kernel.Clock;
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.Lock;
 import dev.gemulator.kernel.Profile;
@@ -10,7 +11,9 @@ import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
+import dev.gemulator.kernel.dmabuf.SyncFile;
 import dev.gemulator.kernel.drm.DrmDevice;
+import dev.gemulator.kernel.drm.DrmFile;
 import dev.gemulator.kernel.drm.DrmFiles;
 import dev.gemulator.kernel.drm.DrmMinor;
 import dev.gemulator.kernel.gem.Gem;
@@ -24,6 +27,7 @@ import dev.gemulator.kernel.uapi.Uapi;
 import dev.gemulator.kernel.vfs.KFile;
 import dev.gemulator.kernel.vfs.NullFileOps;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -111,7 +115,7 @@ public final class Syscalls {
         List<KFile> round;
         while (!(round = task.takeTaskWork()).isEmpty()) {
             if (kernel.profile().taskWorkOrder() == Profile.TaskWorkOrder.NEWEST_FIRST) {
-                java.util.Collections.reverse(round);
+                Collections.reverse(round);
             }
             for (KFile f : round) {
                 f.release();
@@ -121,13 +125,13 @@ public final class Syscalls {
 
     /** The delayed-fput work item, run by a kernel worker before the next system call. */
     public void runDelayedFput() {
-        if (kernel.delayedFput().isEmpty()) {
+        if (!kernel.hasDelayedFput()) {
             return;
         }
         Task saved = kernel.current();
         kernel.setCurrent(kworker);
         KFile f;
-        while ((f = kernel.delayedFput().poll()) != null) {
+        while ((f = kernel.delayedFputTake()) != null) {
             f.release();
             runTaskWork(kworker);
         }
@@ -430,8 +434,8 @@ public final class Syscalls {
             return SysResult.err(Errno.EMFILE, "no free fd: the fd in flight is dropped");
         }
         Object what = f.privateData();
-        String kind = what instanceof DmaBuf ? "dmabuf" : what instanceof dev.gemulator.kernel.drm.DrmFile ? "drm"
-                : what instanceof dev.gemulator.kernel.dmabuf.SyncFile ? "sync_file"
+        String kind = what instanceof DmaBuf ? "dmabuf" : what instanceof DrmFile ? "drm"
+                : what instanceof SyncFile ? "sync_file"
                 : FdChannel.of(f) != null ? "socket" : "file";
         return new SysResult(Errno.OK, nfd, 0, 0, kind, null, "");
     }
@@ -593,31 +597,30 @@ public final class Syscalls {
         vma.file().fput("remove_vma");
     }
 
-    private Vma checkAccess(Task task, long mapId, long offset, long length, String what) {
+    /** The mapping {@code mapId} if [offset, offset + length) lies in it. Errors: EINVAL, E2BIG, EFAULT. */
+    private KResult<Vma> checkAccess(Task task, long mapId, long offset, long length, String what) {
         Vma vma = task.process().mappings().get(mapId);
         if (vma == null) {
-            task.setError(Errno.EINVAL, "no mapping with id " + mapId);
-            return null;
+            return KResult.err(Errno.EINVAL, "no mapping with id " + mapId);
         }
         if (Long.compareUnsigned(length, MAX_ACCESS_BYTES) > 0) {
-            task.setError(Errno.E2BIG, "at most 1 MiB per " + what);
-            return null;
+            return KResult.err(Errno.E2BIG, "at most 1 MiB per " + what);
         }
         if (Long.compareUnsigned(offset, vma.lengthBytes()) > 0 || length > vma.lengthBytes() - offset) {
-            task.setError(Errno.EFAULT, what + " of " + length + " bytes at " + Long.toUnsignedString(offset)
+            return KResult.err(Errno.EFAULT, what + " of " + length + " bytes at " + Long.toUnsignedString(offset)
                     + " is outside the mapping of " + vma.lengthBytes() + " bytes");
-            return null;
         }
-        return vma;
+        return KResult.ok(vma);
     }
 
     /** A load of {@code length} bytes through a mapping. Errors: EINVAL, E2BIG, EFAULT. */
     public SysResult readMap(Task task, long mapId, long offset, long length) {
         enter(task, "user_read");
-        Vma vma = checkAccess(task, mapId, offset, length, "read");
-        if (vma == null) {
-            return leave(task, SysResult.err(task.lastError(), task.errorMessage()));
+        KResult<Vma> access = checkAccess(task, mapId, offset, length, "read");
+        if (access.isErr()) {
+            return leave(task, access.sysErr());
         }
+        Vma vma = access.value();
         byte[] out = new byte[(int) length];
         vma.object().readBytes(offset, out);
         return leave(task, SysResult.data(out));
@@ -626,10 +629,11 @@ public final class Syscalls {
     /** A store of {@code data} through a mapping. Errors: EINVAL, E2BIG, EFAULT. */
     public SysResult writeMap(Task task, long mapId, long offset, byte[] data) {
         enter(task, "user_write");
-        Vma vma = checkAccess(task, mapId, offset, data.length, "write");
-        if (vma == null) {
-            return leave(task, SysResult.err(task.lastError(), task.errorMessage()));
+        KResult<Vma> access = checkAccess(task, mapId, offset, data.length, "write");
+        if (access.isErr()) {
+            return leave(task, access.sysErr());
         }
+        Vma vma = access.value();
         if (!vma.object().writeBytes(offset, data)) {
             var dev = vma.object().dev();
             return leave(task, SysResult.err(Errno.ENOMEM, "the device's memory limit of " + dev.memoryLimit()
@@ -744,11 +748,12 @@ public final class Syscalls {
         if (sizeBytes <= 0) {
             return leave(task, SysResult.err(Errno.EINVAL, "a dma-buf needs a positive size"));
         }
-        DmaBuf buf = DmaBuf.export(kernel, DmaBuf.FOREIGN_OPS, null, Uapi.pageAlign(sizeBytes), Uapi.O_RDWR,
-                null, "dma_buf_export");
-        if (buf == null) {
-            return leave(task, SysResult.err(Errno.ENOMEM, task.errorMessage()));
+        KResult<DmaBuf> exported = DmaBuf.export(kernel, DmaBuf.FOREIGN_OPS, null, Uapi.pageAlign(sizeBytes),
+                Uapi.O_RDWR, null, "dma_buf_export");
+        if (exported.isErr()) {
+            return leave(task, exported.sysErr());
         }
+        DmaBuf buf = exported.value();
         int fd = DmaBuf.fd(kernel, buf, "dma_buf_fd");
         if (fd < 0) {
             buf.put("dma_buf_fd");

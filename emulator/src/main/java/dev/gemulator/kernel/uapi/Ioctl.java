@@ -1,6 +1,8 @@
 package dev.gemulator.kernel.uapi;
 
 import dev.gemulator.kernel.SysResult;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The argument structs of the ioctls the model answers, as the uapi headers
@@ -15,12 +17,6 @@ import dev.gemulator.kernel.SysResult;
  * holding the unsigned bits, u64 fields and pointers are longs.
  */
 public sealed interface Ioctl {
-
-    /** The request's name as the kernel headers spell it. */
-    default String requestName() {
-        IoctlTable.Row<?> row = IoctlTable.byCmd(cmd());
-        return row != null ? row.name() : "ioctl " + IoctlCmd.hex(cmd());
-    }
 
     /** The request number (what user space passes to ioctl(2)). */
     int cmd();
@@ -60,8 +56,8 @@ public sealed interface Ioctl {
             }
             long len = Math.min(Long.compareUnsigned(out.u64(16), buffer.length) > 0 ? buffer.length : out.u64(16),
                     buffer.length);
-            byte[] name = java.util.Arrays.copyOf(buffer, (int) len);
-            return SysResult.text(new String(name, java.nio.charset.StandardCharsets.UTF_8));
+            byte[] name = Arrays.copyOf(buffer, (int) len);
+            return SysResult.text(new String(name, StandardCharsets.UTF_8));
         }
     }
 

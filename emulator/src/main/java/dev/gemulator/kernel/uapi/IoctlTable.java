@@ -1,6 +1,7 @@
 package dev.gemulator.kernel.uapi;
 
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.dmabuf.DmaBuf;
 import dev.gemulator.kernel.dmabuf.SyncFile;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -71,7 +73,7 @@ public final class IoctlTable {
 
         /** The name without its header prefix, lowercase: "create_dumb", "gem_close", "fence_attach". */
         public String shortName() {
-            String n = name.toLowerCase(java.util.Locale.ROOT);
+            String n = name.toLowerCase(Locale.ROOT);
             for (String prefix : List.of("drm_ioctl_mode_", "drm_ioctl_vgem_", "drm_ioctl_", "dma_buf_ioctl_", "dma_buf_",
                     "sync_ioc_")) {
                 if (n.startsWith(prefix)) {
@@ -384,7 +386,7 @@ public final class IoctlTable {
      * number reads (_IOC_READ). Errors: ENOTTY for a number it does not know,
      * EFAULT when the argument cannot be read or written, the handler's.
      */
-    public static SysResult fileIoctl(dev.gemulator.kernel.Kernel kernel, Owner owner, Object priv, String kind,
+    public static SysResult fileIoctl(Kernel kernel, Owner owner, Object priv, String kind,
             int cmd, long arg) {
         Row<?> row = BY_CMD.get(cmd);
         if (row == null || row.owner != owner) {

@@ -1,5 +1,6 @@
 package dev.gemulator.kernel.uapi;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -70,7 +71,7 @@ public final class KData {
 
     /** A char[len] field: the string's bytes, NUL-padded (cut to len - 1 and NUL-terminated). */
     public KData putString(int off, int len, String s) {
-        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
         for (int i = 0; i < len; i++) {
             putU8(off + i, i < len - 1 && i < b.length ? b[i] : 0);
         }
@@ -87,6 +88,6 @@ public final class KData {
         for (int i = 0; i < n; i++) {
             b[i] = (byte) u8(off + i);
         }
-        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        return new String(b, StandardCharsets.UTF_8);
     }
 }

@@ -1,9 +1,11 @@
 package dev.gemulator.kernel.uapi;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 
 /**
  * User memory made of buffers at chosen addresses: what a caller that is
@@ -50,7 +52,7 @@ public final class UserBuffers implements UserMemory {
     }
 
     /** Each lent buffer in address order. */
-    public void forEachBuffer(java.util.function.BiConsumer<Long, byte[]> f) {
+    public void forEachBuffer(BiConsumer<Long, byte[]> f) {
         buffers.forEach(f);
     }
 
@@ -77,7 +79,7 @@ public final class UserBuffers implements UserMemory {
             return null;
         }
         int off = (int) (address - e.getKey());
-        return java.util.Arrays.copyOfRange(e.getValue(), off, off + length);
+        return Arrays.copyOfRange(e.getValue(), off, off + length);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.gemulator.kernel.uapi;
 
+import java.io.ByteArrayOutputStream;
+
 /**
  * The calling task's user memory as copy_from_user and copy_to_user see it
  * during one system call. Where the memory really lives depends on the
@@ -16,7 +18,7 @@ public interface UserMemory {
 
     /** strncpy_from_user: the NUL-terminated string at {@code address}, at most {@code max} bytes, or null (EFAULT). */
     default byte[] readString(long address, int max) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < max; i++) {
             byte[] b = read(address + i, 1);
             if (b == null) {

@@ -83,10 +83,6 @@ public final class KFile extends KObject {
         return privateData;
     }
 
-    public void setPrivateData(Object privateData) {
-        this.privateData = privateData;
-    }
-
     public long position() {
         return position;
     }
@@ -113,7 +109,7 @@ public final class KFile extends KObject {
         }
         Task t = kernel.current();
         if (t == null || !t.addTaskWork(this)) {
-            kernel.delayedFput().add(this);
+            kernel.delayedFputAdd(this);
         }
     }
 

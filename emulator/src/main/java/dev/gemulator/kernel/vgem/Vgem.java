@@ -2,6 +2,7 @@ package dev.gemulator.kernel.vgem;
 
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.Idr;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.dmabuf.DmaResv;
@@ -95,15 +96,17 @@ public final class Vgem implements DrmDriver {
             return SysResult.err(Errno.ENOMEM, "the device's limit of " + file.dev().objectLimit()
                     + " objects is reached");
         }
-        GemObject obj = Gem.objectCreate(file.dev(), sizeBytes);
-        if (obj == null) {
-            return SysResult.err(Errno.ENOSPC, k.current().errorMessage());
+        KResult<GemObject> created = Gem.objectCreate(file.dev(), sizeBytes);
+        if (created.isErr()) {
+            return created.sysErr();
         }
-        int handle = Gem.handleCreate(file, obj);
+        GemObject obj = created.value();
+        KResult<Integer> handleMade = Gem.handleCreate(file, obj);
         Gem.objectPut(obj, fn);
-        if (handle < 0) {
-            return SysResult.err(Errno.byNumber(-handle), k.current().errorMessage());
+        if (handleMade.isErr()) {
+            return handleMade.sysErr();
         }
+        int handle = handleMade.value();
         return SysResult.ok(Integer.toUnsignedLong(handle), Integer.toUnsignedLong(pitch), Integer.toUnsignedLong(size));
     }
 

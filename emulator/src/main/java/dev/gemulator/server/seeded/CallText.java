@@ -1,5 +1,7 @@
 package dev.gemulator.server.seeded;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.uapi.IoctlCmd;
 import dev.gemulator.kernel.uapi.IoctlTable;
@@ -39,9 +41,9 @@ public final class CallText {
             return args;
         }
         for (var e : call.getAllFields().entrySet()) {
-            if (e.getValue() instanceof com.google.protobuf.Message m) {
+            if (e.getValue() instanceof Message m) {
                 m.getAllFields().forEach((f, v) -> args.add(f.getName() + "="
-                        + (v instanceof com.google.protobuf.ByteString b ? b.size() + " bytes" : v)));
+                        + (v instanceof ByteString b ? b.size() + " bytes" : v)));
             }
         }
         return args;

@@ -1,5 +1,6 @@
 package dev.gemulator.server.seeded;
 
+import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.Again;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.ProtocolVersion;
@@ -8,6 +9,7 @@ import dev.gemulator.proto.v1.Reply;
 import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.RunStatus;
 import dev.gemulator.proto.v1.ServerMessage;
+import dev.gemulator.proto.v1.ServerMode;
 import dev.gemulator.proto.v1.Welcome;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -140,8 +142,8 @@ public final class SeededConnection {
         threadChannel = h.getThreadChannel() ? h.getThreadId() : -1;
         run = r;
         welcomed.run();
-        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("seeded")
+        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(ServerModes.set(Welcome.newBuilder(), ServerMode.SERVER_MODE_SEEDED)
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
                 .setSeed(r == null ? 0 : r.seed())).build());
     }
 
@@ -210,8 +212,8 @@ public final class SeededConnection {
         threadChannel = thread;
         run = r;
         welcomed.run();
-        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setMode("seeded")
+        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(ServerModes.set(Welcome.newBuilder(), ServerMode.SERVER_MODE_SEEDED)
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
                 .setSeed(r.seed()).setShim(dev.gemulator.proto.v1.ShimWelcome.newBuilder()
                         .setAnchors(server.anchors().path().toString())
                         .addAllFdFields(dev.gemulator.server.shim.HostCalls.fdFields())
@@ -294,7 +296,7 @@ public final class SeededConnection {
 
     private void status() {
         SeededRun r = server.current();
-        RunStatus.Builder b = RunStatus.newBuilder().setMode("seeded").setIteration(Math.max(0, server.iteration()));
+        RunStatus.Builder b = ServerModes.set(RunStatus.newBuilder(), ServerMode.SERVER_MODE_SEEDED).setIteration(Math.max(0, server.iteration()));
         if (r != null) {
             b.setSeed(r.seed()).addAllProcesses(r.joinedProcesses());
         }

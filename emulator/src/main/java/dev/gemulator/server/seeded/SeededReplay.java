@@ -1,5 +1,6 @@
 package dev.gemulator.server.seeded;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.shim.TmpfsShmem;
@@ -103,13 +104,13 @@ public final class SeededReplay {
                     events.add(q);
                 }
             }
-        } catch (com.google.protobuf.InvalidProtocolBufferException | NumberFormatException e) {
+        } catch (InvalidProtocolBufferException | NumberFormatException e) {
             return new Outcome(List.of(), "the trace holds a join that is no process's: " + e.getMessage());
         }
         if (processes.isEmpty()) {
             throw new IllegalArgumentException("the trace names no process of the run");
         }
-        SeededRun.Config config = new SeededRun.Config(profile, h.getSeed(), h.getStrategy(), h.getPctDepth(),
+        SeededRun.Config config = new SeededRun.Config(profile, h.getSeed(), Strategy.Name.parse(h.getStrategy()), h.getPctDepth(),
                 h.getPctSteps(), processes, 0, true, h.getScenarioPath().substring(PATH_PREFIX.length()),
                 TraceRecorder.decisions(recorded), 0, fdLimit);
         SeededRun run = new SeededRun(config,
@@ -131,7 +132,7 @@ public final class SeededReplay {
                 };
                 run.replayEvent(thread, e);
             }
-        } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
             close(pages);
             return new Outcome(List.of(), "the trace holds a request that is no system call: " + e.getMessage());
         }

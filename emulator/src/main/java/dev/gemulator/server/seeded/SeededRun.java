@@ -11,7 +11,10 @@ import dev.gemulator.kernel.SleepInterrupted;
 import dev.gemulator.kernel.StepKind;
 import dev.gemulator.kernel.Task;
 import dev.gemulator.kernel.WaitQueue;
+import dev.gemulator.kernel.proc.Credentials;
+import dev.gemulator.kernel.proc.Syscalls;
 import dev.gemulator.proto.v1.Exit;
+import dev.gemulator.proto.v1.ShimHello;
 import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.TraceHeader;
@@ -19,11 +22,17 @@ import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.sched.InterleavingScheduler;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.SyscallDispatcher;
+import dev.gemulator.server.shim.Anchors;
+import dev.gemulator.server.shim.DeviceTree;
+import dev.gemulator.server.shim.TmpfsShmem;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -39,6 +48,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One seeded run of the device for real client programs. Every thread of
@@ -76,7 +86,7 @@ public final class SeededRun {
      * user space a thread is named on the log, and every process's
      * RLIMIT_NOFILE.
      */
-    public record Config(Profile profile, long seed, String strategy, int pctDepth, long pctSteps,
+    public record Config(Profile profile, long seed, Strategy.Name strategy, int pctDepth, long pctSteps,
             List<String> processes, int processCount, boolean trace, String description, int[] replayDecisions,
             long watchdogMillis, int fdLimit) {
 
@@ -112,12 +122,12 @@ public final class SeededRun {
      * its real credentials (SO_PEERCRED), its connection's id. A forked
      * child's first event.
      */
-    record ShimJoin(dev.gemulator.proto.v1.ShimHello hello, dev.gemulator.kernel.proc.Credentials peer,
+    record ShimJoin(ShimHello hello, Credentials peer,
             long connection) implements Event {
     }
 
     /** The descriptors a call's reply passes (SCM_RIGHTS) and the shmem files to tell once they are passed. */
-    public record Passed(List<Integer> fds, List<dev.gemulator.server.shim.TmpfsShmem.TmpfsFile> files) {
+    public record Passed(List<Integer> fds, List<TmpfsShmem.TmpfsFile> files) {
         static final Passed NONE = new Passed(List.of(), List.of());
     }
 
@@ -216,9 +226,9 @@ public final class SeededRun {
     private final List<String> order = new ArrayList<>();
 
     private final boolean strictReplay;
-    private dev.gemulator.server.shim.Anchors anchors;
-    private dev.gemulator.server.shim.TmpfsShmem shmem;
-    private dev.gemulator.server.shim.DeviceTree tree;
+    private Anchors anchors;
+    private TmpfsShmem shmem;
+    private DeviceTree tree;
     /** What the reply being sent passes (set on the run's thread just before a reply). */
     private Passed passed = Passed.NONE;
     /** A replay: the host facts the trace recorded, answered in order (null: a run of real programs). */
@@ -227,8 +237,8 @@ public final class SeededRun {
     private String running;
 
     /** Programs behind the C shim: where their files anchor, where object pages go, their device tree. */
-    void hostFiles(dev.gemulator.server.shim.Anchors a, dev.gemulator.server.shim.TmpfsShmem m,
-            dev.gemulator.server.shim.DeviceTree t) {
+    void hostFiles(Anchors a, TmpfsShmem m,
+            DeviceTree t) {
         this.anchors = a;
         this.shmem = m;
         this.tree = t;
@@ -530,7 +540,7 @@ public final class SeededRun {
                 dispatcher.host().shmem(shmem);
             }
         }
-        Strategy strategy = Strategy.named(config.strategy(), config.pctDepth(), config.pctSteps());
+        Strategy strategy = config.strategy().create(config.pctDepth(), config.pctSteps());
         if (config.replayDecisions() != null) {
             strategy = new Strategy.Replay(config.replayDecisions(), new int[1], strategy, !strictReplay);
         }
@@ -591,7 +601,7 @@ public final class SeededRun {
     private TraceHeader header() {
         return TraceHeader.newBuilder().setEmulatorVersion(Traces.EMULATOR_VERSION)
                 .setScenarioPath(SeededReplay.PATH_PREFIX + config.description()).setProfile(config.profile().name())
-                .setSeed(config.seed()).setStrategy(config.strategy()).setPctDepth(config.pctDepth())
+                .setSeed(config.seed()).setStrategy(config.strategy().label()).setPctDepth(config.pctDepth())
                 .setPctSteps(config.pctSteps()).setFormatVersion(Traces.FORMAT_VERSION).build();
     }
 
@@ -909,10 +919,10 @@ public final class SeededRun {
     }
 
     /** Anchor inodes (the real kernel's numbers) as the trace shows them: 1, 2, ... in order of first use. */
-    private final Map<Long, Long> inoLabels = new java.util.HashMap<>();
+    private final Map<Long, Long> inoLabels = new HashMap<>();
 
     /** Real pids as the trace shows them: 1001, 1002, ... in order of first use (0 and -1 as they are). */
-    private final Map<Integer, Integer> pidLabels = new java.util.HashMap<>();
+    private final Map<Integer, Integer> pidLabels = new HashMap<>();
 
     private int pidLabel(int pid) {
         return pid <= 0 ? pid : pidLabels.computeIfAbsent(pid, k -> 1001 + pidLabels.size());
@@ -939,11 +949,11 @@ public final class SeededRun {
             // the program's own addresses (its stack, its heap) move from run to run (ASLR)
             var io = b.getIoctl().toBuilder();
             long arg = io.getArg();
-            io.setArg(dev.gemulator.kernel.proc.Syscalls.IOCTL_ARG_ADDRESS);
+            io.setArg(Syscalls.IOCTL_ARG_ADDRESS);
             for (int i = 0; i < io.getMemoryCount(); i++) {
                 long at = io.getMemory(i).getAddress();
                 io.setMemory(i, io.getMemory(i).toBuilder().setAddress(at == arg
-                        ? dev.gemulator.kernel.proc.Syscalls.IOCTL_ARG_ADDRESS : 0x100000L + 0x1000L * i));
+                        ? Syscalls.IOCTL_ARG_ADDRESS : 0x100000L + 0x1000L * i));
             }
             b.setIoctl(io);
         }
@@ -963,7 +973,7 @@ public final class SeededRun {
     }
 
     /** Runs a call whose sleep a dying process or an endless wait may end with EINTR. */
-    private SyscallResult interruptibly(Task task, java.util.function.Supplier<SyscallResult> body) {
+    private SyscallResult interruptibly(Task task, Supplier<SyscallResult> body) {
         interruptible.add(task);
         try {
             return body.get();
@@ -1195,13 +1205,13 @@ public final class SeededRun {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (pid > 0 && System.nanoTime() < deadline) {
             try {
-                String text = java.nio.file.Files.readString(stat);
+                String text = Files.readString(stat);
                 int close = text.lastIndexOf(')');
                 char state = close > 0 && close + 2 < text.length() ? text.charAt(close + 2) : 'X';
                 if (state == 'Z' || state == 'X') {
                     return;
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return; // gone (reaped)
             }
             try {

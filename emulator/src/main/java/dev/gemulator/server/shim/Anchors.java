@@ -13,8 +13,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.LongConsumer;
 
 /**
@@ -73,7 +75,7 @@ public final class Anchors implements AutoCloseable {
             ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             s.bind(UnixDomainSocketAddress.of(path), 1024);
             // a program that dropped root (setuid) still opens files: anyone may connect an anchor
-            Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
             return new Anchors(path, s, Selector.open(), onGone);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + path + ": " + e.getMessage(), e);
@@ -102,8 +104,8 @@ public final class Anchors implements AutoCloseable {
     }
 
     /** Accepted anchors not yet watched (the watcher registers them). */
-    private final java.util.concurrent.ConcurrentLinkedQueue<SocketChannel> accepted =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<SocketChannel> accepted =
+            new ConcurrentLinkedQueue<>();
 
     /** An anchor that has not named its inode yet. */
     private static final class Naming {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
@@ -184,7 +185,7 @@ public final class DeviceTree {
         try {
             for (String part : MODULE_PARTS) {
                 Path src = from.resolve(part);
-                if (Files.exists(src, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.exists(src, LinkOption.NOFOLLOW_LINKS)) {
                     Path dst = to.resolve(part);
                     Files.createDirectories(dst.getParent());
                     Files.move(src, dst);

@@ -1,5 +1,6 @@
 package dev.gemulator.server.shim;
 
+import com.google.protobuf.ByteString;
 import dev.gemulator.Machine;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.SysResult;
@@ -15,6 +16,7 @@ import dev.gemulator.kernel.proc.Vma;
 import dev.gemulator.kernel.uapi.IoctlTable;
 import dev.gemulator.kernel.vfs.KFile;
 import dev.gemulator.kernel.vfs.NullFileOps;
+import dev.gemulator.proto.v1.FdField;
 import dev.gemulator.proto.v1.FileRef;
 import dev.gemulator.proto.v1.ShimHello;
 import dev.gemulator.proto.v1.Syscall;
@@ -25,7 +27,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -115,11 +120,6 @@ public final class HostCalls {
         return shmem;
     }
 
-    /** How many emulated files programs hold now. */
-    public int boundFiles() {
-        return files.size();
-    }
-
     // --- connections ---
 
     /** What a shim Hello comes to: the process and thread it is, or why not. */
@@ -135,7 +135,7 @@ public final class HostCalls {
      * process by name; {@code adopt} registers a new one under its name.
      */
     public Joined hello(String name, ShimHello h, Credentials peer, long connection, Function<String, Process> byName,
-            java.util.function.Consumer<Process> adopt) {
+            Consumer<Process> adopt) {
         if (h.getThread() > 0) {
             Process p = byName.apply(name);
             if (p == null || p.host() == null || p.exited()) {
@@ -334,7 +334,7 @@ public final class HostCalls {
                 yield ok(SysResult.ok());
             }
             case DUP, DUP2, FCNTL, SEND_FD, RECV_FD, DROP_ROOT -> toProto(SysResult.err(Errno.ENOSYS, "a program behind the shim "
-                    + "does " + call.getCallCase().name().toLowerCase(java.util.Locale.ROOT) + " with the real kernel"));
+                    + "does " + call.getCallCase().name().toLowerCase(Locale.ROOT) + " with the real kernel"));
             default -> withFiles(p, t, call, plain);
         };
     }
@@ -444,10 +444,10 @@ public final class HostCalls {
         return SyscallResult.newBuilder().addValues(token).setText(childName).build();
     }
 
-    private java.util.function.Consumer<Process> adopter = p -> { };
+    private Consumer<Process> adopter = p -> { };
 
     /** Where forked children are registered by name (the dispatcher's table). */
-    public void adopter(java.util.function.Consumer<Process> adopt) {
+    public void adopter(Consumer<Process> adopt) {
         this.adopter = adopt;
     }
 
@@ -576,12 +576,12 @@ public final class HostCalls {
     }
 
     /** The fd fields of the ioctl table, for the Welcome. */
-    public static List<dev.gemulator.proto.v1.FdField> fdFields() {
-        List<dev.gemulator.proto.v1.FdField> l = new ArrayList<>();
+    public static List<FdField> fdFields() {
+        List<FdField> l = new ArrayList<>();
         for (IoctlTable.Row<?> row : IoctlTable.rows()) {
             IoctlTable.FdFields f = IoctlTable.fdFields(row.cmd());
             if (f != null) {
-                l.add(dev.gemulator.proto.v1.FdField.newBuilder().setRequest(row.cmd()).setIn(f.in()).setOut(f.out())
+                l.add(FdField.newBuilder().setRequest(row.cmd()).setIn(f.in()).setOut(f.out())
                         .setFlags(f.flags()).build());
             }
         }
@@ -602,7 +602,7 @@ public final class HostCalls {
             b.setText(r.text());
         }
         if (r.data() != null) {
-            b.setData(com.google.protobuf.ByteString.copyFrom(r.data()));
+            b.setData(ByteString.copyFrom(r.data()));
         }
         return b.build();
     }

@@ -3,6 +3,7 @@ package dev.gemulator.server.shim;
 import dev.gemulator.kernel.gem.GemObject;
 import dev.gemulator.kernel.gem.ShmemFile;
 import dev.gemulator.kernel.gem.ShmemMount;
+import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -63,7 +64,7 @@ public final class TmpfsShmem implements ShmemMount {
         try {
             Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-")));
             // Netty opens write-only (and truncates the new, empty file): the program reopens it read-write
-            io.netty.channel.unix.FileDescriptor passable = io.netty.channel.unix.FileDescriptor.from(p.toFile());
+            FileDescriptor passable = FileDescriptor.from(p.toFile());
             RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw");
             raf.setLength(sizeBytes);
             Files.delete(p);
@@ -86,13 +87,13 @@ public final class TmpfsShmem implements ShmemMount {
     public static final class TmpfsFile implements ShmemFile {
         private final RandomAccessFile raf;
         private final FileChannel channel;
-        private final io.netty.channel.unix.FileDescriptor passable;
+        private final FileDescriptor passable;
         private final long sizeBytes;
         private final BitSet written = new BitSet();
         private int passing;
         private boolean released;
 
-        TmpfsFile(RandomAccessFile raf, io.netty.channel.unix.FileDescriptor passable, long sizeBytes) {
+        TmpfsFile(RandomAccessFile raf, FileDescriptor passable, long sizeBytes) {
             this.raf = raf;
             this.channel = raf.getChannel();
             this.passable = passable;
