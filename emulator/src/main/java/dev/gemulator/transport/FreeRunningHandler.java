@@ -44,9 +44,7 @@ final class FreeRunningHandler extends QueuedHandler {
     /** The connected processes' connections, one per process (shared by the server's connections). */
     private final ConcurrentMap<String, Channel> processes;
     private final long connectionId = CONNECTIONS.incrementAndGet();
-    private boolean helloSeen;
     private String process;
-    private boolean observer;
     private Simulation.Session session;
     /** The process made its exit call; the connection has nothing more to do. */
     private boolean exited;
@@ -58,42 +56,6 @@ final class FreeRunningHandler extends QueuedHandler {
         this.simulation = simulation;
         this.maxFrameBytes = maxFrameBytes;
         this.processes = processes;
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
-        if (closing) {
-            return;
-        }
-        switch (msg.getMessageCase()) {
-            case HELLO -> {
-                if (helloSeen) {
-                    refuse(ctx, "a second Hello");
-                } else {
-                    helloSeen = true;
-                    hello(ctx, msg.getHello());
-                }
-            }
-            case REQUEST -> {
-                if (observer) {
-                    refuse(ctx, "an observer makes no system calls");
-                } else {
-                    queue(ctx, msg);
-                }
-            }
-            case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
-            case GOODBYE -> ctx.close();
-            case CANCEL -> {
-                if (shimThread >= 0) {
-                    session.cancel(shimThread, msg.getCancel().getRequestId());
-                }
-            }
-            case STATUS, FETCH_TRACE, DEBUGFS -> queue(ctx, msg);
-            case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
-        }
-        if (session != null) {
-            session.unreserve(); // the room admitted for a frame that needed no simulation
-        }
     }
 
     /**
@@ -118,7 +80,8 @@ final class FreeRunningHandler extends QueuedHandler {
         return true;
     }
 
-    private void hello(ChannelHandlerContext ctx, Hello h) {
+    @Override
+    protected void hello(ChannelHandlerContext ctx, Hello h) {
         if (h.hasShim()) {
             shimHello(ctx, h);
             return;
@@ -184,7 +147,22 @@ final class FreeRunningHandler extends QueuedHandler {
     }
 
     /** A thread of the process starts or ends. */
-    private void thread(ChannelHandlerContext ctx, ClientMessage msg) {
+    @Override
+    protected void cancel(ClientMessage msg) {
+        if (shimThread >= 0) {
+            session.cancel(shimThread, msg.getCancel().getRequestId());
+        }
+    }
+
+    @Override
+    protected void afterRead() {
+        if (session != null) {
+            session.unreserve(); // the room admitted for a frame that needed no simulation
+        }
+    }
+
+    @Override
+    protected void thread(ChannelHandlerContext ctx, ClientMessage msg) {
         if (observer) {
             refuse(ctx, "an observer has no threads");
             return;

@@ -38,9 +38,7 @@ final class LockstepHandler extends QueuedHandler {
     private final int maxFrameBytes;
     private final ConcurrentMap<String, Channel> processes;
     private final ChannelGroup clients;
-    private boolean helloSeen;
     private String process;
-    private boolean observer;
     /** The scenario names of the process's threads, by thread id. */
     private final Map<Integer, String> threadNames = new HashMap<>();
 
@@ -54,35 +52,7 @@ final class LockstepHandler extends QueuedHandler {
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
-        if (closing) {
-            return;
-        }
-        switch (msg.getMessageCase()) {
-            case HELLO -> {
-                if (helloSeen) {
-                    refuse(ctx, "a second Hello");
-                } else {
-                    helloSeen = true;
-                    hello(ctx, msg.getHello());
-                }
-            }
-            case REQUEST -> {
-                if (observer) {
-                    refuse(ctx, "an observer makes no system calls");
-                } else {
-                    queue(ctx, msg);
-                }
-            }
-            case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
-            case GOODBYE -> ctx.close();
-            case CANCEL -> { }
-            case STATUS, FETCH_TRACE, DEBUGFS -> queue(ctx, msg);
-            case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
-        }
-    }
-
-    private void hello(ChannelHandlerContext ctx, Hello h) {
+    protected void hello(ChannelHandlerContext ctx, Hello h) {
         if (h.hasShim()) {
             refuse(ctx, "a lockstep run has no programs behind the shim");
             return;
@@ -115,7 +85,8 @@ final class LockstepHandler extends QueuedHandler {
     }
 
     /** A thread of the process starts or ends: one of the scenario's threads of this process. */
-    private void thread(ChannelHandlerContext ctx, ClientMessage msg) {
+    @Override
+    protected void thread(ChannelHandlerContext ctx, ClientMessage msg) {
         if (observer) {
             refuse(ctx, "an observer has no threads");
             return;

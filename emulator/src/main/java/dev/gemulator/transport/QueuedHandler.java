@@ -2,6 +2,7 @@ package dev.gemulator.transport;
 
 import dev.gemulator.kernel.proc.Syscalls;
 import dev.gemulator.proto.v1.ClientMessage;
+import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ServerMessage;
 import dev.gemulator.server.Limits;
 import io.netty.channel.ChannelFutureListener;
@@ -25,9 +26,57 @@ abstract class QueuedHandler extends SimpleChannelInboundHandler<ClientMessage> 
     private long inFlightBytes;
     private boolean reading = true;
     protected boolean closing;
+    private boolean helloSeen;
+    /** The connection said Hello as an observer: it may ask for status, traces and debugfs, not make calls. */
+    protected boolean observer;
 
     QueuedHandler(Limits limits) {
         this.limits = limits;
+    }
+
+    /** What every mode does with a message; the Hello, threads and cancels are the mode's own. */
+    @Override
+    protected final void channelRead0(ChannelHandlerContext ctx, ClientMessage msg) {
+        if (closing) {
+            return;
+        }
+        switch (msg.getMessageCase()) {
+            case HELLO -> {
+                if (helloSeen) {
+                    refuse(ctx, "a second Hello");
+                } else {
+                    helloSeen = true;
+                    hello(ctx, msg.getHello());
+                }
+            }
+            case REQUEST -> {
+                if (observer) {
+                    refuse(ctx, "an observer makes no system calls");
+                } else {
+                    queue(ctx, msg);
+                }
+            }
+            case THREAD_START, THREAD_EXIT -> thread(ctx, msg);
+            case GOODBYE -> ctx.close();
+            case CANCEL -> cancel(msg);
+            case STATUS, FETCH_TRACE, DEBUGFS -> queue(ctx, msg);
+            case MESSAGE_NOT_SET -> refuse(ctx, "an empty message");
+        }
+        afterRead();
+    }
+
+    /** The connection's Hello, once. */
+    protected abstract void hello(ChannelHandlerContext ctx, Hello h);
+
+    /** A ThreadStart or ThreadExit. */
+    protected abstract void thread(ChannelHandlerContext ctx, ClientMessage msg);
+
+    /** A Cancel of a call in flight; ignored unless the mode can cancel. */
+    protected void cancel(ClientMessage msg) {
+    }
+
+    /** After each message read, whatever it was. */
+    protected void afterRead() {
     }
 
     /** Starts one message; false when there is no room for it now (the handler asks to be pumped again). */
