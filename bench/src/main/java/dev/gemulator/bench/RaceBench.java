@@ -131,29 +131,38 @@ public final class RaceBench {
         for (var race : List.of(new String[] {"one JVM, two threads", one}, new String[] {"two JVMs", two})) {
             List<List<String>> commands = race[1].equals(one) ? List.of(program(cp, one, "--iterate"))
                     : List.of(program(cp, two, "--iterate"), program(cp, two, "--iterate"));
-            long[] found = new long[trials];
-            int missed = 0;
-            double seconds = 0;
-            long ran = 0;
-            for (int t = 0; t < trials; t++) {
-                long first = 1 + t * 100_000L;
-                RaceRunner.Result r = runner(commands, "v3.11", first, first + 999, jobs).runUntil(UAF);
-                seconds += r.seconds();
-                ran += r.seeds();
-                var f = r.findings().stream().filter(x -> x.key().equals(UAF)).findFirst();
-                found[t] = f.map(x -> x.firstSeed() - first + 1).orElse(Long.MAX_VALUE);
-                if (f.isEmpty()) {
-                    missed++;
-                }
-            }
-            Arrays.sort(found);
-            System.out.printf(Locale.ROOT, "seeds to the first %s, 3.11, POS, %s, %d trials: median %s, p90 %s%s"
-                    + " (%.2f seeds/s)%n", UAF, race[0], trials, show(found[trials / 2]),
-                    show(found[(int) Math.ceil(trials * 0.9) - 1]), missed > 0 ? ", " + missed + " found nothing in 1000" : "",
-                    ran / seconds);
+            seedsToFirstUaf(commands, race[0], trials, jobs);
         }
         cRaces(seeds, trials, jobs);
         System.exit(0);
+    }
+
+    /**
+     * Prints the seeds to the first 3.11 use-after-free of {@code commands}
+     * with POS over {@code trials} disjoint ranges of 1,000 seeds: median, p90
+     * and the seeds/s of the search.
+     */
+    private static void seedsToFirstUaf(List<List<String>> commands, String what, int trials, int jobs) {
+        long[] found = new long[trials];
+        int missed = 0;
+        double seconds = 0;
+        long ran = 0;
+        for (int t = 0; t < trials; t++) {
+            long first = 1 + t * 100_000L;
+            RaceRunner.Result r = runner(commands, "v3.11", first, first + 999, jobs).runUntil(UAF);
+            seconds += r.seconds();
+            ran += r.seeds();
+            var f = r.findings().stream().filter(x -> x.key().equals(UAF)).findFirst();
+            found[t] = f.map(x -> x.firstSeed() - first + 1).orElse(Long.MAX_VALUE);
+            if (f.isEmpty()) {
+                missed++;
+            }
+        }
+        Arrays.sort(found);
+        System.out.printf(Locale.ROOT, "seeds to the first %s, 3.11, POS, %s, %d trials: median %s, p90 %s%s"
+                + " (%.2f seeds/s)%n", UAF, what, trials, show(found[trials / 2]),
+                show(found[(int) Math.ceil(trials * 0.9) - 1]), missed > 0 ? ", " + missed + " found nothing in 1000" : "",
+                ran / seconds);
     }
 
     /**
@@ -193,28 +202,9 @@ public final class RaceBench {
                     new String[] {"C, two forked processes", "race_fork"})) {
                 List<List<String>> commands = List.of(List.of(out.resolve(race[1]).toString()));
                 RaceRunner.Result rate = runner(commands, "6.x", 1, seeds, jobs).run();
-                long[] found = new long[trials];
-                int missed = 0;
-                double seconds = 0;
-                long ran = 0;
-                for (int t = 0; t < trials; t++) {
-                    long first = 1 + t * 100_000L;
-                    RaceRunner.Result r = runner(commands, "v3.11", first, first + 999, jobs).runUntil(UAF);
-                    seconds += r.seconds();
-                    ran += r.seeds();
-                    var f = r.findings().stream().filter(x -> x.key().equals(UAF)).findFirst();
-                    found[t] = f.map(x -> x.firstSeed() - first + 1).orElse(Long.MAX_VALUE);
-                    if (f.isEmpty()) {
-                        missed++;
-                    }
-                }
-                Arrays.sort(found);
                 System.out.printf(Locale.ROOT, "%s, a launch per seed: %d seeds under 6.x in %.1f s = %.2f seeds/s%n",
                         race[0], rate.seeds(), rate.seconds(), rate.seeds() / rate.seconds());
-                System.out.printf(Locale.ROOT, "seeds to the first %s, 3.11, POS, %s, %d trials: median %s, p90 %s%s"
-                        + " (%.2f seeds/s)%n", UAF, race[0], trials, show(found[trials / 2]),
-                        show(found[(int) Math.ceil(trials * 0.9) - 1]),
-                        missed > 0 ? ", " + missed + " found nothing in 1000" : "", ran / seconds);
+                seedsToFirstUaf(commands, race[0], trials, jobs);
             }
         } finally {
             try (var files = Files.walk(out)) {
