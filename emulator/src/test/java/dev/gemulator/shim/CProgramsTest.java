@@ -14,12 +14,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -38,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class CProgramsTest {
-    private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
+    private static final Path REPO = CBuild.REPO;
     private static final Path OUT = REPO.resolve("emulator/target/c-tests");
     private static final List<String> PROGRAMS = List.of("flink_share", "prime_scm", "fork_master", "dup_exec",
             "mmap_coherence", "lazy_2g", "emfile", "fence_poll", "seed_emfile", "sigbus", "module", "../examples/share");
@@ -49,37 +47,8 @@ class CProgramsTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Files.createDirectories(OUT);
-        shim = OUT.resolve("libgemulator.so");
-        List<String> gcc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O2", "-g", "-fPIC", "-shared",
-                "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-o", shim.toString()));
-        try (Stream<Path> s = Files.list(REPO.resolve("shim"))) {
-            s.filter(p -> p.toString().endsWith(".c")).sorted().forEach(p -> gcc.add(p.toString()));
-        }
-        gcc.addAll(List.of("-ldl", "-lpthread"));
-        command(gcc);
-        List<String> libdrm = List.of(command(List.of("pkg-config", "--cflags", "--libs", "libdrm")).trim().split("\\s+"));
-        for (String name : PROGRAMS) {
-            List<String> cc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
-                    OUT.resolve(Path.of(name).getFileName()).toString(), REPO.resolve("shim/tests/" + name + ".c").toString()));
-            cc.addAll(libdrm);
-            cc.add("-ldl");
-            command(cc);
-        }
-    }
-
-    /** Runs a build command; fails with its output (and what to install) when it fails. */
-    private static String command(List<String> cmd) throws Exception {
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new AssertionError(cmd.get(0) + " is missing: the C tests need gcc, pkg-config and libdrm-dev "
-                    + "(./gemulator test installs them on Debian)", e);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ":\n" + out);
-        return out;
+        shim = CBuild.shim(OUT);
+        CBuild.programs(OUT, PROGRAMS, "-ldl");
     }
 
     /** What a program printed and how it ended. */
@@ -275,9 +244,9 @@ class CProgramsTest {
      */
     @Test
     void aStorePastTheDeviceMemoryGetsSigbus() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue("0".equals(command(List.of("id", "-u")).trim()), "needs root to mount a tmpfs");
+        org.junit.jupiter.api.Assumptions.assumeTrue("0".equals(CBuild.command(List.of("id", "-u")).trim()), "needs root to mount a tmpfs");
         Path shm = Files.createDirectories(dir.resolve("shm"));
-        command(List.of("mount", "-t", "tmpfs", "-o", "size=1M,mode=0711", "gemulator-test", shm.toString()));
+        CBuild.command(List.of("mount", "-t", "tmpfs", "-o", "size=1M,mode=0711", "gemulator-test", shm.toString()));
         try {
             var limits = new dev.gemulator.server.Limits(1024, 1024, 1 << 20, 64, 1 << 20, 1 << 20);
             try (Server s = new Server(Profile.MODERN, limits, shm)) {
@@ -290,7 +259,7 @@ class CProgramsTest {
                 s.assertEmpty();
             }
         } finally {
-            command(List.of("umount", shm.toString()));
+            CBuild.command(List.of("umount", shm.toString()));
         }
     }
 

@@ -25,7 +25,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -42,44 +41,16 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("slow")
 class CRaceTest {
-    private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
+    private static final Path REPO = CBuild.REPO;
     private static final Path OUT = REPO.resolve("emulator/target/c-race");
     private static final FindingKey UAF = new FindingKey(FindingKey.Kind.USE_AFTER_FREE, "drm_gem_prime_handle_to_fd");
     private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
 
     @BeforeAll
     static void build() throws Exception {
-        Files.createDirectories(OUT);
-        Path shim = OUT.resolve("libgemulator.so");
-        List<String> gcc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O2", "-g", "-fPIC", "-shared",
-                "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-o", shim.toString()));
-        try (Stream<Path> s = Files.list(REPO.resolve("shim"))) {
-            s.filter(p -> p.toString().endsWith(".c")).sorted().forEach(p -> gcc.add(p.toString()));
-        }
-        gcc.addAll(List.of("-ldl", "-lpthread"));
-        command(gcc);
-        List<String> libdrm = List.of(command(List.of("pkg-config", "--cflags", "--libs", "libdrm")).trim().split("\\s+"));
-        for (String name : List.of("race_threads", "race_fork", "race_time", "race_corners", "race_exec")) {
-            List<String> cc = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
-                    OUT.resolve(name).toString(), REPO.resolve("shim/tests/" + name + ".c").toString()));
-            cc.addAll(libdrm);
-            cc.add("-lpthread");
-            command(cc);
-        }
+        Path shim = CBuild.shim(OUT);
+        CBuild.programs(OUT, List.of("race_threads", "race_fork", "race_time", "race_corners", "race_exec"), "-lpthread");
         System.setProperty("gemulator.shim", shim.toString());
-    }
-
-    private static String command(List<String> cmd) throws Exception {
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new AssertionError(cmd.get(0) + " is missing: the C tests need gcc, pkg-config and libdrm-dev "
-                    + "(./gemulator test installs them on Debian)", e);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ":\n" + out);
-        return out;
     }
 
     private static RaceRunner runner(String program, String profile, long first, long last, int jobs, String... args) {
