@@ -29,8 +29,16 @@ import java.util.concurrent.TimeUnit;
  * other kill it starts cold after the kill (and comes back late, after many
  * iterations), for the rest (and the last) it was started beforehand and
  * waits to connect (as a supervisor's warm standby would), so it comes back
- * at once. The next
- * kill waits until the restart has joined and run three iterations.
+ * at once. The next kill waits until the restart has joined and run three
+ * iterations.
+ *
+ * <p>Where things happen is placed in iterations, not in seconds, so the
+ * soak does the same on a fast machine and on a loaded one: the run is held
+ * at the boundary before a kill's iteration while the standby starts, and
+ * at most {@link #MAX_GONE} iterations after it, until the restart has
+ * joined (a cold JVM takes from a fraction of a second to many seconds to
+ * say Hello; the run goes on without the killed process meanwhile, up to
+ * that boundary).
  *
  * <p>A kill's window runs from the iteration under way when it happened to
  * the one before its restart joined: there the killed process is gone (its
@@ -41,6 +49,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KillSoak {
     public static final String SCENARIO = "scenarios/export_vs_gem_close_2proc.gem";
+    /** Iterations a killed process may stay gone: the run waits at that boundary until its restart joins. */
+    static final int MAX_GONE = 25;
 
     /** What one soak does: how long, how often, and how to start a client JVM ({@code java ... Main}). */
     public record Config(Path repo, int iterations, int kills, List<String> clientCommand) {
@@ -136,33 +146,30 @@ public final class KillSoak {
                 clients.put(p, client(c, p, server.port(), seed++, logs));
             }
             int span = c.iterations() * 9 / 10;
-            int longestCold = 10; // iterations a cold restart has taken at most so far: a loaded machine starts JVMs late
             for (int k = 0; k < c.kills(); k++) {
-                int at = (k + 1) * span / (c.kills() + 1);
                 String victim = k % 2 == 0 ? "B" : "A";
-                while (run.iteration() < at && !run.finished().isDone()) {
-                    Thread.sleep(2);
-                }
-                int left = c.iterations() - run.iteration();
-                // a cold restart that could outlast the run is made warm (the last one always is)
-                boolean warm = k % 2 == 1 || k == c.kills() - 1 || left < 3 * longestCold + 10;
-                Process next = left < 20 ? null : warm ? standby(c, victim, server.port(), seed++) : null;
-                if (left < 20 || warm && c.iterations() - run.iteration() < 10) { // no rejoin left to check
-                    if (next != null) {
-                        next.destroyForcibly();
-                    }
+                int at = Math.max((k + 1) * span / (c.kills() + 1), run.iteration() + 1);
+                if (at + MAX_GONE + 3 >= c.iterations()) { // no rejoin left to check
                     if (progress != null) {
                         progress.printf("kill %d and later not made: %d iterations left%n", k + 1,
-                                c.iterations() - run.iteration());
+                                c.iterations() - at);
                     }
                     break;
                 }
+                run.holdBefore(at);
+                while (!run.held() && !run.finished().isDone()) {
+                    Thread.sleep(2);
+                }
+                boolean warm = k % 2 == 1 || k == c.kills() - 1;
+                Process next = warm ? standby(c, victim, server.port(), seed++) : null;
                 int joinsBefore = run.joins().size();
+                // the restart is back within MAX_GONE iterations: the run waits there for it
+                run.holdBefore(at + MAX_GONE);
                 int during = run.iteration();
                 clients.get(victim).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                 killed.add(new Kill(during, victim));
                 clients.put(victim, warm ? next : client(c, victim, server.port(), seed++, logs));
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
                 while (run.joins().size() == joinsBefore && System.nanoTime() < deadline) {
                     Thread.sleep(5);
                 }
@@ -172,10 +179,8 @@ public final class KillSoak {
                             + (late.isAlive() ? "still runs" : "exited with " + late.exitValue()) + "; its output: "
                             + tail(logs.get(late)) + ")");
                 }
+                run.release();
                 int back = run.joins().getLast().from();
-                if (!warm) {
-                    longestCold = Math.max(longestCold, back - during);
-                }
                 while (run.iteration() < back + 3 && !run.finished().isDone()) {
                     Thread.sleep(2);
                 }
@@ -192,6 +197,7 @@ public final class KillSoak {
                 }
             }
         } finally {
+            run.release();
             clients.values().forEach(Process::destroyForcibly);
         }
         return new Outcome(List.copyOf(run.results()), List.copyOf(run.joins()), killed, (System.nanoTime() - t0) / 1e9);

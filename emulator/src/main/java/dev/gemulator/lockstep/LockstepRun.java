@@ -201,6 +201,7 @@ public final class LockstepRun implements Runner.Gate {
                     }
                     out.flush();
                     if (i + 1 < iterations && !stopRequested) {
+                        awaitHold(i + 1);
                         nextIteration(i + 1, seed + 1);
                     }
                 }
@@ -218,6 +219,64 @@ public final class LockstepRun implements Runner.Gate {
     }
 
     private boolean ended;
+    /** The first iteration that may not begin until {@link #release}: none while it is the largest int. */
+    private int holdBefore = Integer.MAX_VALUE;
+    private final Condition released = lock.newCondition();
+
+    /**
+     * Keeps iteration {@code next} (and every later one) from beginning until
+     * {@link #release}: the iteration under way runs to its end and the run
+     * waits at that boundary, where clients may still join (they take part
+     * from {@code next}). A later boundary replaces an earlier one, and a
+     * run waiting at the earlier one goes on to it. A supervisor uses it to
+     * place kills and bound a restart's absence in iterations, whatever the
+     * machine's speed.
+     */
+    public void holdBefore(int next) {
+        lock.lock();
+        try {
+            holdBefore = next;
+            released.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lets the run go past the boundary {@link #holdBefore} set. */
+    public void release() {
+        lock.lock();
+        try {
+            holdBefore = Integer.MAX_VALUE;
+            released.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the run waits at the held boundary now. */
+    public boolean held() {
+        lock.lock();
+        try {
+            return waitingAtHold;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean waitingAtHold;
+
+    private void awaitHold(int next) throws InterruptedException {
+        lock.lock();
+        try {
+            while (next >= holdBefore && !stopRequested) {
+                waitingAtHold = true;
+                released.await();
+            }
+            waitingAtHold = false;
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /**
      * The boundary: the next iteration begins with every process gone whose
@@ -396,6 +455,7 @@ public final class LockstepRun implements Runner.Gate {
             stopRequested = true;
             goneProcesses.addAll(scenarioProcesses);
             changed.signalAll();
+            released.signalAll();
         } finally {
             lock.unlock();
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gemulator.cli.KillSoak;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -15,8 +16,9 @@ import org.junit.jupiter.api.Test;
  * rest of the iteration, its restarted client joins at the next iteration
  * boundary however late it comes, and every iteration from there on has the
  * trace hash the undisturbed run gives for its seed. Here 250 iterations
- * with 5 kills, cold and warm restarts (a cold one that could outlast the
- * run on a loaded machine, where JVMs start late, is made warm) (-Dgemulator.rejoin.iterations and -Dgemulator.rejoin.kills
+ * with 5 kills, cold and warm restarts, placed in iterations (the soak
+ * holds the run at a boundary while a restart starts, so a loaded machine
+ * changes nothing; -Dgemulator.rejoin.iterations and -Dgemulator.rejoin.kills
  * change them); {@code ./gemulator bench rejoin} runs 1,000 with 20.
  */
 @Tag("slow")
@@ -37,7 +39,7 @@ class LockstepRejoinTest {
         KillSoak.Outcome out = KillSoak.run(config, System.out);
         KillSoak.Verdict v = KillSoak.compare(config, out);
         int kills = out.kills().size();
-        System.out.printf(java.util.Locale.ROOT, "rejoin: %d iterations, %d kills and restarts: %d compared with the"
+        System.out.printf(Locale.ROOT, "rejoin: %d iterations, %d kills and restarts: %d compared with the"
                 + " undisturbed run, %d matched, %d in kill windows (%.1f iterations each), %.0f s%n", ITERATIONS, kills,
                 v.compared(), v.matched(), v.inWindows(), v.inWindows() / (double) kills, out.seconds());
         assertEquals(KILLS, kills, "kills made");
