@@ -710,9 +710,9 @@ public final class Simulation implements AutoCloseable {
         String task = dispatcher.taskName(w.process(), w.thread());
         // a thread that never said ThreadStart gets the task the dispatcher names so
         String who = task != null ? task : w.thread() == 0 ? w.process() : w.process() + ".t" + w.thread();
-        String op = opName(call);
+        String op = CallText.op(call);
         if (recorder != null) {
-            recorder.request((int) executed + 1, who, op, arguments(call));
+            recorder.request((int) executed + 1, who, op, CallText.arguments(call));
         }
         if (injectErrorAfter >= 0 && executed >= injectErrorAfter) {
             throw new OutOfMemoryError("injected after " + executed + " requests (--inject-error-after)");
@@ -721,10 +721,10 @@ public final class Simulation implements AutoCloseable {
         executed++;
         ServerMetrics m = metrics;
         if (m != null) {
-            m.ioctl(op, errnoName(r.getErrno()), System.nanoTime() - t0);
+            m.ioctl(op, CallText.errno(r.getErrno()), System.nanoTime() - t0);
         }
         if (recorder != null) {
-            recorder.line(executed + " " + who + " " + op + " " + outcome(r));
+            recorder.line(executed + " " + who + " " + op + " " + CallText.outcome(r));
         }
         newReports();
         List<Integer> fds = dispatcher.host().takePassed();
@@ -828,56 +828,6 @@ public final class Simulation implements AutoCloseable {
     /** The trace's hash so far (null without a trace). */
     public String traceHash() {
         return recorder == null ? null : recorder.streamedHash();
-    }
-
-    /** The call's op for traces and metrics: the ioctl's short name ("create_dumb"), else the system call's. */
-    static String opName(Syscall call) {
-        if (call.hasIoctl()) {
-            var row = IoctlTable.byCmd(call.getIoctl().getRequest());
-            return row != null ? row.shortName() : "ioctl";
-        }
-        return call.getCallCase().name().toLowerCase(Locale.ROOT);
-    }
-
-    private static List<String> arguments(Syscall call) {
-        List<String> args = new ArrayList<>();
-        if (call.hasIoctl()) {
-            var io = call.getIoctl();
-            args.add("fd=" + io.getFd());
-            args.add("request=" + IoctlCmd.hex(io.getRequest()));
-            for (var m : io.getMemoryList()) {
-                if (m.getAddress() == io.getArg()) {
-                    args.add("arg=hex:" + HexFormat.of().formatHex(m.getData().toByteArray()));
-                }
-            }
-            return args;
-        }
-        for (var e : call.getAllFields().entrySet()) {
-            if (e.getValue() instanceof Message m) {
-                m.getAllFields().forEach((f, v) -> args.add(f.getName() + "=" + (v instanceof ByteString b
-                        ? b.size() + " bytes" : v instanceof String s ? abbreviate(s) : v)));
-            }
-        }
-        return args;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
-    }
-
-    /** OK for 0, ENOENT for 2; a number the model has no name for as "errno-N". */
-    private static String errnoName(int number) {
-        var e = Errno.byNumber(number);
-        return e == null ? "errno-" + number : e.name();
-    }
-
-    private static String outcome(SyscallResult r) {
-        if (r.getErrno() != 0) {
-            return errnoName(r.getErrno());
-        }
-        StringBuilder b = new StringBuilder("ok");
-        r.getValuesList().forEach(v -> b.append(' ').append(v));
-        return b.toString();
     }
 
     /** Finishes what is queued, then stops (at once if the thread has failed). */

@@ -63,7 +63,7 @@ class WireIoctlTest {
         Syscall unknown = Syscall.newBuilder().setIoctl(dev.gemulator.proto.v1.Ioctl.newBuilder().setFd(fd)
                 .setRequest(0xc01064f0).setArg(0x1000)).build();
         assertEquals(Errno.EINVAL.number(), d.execute("P", unknown).getErrno());
-        assertEquals("ioctl", Simulation.opName(unknown));
-        assertEquals("gem_open", Simulation.opName(noMemory));
+        assertEquals("ioctl", CallText.op(unknown));
+        assertEquals("gem_open", CallText.op(noMemory));
     }
 }

@@ -21,6 +21,7 @@ import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.sched.InterleavingScheduler;
 import dev.gemulator.sched.Strategy;
+import dev.gemulator.server.CallText;
 import dev.gemulator.server.SyscallDispatcher;
 import dev.gemulator.server.shim.Anchors;
 import dev.gemulator.server.shim.DeviceTree;

@@ -1,4 +1,4 @@
-package dev.gemulator.server.seeded;
+package dev.gemulator.server;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
@@ -12,7 +12,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
-/** How a wire system call and its result read in a seeded run's trace: op name, arguments, outcome. */
+/**
+ * How a wire system call and its result read in a trace, free-running or
+ * seeded: op name, arguments, outcome.
+ */
 public final class CallText {
     private CallText() {
     }
@@ -52,8 +55,7 @@ public final class CallText {
     /** "ok 3 0 0", or the errno's name ("EBADF"; "errno-N" for a number the model has no name for). */
     public static String outcome(SyscallResult r) {
         if (r.getErrno() != 0) {
-            Errno e = Errno.byNumber(r.getErrno());
-            return e == null ? "errno-" + r.getErrno() : e.name();
+            return errno(r.getErrno());
         }
         StringBuilder b = new StringBuilder("ok");
         r.getValuesList().forEach(v -> b.append(' ').append(v));
@@ -61,5 +63,11 @@ public final class CallText {
             b.append(' ').append(r.getText());
         }
         return b.toString();
+    }
+
+    /** The errno's name for 2 ("ENOENT"), and "errno-N" for a number the model has no name for. */
+    public static String errno(int number) {
+        Errno e = Errno.byNumber(number);
+        return e == null ? "errno-" + number : e.name();
     }
 }
