@@ -23,26 +23,14 @@
 #include <drm.h>
 #include <drm_mode.h>
 
-static int rounds = 10;
-static long max_sleep_us;
-
-/* A real pause of up to max_sleep_us (the raw system call: the shim does not make it virtual). */
-static void pause_real(unsigned *seed)
-{
-	if (max_sleep_us <= 0)
-		return;
-	long us = (long)(rand_r(seed) % (unsigned)(max_sleep_us + 1));
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-	syscall(SYS_nanosleep, &ts, NULL);
-}
+#include "race.h"
 
 static int loop(int fd)
 {
 	unsigned seed = (unsigned)getpid();
 	int exported = 0;
 	for (int i = 0; i < rounds; i++) {
-		struct drm_mode_create_dumb c = { .width = 4, .height = 4, .bpp = 32 };
-		ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c);
+		race_create(fd);
 		struct drm_gem_flink f = { .handle = 1 };
 		uint32_t other = 0;
 		if (ioctl(fd, DRM_IOCTL_GEM_FLINK, &f) == 0) {
@@ -51,18 +39,15 @@ static int loop(int fd)
 				other = o.handle;
 		}
 		pause_real(&seed);
-		struct drm_prime_handle p = { .handle = 1, .flags = DRM_CLOEXEC, .fd = -1 };
-		if (ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p) == 0)
+		int dmabuf = race_export(fd);
+		if (dmabuf >= 0)
 			exported++;
 		pause_real(&seed);
-		struct drm_gem_close g = { .handle = 1 };
-		ioctl(fd, DRM_IOCTL_GEM_CLOSE, &g);
-		if (other) {
-			struct drm_gem_close g2 = { .handle = other };
-			ioctl(fd, DRM_IOCTL_GEM_CLOSE, &g2);
-		}
-		if (p.fd >= 0)
-			close(p.fd);
+		race_gem_close(fd, 1);
+		if (other)
+			race_gem_close(fd, other);
+		if (dmabuf >= 0)
+			close(dmabuf);
 	}
 	return exported;
 }
@@ -70,11 +55,7 @@ static int loop(int fd)
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-			rounds = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--max-sleep-us") == 0 && i + 1 < argc)
-			max_sleep_us = atol(argv[++i]);
-		else {
+		if (!race_option(argc, argv, &i)) {
 			fprintf(stderr, "usage: race_fork [--rounds N] [--max-sleep-us U]\n");
 			return 2;
 		}

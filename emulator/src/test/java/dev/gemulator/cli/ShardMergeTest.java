@@ -1,14 +1,13 @@
 package dev.gemulator.cli;
 
+import static dev.gemulator.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.cli.Cli.Ran;
 import dev.gemulator.explore.Shard;
 import dev.gemulator.trace.Json;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,25 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ShardMergeTest {
     @TempDir
     Path dir;
-
-    private record Ran(int status, String out, String err) {
-    }
-
-    private static synchronized Ran run(String... args) {
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Ran(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     private static String scenario(String name) {
         return Path.of(System.getProperty("gemulator.repo", ".."), "scenarios", name).toString();

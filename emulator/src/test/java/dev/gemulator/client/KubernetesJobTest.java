@@ -1,14 +1,14 @@
 package dev.gemulator.client;
 
+import static dev.gemulator.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemulator.cli.Cli.Ran;
 import dev.gemulator.cli.Main;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
@@ -129,21 +129,6 @@ class KubernetesJobTest {
         return c.getArgs().stream().map(a -> a.replace("$(JOB_COMPLETION_INDEX)", String.valueOf(index))).toList();
     }
 
-    private static synchronized String[] ran(String... args) {
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new String[] {String.valueOf(status), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void everyPodsCommandLineIsOneTheParserTakesAndTheShardsMergeIntoTheWholeRun(@TempDir Path dir) throws Exception {
@@ -163,20 +148,20 @@ class KubernetesJobTest {
             List<String> small = new ArrayList<>(args);
             small.set(small.indexOf("--schedules") + 1, "24");
             small.set(1, repo(small.get(1)).toString());
-            String[] r = ran(small.toArray(String[]::new));
-            assertEquals("0", r[0], "--found-exit-status 0: a shard that found something succeeded: " + r[2]);
-            merge.add(Files.writeString(dir.resolve("pod-" + i + ".log"), r[1]).toString());
+            Ran r = run(small.toArray(String[]::new));
+            assertEquals(0, r.status(), "--found-exit-status 0: a shard that found something succeeded: " + r.err());
+            merge.add(Files.writeString(dir.resolve("pod-" + i + ".log"), r.out()).toString());
             if (i == 0) {
                 List<String> whole = new ArrayList<>(small.subList(0, small.indexOf("--shard")));
                 whole.add("--no-timing");
                 merge.add(0, String.join("\u0000", whole));
             }
         }
-        String[] whole = ran(merge.remove(0).split("\u0000"));
-        String[] merged = ran(merge.toArray(String[]::new));
-        assertEquals(whole[1], merged[1], merged[2]);
-        assertEquals(whole[0], merged[0]);
-        assertTrue(whole[1].contains("schedules run: 24\n"), whole[1]);
+        Ran whole = run(merge.remove(0).split("\u0000"));
+        Ran merged = run(merge.toArray(String[]::new));
+        assertEquals(whole.out(), merged.out(), merged.err());
+        assertEquals(whole.status(), merged.status());
+        assertTrue(whole.out().contains("schedules run: 24\n"), whole.out());
     }
 
     @Test

@@ -1,12 +1,11 @@
 package dev.gemulator.load;
 
+import static dev.gemulator.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.gemulator.cli.Cli.Ran;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
@@ -16,25 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The load generator's command line: bad options and an unreachable server say why (exit 2); a short run writes its JSON. */
 @Tag("slow")
 class LoadCommandTest {
-
-    private record Ran(int status, String out, String err) {
-    }
-
-    private static Ran run(String... args) {
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = dev.gemulator.cli.Main.execute(args);
-            return new Ran(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void badOptionsAreRefusedWithTheirReason() {
