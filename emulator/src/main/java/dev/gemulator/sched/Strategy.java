@@ -2,8 +2,11 @@ package dev.gemulator.sched;
 
 import dev.gemulator.kernel.StepKind;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Decides, at every preemption point where more than one thread could run,
@@ -247,20 +250,26 @@ public interface Strategy {
      * open a race window, and the window is held open for whole system calls
      * of the others. At a system call boundary (the running thread is about
      * to enter the kernel, or cannot go on) any runnable thread may run next,
-     * uniformly. Inside a system call the running thread goes on, except that
-     * it is parked: with probability {@code 1/(depth + 2)} before taking a
-     * lock while it holds none (between two critical sections, where the
-     * kernel's lookup-then-use windows are), else {@code 1/(2 (depth + 1))}.
-     * One thread is parked at a time. The others run; it comes back after
-     * they have finished a random number of system calls (geometric, mean
-     * {@code depth + 1}); at once when the running thread is about to run a
-     * deferred release (an fput's __fput at syscall exit: the file's count is
-     * already 0, its release has not run); when nothing else can run; or,
-     * with probability {@code 1/depth}, when the running thread is about to
-     * take a lock while holding none, which is then parked in its place (a
-     * second window inside the first). Depth 3 (the default of --pct-depth)
-     * is what bench sched measures. Every choice comes from a generator
-     * seeded once from the run's.
+     * uniformly. Inside a system call the running thread goes on until the
+     * call has ended its first critical section: before that it has looked
+     * nothing up (no handle, name or link read under a lock), so no other
+     * thread can invalidate anything it holds, and a preemption there only
+     * reorders whole calls, which the boundary choice already does. From then
+     * on until the call returns to user space (a window is between a lookup
+     * and a later use, never at the exit) the thread is parked: with
+     * probability {@code 1/(depth + 2)} before taking a lock while it holds
+     * none (between two critical sections, where the kernel's lookup-then-use
+     * windows are), else {@code 1/(2 (depth + 1))}. One thread is parked at a
+     * time. The others run; it comes back after they have finished a random
+     * number of system calls (geometric, mean {@code depth + 1}); at once when
+     * the running thread is about to run a deferred release (an fput's
+     * __fput at syscall exit: the file's count is already 0, its release has
+     * not run); when nothing else can run; or, with probability
+     * {@code 1/depth}, when the running thread is between two critical
+     * sections of its own call and about to take a lock while holding none,
+     * which is then parked in its place (a second window inside the first).
+     * Depth 3 (the default of --pct-depth) is what bench sched measures.
+     * Every choice comes from a generator seeded once from the run's.
      */
     final class Conflict implements Strategy {
         private final int depth;
@@ -269,6 +278,8 @@ public interface Strategy {
         private final double swap;
         private final double moreCalls;
         private KThread parked;
+        /** The threads whose current system call has ended a critical section (released a lock since its entry). */
+        private final Set<KThread> pastSection = Collections.newSetFromMap(new IdentityHashMap<>());
         /** System calls the others must still finish before the parked thread comes back. */
         private int callsLeft;
         /**
@@ -324,14 +335,15 @@ public interface Strategy {
             Random random = own;
             boolean inCall = running != null && runnable.contains(running) && running.nextKind != StepKind.SYSCALL_ENTER;
             if (inCall) {
+                boolean window = pastSection.contains(running) && running.nextKind != StepKind.SYSCALL_EXIT;
                 if (parked == null) {
-                    if (random.nextDouble() < (beforeLock(running) ? parkBeforeLock : parkElsewhere)) {
+                    if (window && random.nextDouble() < (beforeLock(running) ? parkBeforeLock : parkElsewhere)) {
                         park(running, random);
                         return anyBut(runnable, running, random);
                     }
                 } else if (running != parked && running.nextKind == StepKind.RELEASE && runnable.contains(parked)) {
                     return unpark();
-                } else if (running != parked && beforeLock(running) && runnable.contains(parked)
+                } else if (window && running != parked && beforeLock(running) && runnable.contains(parked)
                         && random.nextDouble() < swap) {
                     KThread back = parked;
                     park(running, random);
@@ -367,6 +379,12 @@ public interface Strategy {
         public void stepped(KThread ran, Object subject, List<KThread> all, Random random) {
             if (parked != null && ran != parked && ran.nextKind == StepKind.SYSCALL_EXIT) {
                 callsLeft--;
+            }
+            switch (ran.nextKind) {
+                case SYSCALL_ENTER -> pastSection.remove(ran);
+                case UNLOCK, SPIN_UNLOCK -> pastSection.add(ran);
+                default -> {
+                }
             }
         }
 
