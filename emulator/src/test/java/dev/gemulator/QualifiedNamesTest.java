@@ -20,25 +20,22 @@ import org.junit.jupiter.api.Test;
  * writes {@code dev.gemulator.x.Y}, {@code java.util.Y} or
  * {@code io.netty.x.Y} in its code (comments and strings aside) imports Y
  * instead, unless Y's simple name is taken in that file (imported from
- * elsewhere, declared there, or a class of the file's own package).
+ * elsewhere, declared there, a class of the file's own package, or a class of
+ * java.lang, which an import would shadow: {@code dev.gemulator.kernel.proc.Process}
+ * stays qualified beside {@code java.lang.Process}).
  *
- * <p>It covers the packages and files cleaned so far ({@link #CLEAN}); the
- * rest of the tree still has such names (issue 14's item 5 removes them)
- * and joins the list as it is cleaned.
+ * <p>It covers the main sources of every module ({@link #CLEAN}).
  */
 class QualifiedNamesTest {
     private static final Path REPO = Path.of(System.getProperty("gemulator.repo", "..")).toAbsolutePath().normalize();
 
     /** Directories (all their sources) and files checked, relative to the repository. */
     static final List<String> CLEAN = List.of(
-            "emulator/src/main/java/dev/gemulator/transport",
-            "emulator/src/main/java/dev/gemulator/gemscript",
-            "emulator/src/main/java/dev/gemulator/cli/ServeCommand.java",
-            "emulator/src/main/java/dev/gemulator/cli/ServeLimits.java",
-            "emulator/src/main/java/dev/gemulator/cli/FreeServe.java",
-            "emulator/src/main/java/dev/gemulator/cli/LockstepServe.java",
-            "emulator/src/main/java/dev/gemulator/lockstep",
-            "client/src/main/java/dev/gemulator/client/wire");
+            "proto/src/main/java",
+            "emulator/src/main/java",
+            "client/src/main/java",
+            "junit/src/main/java",
+            "bench/src/main/java");
 
     private static final Pattern QUALIFIED = Pattern.compile(
             "(?<![\\w.])((?:dev\\.gemulator|java|javax|io\\.netty|com\\.google\\.protobuf)(?:\\.[a-z_][a-z0-9_]*)*)\\.([A-Z]\\w*)");
@@ -71,11 +68,21 @@ class QualifiedNamesTest {
         Matcher m = QUALIFIED.matcher(code(source));
         while (m.find()) {
             String fqn = m.group(1) + "." + m.group(2);
-            if (!taken.contains(m.group(2)) || imported.contains(fqn)) {
+            boolean clash = taken.contains(m.group(2)) || (isJavaLang(m.group(2)) && !fqn.startsWith("java.lang."));
+            if (!clash || imported.contains(fqn)) {
                 out.add(fqn);
             }
         }
         return out;
+    }
+
+    private static boolean isJavaLang(String simpleName) {
+        try {
+            Class.forName("java.lang." + simpleName, false, QualifiedNamesTest.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     @Test
@@ -92,6 +99,9 @@ class QualifiedNamesTest {
                 """;
         assertEquals(List.of("java.util.Set", "java.util.HashSet"), needless(src, Set.of()));
         assertEquals(List.of(), needless("class B { dev.gemulator.kernel.proc.Process p; }", Set.of("Process")));
+        assertEquals(List.of(), needless("class C { dev.gemulator.kernel.proc.Process p; }", Set.of()),
+                "an import of Process would shadow java.lang.Process");
+        assertEquals(List.of("java.lang.Thread"), needless("class D { java.lang.Thread t; }", Set.of()));
     }
 
     @Test
@@ -118,7 +128,7 @@ class QualifiedNamesTest {
                 }
             }
         }
-        assertTrue(files >= 30, "only " + files + " sources checked");
+        assertTrue(files >= 200, "only " + files + " sources checked");
         assertEquals(List.of(), violations, "inline qualified names an import would do for");
     }
 }

@@ -1,5 +1,6 @@
 package dev.gemulator.client;
 
+import dev.gemulator.proto.v1.ChannelOpen;
 import dev.gemulator.proto.v1.DropRoot;
 import dev.gemulator.proto.v1.Exit;
 import dev.gemulator.proto.v1.RecvFd;
@@ -151,7 +152,7 @@ public final class ClientProcess {
      * @return the channel's fd in this process
      */
     int openChannel(String peer) {
-        return (int) call(Syscall.newBuilder().setChannelOpen(dev.gemulator.proto.v1.ChannelOpen.newBuilder()
+        return (int) call(Syscall.newBuilder().setChannelOpen(ChannelOpen.newBuilder()
                 .setPeer(peer)).build(), "channel_open").getValues(0);
     }
 

@@ -1,5 +1,6 @@
 package dev.gemulator.client;
 
+import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 
 
@@ -42,7 +43,7 @@ public final class DrmFd extends Fd {
     }
 
     /** Runs an ioctl on this fd: its request number and struct go to the kernel as a program's would. */
-    private SyscallResult call(dev.gemulator.proto.v1.Syscall ioctl, String op) {
+    private SyscallResult call(Syscall ioctl, String op) {
         return process.call(ioctl, op);
     }
 

@@ -4,6 +4,7 @@ import dev.gemulator.check.Report;
 import dev.gemulator.explore.Dfs;
 import dev.gemulator.explore.Explorer;
 import dev.gemulator.explore.FindingTable;
+import dev.gemulator.explore.Guided;
 import dev.gemulator.explore.Shard;
 import dev.gemulator.explore.Shrinker;
 import dev.gemulator.gemscript.ParseException;
@@ -198,33 +199,33 @@ public final class ExploreCommand implements Callable<Integer> {
      */
     private int guided(Script script, Profile p) throws IOException {
         Runner.RunOptions base = options(baseSeed, null);
-        var result = dev.gemulator.explore.Guided.explore(script, new dev.gemulator.explore.Guided.Config(p, base, baseSeed,
+        var result = Guided.explore(script, new Guided.Config(p, base, baseSeed,
                 schedules, jobs, true));
         String text = Files.readString(file, StandardCharsets.UTF_8);
-        List<ExploreReport.Item> items = new java.util.ArrayList<>();
-        List<String> replays = new java.util.ArrayList<>();
+        List<ExploreReport.Item> items = new ArrayList<>();
+        List<String> replays = new ArrayList<>();
         for (var found : result.findings()) {
             Explorer.Finding f = found.finding();
             Runner.RunOptions o = found.first().options(base);
             String replay = replayCommand(f.firstSeed());
-            var header = dev.gemulator.trace.Traces.header(file.toString(), text, p, o);
+            var header = Traces.header(file.toString(), text, p, o);
             if (found.first().decisions() != null) {
-                var rec = dev.gemulator.trace.Traces.run(script, header, p, o);
+                var rec = Traces.run(script, header, p, o);
                 String name = file.getFileName().toString().replaceAll("\\.gem$", "") + ".guided." + f.kind().label()
                         + "." + f.function().replace(' ', '_') + ".trace";
                 Path out = output(name);
-                try (var os = new java.io.BufferedOutputStream(Files.newOutputStream(out))) {
-                    dev.gemulator.trace.TraceRecorder.write(rec.records(), os);
+                try (var os = new BufferedOutputStream(Files.newOutputStream(out))) {
+                    TraceRecorder.write(rec.records(), os);
                 }
                 replay = "./gemulator replay " + out + "    (schedule " + (found.first().index() + 1) + ": seed "
                         + f.firstSeed() + " after a prefix of schedule " + (found.first().parent() + 1) + "'s decisions)";
             }
             String table = null;
-            if (!shrink && !json && f.kind() != dev.gemulator.check.Report.Kind.EXPECTATION) {
-                var rec = dev.gemulator.trace.Traces.run(script, header, p, o);
+            if (!shrink && !json && f.kind() != Report.Kind.EXPECTATION) {
+                var rec = Traces.run(script, header, p, o);
                 table = "== " + f.kind().label() + " in " + f.function() + " at schedule " + (found.first().index() + 1)
                         + " (profile " + kernel.profile + ", strategy " + strategy + ", guided; --shrink for the fewest "
-                        + "preemptions)\n" + dev.gemulator.explore.FindingTable.render(rec.records(), f.detail());
+                        + "preemptions)\n" + FindingTable.render(rec.records(), f.detail());
             }
             replays.add(replay);
             items.add(new ExploreReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(),

@@ -6,9 +6,13 @@ import dev.gemulator.gemscript.Script;
 import dev.gemulator.kernel.Profile;
 import dev.gemulator.lockstep.LockstepRun;
 import dev.gemulator.sched.Strategy;
-import dev.gemulator.transport.GemulatorServer;
 import dev.gemulator.trace.Traces;
+import dev.gemulator.transport.GemulatorServer;
+import java.io.BufferedReader;
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -80,13 +85,13 @@ public final class KillSoak {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             return lines.isEmpty() ? "none" : String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "unreadable: " + e.getMessage();
         }
     }
 
     private static Process client(Config c, String process, int port, long delaySeed, Map<Process, Path> logs)
-            throws java.io.IOException {
+            throws IOException {
         File log = File.createTempFile("gemulator-killsoak-" + process + "-", ".log");
         log.deleteOnExit();
         Process p = new ProcessBuilder(command(c, process, port, delaySeed)).redirectErrorStream(true)
@@ -109,9 +114,9 @@ public final class KillSoak {
      */
     private static Process standby(Config c, String process, int port, long delaySeed) throws Exception {
         Process p = new ProcessBuilder(command(c, process, port, delaySeed)).redirectErrorStream(true).start();
-        var waiting = new java.util.concurrent.CountDownLatch(1);
+        var waiting = new CountDownLatch(1);
         Thread.ofPlatform().daemon().start(() -> {
-            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+            try (var in = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
@@ -119,7 +124,7 @@ public final class KillSoak {
                         waiting.countDown();
                     }
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // the client is gone
             }
         });
@@ -135,7 +140,7 @@ public final class KillSoak {
         Runner.RunOptions o = new Runner.RunOptions(26, Strategy.Name.POS, 3, 1000);
         LockstepRun run = new LockstepRun(60_000, System.err);
         run.start(script, Traces.header(SCENARIO, text, Profile.V3_11, o), Profile.V3_11, o, c.iterations(),
-                new PrintStream(java.io.OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
+                new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
         Map<String, Process> clients = new HashMap<>();
         Map<Process, Path> logs = new HashMap<>();
         List<Kill> killed = new ArrayList<>();

@@ -103,17 +103,6 @@ public final class Kernel {
         return ids.get(kind)[0]++;
     }
 
-    /**
-     * Fails the current system call with {@code errno}, keeping a message that
-     * says why for the caller. Returns {@code errno}.
-     */
-    public Errno fail(Errno errno, String message) {
-        if (current != null) {
-            current.setError(errno, message);
-        }
-        return errno;
-    }
-
     /** WARN_ON(condition): reports when true and returns the condition. */
     public boolean warnOn(boolean condition, String function, String what, Object... objects) {
         if (condition) {

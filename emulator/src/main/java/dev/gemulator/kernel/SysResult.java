@@ -38,11 +38,6 @@ public record SysResult(Errno errno, long v0, long v1, long v2, String text, byt
         return new SysResult(errno, 0, 0, 0, null, null, message);
     }
 
-    /** The same result with the failure message filled in from the task. */
-    public SysResult withMessage(String why) {
-        return errno.isOk() || !message.isEmpty() ? this : new SysResult(errno, v0, v1, v2, text, data, why);
-    }
-
     public boolean isOk() {
         return errno.isOk();
     }

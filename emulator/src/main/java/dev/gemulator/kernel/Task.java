@@ -22,8 +22,6 @@ public final class Task {
     private boolean taskWorkDead;
     private int preemptCount;
     private boolean hung;
-    private String errorMessage = "";
-    private Errno lastError = Errno.OK;
     private UserMemory userMemory = UserMemory.NONE;
     private long ioctlArg;
 
@@ -130,21 +128,6 @@ public final class Task {
 
     public void setIoctlArg(long ioctlArg) {
         this.ioctlArg = ioctlArg;
-    }
-
-    /** Why the current system call failed, for people. */
-    public String errorMessage() {
-        return errorMessage;
-    }
-
-    /** The errno of the last failure recorded with {@link Kernel#fail}. */
-    public Errno lastError() {
-        return lastError;
-    }
-
-    public void setError(Errno errno, String message) {
-        this.lastError = errno;
-        this.errorMessage = message;
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.gemulator.kernel.Profile;
 import dev.gemulator.proto.v1.TraceRecord;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.seeded.SeededRun;
+import dev.gemulator.transport.Listener;
 import dev.gemulator.transport.SeededServer;
 import java.io.File;
 import java.io.IOException;
@@ -346,7 +347,7 @@ public final class RaceRunner {
                 Thread.currentThread().interrupt();
                 throw new RaceError("interrupted");
             }
-            if (dev.gemulator.transport.Listener.unixAvailable()) {
+            if (Listener.unixAvailable()) {
                 try {
                     server.listenUnix(dir.resolve("gemulator.sock"));
                 } catch (InterruptedException e) {

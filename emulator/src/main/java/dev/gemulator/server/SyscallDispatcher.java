@@ -48,7 +48,7 @@ public final class SyscallDispatcher {
     private final HostCalls host;
 
     public SyscallDispatcher(Machine machine) {
-        this(machine, dev.gemulator.kernel.proc.Process.DEFAULT_FD_LIMIT);
+        this(machine, Process.DEFAULT_FD_LIMIT);
     }
 
     /** Processes get {@code fdLimit} as their RLIMIT_NOFILE. */

@@ -132,14 +132,14 @@ public final class DmaBuf {
 
     /**
      * dma_buf_fd: installs the caller's reference in the lowest free fd of the
-     * current process. Returns the fd, or -EMFILE (the reference stays the caller's).
+     * current process. Returns the fd, or EMFILE (the reference stays the caller's).
      */
-    public static int fd(Kernel kernel, DmaBuf buf, String function) {
+    public static KResult<Integer> fd(Kernel kernel, DmaBuf buf, String function) {
         FdTable files = kernel.current().process().files();
         kernel.point(function, StepKind.WRITE, buf.file);
         buf.file.use(function, "fd_install");
         int fd = files.install(buf.file);
-        return fd < 0 ? -Errno.EMFILE.number() : fd;
+        return fd < 0 ? KResult.err(Errno.EMFILE, "no free fd for the dma-buf") : KResult.ok(fd);
     }
 
     /**
@@ -189,7 +189,7 @@ public final class DmaBuf {
         }
 
         @Override
-        public Errno mmap(KFile file, Vma vma) {
+        public KResult<Void> mmap(KFile file, Vma vma) {
             return ((DmaBuf) file.privateData()).mmapInternal(vma);
         }
 
@@ -200,7 +200,7 @@ public final class DmaBuf {
 
         /** dma_buf_llseek: only the size (SEEK_END 0) or 0 (SEEK_SET 0). */
         @Override
-        public long llseek(KFile file, long offset, int whence) {
+        public KResult<Long> llseek(KFile file, long offset, int whence) {
             DmaBuf buf = (DmaBuf) file.privateData();
             long base;
             if (whence == Uapi.SEEK_END) {
@@ -208,23 +208,21 @@ public final class DmaBuf {
             } else if (whence == Uapi.SEEK_SET) {
                 base = 0;
             } else {
-                buf.kernel.fail(Errno.EINVAL, "a dma-buf seeks only with SEEK_SET or SEEK_END");
-                return -Errno.EINVAL.number();
+                return KResult.err(Errno.EINVAL, "a dma-buf seeks only with SEEK_SET or SEEK_END");
             }
             if (offset != 0) {
-                buf.kernel.fail(Errno.EINVAL, "a dma-buf seeks only to offset 0 (size query)");
-                return -Errno.EINVAL.number();
+                return KResult.err(Errno.EINVAL, "a dma-buf seeks only to offset 0 (size query)");
             }
-            return base;
+            return KResult.ok(base);
         }
     };
 
     /** dma_buf_mmap_internal. */
-    private Errno mmapInternal(Vma vma) {
+    private KResult<Void> mmapInternal(Vma vma) {
         long pages = sizeBytes >>> Uapi.PAGE_SHIFT;
         if (Long.compareUnsigned(vma.pageOffset() + vma.pages(), pages) > 0
                 || Long.compareUnsigned(vma.pageOffset(), pages) > 0) {
-            return kernel.fail(Errno.EINVAL, "mapping pages " + vma.pageOffset() + "+" + vma.pages()
+            return KResult.err(Errno.EINVAL, "mapping pages " + vma.pageOffset() + "+" + vma.pages()
                     + " of a dma-buf of " + pages + " pages");
         }
         return ops.mmap(this, vma);

@@ -1,6 +1,7 @@
 package dev.gemulator.kernel.dmabuf;
 
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.proc.Vma;
 
 /** struct dma_buf_ops: what the exporter does for its dma-bufs. */
@@ -12,8 +13,8 @@ public interface DmaBufOps {
     /** The final release of the dma-buf (the exporter drops what the buffer owned). */
     void release(DmaBuf buf);
 
-    /** Maps the buffer into {@code vma}; null when the exporter cannot map (EINVAL). */
-    default Errno mmap(DmaBuf buf, Vma vma) {
-        return Errno.EINVAL;
+    /** Maps the buffer into {@code vma}; EINVAL when the exporter cannot map. */
+    default KResult<Void> mmap(DmaBuf buf, Vma vma) {
+        return KResult.err(Errno.EINVAL, "the exporter " + exporter(buf) + " cannot map its dma-bufs");
     }
 }

@@ -1,6 +1,7 @@
 package dev.gemulator.kernel.dmabuf;
 
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.proc.FdTable;
@@ -226,8 +227,8 @@ public final class SyncFile {
         }
 
         @Override
-        public long llseek(KFile file, long offset, int whence) {
-            return -Errno.ESPIPE.number();
+        public KResult<Long> llseek(KFile file, long offset, int whence) {
+            return noLlseek();
         }
     };
 }

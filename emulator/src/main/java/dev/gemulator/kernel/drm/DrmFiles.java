@@ -1,6 +1,6 @@
 package dev.gemulator.kernel.drm;
 
-import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.Kernel;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.gem.Gem;
@@ -75,7 +75,7 @@ public final class DrmFiles {
         }
 
         @Override
-        public Errno mmap(KFile filp, Vma vma) {
+        public KResult<Void> mmap(KFile filp, Vma vma) {
             return Gem.gemMmap((DrmFile) filp.privateData(), vma);
         }
 
@@ -93,8 +93,8 @@ public final class DrmFiles {
 
         /** noop_llseek: the position does not move. */
         @Override
-        public long llseek(KFile filp, long offset, int whence) {
-            return filp.position();
+        public KResult<Long> llseek(KFile filp, long offset, int whence) {
+            return KResult.ok(filp.position());
         }
     };
 }

@@ -133,25 +133,24 @@ public final class DrmIoctls {
         v.putU32(0, d.major()).putU32(4, d.minor()).putU32(8, d.patchlevel());
         for (int i = 0; i < 3; i++) {
             String value = i == 0 ? d.name() : i == 1 ? d.date() : d.description();
-            Errno e = copyField(file.dev().kernel(), v, 16 + 16 * i, value);
-            if (!e.isOk()) {
-                return SysResult.err(e, "DRM_IOCTL_VERSION: a string pointer is not writable");
+            if (!copyField(file.dev().kernel(), v, 16 + 16 * i, value)) {
+                return SysResult.err(Errno.EFAULT, "DRM_IOCTL_VERSION: a string pointer is not writable");
             }
         }
         return SysResult.text(d.name());
     }
 
-    /** drm_copy_field: the length field at {@code off}, the pointer at off + 8. */
-    private static Errno copyField(Kernel k, KData v, int off, String value) {
+    /**
+     * drm_copy_field: the length field at {@code off}, the pointer at off + 8.
+     * False when the string cannot be copied (the kernel's EFAULT).
+     */
+    private static boolean copyField(Kernel k, KData v, int off, String value) {
         byte[] b = value.getBytes(StandardCharsets.UTF_8);
         long given = v.u64(off);
         int len = (int) Math.min(b.length, given < 0 ? Long.MAX_VALUE : given);
         v.putU64(off, b.length);
         long buf = v.u64(off + 8);
-        if (len > 0 && buf != 0 && !k.current().userMemory().write(buf, Arrays.copyOf(b, len))) {
-            return Errno.EFAULT;
-        }
-        return Errno.OK;
+        return len == 0 || buf == 0 || k.current().userMemory().write(buf, Arrays.copyOf(b, len));
     }
 
     /**

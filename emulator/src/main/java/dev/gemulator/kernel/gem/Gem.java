@@ -233,7 +233,7 @@ public final class Gem {
      * handle held, then frees the id. EINVAL for a handle that is not
      * (or not yet) in the table.
      */
-    public static Errno handleDelete(DrmFile file, int handle) {
+    public static KResult<Void> handleDelete(DrmFile file, int handle) {
         String fn = "drm_gem_handle_delete";
         Kernel k = file.dev().kernel();
         long id = Integer.toUnsignedLong(handle);
@@ -242,24 +242,24 @@ public final class Gem {
             GemObject obj = file.objectIdr().find(id);
             if (obj == null) {
                 file.tableLock().unlock(fn);
-                return k.fail(Errno.EINVAL, "handle " + id + " does not exist in this file");
+                return KResult.err(Errno.EINVAL, "handle " + id + " does not exist in this file");
             }
             file.objectIdr().remove(id);
             file.tableLock().unlock(fn);
             objectReleaseHandle((int) id, obj, file);
-            return Errno.OK;
+            return KResult.ok(null);
         }
         file.tableLock().lock(fn);
         Object old = file.objectIdr().replace(id, null);
         file.tableLock().unlock(fn);
         if (old == Idr.NOT_ALLOCATED || old == null) {
-            return k.fail(Errno.EINVAL, "handle " + id + " does not exist in this file");
+            return KResult.err(Errno.EINVAL, "handle " + id + " does not exist in this file");
         }
         objectReleaseHandle((int) id, (GemObject) old, file);
         file.tableLock().lock(fn);
         file.objectIdr().remove(id);
         file.tableLock().unlock(fn);
-        return Errno.OK;
+        return KResult.ok(null);
     }
 
     /**
@@ -396,8 +396,8 @@ public final class Gem {
         if (!file.dev().hasFeature(DrmDriver.DRIVER_GEM)) {
             return SysResult.err(Errno.EOPNOTSUPP, "the driver has no GEM");
         }
-        Errno e = handleDelete(file, handle);
-        return e.isOk() ? SysResult.ok() : SysResult.err(e, "");
+        KResult<Void> deleted = handleDelete(file, handle);
+        return deleted.isErr() ? deleted.sysErr() : SysResult.ok();
     }
 
     /**
@@ -567,7 +567,7 @@ public final class Gem {
      * there or the mapping is longer than it; EACCES when this file holds no
      * handle to it.
      */
-    public static Errno gemMmap(DrmFile file, Vma vma) {
+    public static KResult<Void> gemMmap(DrmFile file, Vma vma) {
         String fn = "drm_gem_mmap";
         DrmDevice dev = file.dev();
         Kernel k = dev.kernel();
@@ -577,17 +577,17 @@ public final class Gem {
             obj = null;
         }
         if (obj == null) {
-            return k.fail(Errno.EINVAL, "no object's fake offset range starts at page 0x"
+            return KResult.err(Errno.EINVAL, "no object's fake offset range starts at page 0x"
                     + Long.toHexString(vma.pageOffset()) + " with " + vma.pages() + " pages");
         }
         if (!obj.vmaIsAllowed(file)) {
             objectPut(obj, fn);
-            return k.fail(Errno.EACCES, "this DRM file holds no handle to " + obj);
+            return KResult.err(Errno.EACCES, "this DRM file holds no handle to " + obj);
         }
         obj.get("drm_gem_mmap_obj");
         vma.setObject(obj);
         objectPut(obj, fn);
-        return Errno.OK;
+        return KResult.ok(null);
     }
 
     /** drm_gem_vm_open: a copy of a mapping (fork's dup_mmap) takes its own object reference. */

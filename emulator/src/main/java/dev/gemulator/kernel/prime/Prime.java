@@ -78,11 +78,11 @@ public final class Prime {
          * every fd's (conformance/x_dmabuf_mmap_file).
          */
         @Override
-        public Errno mmap(DmaBuf buf, Vma vma) {
+        public KResult<Void> mmap(DmaBuf buf, Vma vma) {
             GemObject obj = (GemObject) buf.priv();
             obj.get("drm_gem_prime_mmap");
             vma.setObject(obj);
-            return Errno.OK;
+            return KResult.ok(null);
         }
     };
 
@@ -244,10 +244,10 @@ public final class Prime {
         if (buf != null) {
             // out_have_obj
             buf.get(fn);
-            int fd = DmaBuf.fd(k, buf, fn);
+            KResult<Integer> fd = DmaBuf.fd(k, buf, fn);
             Gem.objectPut(obj, fn);
             primeLock.unlock(fn);
-            return SysResult.ok(fd);
+            return uncheckedFd(fd);
         }
         KResult<DmaBuf> exported = DmaBuf.export(k, GEM_PRIME_OPS, obj, obj.size(), flags & Uapi.DRM_CLOEXEC, obj.resv(),
                 "drm_gem_prime_export");
@@ -267,9 +267,14 @@ public final class Prime {
             primeLock.unlock(fn);
             return added.sysErr();
         }
-        int fd = DmaBuf.fd(k, buf, fn);
+        KResult<Integer> fd = DmaBuf.fd(k, buf, fn);
         primeLock.unlock(fn);
-        return SysResult.ok(fd);
+        return uncheckedFd(fd);
+    }
+
+    /** 3.11 hands dma_buf_fd's return to user space unchecked: the fd, or -EMFILE as if it were one. */
+    private static SysResult uncheckedFd(KResult<Integer> fd) {
+        return SysResult.ok(fd.isErr() ? -fd.errno().number() : fd.value());
     }
 
     /**
@@ -321,28 +326,28 @@ public final class Prime {
             Gem.objectPut(obj, fn);
             return added.sysErr();
         }
-        int fd = DmaBuf.fd(k, buf, fn);
-        if (fd < 0) {
+        KResult<Integer> fd = DmaBuf.fd(k, buf, fn);
+        if (fd.isErr()) {
             for (PrimeFile.Member m : file.prime().removeAll(buf)) {
                 m.buf().put(fn);
             }
             primeLock.unlock(fn);
             buf.put(fn);
             Gem.objectPut(obj, fn);
-            return SysResult.err(Errno.EMFILE, "no free fd for the dma-buf");
+            return fd.sysErr();
         }
         primeLock.unlock(fn);
-        return SysResult.ok(fd);
+        return SysResult.ok(fd.value());
     }
 
     /** out_have_obj of the seed commit: no cache member on this path. */
     private static SysResult haveObj(Kernel k, GemObject obj, DmaBuf buf, String fn) {
-        int fd = DmaBuf.fd(k, buf, fn);
-        if (fd < 0) {
+        KResult<Integer> fd = DmaBuf.fd(k, buf, fn);
+        if (fd.isErr()) {
             buf.put(fn);
         }
         Gem.objectPut(obj, fn);
-        return fd < 0 ? SysResult.err(Errno.EMFILE, "no free fd for the dma-buf") : SysResult.ok(fd);
+        return fd.isErr() ? fd.sysErr() : SysResult.ok(fd.value());
     }
 
     /**
@@ -426,12 +431,12 @@ public final class Prime {
 
     /** dma_buf_fd for HANDLE_TO_FD: on failure the caller's dma-buf reference is dropped. */
     private static SysResult installFd(Kernel k, DmaBuf buf, String fn) {
-        int fd = DmaBuf.fd(k, buf, fn);
-        if (fd < 0) {
+        KResult<Integer> fd = DmaBuf.fd(k, buf, fn);
+        if (fd.isErr()) {
             buf.put(fn);
-            return SysResult.err(Errno.EMFILE, "no free fd for the dma-buf");
+            return fd.sysErr();
         }
-        return SysResult.ok(fd);
+        return SysResult.ok(fd.value());
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.gemulator.kernel.proc;
 
-import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.vfs.FileOps;
 import dev.gemulator.kernel.vfs.KFile;
 import java.util.ArrayDeque;
@@ -106,8 +106,8 @@ public final class FdChannel {
 
         /** A socket cannot seek: ESPIPE. */
         @Override
-        public long llseek(KFile file, long offset, int whence) {
-            return -Errno.ESPIPE.number();
+        public KResult<Long> llseek(KFile file, long offset, int whence) {
+            return noLlseek();
         }
     }
 }

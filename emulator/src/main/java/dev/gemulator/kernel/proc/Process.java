@@ -119,9 +119,33 @@ public final class Process {
         root = false;
     }
 
-    /** Live mappings by map id, oldest first. */
+    /** Live mappings by map id, oldest first (a read-only view). */
     public Map<Long, Vma> mappings() {
-        return mappings;
+        return Collections.unmodifiableMap(mappings);
+    }
+
+    /** Adds {@code vma}, numbered already, to the address space. */
+    void addMapping(Vma vma) {
+        mappings.put(vma.mapId(), vma);
+    }
+
+    /** Takes the mapping {@code mapId} out of the address space; null when there is none. */
+    Vma removeMapping(long mapId) {
+        return mappings.remove(mapId);
+    }
+
+    /** Empties the address space (exec_mmap); returns what it held, oldest first. */
+    List<Vma> takeMappings() {
+        List<Vma> out = new ArrayList<>(mappings.values());
+        mappings.clear();
+        return out;
+    }
+
+    /** Empties the address space (exit_mmap); returns what it held in address order. */
+    List<Vma> takeMappingsByAddress() {
+        List<Vma> out = mappingsByAddress();
+        mappings.clear();
+        return out;
     }
 
     /**

@@ -87,7 +87,6 @@ public final class Syscalls {
     private void enter(Task task, String syscall) {
         runDelayedFput();
         kernel.setCurrent(task);
-        task.setError(Errno.OK, "");
         kernel.point(syscall, StepKind.SYSCALL_ENTER, null);
     }
 
@@ -97,7 +96,7 @@ public final class Syscalls {
         for (Lock l : List.copyOf(task.held())) {
             kernel.observer().lockHeldAtSyscallExit(task, l);
         }
-        return result.withMessage(task.errorMessage());
+        return result;
     }
 
     private SysResult leave(Task task, Errno errno) {
@@ -500,13 +499,12 @@ public final class Syscalls {
         if (whence < 0 || whence > Uapi.SEEK_MAX) {
             result = SysResult.err(Errno.EINVAL, "whence " + whence + " is not a seek mode");
         } else {
-            long r = f.ops().llseek(f, offset, whence);
-            if (r < 0) {
-                Errno e = Errno.byNumber((int) -r);
-                result = SysResult.err(e, e == Errno.ESPIPE ? "a " + f.ops().name() + " file cannot seek" : "");
+            KResult<Long> r = f.ops().llseek(f, offset, whence);
+            if (r.isErr()) {
+                result = r.sysErr();
             } else {
-                f.setPosition(r);
-                result = SysResult.ok(r);
+                f.setPosition(r.value());
+                result = SysResult.ok(r.value());
             }
         }
         f.fput("fdput_pos");
@@ -568,22 +566,22 @@ public final class Syscalls {
         }
         f.get("mmap_region");
         Vma vma = new Vma(length, pgoff, f);
-        Errno e = f.ops().mmap(f, vma);
-        if (!e.isOk()) {
+        KResult<Void> mapped = f.ops().mmap(f, vma);
+        if (mapped.isErr()) {
             vma.file().fput("mmap_region");
-            return SysResult.err(e, "");
+            return mapped.sysErr();
         }
         long id = task.process().takeMapId();
         vma.setMapId(id);
         vma.setStart(task.process().unmappedAreaTopdown(aligned));
-        task.process().mappings().put(id, vma);
+        task.process().addMapping(vma);
         return SysResult.ok(id);
     }
 
     /** munmap(2) of a map id. Errors: EINVAL for an unknown or unmapped id. */
     public SysResult munmap(Task task, long mapId) {
         enter(task, "__vm_munmap");
-        Vma vma = task.process().mappings().remove(mapId);
+        Vma vma = task.process().removeMapping(mapId);
         if (vma == null) {
             return leave(task, SysResult.err(Errno.EINVAL, "no mapping with id " + mapId));
         }
@@ -754,12 +752,12 @@ public final class Syscalls {
             return leave(task, exported.sysErr());
         }
         DmaBuf buf = exported.value();
-        int fd = DmaBuf.fd(kernel, buf, "dma_buf_fd");
-        if (fd < 0) {
+        KResult<Integer> fd = DmaBuf.fd(kernel, buf, "dma_buf_fd");
+        if (fd.isErr()) {
             buf.put("dma_buf_fd");
-            return leave(task, SysResult.err(Errno.EMFILE, "no free fd"));
+            return leave(task, fd.sysErr());
         }
-        return leave(task, SysResult.ok(fd));
+        return leave(task, SysResult.ok(fd.value()));
     }
 
     /**
@@ -873,7 +871,7 @@ public final class Syscalls {
             copy.setObject(vma.object());
             Gem.vmOpen(copy);
             copy.setMapId(vma.mapId());
-            child.mappings().put(vma.mapId(), copy);
+            child.addMapping(copy);
         }
         child.continueMapIds(p);
         kernel.addProcess(child);
@@ -889,9 +887,7 @@ public final class Syscalls {
     public SysResult exec(Task task) {
         enter(task, "begin_new_exec");
         Process p = task.process();
-        List<Vma> maps = new ArrayList<>(p.mappings().values());
-        p.mappings().clear();
-        for (Vma vma : maps) {
+        for (Vma vma : p.takeMappings()) {
             removeVma(vma);
         }
         FdTable files = p.files();
@@ -952,9 +948,7 @@ public final class Syscalls {
         Task task = process.mainTask();
         enter(task, "do_exit");
         // exit_mmap: in address order, and mappings go top down, so mostly the newest first
-        List<Vma> maps = process.mappingsByAddress();
-        process.mappings().clear();
-        for (Vma vma : maps) {
+        for (Vma vma : process.takeMappingsByAddress()) {
             removeVma(vma);
         }
         FdTable files = process.files();

@@ -1,6 +1,7 @@
 package dev.gemulator.kernel.vfs;
 
 import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.KResult;
 import dev.gemulator.kernel.SysResult;
 import dev.gemulator.kernel.proc.Vma;
 import dev.gemulator.kernel.uapi.IoctlCmd;
@@ -26,8 +27,8 @@ public interface FileOps {
     }
 
     /** mmap: set up {@code vma}, or fail. */
-    default Errno mmap(KFile file, Vma vma) {
-        return file.kernel().fail(Errno.ENODEV, "a " + name() + " file cannot be mapped");
+    default KResult<Void> mmap(KFile file, Vma vma) {
+        return KResult.err(Errno.ENODEV, "a " + name() + " file cannot be mapped");
     }
 
     /**
@@ -41,6 +42,11 @@ public interface FileOps {
     /** poll: the subset of {@code events} that is ready now (before the core masks it). */
     int poll(KFile file, int events);
 
-    /** llseek: the new position, or a negative errno. */
-    long llseek(KFile file, long offset, int whence);
+    /** llseek: the new position, or the errno. */
+    KResult<Long> llseek(KFile file, long offset, int whence);
+
+    /** no_llseek: ESPIPE, for files without a position (sockets, sync_files). */
+    default KResult<Long> noLlseek() {
+        return KResult.err(Errno.ESPIPE, "a " + name() + " file cannot seek");
+    }
 }

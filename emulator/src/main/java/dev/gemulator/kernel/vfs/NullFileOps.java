@@ -1,5 +1,7 @@
 package dev.gemulator.kernel.vfs;
 
+import dev.gemulator.kernel.KResult;
+
 /**
  * A file that is neither a DRM file nor a dma-buf: /dev/null, which is what a
  * gemscript process has on fds 0, 1 and 2. It has no ioctls (ENOTTY), no mmap,
@@ -27,8 +29,8 @@ public final class NullFileOps implements FileOps {
 
     /** null_lseek: always 0. */
     @Override
-    public long llseek(KFile file, long offset, int whence) {
+    public KResult<Long> llseek(KFile file, long offset, int whence) {
         file.setPosition(0);
-        return 0;
+        return KResult.ok(0L);
     }
 }

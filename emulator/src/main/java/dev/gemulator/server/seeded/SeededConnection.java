@@ -1,8 +1,12 @@
 package dev.gemulator.server.seeded;
 
+import dev.gemulator.kernel.Errno;
+import dev.gemulator.kernel.proc.Credentials;
 import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.Again;
 import dev.gemulator.proto.v1.ClientMessage;
+import dev.gemulator.proto.v1.DebugfsText;
+import dev.gemulator.proto.v1.Hello;
 import dev.gemulator.proto.v1.ProtocolVersion;
 import dev.gemulator.proto.v1.Refusal;
 import dev.gemulator.proto.v1.Reply;
@@ -10,10 +14,22 @@ import dev.gemulator.proto.v1.Request;
 import dev.gemulator.proto.v1.RunStatus;
 import dev.gemulator.proto.v1.ServerMessage;
 import dev.gemulator.proto.v1.ServerMode;
+import dev.gemulator.proto.v1.ShimWelcome;
+import dev.gemulator.proto.v1.SyscallResult;
+import dev.gemulator.proto.v1.ThreadExit;
+import dev.gemulator.proto.v1.ThreadStart;
+import dev.gemulator.proto.v1.TraceBytes;
 import dev.gemulator.proto.v1.Welcome;
+import dev.gemulator.server.shim.DeviceTree;
+import dev.gemulator.server.shim.HostCalls;
+import dev.gemulator.server.shim.TmpfsShmem;
+import dev.gemulator.server.unix.FdPassing;
+import dev.gemulator.server.unix.Peer;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One connection to a seeded server: a process's (its main thread's, and
@@ -37,7 +53,7 @@ public final class SeededConnection {
     private int threadChannel = -1;
     private SeededRun run;
     /** Calls sent to the run and not answered yet (answers come from the run's threads). */
-    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
     /** The process's exit was answered in its run (a close afterwards is no death); set by the run's thread. */
     private volatile boolean exited;
     /** This main connection announced an exec that did not fail: its close is the exec, not a death. */
@@ -90,8 +106,8 @@ public final class SeededConnection {
                 }
             }
             case FETCH_TRACE -> ctx.writeAndFlush(ServerMessage.newBuilder().setTrace(
-                    dev.gemulator.proto.v1.TraceBytes.getDefaultInstance()).build());
-            case DEBUGFS -> ctx.writeAndFlush(ServerMessage.newBuilder().setDebugfs(dev.gemulator.proto.v1.DebugfsText
+                    TraceBytes.getDefaultInstance()).build());
+            case DEBUGFS -> ctx.writeAndFlush(ServerMessage.newBuilder().setDebugfs(DebugfsText
                     .newBuilder().setText("a seeded run's device is read through its trace (serve --trace), not while"
                             + " it runs\n")).build());
             case MESSAGE_NOT_SET -> refuse("an empty message");
@@ -147,7 +163,7 @@ public final class SeededConnection {
                 .setSeed(r == null ? 0 : r.seed())).build());
     }
 
-    private static final java.util.concurrent.atomic.AtomicLong CONNECTIONS = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong CONNECTIONS = new AtomicLong();
 
     /**
      * A program behind the C shim (Unix socket only): a new process (its
@@ -156,8 +172,8 @@ public final class SeededConnection {
      * has arrived on the parent's connection). Exec and posix_spawn are not
      * part of a seeded run.
      */
-    private void shimHello(dev.gemulator.proto.v1.Hello h, SeededRun r) {
-        var peer = ctx.channel().attr(dev.gemulator.server.unix.Peer.CREDENTIALS).get();
+    private void shimHello(Hello h, SeededRun r) {
+        var peer = ctx.channel().attr(Peer.CREDENTIALS).get();
         var anchors = server.anchors();
         if (peer == null || anchors == null) {
             refuse("a program behind the C shim connects to the seeded server's Unix socket");
@@ -173,7 +189,7 @@ public final class SeededConnection {
                     + " started a program (fork and exec, or race them as separate commands)");
             return;
         }
-        var creds = new dev.gemulator.kernel.proc.Credentials(peer.pid(), peer.uid(),
+        var creds = new Credentials(peer.pid(), peer.uid(),
                 peer.gids().length > 0 ? peer.gids()[0] : 0, peer.uid() == 0);
         long id = CONNECTIONS.incrementAndGet();
         if (shim.getThread() > 0) {
@@ -191,7 +207,7 @@ public final class SeededConnection {
     }
 
     /** A shim thread's connection: attaches once its parent's ThreadStart has been read (another connection). */
-    private void attachThread(dev.gemulator.proto.v1.Hello h, SeededRun r, int thread, long deadline) {
+    private void attachThread(Hello h, SeededRun r, int thread, long deadline) {
         if (!ctx.channel().isActive()) {
             return;
         }
@@ -207,25 +223,25 @@ public final class SeededConnection {
         welcomeShim(h, r, thread);
     }
 
-    private void welcomeShim(dev.gemulator.proto.v1.Hello h, SeededRun r, int thread) {
+    private void welcomeShim(Hello h, SeededRun r, int thread) {
         process = h.getProcessName();
         threadChannel = thread;
         run = r;
         welcomed.run();
         ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(ServerModes.set(Welcome.newBuilder(), ServerMode.SERVER_MODE_SEEDED)
                 .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process)
-                .setSeed(r.seed()).setShim(dev.gemulator.proto.v1.ShimWelcome.newBuilder()
+                .setSeed(r.seed()).setShim(ShimWelcome.newBuilder()
                         .setAnchors(server.anchors().path().toString())
-                        .addAllFdFields(dev.gemulator.server.shim.HostCalls.fdFields())
+                        .addAllFdFields(HostCalls.fdFields())
                         .setClockNs(0).setRoot(server.treePath().toString())
-                        .addAllLive(dev.gemulator.server.shim.DeviceTree.LIVE))).build());
+                        .addAllLive(DeviceTree.LIVE))).build());
     }
 
     private void request(Request q) {
         int thread = threadChannel >= 0 ? threadChannel : q.getThreadId();
         if (exited) {
-            reply(q, dev.gemulator.proto.v1.SyscallResult.newBuilder()
-                    .setErrno(dev.gemulator.kernel.Errno.ESRCH.number()).setMessage("process " + process
+            reply(q, SyscallResult.newBuilder()
+                    .setErrno(Errno.ESRCH.number()).setMessage("process " + process
                             + " has exited").build(), false);
             return;
         }
@@ -249,10 +265,10 @@ public final class SeededConnection {
             }
             ctx.executor().execute(() -> {
                 for (int fd : passed.fds()) {
-                    dev.gemulator.server.unix.FdPassing.pass(ctx.channel(), fd);
+                    FdPassing.pass(ctx.channel(), fd);
                 }
                 ctx.flush();
-                passed.files().forEach(dev.gemulator.server.shim.TmpfsShmem.TmpfsFile::passed);
+                passed.files().forEach(TmpfsShmem.TmpfsFile::passed);
                 reply(q, result, true);
             });
         });
@@ -262,12 +278,12 @@ public final class SeededConnection {
         }
     }
 
-    private void reply(Request q, dev.gemulator.proto.v1.SyscallResult result, boolean flush) {
+    private void reply(Request q, SyscallResult result, boolean flush) {
         ctx.writeAndFlush(ServerMessage.newBuilder().setReply(Reply.newBuilder().setRequestId(q.getRequestId())
                 .setResult(result)).build());
     }
 
-    private void threadStart(dev.gemulator.proto.v1.ThreadStart ts) {
+    private void threadStart(ThreadStart ts) {
         if (!ts.getByParent()) {
             refuse("a seeded server needs every thread announced by its parent before it runs (ThreadStart with"
                     + " by_parent, as the client library's ClientThread.start sends it): thread " + ts.getThreadId()
@@ -282,7 +298,7 @@ public final class SeededConnection {
         }
     }
 
-    private void threadExit(dev.gemulator.proto.v1.ThreadExit te) {
+    private void threadExit(ThreadExit te) {
         int thread = threadChannel >= 0 ? threadChannel : te.getThreadId();
         String refused = run.threadExit(process, thread);
         if (refused != null) {

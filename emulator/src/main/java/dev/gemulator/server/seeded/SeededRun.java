@@ -19,12 +19,14 @@ import dev.gemulator.proto.v1.Syscall;
 import dev.gemulator.proto.v1.SyscallResult;
 import dev.gemulator.proto.v1.TraceHeader;
 import dev.gemulator.proto.v1.TraceRecord;
+import dev.gemulator.proto.v1.TraceRequest;
 import dev.gemulator.sched.InterleavingScheduler;
 import dev.gemulator.sched.Strategy;
 import dev.gemulator.server.CallText;
 import dev.gemulator.server.SyscallDispatcher;
 import dev.gemulator.server.shim.Anchors;
 import dev.gemulator.server.shim.DeviceTree;
+import dev.gemulator.server.shim.HostFacts;
 import dev.gemulator.server.shim.TmpfsShmem;
 import dev.gemulator.trace.TraceRecorder;
 import dev.gemulator.trace.Traces;
@@ -32,6 +34,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -536,7 +539,7 @@ public final class SeededRun {
         } else if (anchors != null) {
             dispatcher.host().anchors(anchors);
             dispatcher.host().tree(tree);
-            dispatcher.host().facts(new RecordedFacts(dev.gemulator.server.shim.HostFacts.real(() -> anchors)));
+            dispatcher.host().facts(new RecordedFacts(HostFacts.real(() -> anchors)));
             if (procs.values().stream().anyMatch(q -> q.shim != null)) {
                 dispatcher.host().shmem(shmem);
             }
@@ -778,7 +781,7 @@ public final class SeededRun {
     }
 
     /** The credentials a join's or a fact's arguments name ({@code pid=}, {@code uid=}, {@code gid=}, {@code cap=}). */
-    static dev.gemulator.kernel.proc.Credentials credentials(List<String> args) {
+    static Credentials credentials(List<String> args) {
         int pid = 0;
         int uid = 0;
         int gid = 0;
@@ -798,7 +801,7 @@ public final class SeededRun {
                 }
             }
         }
-        return new dev.gemulator.kernel.proc.Credentials(pid, uid, gid, cap);
+        return new Credentials(pid, uid, gid, cap);
     }
 
     /**
@@ -806,10 +809,10 @@ public final class SeededRun {
      * credentials, each recorded in the trace as a {@code host} request of
      * the thread that asked (inodes and pids by their labels).
      */
-    private final class RecordedFacts implements dev.gemulator.server.shim.HostFacts {
-        private final dev.gemulator.server.shim.HostFacts real;
+    private final class RecordedFacts implements HostFacts {
+        private final HostFacts real;
 
-        RecordedFacts(dev.gemulator.server.shim.HostFacts real) {
+        RecordedFacts(HostFacts real) {
             this.real = real;
         }
 
@@ -834,14 +837,14 @@ public final class SeededRun {
         }
 
         @Override
-        public dev.gemulator.kernel.proc.Credentials credentials(int pid, dev.gemulator.kernel.proc.Credentials fallback) {
+        public Credentials credentials(int pid, Credentials fallback) {
             var c = real.credentials(pid, fallback);
             record(asker(), "host", credentialArgs(pid, c), ByteString.EMPTY);
             return c;
         }
     }
 
-    private List<String> credentialArgs(int pid, dev.gemulator.kernel.proc.Credentials c) {
+    private List<String> credentialArgs(int pid, Credentials c) {
         return List.of("credentials", "pid=" + pidLabel(pid), "uid=" + c.uid(), "gid=" + c.gid(),
                 "cap=" + (c.capSysAdmin() ? 1 : 0));
     }
@@ -852,14 +855,14 @@ public final class SeededRun {
      * diverged) gets the answer of a file still open and of the fallback
      * credentials, and the comparison of the traces names the place.
      */
-    final class ReplayedFacts implements dev.gemulator.server.shim.HostFacts {
-        private final java.util.ArrayDeque<dev.gemulator.proto.v1.TraceRequest> facts;
+    final class ReplayedFacts implements HostFacts {
+        private final ArrayDeque<TraceRequest> facts;
 
-        ReplayedFacts(List<dev.gemulator.proto.v1.TraceRequest> facts) {
-            this.facts = new java.util.ArrayDeque<>(facts);
+        ReplayedFacts(List<TraceRequest> facts) {
+            this.facts = new ArrayDeque<>(facts);
         }
 
-        private dev.gemulator.proto.v1.TraceRequest next(String kind, String key) {
+        private TraceRequest next(String kind, String key) {
             var q = facts.peek();
             if (q != null && q.getArgsCount() >= 2 && q.getArgs(0).equals(kind) && q.getArgs(1).equals(key)) {
                 return facts.poll();
@@ -891,12 +894,12 @@ public final class SeededRun {
         }
 
         @Override
-        public dev.gemulator.kernel.proc.Credentials credentials(int pid, dev.gemulator.kernel.proc.Credentials fallback) {
+        public Credentials credentials(int pid, Credentials fallback) {
             var q = next("credentials", "pid=" + pidLabel(pid));
             var c = fallback;
             if (q != null) {
                 var r = SeededRun.credentials(q.getArgsList());
-                c = new dev.gemulator.kernel.proc.Credentials(pid, r.uid(), r.gid(), r.capSysAdmin());
+                c = new Credentials(pid, r.uid(), r.gid(), r.capSysAdmin());
             }
             record(asker(), "host", credentialArgs(pid, c), ByteString.EMPTY);
             return c;
@@ -909,7 +912,7 @@ public final class SeededRun {
      * {@code shmem} (null: the heap), and a thread whose events are used up
      * stops the run. Before the first join.
      */
-    void replayHost(List<dev.gemulator.proto.v1.TraceRequest> facts, dev.gemulator.server.shim.TmpfsShmem pages) {
+    void replayHost(List<TraceRequest> facts, TmpfsShmem pages) {
         this.replayed = new ReplayedFacts(facts);
         this.shmem = pages;
     }

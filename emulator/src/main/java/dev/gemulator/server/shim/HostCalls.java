@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -65,7 +66,7 @@ public final class HostCalls {
      * the order they were bound (the same in a seeded run and its replay,
      * whose inodes are the trace's labels).
      */
-    private final Map<Long, KFile> files = new java.util.LinkedHashMap<>();
+    private final Map<Long, KFile> files = new LinkedHashMap<>();
     private HostFacts facts = HostFacts.real(() -> anchors);
     private final Map<Process, State> states = new HashMap<>();
     private final Map<Long, Process> forks = new HashMap<>();

@@ -1,6 +1,7 @@
 package dev.gemulator.server.shim;
 
 import dev.gemulator.kernel.proc.Credentials;
+import java.util.function.Supplier;
 
 /**
  * What the calls of programs behind the C shim learn from the real machine
@@ -24,7 +25,7 @@ public interface HostFacts {
     Credentials credentials(int pid, Credentials fallback);
 
     /** The machine's own answers: the anchors socket ({@code anchors} may give null: no socket) and /proc. */
-    static HostFacts real(java.util.function.Supplier<Anchors> anchors) {
+    static HostFacts real(Supplier<Anchors> anchors) {
         return new HostFacts() {
             @Override
             public boolean anchorLive(long ino) {
