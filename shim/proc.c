@@ -263,47 +263,60 @@ EXPORT int execvp(const char *file, char *const argv[])
 	return execvpe(file, argv, environ);
 }
 
+/*
+ * The argument list of the execl family, up to its NULL, into argv (room for
+ * EXECL_MAX pointers and the NULL). A longer list is read to its end, so
+ * execle still finds envp after it, and refused with E2BIG.
+ */
+#define EXECL_MAX 255
+
+static int execl_argv(char **argv, const char *arg, va_list *ap)
+{
+	int n = 0;
+	char *a = (char *)arg;
+	while (a) {
+		if (n < EXECL_MAX)
+			argv[n] = a;
+		n++;
+		a = va_arg(*ap, char *);
+	}
+	argv[n < EXECL_MAX ? n : EXECL_MAX] = NULL;
+	if (n > EXECL_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	return 0;
+}
+
 EXPORT int execl(const char *path, const char *arg, ...)
 {
-	char *argv[256];
-	int n = 0;
+	char *argv[EXECL_MAX + 1];
 	va_list ap;
 	va_start(ap, arg);
-	argv[n++] = (char *)arg;
-	while (n < 255 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	argv[n] = NULL;
+	int r = execl_argv(argv, arg, &ap);
 	va_end(ap);
-	return execve(path, argv, environ);
+	return r < 0 ? -1 : execve(path, argv, environ);
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	char *argv[256];
-	int n = 0;
+	char *argv[EXECL_MAX + 1];
 	va_list ap;
 	va_start(ap, arg);
-	argv[n++] = (char *)arg;
-	while (n < 255 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	argv[n] = NULL;
+	int r = execl_argv(argv, arg, &ap);
 	va_end(ap);
-	return execvpe(file, argv, environ);
+	return r < 0 ? -1 : execvpe(file, argv, environ);
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {
-	char *argv[256];
-	int n = 0;
+	char *argv[EXECL_MAX + 1];
 	va_list ap;
 	va_start(ap, arg);
-	argv[n++] = (char *)arg;
-	while (n < 255 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	argv[n] = NULL;
+	int r = execl_argv(argv, arg, &ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	return execve(path, argv, envp);
+	return r < 0 ? -1 : execve(path, argv, envp);
 }
 
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
