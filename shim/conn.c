@@ -769,6 +769,19 @@ void call_files(struct buf *call, const struct fileref *refs, int n)
 	}
 }
 
+int shim_call_on(int field, struct buf *msg, int fd, uint64_t ino, struct reply *out)
+{
+	struct buf call;
+	call_begin(&call);
+	call_field(&call, field, msg);
+	struct fileref ref = { fd, ino, REF_EMULATED };
+	call_files(&call, &ref, 1);
+	int rc = shim_call(&call, out);
+	buf_free(msg);
+	buf_free(&call);
+	return rc;
+}
+
 void call_new_file(struct buf *call, const struct fileref *ref)
 {
 	struct buf m;

@@ -288,18 +288,12 @@ int shim_open_node(const char *node, int flags)
 
 static void tell_closed(int fd, uint64_t ino)
 {
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_int(&m, 1, fd);
-	call_begin(&call);
-	call_field(&call, SC_CLOSE, &m);
-	struct fileref ref = { fd, ino, REF_EMULATED };
-	call_files(&call, &ref, 1);
 	struct reply r;
-	if (shim_call(&call, &r) == 0)
+	if (shim_call_on(SC_CLOSE, &m, fd, ino, &r) == 0)
 		reply_free(&r);
-	buf_free(&m);
-	buf_free(&call);
 }
 
 EXPORT int close(int fd)
@@ -479,20 +473,13 @@ EXPORT int ioctl(int fd, unsigned long int request, ...)
 
 static off_t emulated_lseek(int fd, uint64_t ino, off_t offset, int whence)
 {
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_int(&m, 1, fd);
 	pb_int(&m, 2, offset);
 	pb_int(&m, 3, whence);
-	call_begin(&call);
-	call_field(&call, SC_LSEEK, &m);
-	struct fileref ref = { fd, ino, REF_EMULATED };
-	call_files(&call, &ref, 1);
 	struct reply r;
-	int rc = shim_call(&call, &r);
-	buf_free(&m);
-	buf_free(&call);
-	if (rc < 0) {
+	if (shim_call_on(SC_LSEEK, &m, fd, ino, &r) < 0) {
 		errno = EIO;
 		return -1;
 	}

@@ -45,20 +45,13 @@ static void tell_unmapped(int64_t id)
 
 static void *emulated_mmap(void *addr, size_t len, int prot, int flags, int fd, uint64_t ino, off_t off)
 {
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_int(&m, 1, fd);
 	pb_int(&m, 2, off);
 	pb_varint(&m, 3, len);
-	call_begin(&call);
-	call_field(&call, SC_MMAP, &m);
-	struct fileref ref = { fd, ino, REF_EMULATED };
-	call_files(&call, &ref, 1);
 	struct reply r;
-	int rc = shim_call(&call, &r);
-	buf_free(&m);
-	buf_free(&call);
-	if (rc < 0) {
+	if (shim_call_on(SC_MMAP, &m, fd, ino, &r) < 0) {
 		errno = ENODEV;
 		return MAP_FAILED;
 	}
