@@ -38,7 +38,7 @@ class QualifiedNamesTest {
             "bench/src/main/java");
 
     private static final Pattern QUALIFIED = Pattern.compile(
-            "(?<![\\w.])((?:dev\\.gemulator|java|javax|io\\.netty|com\\.google\\.protobuf)(?:\\.[a-z_][a-z0-9_]*)*)\\.([A-Z]\\w*)");
+            "(?<![\\w.])((?:dev\\.gemulator|java|javax|io\\.netty|com\\.google\\.protobuf|picocli)(?:\\.[a-z_][a-z0-9_]*)*)\\.([A-Z]\\w*)");
     private static final Pattern IMPORT = Pattern.compile("^import (?:static )?([\\w.]+)\\.(\\w+);", Pattern.MULTILINE);
     private static final Pattern DECLARED = Pattern.compile("\\b(?:class|interface|enum|record)\\s+(\\w+)");
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,7 +30,7 @@ public final class ClientCommand implements Callable<Integer> {
     @Option(names = "--proc", required = true, description = "the process to be (its name in the scenario)")
     private String process;
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     private ServerAddress server;
 
     @Option(names = "--max-delay-ms", defaultValue = "0",

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -45,7 +46,7 @@ public final class ExploreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE.gem")
     private Path file;
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     private ScheduleOptions kernel;
 
     @Option(names = "--strategy", defaultValue = "random",
@@ -83,19 +84,8 @@ public final class ExploreCommand implements Callable<Integer> {
                 + "which the repository ignores)")
     private Path outDir;
 
-    @Option(names = "--shard", paramLabel = "I/N",
-            description = "run shard I of N (0 <= I < N) of the seeds (dfs: of the schedule tree); I may be $(VAR), read from "
-                + "the environment (JOB_COMPLETION_INDEX in a Kubernetes Indexed Job); with --json, gemulator merge "
-                + "joins the shards into what one whole run prints")
-    private String shardText;
-
-    @Option(names = "--found-exit-status", paramLabel = "N", defaultValue = "3",
-            description = "the exit status when something was found (default: ${DEFAULT-VALUE}; 0 for a shard in a Job, "
-                + "whose findings are in its results)")
-    private int foundStatus;
-
-    @Option(names = "--no-timing", description = "leave the timing out of the text (to compare runs; merge prints none)")
-    private boolean noTiming;
+    @Mixin
+    private ShardOptions shards;
 
     @Option(names = "--guided", description = "coverage-guided: keep the schedules that ordered new pairs of racing steps "
             + "(two threads' consecutive steps on one object) and spend half the schedules on mutations of them (a prefix "
@@ -112,7 +102,7 @@ public final class ExploreCommand implements Callable<Integer> {
         kernel.check();
         UserError.check(schedules >= 1, "--schedules wants at least 1, not " + schedules);
         UserError.check(jobs >= 1, "--jobs wants at least 1, not " + jobs);
-        UserError.check(foundStatus >= 0 && foundStatus <= 255, "--found-exit-status wants 0 to 255, not " + foundStatus);
+        shards.check();
         UserError.check(preemptions >= 0, "--preemptions wants 0 or more, not " + preemptions);
         // dfs is no strategy of a run but a search of every schedule: name stays null
         try {
@@ -137,16 +127,16 @@ public final class ExploreCommand implements Callable<Integer> {
             return dfs(script, p);
         }
         kernel.pctSteps(script, p, name);
-        UserError.check(shardText == null || !shrink, "--shrink does not go with --shard: shrink a finding after merge, "
+        UserError.check(!shards.sharded() || !shrink, "--shrink does not go with --shard: shrink a finding after merge, "
                 + "with explore --shrink on a range that holds its first seed");
-        UserError.check(shardText == null || !guided, "--guided does not go with --shard: each schedule depends on the "
+        UserError.check(!shards.sharded() || !guided, "--guided does not go with --shard: each schedule depends on the "
                 + "coverage of all before it (run guided shards as separate runs with their own --seed)");
         UserError.check(!checkDeterminism || !guided, "--guided does not go with --check-determinism (check the seeds "
                 + "unguided)");
         if (guided) {
             return guided(script, p);
         }
-        Shard shard = shard();
+        Shard shard = shards.shard();
         long first = shard == null ? baseSeed : shard.firstSeed(baseSeed, schedules);
         int count = shard == null ? schedules : (int) shard.size(schedules);
         Explorer.Result result;
@@ -179,13 +169,13 @@ public final class ExploreCommand implements Callable<Integer> {
                 result.seconds(), jobs);
         if (json) {
             System.out.println(report.json(shard, first, count));
-            return result.findings().isEmpty() ? 0 : foundStatus;
+            return shards.exitStatus(!result.findings().isEmpty());
         }
-        System.out.print(report.text(!noTiming));
+        System.out.print(report.text(shards.timing()));
         for (Explorer.Finding f : shrink ? result.findings() : List.<Explorer.Finding>of()) {
             shrinkOne(script, p, text, f, options(f.firstSeed(), null), replayCommand(f.firstSeed()));
         }
-        return result.findings().isEmpty() ? 0 : foundStatus;
+        return shards.exitStatus(!result.findings().isEmpty());
     }
 
     private Runner.RunOptions options(long seed, int[] decisions) {
@@ -238,33 +228,21 @@ public final class ExploreCommand implements Callable<Integer> {
                 baseSeed, schedules, false, items, result.seconds(), jobs, summary);
         if (json) {
             System.out.println(report.json(null, baseSeed, schedules));
-            return items.isEmpty() ? 0 : foundStatus;
+            return shards.exitStatus(!items.isEmpty());
         }
-        System.out.print(report.text(!noTiming));
+        System.out.print(report.text(shards.timing()));
         for (int i = 0; shrink && i < result.findings().size(); i++) {
             var found = result.findings().get(i);
             shrinkOne(script, p, text, found.finding(), found.first().options(base), replays.get(i));
         }
-        return items.isEmpty() ? 0 : foundStatus;
-    }
-
-    /** The --shard option, or null for the whole run. */
-    private Shard shard() {
-        if (shardText == null) {
-            return null;
-        }
-        try {
-            return Shard.parse(shardText, System.getenv());
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+        return shards.exitStatus(!items.isEmpty());
     }
 
     private int dfs(Script script, Profile p) throws IOException {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         var header = Traces.header(file.toString(), text, p,
                 new Runner.RunOptions(0, Strategy.Name.RANDOM, kernel.pctDepth, kernel.pctSteps));
-        Shard shard = shard();
+        Shard shard = shards.shard();
         if (shard != null) {
             var parts = Dfs.explorePart(script, p, header, preemptions, schedules, shard);
             if (json) {
@@ -278,7 +256,7 @@ public final class ExploreCommand implements Callable<Integer> {
                         kernel.profile, preemptions, shard, parts.parts().stream().filter(x -> x.subtree() >= 0).count(),
                         parts.branches(), n, found);
             }
-            return parts.parts().stream().allMatch(x -> x.findings().isEmpty()) ? 0 : foundStatus;
+            return shards.exitStatus(!parts.parts().stream().allMatch(x -> x.findings().isEmpty()));
         }
         var r = Dfs.explore(script, p, header, preemptions, schedules);
         List<DfsReport.Item> items = new ArrayList<>();
@@ -291,8 +269,8 @@ public final class ExploreCommand implements Callable<Integer> {
             items.add(new DfsReport.Item(f.kind().label(), f.function(), f.detail(), f.firstSeed(), f.schedules(), out));
         }
         System.out.print(new DfsReport(file.toString(), kernel.profile, preemptions, r.schedules(), r.exhausted(), items,
-                r.seconds()).text(!noTiming));
-        return r.findings().isEmpty() ? 0 : foundStatus;
+                r.seconds()).text(shards.timing()));
+        return shards.exitStatus(!r.findings().isEmpty());
     }
 
     private void shrinkOne(Script script, Profile p, String text, Explorer.Finding f, Runner.RunOptions o, String original)

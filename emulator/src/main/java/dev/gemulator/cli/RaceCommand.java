@@ -24,6 +24,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -92,18 +93,8 @@ public final class RaceCommand implements Callable<Integer> {
             description = "--shrink: at most about this many runs of the programs per finding (default: ${DEFAULT-VALUE})")
     private int shrinkRuns;
 
-    @Option(names = "--shard", paramLabel = "I/N",
-            description = "run shard I of N (0 <= I < N) of --seeds; I may be $(VAR), read from the environment "
-                + "(JOB_COMPLETION_INDEX in a Kubernetes Indexed Job); with --json, gemulator merge joins the shards")
-    private String shardText;
-
-    @Option(names = "--found-exit-status", paramLabel = "N", defaultValue = "3",
-            description = "the exit status when something was found (default: ${DEFAULT-VALUE}; 0 for a shard in a Job, "
-                + "whose findings are in its results)")
-    private int foundStatus;
-
-    @Option(names = "--no-timing", description = "leave the timing out of the text (to compare runs; merge prints none)")
-    private boolean noTiming;
+    @Mixin
+    private ShardOptions shards;
 
     @Parameters(paramLabel = "COMMAND", description = "after --: the programs, separated by ---")
     private List<String> words = new ArrayList<>();
@@ -137,10 +128,7 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return 2;
         }
-        if (foundStatus < 0 || foundStatus > 255) {
-            System.err.println("gemulator: --found-exit-status wants 0 to 255, not " + foundStatus);
-            return 2;
-        }
+        shards.check();
         List<List<String>> commands = commands();
         if (words.isEmpty() || commands.stream().anyMatch(List::isEmpty)) {
             System.err.println("gemulator: race needs programs: race [OPTIONS] -- COMMAND [ARGS...] [--- COMMAND2 ...]");
@@ -176,24 +164,10 @@ public final class RaceCommand implements Callable<Integer> {
             System.err.println("gemulator: --trace records one run: give it a --seed");
             return 2;
         }
-        Shard shard = null;
-        if (shardText != null) {
-            if (seed != null) {
-                System.err.println("gemulator: --shard splits --seeds: it does not go with --seed");
-                return 2;
-            }
-            if (shrink) {
-                System.err.println("gemulator: --shrink does not go with --shard: shrink a finding after merge, with "
-                        + "race --shrink on a range that holds its first seed");
-                return 2;
-            }
-            try {
-                shard = Shard.parse(shardText, System.getenv());
-            } catch (IllegalArgumentException e) {
-                System.err.println("gemulator: " + e.getMessage());
-                return 2;
-            }
-        }
+        UserError.check(!shards.sharded() || seed == null, "--shard splits --seeds: it does not go with --seed");
+        UserError.check(!shards.sharded() || !shrink, "--shrink does not go with --shard: shrink a finding after merge, "
+                + "with race --shrink on a range that holds its first seed");
+        Shard shard = shards.shard();
         long total = last - first + 1;
         long runFirst = shard == null ? first : shard.firstSeed(first, total);
         long runLast = shard == null ? last : runFirst + shard.size(total) - 1;
@@ -223,15 +197,15 @@ public final class RaceCommand implements Callable<Integer> {
                     result.persistent(), result.launches());
             if (json) {
                 System.out.println(report.json(shard, runFirst, result.seeds()));
-                return result.findings().isEmpty() ? 0 : foundStatus;
+                return shards.exitStatus(!result.findings().isEmpty());
             }
-            System.out.print(report.text(!noTiming));
+            System.out.print(report.text(shards.timing()));
             for (RaceRunner.Finding f : result.findings()) {
                 if (shrink && f.key().kind().isReport()) {
                     shrinkOne(runner, f);
                 }
             }
-            return result.findings().isEmpty() ? 0 : foundStatus;
+            return shards.exitStatus(!result.findings().isEmpty());
         } catch (RaceRunner.RaceError e) {
             System.err.println("gemulator: " + e.getMessage());
             return 1;

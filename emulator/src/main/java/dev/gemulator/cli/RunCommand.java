@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -35,7 +36,7 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE.gem", description = "the scenario")
     private Path file;
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     private ScheduleOptions kernel;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of the interleaving of par blocks (default: ${DEFAULT-VALUE})")

@@ -1,8 +1,8 @@
 package dev.gemulator.cli;
 
+import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.RunStatus;
-import dev.gemulator.client.wire.WireClient;
 import dev.gemulator.proto.v1.ServerMode;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code gemulator status}: asks a running server how its run is going, as an observer. */
@@ -24,7 +25,7 @@ import picocli.CommandLine.Option;
             "Exit status: 0 answered, 1 no trace yet, 2 bad options or no server."})
 public final class StatusCommand implements Callable<Integer> {
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     private ServerAddress server;
 
     @Option(names = "--trace", paramLabel = "OUT", description = "write the last finished iteration's trace to OUT")

@@ -19,7 +19,10 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code gemulator trace show TRACE}: the trace as a text timeline, one step a line, in the spirit of ftrace. */
 @Command(name = "trace", mixinStandardHelpOptions = true,
@@ -27,8 +30,8 @@ import picocli.CommandLine.Parameters;
         subcommands = {TraceCommand.Show.class, TraceCommand.PerfettoJson.class, TraceCommand.Html.class})
 public final class TraceCommand implements Runnable {
 
-    @picocli.CommandLine.Spec
-    private picocli.CommandLine.Model.CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
     @Override
     public void run() {
@@ -113,11 +116,11 @@ public final class TraceCommand implements Runnable {
                 + "its kernel steps and the locks it holds and waits for; a lifeline per object with its reference count; "
                 + "switches, preemptions and reports where they happened; the output lines of the window drawn."})
     static final class Html extends TraceWriter {
-        @picocli.CommandLine.Option(names = "--focus",
+        @Option(names = "--focus",
                 description = "draw only the system calls in progress when the first report was made")
         private boolean focus;
 
-        @picocli.CommandLine.Option(names = "--steps", paramLabel = "FROM-TO", description = "draw only these steps")
+        @Option(names = "--steps", paramLabel = "FROM-TO", description = "draw only these steps")
         private String steps;
 
         @Override
