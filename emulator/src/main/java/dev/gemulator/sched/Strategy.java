@@ -256,30 +256,37 @@ public interface Strategy {
      * thread can invalidate anything it holds, and a preemption there only
      * reorders whole calls, which the boundary choice already does. From then
      * on until the call returns to user space (a window is between a lookup
-     * and a later use, never at the exit) the thread is parked: with
-     * probability {@code 1/(depth + 2)} before taking a lock while it holds
-     * none (between two critical sections, where the kernel's lookup-then-use
-     * windows are), else {@code 1/(2 (depth + 1))}. One thread is parked at a
-     * time. The others run; it comes back after they have finished a random
-     * number of system calls (geometric, mean {@code depth + 1}); at once when
-     * the running thread is about to run a deferred release (an fput's
-     * __fput at syscall exit: the file's count is already 0, its release has
-     * not run); when nothing else can run; or, with probability
-     * {@code 1/depth}, when the running thread is between two critical
-     * sections of its own call and about to take a lock while holding none,
-     * which is then parked in its place (a second window inside the first).
-     * Depth 3 (the default of --pct-depth) is what bench sched measures.
-     * Every choice comes from a generator seeded once from the run's.
+     * and a later use, never at the exit) the thread is parked at each step
+     * with probability {@code 1/(depth + 2)} until its call has taken its
+     * next lock (the gap after the first critical section, where a race of
+     * one reordering is), and {@code 2/(depth + 2)} from then on: a window
+     * further into the call (after a re-check under a second lock) is only
+     * reached when every earlier chance was passed up, so its chance per
+     * step grows. One thread is parked at a time. The others run; it comes
+     * back after they have finished a random number of system calls
+     * (geometric, mean {@code depth + 1}); at once when the running thread
+     * is about to run a deferred release (an fput's __fput at syscall exit:
+     * the file's count is already 0, its release has not run); when nothing
+     * else can run; or, with probability {@code 1/depth}, when the running
+     * thread is between two critical sections of its own call and about to
+     * take a lock while holding none, which is then parked in its place (a
+     * second window inside the first), unless that lock is the object the
+     * parked thread's next step touches: there the swap would hand the
+     * parked thread the very order its park reversed. Depth 3 (the default
+     * of --pct-depth) is what bench sched measures. Every choice comes from
+     * a generator seeded once from the run's.
      */
     final class Conflict implements Strategy {
         private final int depth;
-        private final double parkBeforeLock;
-        private final double parkElsewhere;
+        private final double parkFirstGap;
+        private final double parkLater;
         private final double swap;
         private final double moreCalls;
         private KThread parked;
         /** The threads whose current system call has ended a critical section (released a lock since its entry). */
         private final Set<KThread> pastSection = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** The threads whose current system call has taken a lock since its first critical section ended. */
+        private final Set<KThread> pastFirstGap = Collections.newSetFromMap(new IdentityHashMap<>());
         /** System calls the others must still finish before the parked thread comes back. */
         private int callsLeft;
         /**
@@ -293,8 +300,8 @@ public interface Strategy {
         public Conflict(int depth) {
             this.depth = depth;
             int d = Math.max(1, depth);
-            this.parkBeforeLock = 1.0 / (d + 2);
-            this.parkElsewhere = 1.0 / (2 * (d + 1));
+            this.parkFirstGap = 1.0 / (d + 2);
+            this.parkLater = 2.0 / (d + 2);
             this.swap = 1.0 / d;
             this.moreCalls = 1 - 1.0 / (d + 1);
         }
@@ -337,14 +344,14 @@ public interface Strategy {
             if (inCall) {
                 boolean window = pastSection.contains(running) && running.nextKind != StepKind.SYSCALL_EXIT;
                 if (parked == null) {
-                    if (window && random.nextDouble() < (beforeLock(running) ? parkBeforeLock : parkElsewhere)) {
+                    if (window && random.nextDouble() < (pastFirstGap.contains(running) ? parkLater : parkFirstGap)) {
                         park(running, random);
                         return anyBut(runnable, running, random);
                     }
                 } else if (running != parked && running.nextKind == StepKind.RELEASE && runnable.contains(parked)) {
                     return unpark();
                 } else if (window && running != parked && beforeLock(running) && runnable.contains(parked)
-                        && random.nextDouble() < swap) {
+                        && running.nextSubject != parked.nextSubject && random.nextDouble() < swap) {
                     KThread back = parked;
                     park(running, random);
                     return back;
@@ -381,8 +388,16 @@ public interface Strategy {
                 callsLeft--;
             }
             switch (ran.nextKind) {
-                case SYSCALL_ENTER -> pastSection.remove(ran);
+                case SYSCALL_ENTER -> {
+                    pastSection.remove(ran);
+                    pastFirstGap.remove(ran);
+                }
                 case UNLOCK, SPIN_UNLOCK -> pastSection.add(ran);
+                case LOCK, SPIN_LOCK -> {
+                    if (pastSection.contains(ran)) {
+                        pastFirstGap.add(ran);
+                    }
+                }
                 default -> {
                 }
             }
