@@ -43,7 +43,7 @@ public final class HuntCommand implements Callable<Integer> {
     private int scenarios;
 
     @Option(names = "--schedules", defaultValue = "100",
-            description = "schedules per scenario and profile: 40% POS, 40% random, 20% DFS (default: ${DEFAULT-VALUE})")
+            description = "schedules per scenario and profile: 40%% POS, 40%% random, 20%% DFS (default: ${DEFAULT-VALUE})")
     private int schedules;
 
     @Option(names = "--seed", defaultValue = "1", description = "the first scenario's seed (default: ${DEFAULT-VALUE})")
