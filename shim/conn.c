@@ -769,9 +769,22 @@ void call_files(struct buf *call, const struct fileref *refs, int n)
 	}
 }
 
+int shim_call_simple(int field, struct buf *msg, struct reply *out)
+{
+	struct buf call;
+	memset(out, 0, sizeof *out);
+	call_begin(&call);
+	call_field(&call, field, msg);
+	int rc = shim_call(&call, out);
+	buf_free(msg);
+	buf_free(&call);
+	return rc;
+}
+
 int shim_call_on(int field, struct buf *msg, int fd, uint64_t ino, struct reply *out)
 {
 	struct buf call;
+	memset(out, 0, sizeof *out);
 	call_begin(&call);
 	call_field(&call, field, msg);
 	struct fileref ref = { fd, ino, REF_EMULATED };

@@ -76,16 +76,11 @@ void shim_remember(uint64_t ino, bool emulated)
 /* Asks the server what the anchor ino is (FileInfo); 0 when it is none of its files. */
 static int ask_info(uint64_t ino, struct file_info *fi)
 {
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_varint(&m, 1, ino);
-	call_begin(&call);
-	call_field(&call, SC_FILE_INFO, &m);
 	struct reply r;
-	int rc = shim_call(&call, &r);
-	buf_free(&m);
-	buf_free(&call);
-	if (rc < 0)
+	if (shim_call_simple(SC_FILE_INFO, &m, &r) < 0)
 		return -1;
 	memset(fi, 0, sizeof *fi);
 	if (r.err == 0 && r.nvalues >= 4) {

@@ -39,17 +39,12 @@ static bool is_vgem(const struct kmod_module *mod)
 /* A Module request: its errno (negative) or, for the state, 1 when loaded. */
 static int module_call(int op)
 {
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_string(&m, 1, "vgem");
 	pb_varint(&m, 2, (uint64_t)op);
-	call_begin(&call);
-	call_field(&call, SC_MODULE, &m);
 	struct reply r;
-	int rc = shim_call(&call, &r);
-	buf_free(&m);
-	buf_free(&call);
-	if (rc < 0)
+	if (shim_call_simple(SC_MODULE, &m, &r) < 0)
 		return -EIO;
 	int result = r.err ? -r.err : (r.nvalues ? (int)r.values[0] : 0);
 	reply_free(&r);

@@ -44,16 +44,6 @@ int shim_next_thread_index(void);
 	if (!real_##name)                                                                                      \
 		real_##name = (ret(*) args)dlsym(RTLD_NEXT, #name);
 
-static int simple_call(int field, const struct buf *msg, struct reply *r)
-{
-	struct buf call;
-	call_begin(&call);
-	call_field(&call, field, msg);
-	int rc = shim_call(&call, r);
-	buf_free(&call);
-	return rc;
-}
-
 /* --- fork --- */
 
 EXPORT pid_t fork(void)
@@ -64,7 +54,7 @@ EXPORT pid_t fork(void)
 	struct buf m;
 	buf_init(&m);
 	struct reply r;
-	if (simple_call(SC_FORK, &m, &r) < 0 || r.err || !r.text || r.nvalues < 1) {
+	if (shim_call_simple(SC_FORK, &m, &r) < 0 || r.err || !r.text || r.nvalues < 1) {
 		int err = r.err ? r.err : EAGAIN;
 		if (r.message)
 			shim_warn("fork: %s", r.message);
@@ -87,9 +77,8 @@ EXPORT pid_t fork(void)
 	buf_init(&m);
 	pb_int(&m, 1, token);
 	pb_int(&m, 2, pid < 0 ? -1 : pid);
-	if (simple_call(SC_FORK_DONE, &m, &r) == 0)
+	if (shim_call_simple(SC_FORK_DONE, &m, &r) == 0)
 		reply_free(&r);
-	buf_free(&m);
 	errno = err;
 	return pid;
 }
@@ -171,14 +160,13 @@ static int exec_start(bool failed)
 		pb_varint(&m, 1, 1);
 	struct reply r;
 	int err = 0;
-	if (simple_call(SC_EXEC_START, &m, &r) == 0) {
+	if (shim_call_simple(SC_EXEC_START, &m, &r) == 0) {
 		if (r.err && shim_seeded && !failed) {
 			err = r.err;
 			shim_warn("exec refused: %s", r.message ? r.message : "by the seeded server");
 		}
 		reply_free(&r);
 	}
-	buf_free(&m);
 	return err;
 }
 
@@ -359,9 +347,8 @@ static void reaped(pid_t pid, int status, bool have_status)
 	buf_init(&m);
 	pb_int(&m, 1, pid);
 	struct reply r;
-	if (simple_call(SC_REAP, &m, &r) == 0)
+	if (shim_call_simple(SC_REAP, &m, &r) == 0)
 		reply_free(&r);
-	buf_free(&m);
 }
 
 /* A seeded run: the wait happens in the kernel first, so that the real wait4 never holds the run. */
@@ -374,9 +361,8 @@ static void wait_in_kernel(pid_t pid, int options)
 	pb_int(&m, 1, pid);
 	pb_int(&m, 2, options);
 	struct reply r;
-	if (simple_call(SC_WAIT_CHILD, &m, &r) == 0)
+	if (shim_call_simple(SC_WAIT_CHILD, &m, &r) == 0)
 		reply_free(&r);
-	buf_free(&m);
 }
 
 EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
@@ -429,7 +415,7 @@ static void credentials_changed(void)
 	struct buf m;
 	buf_init(&m);
 	struct reply r;
-	if (simple_call(SC_CREDENTIALS, &m, &r) == 0)
+	if (shim_call_simple(SC_CREDENTIALS, &m, &r) == 0)
 		reply_free(&r);
 }
 
@@ -500,9 +486,8 @@ EXPORT int pthread_join(pthread_t t, void **ret)
 		buf_init(&m);
 		pb_int(&m, 1, index);
 		struct reply r;
-		if (simple_call(SC_JOIN, &m, &r) == 0)
+		if (shim_call_simple(SC_JOIN, &m, &r) == 0)
 			reply_free(&r);
-		buf_free(&m);
 	}
 	return real_pthread_join(t, ret);
 }

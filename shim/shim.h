@@ -149,7 +149,13 @@ void call_begin(struct buf *call);
 void call_field(struct buf *call, int field, const struct buf *msg);
 void call_files(struct buf *call, const struct fileref *refs, int n);
 void call_new_file(struct buf *call, const struct fileref *ref);
-/* One system call on one emulated file (fd, ino): the call's field and its message, which it frees; as shim_call. */
+/*
+ * One system call: the call's field and its message, which it frees; as
+ * shim_call, with *out zeroed first, so that a failed call leaves an empty
+ * reply (reply_free is safe on it).
+ */
+int shim_call_simple(int field, struct buf *msg, struct reply *out);
+/* The same naming one emulated file (fd, ino). */
 int shim_call_on(int field, struct buf *msg, int fd, uint64_t ino, struct reply *out);
 
 /* Syscall oneof fields (syscalls.proto). */

@@ -31,16 +31,11 @@ static bool virtual_time(void)
 /* ClockGettime: 0 with *ts set, else an errno. */
 static int virtual_now(clockid_t clock, struct timespec *ts)
 {
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_int(&m, 1, clock);
-	call_begin(&call);
-	call_field(&call, SC_CLOCK_GETTIME, &m);
 	struct reply r;
-	int rc = shim_call(&call, &r);
-	buf_free(&call);
-	buf_free(&m);
-	if (rc < 0)
+	if (shim_call_simple(SC_CLOCK_GETTIME, &m, &r) < 0)
 		return errno ? errno : EIO;
 	int err = r.err;
 	if (!err && r.nvalues >= 3) {
@@ -58,17 +53,12 @@ int shim_virtual_sleep(int64_t ns)
 {
 	if (ns < 0)
 		ns = 0;
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_int(&m, 1, ns / 1000000);
 	pb_int(&m, 2, ns % 1000000);
-	call_begin(&call);
-	call_field(&call, SC_SLEEP, &m);
 	struct reply r;
-	int rc = shim_call(&call, &r);
-	buf_free(&call);
-	buf_free(&m);
-	if (rc < 0)
+	if (shim_call_simple(SC_SLEEP, &m, &r) < 0)
 		return errno ? errno : EIO;
 	int err = r.err;
 	reply_free(&r);

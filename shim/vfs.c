@@ -128,16 +128,11 @@ int shim_fresh_content(int fd)
 	int fl = (int)raw(SYS_fcntl, fd, F_GETFL);
 	if ((fl & O_ACCMODE) != O_RDONLY)
 		return fd;
-	struct buf m, call;
+	struct buf m;
 	buf_init(&m);
 	pb_string(&m, 1, live[i]);
-	call_begin(&call);
-	call_field(&call, SC_READ_FILE, &m);
 	struct reply r;
-	int rc = shim_call(&call, &r);
-	buf_free(&m);
-	buf_free(&call);
-	if (rc < 0)
+	if (shim_call_simple(SC_READ_FILE, &m, &r) < 0)
 		return fd;
 	if (r.err == 0 && r.text) {
 		int mfd = (int)raw(SYS_memfd_create, "gemulator-live", MFD_CLOEXEC);
