@@ -39,7 +39,8 @@ import picocli.CommandLine.Parameters;
             + "per seed, on all cores, and reports what they found.",
             "Each distinct finding is reported with how many seeds hit it, its first seed, the programs' exit status and "
             + "output, and the command that replays it. Every program is told the server (GEMULATOR_SERVER, "
-            + "GEMULATOR_SOCKET) and its process name (GEMULATOR_PROCESS: A, B, ...).",
+            + "GEMULATOR_SOCKET) and its process name (GEMULATOR_PROCESS: A, B, ...); a command that starts with plain java "
+            + "runs on the JDK gemulator runs on.",
             "Exit status: 0 nothing found, 1 the programs could not run, 2 bad input, 3 something found (--found-exit-status)."})
 public final class RaceCommand implements Callable<Integer> {
 

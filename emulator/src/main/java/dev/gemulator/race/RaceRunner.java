@@ -38,6 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * seed only, never on which job ran it or when.
  */
 public final class RaceRunner {
+    /** The java of the JDK this runs on, for the programs' commands that name plain java. */
+    static final Path OUR_JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
     /**
      * What to race: the commands (each one program), the processes the run
      * waits for (one per command by default: A, B, C...; the program is
@@ -437,8 +440,8 @@ public final class RaceRunner {
 
         private String notConnected(SeededRun run) {
             StringBuilder sb = new StringBuilder("the run waited for processes "
-                    + String.join(", ", run.config().processes()) + " but only "
-                    + (run.joinedProcesses().isEmpty() ? "none" : String.join(", ", run.joinedProcesses()))
+                    + String.join(", ", run.config().processes()) + " but "
+                    + (run.joinedProcesses().isEmpty() ? "none" : "only " + String.join(", ", run.joinedProcesses()))
                     + " connected");
             for (Program p : programs) {
                 Integer s = waitFor(p, 1_000);
@@ -456,9 +459,10 @@ public final class RaceRunner {
             for (int i = 0; i < options.commands().size(); i++) {
                 String name = options.processOf(i);
                 Path out = dir.resolve(name + ".out");
-                ProcessBuilder pb = new ProcessBuilder(options.commands().get(i)).redirectErrorStream(true)
+                ProcessBuilder pb = new ProcessBuilder(withOurJava(options.commands().get(i))).redirectErrorStream(true)
                         .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
                 Map<String, String> env = pb.environment();
+                env.put("PATH", OUR_JAVA.getParent() + File.pathSeparator + env.getOrDefault("PATH", ""));
                 env.put("GEMULATOR_SERVER", "127.0.0.1:" + server.port());
                 env.put("GEMULATOR_PROCESS", name);
                 env.put("GEMULATOR_SEED", String.valueOf(seed));
@@ -482,6 +486,21 @@ public final class RaceRunner {
                             + e.getMessage());
                 }
             }
+        }
+
+        /**
+         * The command with a bare {@code java} as the JDK this runs on: the
+         * client library wants Java 21 or newer, and the java first on PATH
+         * may be older (the launcher looks further for its JDK). Its PATH
+         * gets that JDK first too, for scripts that start java themselves.
+         */
+        static List<String> withOurJava(List<String> command) {
+            if (!command.get(0).equals("java")) {
+                return command;
+            }
+            List<String> out = new ArrayList<>(command);
+            out.set(0, OUR_JAVA.toString());
+            return out;
         }
 
         /**

@@ -78,7 +78,7 @@ class RaceCommandTest {
         assertTrue(missing.err().startsWith("gemulator: cannot run /nonexistent/program"), missing.err());
         Ran quits = gemulator(race(List.of("--seeds", "1..1"), List.of(List.of("sh", "-c", "echo no device here; exit 4"))));
         assertEquals(1, quits.exit());
-        assertTrue(quits.err().contains("the run waited for processes A but only none connected"), quits.err());
+        assertTrue(quits.err().contains("the run waited for processes A but none connected"), quits.err());
         assertTrue(quits.err().contains("A: exited 4; its output:") && quits.err().contains("no device here"), quits.err());
     }
 
