@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 @Command(name = "hunt", mixinStandardHelpOptions = true,
         description = {"The hunt for false reports: random concurrent scenarios run under many schedules.",
             "The scenarios have 2-4 threads in 1-3 processes sharing drm fds, handles, names, dma-buf and sync_file "
-            + "fds over every op, closes racing uses; each runs with POS, random and DFS schedules under the profiles "
+            + "fds over every op, closes racing uses; each runs with POS, random, conflict and DFS schedules under the profiles "
             + "given. Under 6.x every report is a defect of the model; under v3.11, seed, seed-typofix and 3.12 every "
             + "schedule with reports is classified into the spec's bugs. Scenarios to look at go to --out with a "
             + "replay command.",
@@ -43,7 +43,7 @@ public final class HuntCommand implements Callable<Integer> {
     private int scenarios;
 
     @Option(names = "--schedules", defaultValue = "100",
-            description = "schedules per scenario and profile: 40%% POS, 40%% random, 20%% DFS (default: ${DEFAULT-VALUE})")
+            description = "schedules per scenario and profile: 30%% POS, 30%% random, 20%% conflict, 20%% DFS (default: ${DEFAULT-VALUE})")
     private int schedules;
 
     @Option(names = "--seed", defaultValue = "1", description = "the first scenario's seed (default: ${DEFAULT-VALUE})")

@@ -28,7 +28,7 @@ import java.util.concurrent.Future;
 /**
  * The hunt for false reports: random concurrent scenarios
  * ({@link ConcurrentScenarios}), each run under every profile asked for with
- * POS, random and bounded DFS schedules. Under Linux 6.x every checker report
+ * POS, random, conflict and bounded DFS schedules. Under Linux 6.x every checker report
  * is a defect of the model (unless the real kernel has the bug, which a
  * scenario must then document with the fixing commit); under the historical
  * profiles every schedule with reports is classified into the spec's bugs
@@ -104,11 +104,15 @@ public final class Hunt {
     private Hunt() {
     }
 
-    /** How a scenario's schedules are split: 40% POS, 40% random walk, the rest DFS. */
+    /** The seeded strategies a scenario runs under, in order, before its DFS share. */
+    private static final Strategy.Name[] STRATEGIES = {Strategy.Name.POS, Strategy.Name.RANDOM, Strategy.Name.CONFLICT};
+
+    /** How a scenario's schedules are split: 30% POS, 30% random walk, 20% conflict, the rest DFS. */
     static int[] split(int schedules) {
-        int pos = schedules * 2 / 5;
-        int random = schedules * 2 / 5;
-        return new int[] {pos, random, schedules - pos - random};
+        int pos = schedules * 3 / 10;
+        int random = schedules * 3 / 10;
+        int conflict = schedules / 5;
+        return new int[] {pos, random, conflict, schedules - pos - random - conflict};
     }
 
     /** The scenario of {@code seed}, parsed. A generated scenario that does not parse is a bug of the generator. */
@@ -178,23 +182,23 @@ public final class Hunt {
         int[] split = split(budget);
         List<Hit> hits = new ArrayList<>();
         long runs = 0;
-        Strategy.Name[] strategies = {Strategy.Name.POS, Strategy.Name.RANDOM};
-        for (int s = 0; s < 2; s++) {
+        for (int s = 0; s < STRATEGIES.length; s++) {
             for (long seed = 1; seed <= split[s]; seed++) {
-                Runner.RunOptions o = new Runner.RunOptions(seed, strategies[s], 3, 1000);
+                Runner.RunOptions o = new Runner.RunOptions(seed, STRATEGIES[s], 3, 1000);
                 Schedule run = schedule(script, t.profile(), o);
                 runs++;
                 if (!run.reports().isEmpty()) {
-                    hits.add(new Hit(t.scenario(), t.profile().name(), strategies[s].label(), seed, run.reports(),
+                    hits.add(new Hit(t.scenario(), t.profile().name(), STRATEGIES[s].label(), seed, run.reports(),
                             Classifier.classify(t.profile(), run.reports(), run.output())));
                 }
             }
         }
-        if (split[2] > 0) {
+        int dfs = split[STRATEGIES.length];
+        if (dfs > 0) {
             Runner.RunOptions o = new Runner.RunOptions(0, Strategy.Name.RANDOM, 3, 1000);
             var header = Traces.header(script.path(), "", t.profile(), o);
             long[] count = new long[1];
-            Dfs.search(script, t.profile(), header, DFS_PREEMPTIONS, split[2], (schedule, run) -> {
+            Dfs.search(script, t.profile(), header, DFS_PREEMPTIONS, dfs, (schedule, run) -> {
                 count[0]++;
                 List<Report> reports = checkerReports(Dfs.reports(run.records()));
                 if (!reports.isEmpty()) {

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +59,9 @@ class HuntTest {
                     + h.replay("hunt-" + h.scenario() + ".gem")).toList(), p.profile());
         }
         assertTrue(r.profiles().get(0).hits().size() > 0, "v3.11 has its bugs");
+        assertEquals(Set.of("pos", "random", "conflict", "dfs"),
+                r.profiles().get(0).hits().stream().map(Hunt.Hit::strategy).collect(Collectors.toSet()),
+                "every share of the schedules runs, and finds v3.11's bugs");
         assertTrue(r.profiles().get(1).hits().size() > 0, "the seed has its bugs");
     }
 
