@@ -33,7 +33,7 @@ public final class SoakCommand implements Callable<Integer> {
     private List<Path> dirs;
 
     @Option(names = "--strategy", split = ",", paramLabel = "S,S",
-            description = "the strategies to cycle through (default: random, pct, pos; conflict too if named)")
+            description = "the strategies to cycle through (default: random, pct, pos, conflict)")
     private List<String> strategies = Soak.STRATEGIES.stream().map(Strategy.Name::label).toList();
 
     @Override

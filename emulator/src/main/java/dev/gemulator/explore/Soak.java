@@ -50,7 +50,8 @@ public final class Soak {
         }
     }
 
-    public static final List<Strategy.Name> STRATEGIES = List.of(Strategy.Name.RANDOM, Strategy.Name.PCT, Strategy.Name.POS);
+    public static final List<Strategy.Name> STRATEGIES = List.of(Strategy.Name.RANDOM, Strategy.Name.PCT, Strategy.Name.POS,
+            Strategy.Name.CONFLICT);
 
     /** The .gem files under {@code dirs}, in path order. */
     public static List<Path> scenarios(List<Path> dirs) {
