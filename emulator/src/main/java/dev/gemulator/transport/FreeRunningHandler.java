@@ -3,6 +3,7 @@ package dev.gemulator.transport;
 import dev.gemulator.check.FindingKey;
 import dev.gemulator.kernel.Errno;
 import dev.gemulator.kernel.proc.Credentials;
+import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.DebugfsText;
 import dev.gemulator.proto.v1.Hello;
@@ -95,9 +96,13 @@ final class FreeRunningHandler extends QueuedHandler {
         observer = h.getObserver();
         session = simulation.session(name, observer);
         open(ctx, maxFrameBytes, bytes -> admit(ctx, bytes));
-        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setServerMode(ServerMode.SERVER_MODE_FREE).setMode("free")
-                .setIterations(1)).build());
+        ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(welcome()).build());
+    }
+
+    /** The Welcome of this connection's process (a free-running server has one iteration). */
+    private Welcome.Builder welcome() {
+        return ServerModes.set(Welcome.newBuilder(), ServerMode.SERVER_MODE_FREE)
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setIterations(1);
     }
 
     /**
@@ -135,9 +140,7 @@ final class FreeRunningHandler extends QueuedHandler {
                 return;
             }
             open(ctx, maxFrameBytes, bytes -> admit(ctx, bytes));
-            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setServerMode(ServerMode.SERVER_MODE_FREE).setMode("free")
-                    .setIterations(1).setShim(ShimWelcome.newBuilder()
+            ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(welcome().setShim(ShimWelcome.newBuilder()
                             .setAnchors(simulation.anchorsPath().toString())
                             .addAllFdFields(HostCalls.fdFields())
                             .setClockNs(simulation.serverNanos()).setRoot(simulation.treePath().toString())
@@ -201,7 +204,7 @@ final class FreeRunningHandler extends QueuedHandler {
             case THREAD_START -> session.threadStart(m.getThreadStart().getThreadId(), m.getThreadStart().getName());
             case THREAD_EXIT -> session.threadExit(m.getThreadExit().getThreadId());
             case STATUS -> answered(session.status(names -> {
-                ServerMessage answer = ServerMessage.newBuilder().setStatus(RunStatus.newBuilder().setServerMode(ServerMode.SERVER_MODE_FREE).setMode("free")
+                ServerMessage answer = ServerMessage.newBuilder().setStatus(ServerModes.set(RunStatus.newBuilder(), ServerMode.SERVER_MODE_FREE)
                         .addAllProcesses(names).addAllFindings(simulation.findings().stream().map(FindingKey::toString).toList())).build();
                 ctx.executor().execute(() -> replied(ctx, answer, bytes));
             }), bytes);

@@ -1,6 +1,7 @@
 package dev.gemulator.transport;
 
 import dev.gemulator.lockstep.LockstepRun;
+import dev.gemulator.proto.ServerModes;
 import dev.gemulator.proto.v1.ClientMessage;
 import dev.gemulator.proto.v1.DebugfsText;
 import dev.gemulator.proto.v1.Hello;
@@ -70,8 +71,8 @@ final class LockstepHandler extends QueuedHandler {
         observer = h.getObserver();
         // a lockstep client's messages name statements: they are small
         open(ctx, Math.min(LOCKSTEP_FRAME_BYTES, maxFrameBytes), bytes -> true);
-        Welcome.Builder welcome = Welcome.newBuilder().setVersion(ProtocolVersion.PROTOCOL_VERSION_1)
-                .setProcessName(process).setServerMode(ServerMode.SERVER_MODE_LOCKSTEP).setMode("lockstep").setIterations(run.iterations());
+        Welcome.Builder welcome = ServerModes.set(Welcome.newBuilder(), ServerMode.SERVER_MODE_LOCKSTEP)
+                .setVersion(ProtocolVersion.PROTOCOL_VERSION_1).setProcessName(process).setIterations(run.iterations());
         if (observer) {
             ctx.writeAndFlush(ServerMessage.newBuilder().setWelcome(welcome).build());
             return;
@@ -126,7 +127,7 @@ final class LockstepHandler extends QueuedHandler {
     protected boolean start(ChannelHandlerContext ctx, ClientMessage m, long bytes) {
         inFlight(bytes);
         switch (m.getMessageCase()) {
-            case STATUS -> replied(ctx, ServerMessage.newBuilder().setStatus(RunStatus.newBuilder().setServerMode(ServerMode.SERVER_MODE_LOCKSTEP).setMode("lockstep")
+            case STATUS -> replied(ctx, ServerMessage.newBuilder().setStatus(ServerModes.set(RunStatus.newBuilder(), ServerMode.SERVER_MODE_LOCKSTEP)
                     .setIteration(run.iteration()).setIterations(run.iterations()).setSeed(run.seed())
                     .addAllProcesses(run.liveClients()).setFinishedIterations(run.results().size())
                     .addAllFindings(run.findings())).build(), bytes);
