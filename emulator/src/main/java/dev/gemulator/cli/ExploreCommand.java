@@ -118,7 +118,7 @@ public final class ExploreCommand implements Callable<Integer> {
             System.err.println("gemulator: " + e.getMessage());
             return 2;
         } catch (IOException e) {
-            System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
+            System.err.println("gemulator: " + UserError.cannotRead(file, e));
             return 2;
         }
         UserError.check(!guided || name != null, "--guided does not go with --strategy dfs, which runs every "

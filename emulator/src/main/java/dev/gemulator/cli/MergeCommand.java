@@ -51,7 +51,7 @@ public final class MergeCommand implements Callable<Integer> {
             try {
                 text = Files.readString(f, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new UserError("cannot read " + f + ": " + e.getMessage());
+                throw new UserError(UserError.cannotRead(f, e));
             }
             int line = 0;
             for (String l : text.split("\n", -1)) {

@@ -48,10 +48,8 @@ public final class ReplayCommand implements Callable<Integer> {
         TraceRecorder.ReadBack back;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(trace))) {
             back = TraceRecorder.readCutOff(in);
-        } catch (NoSuchFileException e) {
-            throw new UserError("cannot read " + trace + ": no such file");
         } catch (IOException e) {
-            throw new UserError("cannot read " + trace + ": " + e.getMessage());
+            throw new UserError(UserError.cannotRead(trace, e));
         }
         recorded = back.records();
         if (back.corruption() != null) {

@@ -60,7 +60,7 @@ public final class RunCommand implements Callable<Integer> {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            System.err.println("gemulator: cannot read " + file + ": " + e.getMessage());
+            System.err.println("gemulator: " + UserError.cannotRead(file, e));
             return 2;
         }
         Strategy.Name name;

@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -42,10 +41,8 @@ public final class TraceCommand implements Runnable {
     static TraceRecorder.ReadBack read(Path trace) {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(trace))) {
             return TraceRecorder.readCutOff(in);
-        } catch (NoSuchFileException e) {
-            throw new UserError("cannot read " + trace + ": no such file");
         } catch (IOException e) {
-            throw new UserError("cannot read " + trace + ": " + e.getMessage());
+            throw new UserError(UserError.cannotRead(trace, e));
         }
     }
 

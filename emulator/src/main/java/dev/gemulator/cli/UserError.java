@@ -57,6 +57,21 @@ final class UserError extends RuntimeException {
         }
     }
 
+    /** "cannot read PATH: why", the why in words for the usual causes (the exception's message is only the path). */
+    static String cannotRead(Path path, IOException e) {
+        String why;
+        if (e instanceof NoSuchFileException) {
+            why = "no such file";
+        } else if (e instanceof AccessDeniedException) {
+            why = "permission denied";
+        } else if (Files.isDirectory(path)) {
+            why = "it is a directory";
+        } else {
+            why = e.getMessage();
+        }
+        return "cannot read " + path + ": " + why;
+    }
+
     /** Fails with a usage error unless {@code ok}. */
     static void check(boolean ok, String message) {
         if (!ok) {

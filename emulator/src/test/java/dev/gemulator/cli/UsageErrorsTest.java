@@ -60,7 +60,8 @@ class UsageErrorsTest {
         List<Mistake> mistakes = new ArrayList<>(List.of(
                 m("Unmatched argument", "frobnicate"),
                 m("Missing required parameter", "run"),
-                m("cannot read " + missing, "run", missing),
+                m("cannot read " + missing + ": no such file", "run", missing),
+                m("cannot read " + dir + ": it is a directory", "run", dir.toString()),
                 m("unknown kernel profile '2.6'", "run", "--profile", "2.6", gem.toString()),
                 m("unknown strategy 'fair'", "run", "--strategy", "fair", gem.toString()),
                 m("'x' is not a long", "run", "--seed", "x", gem.toString()),
@@ -84,7 +85,7 @@ class UsageErrorsTest {
                         "true"),
                 m("--shard wants I/N", "race", "--shard", "1-2", "--", "true"),
                 m("Missing required parameter: 'RESULTS'", "merge"),
-                m("cannot read " + missing, "merge", missing),
+                m("cannot read " + missing + ": no such file", "merge", missing),
                 m("no shard results in [" + gem + "]", "merge", gem.toString()),
                 m("shard 1/2 is missing (1 of 2 shards given)", "merge", shards.get(0).toString()),
                 m("shard 0/2 is there twice", "merge", shards.get(0).toString(), shards.get(0).toString()),
