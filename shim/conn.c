@@ -769,30 +769,29 @@ void call_files(struct buf *call, const struct fileref *refs, int n)
 	}
 }
 
-int shim_call_simple(int field, struct buf *msg, struct reply *out)
+/* A call of field with msg (freed here), naming the n files of refs; the reply zeroed first. */
+static int call_naming(int field, struct buf *msg, const struct fileref *refs, int n, struct reply *out)
 {
 	struct buf call;
 	memset(out, 0, sizeof *out);
 	call_begin(&call);
 	call_field(&call, field, msg);
+	call_files(&call, refs, n);
 	int rc = shim_call(&call, out);
 	buf_free(msg);
 	buf_free(&call);
 	return rc;
 }
 
+int shim_call_simple(int field, struct buf *msg, struct reply *out)
+{
+	return call_naming(field, msg, NULL, 0, out);
+}
+
 int shim_call_on(int field, struct buf *msg, int fd, uint64_t ino, struct reply *out)
 {
-	struct buf call;
-	memset(out, 0, sizeof *out);
-	call_begin(&call);
-	call_field(&call, field, msg);
 	struct fileref ref = { fd, ino, REF_EMULATED };
-	call_files(&call, &ref, 1);
-	int rc = shim_call(&call, out);
-	buf_free(msg);
-	buf_free(&call);
-	return rc;
+	return call_naming(field, msg, &ref, 1, out);
 }
 
 void call_new_file(struct buf *call, const struct fileref *ref)

@@ -462,6 +462,7 @@ public final class RaceRunner {
                 ProcessBuilder pb = new ProcessBuilder(withOurJava(options.commands().get(i))).redirectErrorStream(true)
                         .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
                 Map<String, String> env = pb.environment();
+                // the same JDK first on PATH, for programs that are scripts starting java themselves
                 env.put("PATH", OUR_JAVA.getParent() + File.pathSeparator + env.getOrDefault("PATH", ""));
                 env.put("GEMULATOR_SERVER", "127.0.0.1:" + server.port());
                 env.put("GEMULATOR_PROCESS", name);
@@ -491,8 +492,7 @@ public final class RaceRunner {
         /**
          * The command with a bare {@code java} as the JDK this runs on: the
          * client library wants Java 21 or newer, and the java first on PATH
-         * may be older (the launcher looks further for its JDK). Its PATH
-         * gets that JDK first too, for scripts that start java themselves.
+         * may be older (the launcher looks further for its JDK).
          */
         static List<String> withOurJava(List<String> command) {
             if (!command.get(0).equals("java")) {
